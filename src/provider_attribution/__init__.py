@@ -1,0 +1,40 @@
+"""Primary-care provider attribution, run inside your own warehouse.
+
+The public API: describe where your tables are (:class:`Inputs`), pick a method
+(:data:`TUVA` or your own :class:`Method`), and :func:`attribute` writes the outputs, or
+:func:`build_queries` hands you the SQLAlchemy selects.
+"""
+
+from provider_attribution.compile import CompiledRun
+from provider_attribution.inputs import (
+    ClaimsTable,
+    Classification,
+    EligibilityTable,
+    Inputs,
+    ProvidersTable,
+)
+from provider_attribution.method import TUVA, Fallback, Method, Pass, RankKey, Services
+from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
+from provider_attribution.valuesets import ValueSets
+from provider_attribution.windows import ScopeKey
+
+__all__ = [
+    "TUVA",
+    "ClaimsTable",
+    "Classification",
+    "CompiledRun",
+    "EligibilityTable",
+    "Fallback",
+    "Inputs",
+    "Method",
+    "Pass",
+    "ProvidersTable",
+    "RankKey",
+    "RunSummary",
+    "ScopeKey",
+    "Services",
+    "ValueSets",
+    "attribute",
+    "build_queries",
+    "resolve_scope",
+]

@@ -1,0 +1,187 @@
+"""The ``provider-attribution`` command: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+from provider_attribution import outputs
+from provider_attribution.inputs import Inputs
+from provider_attribution.method import PRESETS, get_method
+from provider_attribution.run import RunSummary, attribute, build_queries
+from provider_attribution.sqltext import statements
+from provider_attribution.windows import scope_keys
+
+console = Console()
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parse_years(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give years like 2023,2024 or 'none'") from None
+
+
+_as_of = click.option("--as-of", callback=_parse_date, help="As-of date YYYY-MM-DD.")
+_years = click.option(
+    "--years", callback=_parse_years, help="Performance years, e.g. 2023,2024 ('none' to skip)."
+)
+_method = click.option(
+    "--method", "method_name", default="tuva", show_default=True, type=click.Choice(sorted(PRESETS))
+)
+
+
+def print_summary(summary: RunSummary) -> None:
+    """The step mix of each scope key as a rich table."""
+    table = Table(title=f"Attribution ({summary.method})")
+    table.add_column("scope")
+    table.add_column("key")
+    table.add_column("members", justify="right")
+    steps = sorted({s for sc in summary.scopes for s in sc.by_step})
+    for step in steps:
+        table.add_column(f"step {step}", justify="right")
+    table.add_column("fallback", justify="right")
+    table.add_column("fallback rate", justify="right")
+    for sc in summary.scopes:
+        table.add_row(
+            sc.scope,
+            sc.key,
+            f"{sc.members:,}",
+            *(f"{sc.by_step.get(s, 0):,}" for s in steps),
+            f"{sc.fallback:,}",
+            f"{sc.fallback_rate:.2%}",
+        )
+    console.print(table)
+
+
+def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> None:
+    """Largest current panels, aggregated in SQL."""
+    t = outputs.table(outputs.CURRENT, schema)
+    fallback = get_method("tuva").fallback.provider_id
+    query = (
+        sa.select(
+            t.c.provider_id,
+            t.c.provider_bucket,
+            t.c.prov_specialty,
+            sa.func.count().label("members"),
+            sa.func.sum(t.c.allowed_amount).label("allowed"),
+        )
+        .where(t.c.provider_id != fallback)
+        .group_by(t.c.provider_id, t.c.provider_bucket, t.c.prov_specialty)
+        .order_by(sa.func.count().desc(), t.c.provider_id)
+        .limit(limit)
+    )
+    table = Table(title="Top panels (current)")
+    for col in ("provider_id", "bucket", "specialty", "members", "allowed"):
+        table.add_column(col, justify="right" if col in {"members", "allowed"} else "left")
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            table.add_row(
+                row.provider_id,
+                row.provider_bucket,
+                row.prov_specialty or "",
+                f"{row.members:,}",
+                f"{row.allowed:,.2f}",
+            )
+    console.print(table)
+
+
+@click.group()
+@click.version_option(package_name="provider-attribution")
+def main() -> None:
+    """Primary-care provider attribution, run inside your database."""
+
+
+@main.command()
+@click.option("--db", default="demo.duckdb", show_default=True, help="DuckDB file to create.")
+@click.option("--members", default=10_000, show_default=True, help="Members to generate.")
+@click.option("--seed", default=0, show_default=True)
+@_method
+def demo(db: str, members: int, seed: int, method_name: str) -> None:
+    """Generate demo data into an embedded DuckDB file and attribute it."""
+    from provider_attribution.synthetic import SyntheticSpec, generate
+
+    path = Path(db)
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    engine = sa.create_engine(f"duckdb:///{path}")
+    with console.status(f"Generating {members:,} members into {path} ..."):
+        counts = generate(engine, SyntheticSpec(members=members, seed=seed))
+    console.print(
+        "Generated " + ", ".join(f"{name}: {count:,} rows" for name, count in counts.items())
+    )
+    with console.status("Attributing ..."):
+        summary = attribute(engine, method=method_name, target_schema="provider_attribution")
+    print_summary(summary)
+    print_top_panels(engine, "provider_attribution")
+    console.print(f"Tables written to schema provider_attribution in {path}.")
+
+
+@main.command()
+@click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
+@click.option("--inputs-schema", default=None, help="Schema holding all three inputs.")
+@click.option("--target-schema", default=None, help="Schema to write the outputs to.")
+@_as_of
+@_years
+@_method
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run(
+    url: str,
+    inputs_schema: str | None,
+    target_schema: str | None,
+    as_of: dt.date | None,
+    years: tuple[int, ...] | None,
+    method_name: str,
+    as_json: bool,
+) -> None:
+    """Attribute the members of the warehouse at URL."""
+    inputs = Inputs() if inputs_schema is None else Inputs().in_schema(inputs_schema)
+    summary = attribute(
+        url, inputs, method=method_name, as_of=as_of, years=years, target_schema=target_schema
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print_summary(summary)
+
+
+@main.command()
+@click.option("--dialect", default="duckdb", show_default=True, help="Target SQL dialect.")
+@_as_of
+@_years
+@_method
+@click.option("--target-schema", default=None, help="Schema of the written tables.")
+def sql(
+    dialect: str,
+    as_of: dt.date | None,
+    years: tuple[int, ...] | None,
+    method_name: str,
+    target_schema: str | None,
+) -> None:
+    """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
+    resolved_as_of = as_of or dt.date.today()
+    resolved_years = years if years is not None else (resolved_as_of.year,)
+    run_ = build_queries(scope_keys(resolved_as_of, resolved_years), method=method_name)
+    for text in statements(run_, dialect, target_schema):
+        click.echo(text.rstrip() + ";\n")

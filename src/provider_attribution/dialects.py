@@ -1,0 +1,86 @@
+"""Every difference between SQL engines that the package cares about, in one place.
+
+The query builder (:mod:`provider_attribution.compile`) is dialect-free: it asks this module for
+the few expressions and statements engines spell differently, chosen by dialect name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.sql.ddl import DDLElement
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine guarantees, used by the writer and stated in the README."""
+
+    transactional_ddl: bool
+    schemas: bool
+
+
+_CAPABILITIES: dict[str, Capabilities] = {
+    "duckdb": Capabilities(transactional_ddl=True, schemas=True),
+    "postgresql": Capabilities(transactional_ddl=True, schemas=True),
+    "sqlite": Capabilities(transactional_ddl=True, schemas=False),
+    "mysql": Capabilities(transactional_ddl=False, schemas=True),
+    "mariadb": Capabilities(transactional_ddl=False, schemas=True),
+    "snowflake": Capabilities(transactional_ddl=False, schemas=True),
+}
+
+
+def capabilities(dialect_name: str) -> Capabilities:
+    """Capabilities of a dialect; unknown dialects get the most cautious answer."""
+    return _CAPABILITIES.get(dialect_name, Capabilities(transactional_ddl=False, schemas=True))
+
+
+def month_key(day: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """``YYYYMM`` of a date as an integer expression."""
+    year = sa.extract("year", day)
+    month = sa.extract("month", day)
+    return sa.cast(year * 100 + month, sa.Integer)
+
+
+def text_month_key(year_month: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """An integer ``YYYYMM`` from a ``YYYYMM`` text or integer column."""
+    return sa.cast(year_month, sa.Integer)
+
+
+def money(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """Exact decimal(18,2)."""
+    return sa.cast(value, sa.Numeric(18, 2))
+
+
+class DropTableIfExists(DDLElement):
+    """``DROP TABLE IF EXISTS name``."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.TableClause) -> None:
+        self.table = table
+
+
+@compiles(DropTableIfExists)
+def _drop_table_if_exists(element: DropTableIfExists, compiler: DDLCompiler, **kw: Any) -> str:
+    return f"DROP TABLE IF EXISTS {compiler.preparer.format_table(element.table)}"
+
+
+class RenameTable(DDLElement):
+    """``ALTER TABLE old RENAME TO new`` (the new name stays in the old table's schema)."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.TableClause, new_name: str) -> None:
+        self.table = table
+        self.new_name = new_name
+
+
+@compiles(RenameTable)
+def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str:
+    old = compiler.preparer.format_table(element.table)
+    new = compiler.preparer.quote(element.new_name)
+    return f"ALTER TABLE {old} RENAME TO {new}"

@@ -1,0 +1,95 @@
+"""The output tables' data dictionary: grain, columns and types.
+
+``provider_ranking``
+    Grain: ``attribution_key`` + ``provider_id``. Every candidate provider of every eligible
+    person in every scope key, with the earliest step it qualifies in, its lookback window,
+    allowed amount, visits and rank; plus one fallback row (step 0, ranking 1) per eligible person
+    without candidates.
+``assigned_beneficiaries_current``
+    Grain: ``person_id`` + ``as_of_date`` (``attribution_key``). The ranking-1 row of each
+    eligible person for the current scope.
+``assigned_beneficiaries_yearly``
+    Grain: ``person_id`` + ``performance_year`` (``attribution_key``). The same per performance
+    year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+RANKING = "provider_ranking"
+CURRENT = "assigned_beneficiaries_current"
+YEARLY = "assigned_beneficiaries_yearly"
+TABLES = (RANKING, CURRENT, YEARLY)
+
+_ID = sa.String(255)
+_TEXT = sa.String(255)
+_MONEY = sa.Numeric(18, 2)
+
+# (column, type, meaning)
+_COMMON_AFTER_KEY: Sequence[tuple[str, sa.types.TypeEngine[Any], str]] = (
+    ("provider_id", _ID, "Rendering NPI credited, or the fallback id for no assignable history"),
+    ("provider_bucket", _TEXT, "pcp, npp, specialist, unknown, or the fallback label"),
+    ("prov_specialty", _TEXT, "Medicare specialty description when known"),
+)
+_METRICS: Sequence[tuple[str, sa.types.TypeEngine[Any], str]] = (
+    ("step_description", _TEXT, "What the step counts"),
+    ("allowed_amount", _MONEY, "Sum of line amounts (allowed, else paid) in the step's window"),
+    ("visits", sa.Integer(), "Distinct encounters (else claims) in the step's window"),
+    ("lookback_start_date", sa.Date(), "First day of the step's window"),
+    ("lookback_end_date", sa.Date(), "Last day of the step's window"),
+)
+
+COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
+    RANKING: (
+        ("person_id", _ID, "Member id"),
+        ("scope", sa.String(16), "current or yearly"),
+        ("performance_year", sa.Integer(), "Performance year (yearly scope), else null"),
+        ("as_of_date", sa.Date(), "As-of date (current scope), else null"),
+        *_COMMON_AFTER_KEY,
+        ("step", sa.Integer(), "Earliest pass the provider qualifies in; 0 for the fallback"),
+        *_METRICS,
+        ("ranking", sa.Integer(), "1-based rank within attribution_key; 1 is assigned"),
+        ("attribution_key", sa.String(300), "scope|YYYYMMDD-or-YYYY|person_id"),
+    ),
+    CURRENT: (
+        ("person_id", _ID, "Member id"),
+        ("as_of_date", sa.Date(), "As-of date of the rolling windows"),
+        *_COMMON_AFTER_KEY,
+        ("assigned_step", sa.Integer(), "Step that decided; 0 for the fallback"),
+        *_METRICS,
+        ("attribution_key", sa.String(300), "current|YYYYMMDD|person_id"),
+    ),
+    YEARLY: (
+        ("person_id", _ID, "Member id"),
+        ("performance_year", sa.Integer(), "Calendar performance year"),
+        *_COMMON_AFTER_KEY,
+        ("assigned_step", sa.Integer(), "Step that decided; 0 for the fallback"),
+        *_METRICS,
+        ("attribution_key", sa.String(300), "yearly|YYYY|person_id"),
+    ),
+}
+
+
+def column_names(table: str) -> list[str]:
+    """Column names of an output table, in order."""
+    return [name for name, _, _ in COLUMNS[table]]
+
+
+def table(
+    name: str,
+    schema: str | None,
+    metadata: sa.MetaData | None = None,
+    *,
+    physical_name: str | None = None,
+) -> sa.Table:
+    """Output table ``name`` in ``schema``, stored as ``physical_name`` (default: ``name``)."""
+    return sa.Table(
+        physical_name or name,
+        metadata or sa.MetaData(),
+        *(sa.Column(col, type_, comment=doc) for col, type_, doc in COLUMNS[name]),
+        schema=schema,
+    )

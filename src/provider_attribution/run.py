@@ -1,0 +1,230 @@
+"""Run an attribution inside the database: resolve the scope, write the outputs, summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution import outputs
+from provider_attribution.compile import (
+    CompiledRun,
+    QueryBuilder,
+    claims_table,
+    eligibility_table,
+)
+from provider_attribution.dialects import RenameTable, capabilities, month_key, text_month_key
+from provider_attribution.inputs import Inputs
+from provider_attribution.method import TUVA, Method, get_method
+from provider_attribution.valuesets import ValueSets
+from provider_attribution.windows import ScopeKey, scope_keys
+
+EngineLike = sa.Engine | str
+
+
+def connect(engine_or_url: EngineLike) -> sa.Engine:
+    """An engine from an engine or a URL."""
+    if isinstance(engine_or_url, sa.Engine):
+        return engine_or_url
+    return sa.create_engine(engine_or_url)
+
+
+def _method(method: Method | str) -> Method:
+    return get_method(method) if isinstance(method, str) else method
+
+
+def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = None) -> dt.date:
+    """Latest claim end date if present and not in the future, else today."""
+    today = today or dt.date.today()
+    claims = claims_table(inputs)
+    latest = conn.execute(sa.select(sa.func.max(claims.c[inputs.claims.claim_end_date]))).scalar()
+    if isinstance(latest, dt.datetime):
+        latest = latest.date()
+    if isinstance(latest, dt.date) and latest <= today:
+        return latest
+    return today
+
+
+def default_years(conn: sa.Connection, inputs: Inputs) -> tuple[int, ...]:
+    """Every calendar year from the first to the last month in the eligibility input."""
+    e = inputs.eligibility
+    src = eligibility_table(inputs)
+    if e.year_month is not None:
+        key = text_month_key(src.c[e.year_month])
+    else:
+        assert e.month_start is not None
+        key = month_key(src.c[e.month_start])
+    low, high = conn.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
+    if low is None or high is None:
+        return ()
+    return tuple(range(int(low) // 100, int(high) // 100 + 1))
+
+
+def resolve_scope(
+    conn: sa.Connection,
+    inputs: Inputs,
+    *,
+    as_of: dt.date | None,
+    years: Iterable[int] | None,
+    current: bool = True,
+    today: dt.date | None = None,
+) -> tuple[ScopeKey, ...]:
+    """Scope keys of a run: the current scope at ``as_of`` (default: from the data) and years."""
+    resolved_as_of = None
+    if current:
+        resolved_as_of = as_of or default_as_of(conn, inputs, today)
+    resolved_years = tuple(years) if years is not None else default_years(conn, inputs)
+    return scope_keys(resolved_as_of, resolved_years)
+
+
+def build_queries(
+    keys: Iterable[ScopeKey],
+    inputs: Inputs | None = None,
+    *,
+    method: Method | str = TUVA,
+    valuesets: ValueSets | None = None,
+) -> CompiledRun:
+    """The three Select objects for the given scope keys, without running anything."""
+    builder = QueryBuilder(inputs or Inputs(), _method(method), valuesets or ValueSets.for_year())
+    return builder.compile(tuple(keys))
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    """Counts for one scope key."""
+
+    scope: str
+    key: str
+    members: int
+    by_step: dict[int, int]
+    fallback: int
+
+    @property
+    def fallback_rate(self) -> Decimal:
+        if not self.members:
+            return Decimal("0")
+        return (Decimal(self.fallback) / Decimal(self.members)).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run wrote."""
+
+    method: str
+    target_schema: str | None
+    scopes: tuple[ScopeSummary, ...]
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "method": self.method,
+            "target_schema": self.target_schema,
+            "rows": self.rows,
+            "scopes": [
+                {
+                    "scope": s.scope,
+                    "key": s.key,
+                    "members": s.members,
+                    "by_step": {str(k): v for k, v in sorted(s.by_step.items())},
+                    "fallback": s.fallback,
+                    "fallback_rate": str(s.fallback_rate),
+                }
+                for s in self.scopes
+            ],
+        }
+
+
+def _write(
+    conn: sa.Connection, run: CompiledRun, schema: str | None, dialect_name: str
+) -> dict[str, sa.Table]:
+    """Write the three tables via staging names, then swap them in."""
+    metadata = sa.MetaData()
+    staged: dict[str, sa.Table] = {}
+    for name in outputs.TABLES:
+        staging = outputs.table(name, schema, metadata, physical_name=f"{name}__staging")
+        staging.drop(conn, checkfirst=True)
+        staging.create(conn)
+        staged[name] = staging
+    ranking = staged[outputs.RANKING]
+    conn.execute(
+        ranking.insert().from_select(outputs.column_names(outputs.RANKING), run.provider_ranking)
+    )
+    for name in (outputs.CURRENT, outputs.YEARLY):
+        select = QueryBuilder.assigned(ranking, name)
+        conn.execute(staged[name].insert().from_select(outputs.column_names(name), select))
+    final: dict[str, sa.Table] = {}
+    for name, staging in staged.items():
+        target = outputs.table(name, schema, metadata)
+        target.drop(conn, checkfirst=True)
+        conn.execute(RenameTable(staging, name))
+        final[name] = target
+    return final
+
+
+def _summarise(conn: sa.Connection, tables: dict[str, sa.Table]) -> list[ScopeSummary]:
+    result: list[ScopeSummary] = []
+    for name, scope, key_col in (
+        (outputs.CURRENT, "current", "as_of_date"),
+        (outputs.YEARLY, "yearly", "performance_year"),
+    ):
+        t = tables[name]
+        rows = conn.execute(
+            sa.select(t.c[key_col], t.c.assigned_step, sa.func.count())
+            .group_by(t.c[key_col], t.c.assigned_step)
+            .order_by(t.c[key_col], t.c.assigned_step)
+        ).all()
+        per_key: dict[str, dict[int, int]] = {}
+        for key, step, count in rows:
+            per_key.setdefault(str(key), {})[int(step)] = int(count)
+        for key, steps in per_key.items():
+            result.append(
+                ScopeSummary(
+                    scope=scope,
+                    key=key,
+                    members=sum(steps.values()),
+                    by_step={k: v for k, v in steps.items() if k},
+                    fallback=steps.get(0, 0),
+                )
+            )
+    return result
+
+
+def attribute(
+    engine_or_url: EngineLike,
+    inputs: Inputs | None = None,
+    *,
+    method: Method | str = TUVA,
+    as_of: dt.date | None = None,
+    years: Iterable[int] | None = None,
+    current: bool = True,
+    target_schema: str | None = None,
+    valuesets: ValueSets | None = None,
+    today: dt.date | None = None,
+) -> RunSummary:
+    """Attribute every eligible member inside the database and write the three output tables.
+
+    ``as_of`` pins the current scope (default: latest claim end date not in the future);
+    ``years`` lists performance years (default: every year of the eligibility input, ``[]`` for
+    none); ``current=False`` skips the current scope. Outputs are replaced in one transaction.
+    """
+    engine = connect(engine_or_url)
+    inputs = inputs or Inputs()
+    chosen = _method(method)
+    caps = capabilities(engine.dialect.name)
+    with engine.begin() as conn:
+        keys = resolve_scope(conn, inputs, as_of=as_of, years=years, current=current, today=today)
+        run = build_queries(keys, inputs, method=chosen, valuesets=valuesets)
+        if target_schema is not None and caps.schemas:
+            conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
+        tables = _write(conn, run, target_schema, engine.dialect.name)
+        rows = {
+            name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+            for name, t in tables.items()
+        }
+        scopes = _summarise(conn, tables)
+    return RunSummary(chosen.name, target_schema, tuple(scopes), rows)

@@ -1,0 +1,69 @@
+"""Calendar arithmetic for scope keys, done in Python and bound as date parameters.
+
+Window bounds are computed once here rather than with each engine's date functions, so every
+engine compares claim dates against the same literal dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+Scope = Literal["current", "yearly"]
+
+
+def month_index(day: dt.date) -> int:
+    """Months since year 0: consecutive months differ by one."""
+    return day.year * 12 + day.month - 1
+
+
+def month_key(day: dt.date) -> int:
+    """``YYYYMM`` as an integer."""
+    return day.year * 100 + day.month
+
+
+def first_of_month_back(end: dt.date, months: int) -> dt.date:
+    """First day of the month ``months - 1`` months before ``end``'s month."""
+    index = month_index(end) - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class ScopeKey:
+    """One evaluation: the current scope at an as-of date, or one performance year."""
+
+    scope: Scope
+    anchor_end: dt.date
+    performance_year: int | None = None
+    as_of_date: dt.date | None = None
+
+    @classmethod
+    def current(cls, as_of: dt.date) -> ScopeKey:
+        return cls("current", as_of, as_of_date=as_of)
+
+    @classmethod
+    def yearly(cls, year: int) -> ScopeKey:
+        return cls("yearly", dt.date(year, 12, 31), performance_year=year)
+
+    def window_start(self, months: int) -> dt.date:
+        """Start of the ``months``-long window ending at the anchor (inclusive)."""
+        return first_of_month_back(self.anchor_end, months)
+
+    def eligibility_months(self, months: int) -> tuple[int, int]:
+        """First and last ``YYYYMM`` of the eligibility window."""
+        return month_key(self.window_start(months)), month_key(self.anchor_end)
+
+    @property
+    def key_text(self) -> str:
+        """The middle part of ``attribution_key``: ``YYYYMMDD`` or ``YYYY``."""
+        if self.scope == "current":
+            return self.anchor_end.strftime("%Y%m%d")
+        return str(self.performance_year)
+
+
+def scope_keys(as_of: dt.date | None, years: tuple[int, ...]) -> tuple[ScopeKey, ...]:
+    """The scope keys of a run, current first, years ascending."""
+    keys = [ScopeKey.current(as_of)] if as_of is not None else []
+    keys.extend(ScopeKey.yearly(y) for y in sorted(set(years)))
+    return tuple(keys)

@@ -1,0 +1,165 @@
+"""Load Python rows into a database, run the SQL path, read normalised results back.
+
+Shared by the differential tests here and the conformance suite in ``dialect_tests/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution import outputs
+from provider_attribution.inputs import (
+    Classification,
+    EligibilityTable,
+    Inputs,
+    ProvidersTable,
+)
+from provider_attribution.method import TUVA, Method
+from provider_attribution.run import attribute
+from provider_attribution.valuesets import ValueSets
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Dataset:
+    """Input rows in logical column names (see docs/METHOD.md)."""
+
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    eligibility: list[dict[str, Any]] = field(default_factory=list)
+    providers: list[dict[str, Any]] = field(default_factory=list)
+    classification_kind: Classification = Classification.TAXONOMY
+    encounter_mapped: bool = True
+
+
+def inputs_for(data: Dataset, schema: str | None) -> Inputs:
+    """The Inputs mapping matching :func:`load`'s tables."""
+    base = Inputs().in_schema(schema)
+    claims = replace(base.claims, encounter_id="encounter_id" if data.encounter_mapped else None)
+    eligibility = EligibilityTable(schema=schema)
+    providers = ProvidersTable(
+        schema=schema,
+        classification="classification",
+        classification_kind=data.classification_kind,
+    )
+    return Inputs(claims=claims, eligibility=eligibility, providers=providers)
+
+
+def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
+    md = sa.MetaData()
+    claims = sa.Table(
+        "medical_claim",
+        md,
+        sa.Column("person_id", sa.String(64)),
+        sa.Column("claim_id", sa.String(64)),
+        sa.Column("claim_line_number", sa.Integer),
+        sa.Column("encounter_id", sa.String(64)),
+        sa.Column("rendering_npi", sa.String(64)),
+        sa.Column("hcpcs_code", sa.String(16)),
+        sa.Column("claim_start_date", sa.Date),
+        sa.Column("claim_end_date", sa.Date),
+        sa.Column("allowed_amount", sa.Numeric(18, 2)),
+        sa.Column("paid_amount", sa.Numeric(18, 2)),
+        schema=schema,
+    )
+    eligibility = sa.Table(
+        "member_months",
+        md,
+        sa.Column("person_id", sa.String(64)),
+        sa.Column("year_month", sa.String(6)),
+        schema=schema,
+    )
+    providers = sa.Table(
+        "provider",
+        md,
+        sa.Column("npi", sa.String(64)),
+        sa.Column("classification", sa.String(32)),
+        schema=schema,
+    )
+    return claims, eligibility, providers
+
+
+def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
+    """Replace the three input tables in ``schema`` with ``data``; return the mapping."""
+    claims, eligibility, providers = _tables(schema)
+    with engine.begin() as conn:
+        for table in (claims, eligibility, providers):
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+        if data.claims:
+            conn.execute(claims.insert(), data.claims)
+        if data.eligibility:
+            conn.execute(
+                eligibility.insert(),
+                [{**r, "year_month": str(r["year_month"])} for r in data.eligibility],
+            )
+        if data.providers:
+            conn.execute(providers.insert(), data.providers)
+    return inputs_for(data, schema)
+
+
+def _canon(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if isinstance(value, Decimal):
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def canonical(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows as plain dicts of canonical values (Decimal to cents, dates), sorted."""
+    result = [{c: _canon(row[c]) for c in columns} for row in rows]
+    for row in result:
+        for key in ("visits", "step", "assigned_step", "ranking", "performance_year"):
+            if key in row and row[key] is not None:
+                row[key] = int(row[key])
+    sort_key = ["attribution_key", "ranking"] if "ranking" in columns else ["attribution_key"]
+    return sorted(result, key=lambda r: tuple(r[k] for k in sort_key))
+
+
+def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The three output tables, canonical and sorted."""
+    result = {}
+    with engine.connect() as conn:
+        for name in outputs.TABLES:
+            cols = outputs.column_names(name)
+            table = outputs.table(name, schema)
+            rows = conn.execute(sa.select(table)).mappings().all()
+            result[name] = canonical(rows, cols)
+    return result
+
+
+def run_sql(
+    engine: sa.Engine,
+    data: Dataset,
+    *,
+    schema: str | None = None,
+    target_schema: str | None = None,
+    method: Method = TUVA,
+    valuesets: ValueSets | None = None,
+    as_of: dt.date | None,
+    years: Sequence[int],
+) -> dict[str, list[dict[str, Any]]]:
+    """Load ``data``, attribute it in the database, read the outputs back."""
+    inputs = load(engine, data, schema)
+    attribute(
+        engine,
+        inputs,
+        method=method,
+        as_of=as_of,
+        years=years,
+        current=as_of is not None,
+        target_schema=target_schema,
+        valuesets=valuesets,
+    )
+    return read_outputs(engine, target_schema)

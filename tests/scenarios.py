@@ -1,0 +1,371 @@
+"""Hand-written rule scenarios: a small data set and the assignments the rules demand.
+
+Each scenario states, per attribution_key, the expected (provider_id, step, allowed, visits) and
+optionally the full candidate order. They run against the oracle, DuckDB, and (in
+``dialect_tests/``) every engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from harness import Dataset
+from provider_attribution.inputs import Classification
+
+PCP = "1111111111"  # family medicine
+PCP2 = "1111111112"  # internal medicine
+NPP = "1222222222"  # nurse practitioner
+SPEC = "1333333333"  # cardiology
+OTHER = "1444444444"  # orthopaedic surgery: bucket unknown
+MISSING = "1555555555"  # not in the provider table
+FALLBACK = "9999999999"
+
+PROVIDERS = [
+    {"npi": PCP, "classification": "207Q00000X"},
+    {"npi": PCP2, "classification": "207R00000X"},
+    {"npi": NPP, "classification": "363L00000X"},
+    {"npi": SPEC, "classification": "207RC0000X"},
+    {"npi": OTHER, "classification": "207X00000X"},
+]
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def months(person: str, first: str, last: str) -> list[dict[str, Any]]:
+    """Member months from ``first`` to ``last`` (YYYY-MM), inclusive."""
+    y, m = map(int, first.split("-"))
+    ly, lm = map(int, last.split("-"))
+    rows = []
+    while (y, m) <= (ly, lm):
+        rows.append({"person_id": person, "year_month": y * 100 + m})
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return rows
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def line(
+    person: str,
+    npi: str | None,
+    code: str,
+    start: str | None,
+    allowed: str | None,
+    paid: str | None = None,
+    *,
+    claim: str | None = None,
+    encounter: str | None = None,
+    end: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "person_id": person,
+        "claim_id": claim or f"c{next(_counter)}",
+        "claim_line_number": 1,
+        "encounter_id": encounter,
+        "rendering_npi": npi,
+        "hcpcs_code": code,
+        "claim_start_date": d(start) if start else None,
+        "claim_end_date": d(end) if end else (d(start) if start else None),
+        "allowed_amount": Decimal(allowed) if allowed is not None else None,
+        "paid_amount": Decimal(paid) if paid is not None else None,
+    }
+
+
+Expect = tuple[str, int, str, int]  # provider_id, step, allowed, visits
+
+
+@dataclass
+class Scenario:
+    name: str
+    claims: list[dict[str, Any]]
+    eligibility: list[dict[str, Any]]
+    as_of: dt.date | None
+    years: list[int]
+    assigned: dict[str, Expect]
+    ranking: dict[str, list[str]] = field(default_factory=dict)
+    encounter_mapped: bool = True
+    providers: list[dict[str, Any]] = field(default_factory=lambda: list(PROVIDERS))
+    kind: Classification = Classification.TAXONOMY
+
+    def dataset(self) -> Dataset:
+        return Dataset(
+            claims=self.claims,
+            eligibility=self.eligibility,
+            providers=self.providers,
+            classification_kind=self.kind,
+            encounter_mapped=self.encounter_mapped,
+        )
+
+
+AS_OF = d("2024-06-30")
+CUR = "current|20240630|"
+ALL_A = months("A", "2022-01", "2024-12")
+ALL_AB = ALL_A + months("B", "2022-01", "2024-12")
+
+SCENARIOS = [
+    Scenario(
+        "step 1 beats a larger specialist amount",
+        [line("A", PCP, "99213", "2024-05-02", "100"), line("A", SPEC, "99214", "2024-05-03", "500")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "100.00", 1)},
+        ranking={CUR + "A": [PCP, SPEC]},
+    ),
+    Scenario(
+        "step 2 specialist when no PCP/NPP primary care",
+        [
+            line("A", SPEC, "99213", "2024-05-02", "80"),
+            line("A", OTHER, "99213", "2024-05-03", "500"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (SPEC, 2, "80.00", 1)},
+        ranking={CUR + "A": [SPEC, OTHER]},
+    ),
+    Scenario(
+        "step 3: PCP primary care only in months 13-24",
+        [
+            line("A", PCP, "99213", "2023-01-15", "90"),
+            line("A", SPEC, "80053", "2024-05-03", "500"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 3, "90.00", 1)},
+        ranking={CUR + "A": [PCP, SPEC]},
+    ),
+    Scenario(
+        "step 4: primary care by an unclassified provider",
+        [line("A", OTHER, "99214", "2024-01-10", "70"), line("A", MISSING, "G0439", "2024-02-10", "60")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (OTHER, 4, "70.00", 1)},
+        ranking={CUR + "A": [OTHER, MISSING]},
+    ),
+    Scenario(
+        "step 5: any rendering NPI, any code",
+        [line("A", SPEC, "80053", "2024-01-10", "40"), line("A", MISSING, "93000", "2023-02-10", "45")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (MISSING, 5, "45.00", 1)},
+        ranking={CUR + "A": [MISSING, SPEC]},
+    ),
+    Scenario(
+        "allowed falls back to paid when null or zero",
+        [
+            line("A", PCP, "99213", "2024-05-02", None, "120"),
+            line("A", PCP2, "99213", "2024-05-02", "0", "110"),
+            line("A", NPP, "99213", "2024-05-02", "100", "999"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "120.00", 1)},
+        ranking={CUR + "A": [PCP, PCP2, NPP]},
+    ),
+    Scenario(
+        "equal allowed: more visits wins",
+        [
+            line("A", PCP2, "99213", "2024-05-02", "100"),
+            line("A", PCP, "99213", "2024-04-02", "50"),
+            line("A", PCP, "99213", "2024-03-02", "50"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "100.00", 2)},
+        ranking={CUR + "A": [PCP, PCP2]},
+    ),
+    Scenario(
+        "full tie: lowest provider id wins",
+        [line("A", PCP2, "99213", "2024-05-02", "100"), line("A", PCP, "99213", "2024-05-03", "100")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "100.00", 1)},
+        ranking={CUR + "A": [PCP, PCP2]},
+    ),
+    Scenario(
+        "lines in months without eligibility do not count",
+        [line("A", PCP, "99213", "2024-03-02", "500"), line("A", NPP, "99213", "2024-04-02", "50")],
+        months("A", "2023-01", "2024-02") + months("A", "2024-04", "2024-12"),
+        AS_OF,
+        [],
+        {CUR + "A": (NPP, 1, "50.00", 1)},
+        ranking={CUR + "A": [NPP]},
+    ),
+    Scenario(
+        "no member month in the 12-month window: no current row, but a yearly one",
+        [line("B", PCP, "99213", "2023-03-02", "80")],
+        months("B", "2023-01", "2023-06"),
+        AS_OF,
+        [2023],
+        {"yearly|2023|B": (PCP, 1, "80.00", 1)},
+    ),
+    Scenario(
+        "window edges: first day of the 12-month window is in, the day before is step 3",
+        [line("A", PCP, "99213", "2023-04-01", "10"), line("B", PCP, "99213", "2023-03-31", "10")],
+        ALL_AB,
+        d("2024-03-31"),
+        [],
+        {
+            "current|20240331|A": (PCP, 1, "10.00", 1),
+            "current|20240331|B": (PCP, 3, "10.00", 1),
+        },
+    ),
+    Scenario(
+        "window edges: the as-of day is in, the day after is out",
+        [line("A", PCP, "99213", "2024-03-31", "10"), line("B", PCP, "99213", "2024-04-01", "10")],
+        ALL_AB,
+        d("2024-03-31"),
+        [],
+        {"current|20240331|A": (PCP, 1, "10.00", 1), "current|20240331|B": (FALLBACK, 0, "0.00", 0)},
+    ),
+    Scenario(
+        "leap day as-of date",
+        [
+            line("A", PCP, "99213", "2024-02-29", "10"),
+            line("A", NPP, "99213", "2023-03-01", "20"),
+            line("B", NPP, "99213", "2023-02-28", "20"),
+        ],
+        ALL_AB,
+        d("2024-02-29"),
+        [],
+        {
+            "current|20240229|A": (NPP, 1, "20.00", 1),
+            "current|20240229|B": (NPP, 3, "20.00", 1),
+        },
+        ranking={"current|20240229|A": [NPP, PCP]},
+    ),
+    Scenario(
+        "eligible member without claims gets the labelled fallback",
+        [line("A", PCP, "99213", "2024-05-02", "100")],
+        ALL_AB,
+        AS_OF,
+        [2024],
+        {
+            CUR + "A": (PCP, 1, "100.00", 1),
+            CUR + "B": (FALLBACK, 0, "0.00", 0),
+            "yearly|2024|A": (PCP, 1, "100.00", 1),
+            "yearly|2024|B": (FALLBACK, 0, "0.00", 0),
+        },
+    ),
+    Scenario(
+        "yearly uses calendar years, current uses the rolling window",
+        [
+            line("A", PCP, "99213", "2023-06-01", "300"),
+            line("A", NPP, "99213", "2024-02-01", "100"),
+            line("A", PCP2, "99213", "2024-09-01", "150"),
+        ],
+        ALL_A,
+        AS_OF,
+        [2023, 2024],
+        {
+            CUR + "A": (NPP, 1, "100.00", 1),
+            "yearly|2023|A": (PCP, 1, "300.00", 1),
+            "yearly|2024|A": (PCP2, 1, "150.00", 1),
+        },
+    ),
+    Scenario(
+        "yearly 24-month passes reach back to January of the prior year",
+        [line("A", PCP, "99213", "2023-01-01", "80"), line("A", SPEC, "80053", "2024-03-01", "900")],
+        ALL_A,
+        None,
+        [2024],
+        {"yearly|2024|A": (PCP, 3, "80.00", 1)},
+        ranking={"yearly|2024|A": [PCP, SPEC]},
+    ),
+    Scenario(
+        "visits count distinct encounters when mapped",
+        [
+            line("A", PCP, "99213", "2024-05-02", "50", claim="x1", encounter="e1"),
+            line("A", PCP, "99213", "2024-05-02", "50", claim="x2", encounter="e1"),
+            line("A", PCP, "99213", "2024-05-09", "50", claim="x3"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "150.00", 2)},
+    ),
+    Scenario(
+        "visits count distinct claims when no encounter column is mapped",
+        [
+            line("A", PCP, "99213", "2024-05-02", "50", claim="x1", encounter="e1"),
+            line("A", PCP, "99213", "2024-05-02", "50", claim="x2", encounter="e1"),
+            line("A", PCP, "99214", "2024-05-02", "50", claim="x2", encounter="e1"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "150.00", 2)},
+        encounter_mapped=False,
+    ),
+    Scenario(
+        "a reversal nets the claim out within the step",
+        [
+            line("A", PCP, "99213", "2024-05-02", "100", claim="r1"),
+            line("A", PCP, "99213", "2024-05-02", "-100", claim="r1"),
+            line("A", NPP, "99213", "2024-05-09", "30"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (NPP, 1, "30.00", 1)},
+        ranking={CUR + "A": [NPP, PCP]},
+    ),
+    Scenario(
+        "claim end date stands in for a missing start date",
+        [line("A", PCP, "99213", None, "100", end="2024-05-02")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "100.00", 1)},
+    ),
+    Scenario(
+        "Medicare specialty codes, including a one-digit code",
+        [line("A", PCP, "99213", "2024-05-02", "10"), line("A", SPEC, "99213", "2024-05-02", "90")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "10.00", 1)},
+        providers=[{"npi": PCP, "classification": "8"}, {"npi": SPEC, "classification": "06"}],
+        kind=Classification.SPECIALTY,
+    ),
+    Scenario(
+        "provider buckets given directly",
+        [line("A", PCP, "99213", "2024-05-02", "10"), line("A", SPEC, "99213", "2024-05-02", "90")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (SPEC, 1, "90.00", 1)},
+        providers=[{"npi": PCP, "classification": "specialist"}, {"npi": SPEC, "classification": "NPP"}],
+        kind=Classification.BUCKET,
+    ),
+]
+
+
+def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
+    """Assert a scenario's expectations against canonical outputs."""
+    assigned = {
+        row["attribution_key"]: row
+        for table in ("assigned_beneficiaries_current", "assigned_beneficiaries_yearly")
+        for row in result[table]
+    }
+    assert set(assigned) == set(scenario.assigned), "assigned keys differ"
+    for key, (provider, step, allowed, visits) in scenario.assigned.items():
+        row = assigned[key]
+        got = (row["provider_id"], row["assigned_step"], row["allowed_amount"], row["visits"])
+        assert got == (provider, step, Decimal(allowed), visits), key
+    for key, order in scenario.ranking.items():
+        rows = [r for r in result["provider_ranking"] if r["attribution_key"] == key]
+        assert [r["provider_id"] for r in sorted(rows, key=lambda r: r["ranking"])] == order, key
+        assert [r["ranking"] for r in rows] == list(range(1, len(rows) + 1)), key

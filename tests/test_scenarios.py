@@ -1,0 +1,39 @@
+"""Every rule scenario on the SQL path (DuckDB) and on the oracle."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from harness import run_sql
+
+from provider_attribution.method import TUVA
+from provider_attribution.valuesets import ValueSets
+from scenarios import SCENARIOS, Scenario, check
+
+IDS = [s.name for s in SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
+def test_scenario_on_duckdb(duckdb_engine: sa.Engine, scenario: Scenario) -> None:
+    result = run_sql(duckdb_engine, scenario.dataset(), as_of=scenario.as_of, years=scenario.years)
+    check(scenario, result)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
+def test_scenario_on_oracle(scenario: Scenario) -> None:
+    from oracle import attribute_reference
+
+    data = scenario.dataset()
+    result = attribute_reference(
+        data.claims,
+        data.eligibility,
+        data.providers,
+        method=TUVA,
+        valuesets=ValueSets.for_year(),
+        classification_kind=data.classification_kind,
+        encounter_mapped=data.encounter_mapped,
+        as_of=scenario.as_of,
+        years=scenario.years,
+    )
+    check(scenario, result)
