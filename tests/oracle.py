@@ -323,9 +323,7 @@ def attribute_reference(
     for row in eligibility:
         if row.get("person_id") is None or row.get("year_month") is None:
             continue
-        member_months.setdefault(row["person_id"], set()).add(
-            parse_year_month(row["year_month"])
-        )
+        member_months.setdefault(row["person_id"], set()).add(parse_year_month(row["year_month"]))
     labels = provider_labels(providers, classification_kind, valuesets)
     lines = prepare_lines(claims, member_months, labels, valuesets, encounter_mapped)
 

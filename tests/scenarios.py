@@ -110,7 +110,10 @@ ALL_AB = ALL_A + months("B", "2022-01", "2024-12")
 SCENARIOS = [
     Scenario(
         "step 1 beats a larger specialist amount",
-        [line("A", PCP, "99213", "2024-05-02", "100"), line("A", SPEC, "99214", "2024-05-03", "500")],
+        [
+            line("A", PCP, "99213", "2024-05-02", "100"),
+            line("A", SPEC, "99214", "2024-05-03", "500"),
+        ],
         ALL_A,
         AS_OF,
         [],
@@ -143,7 +146,10 @@ SCENARIOS = [
     ),
     Scenario(
         "step 4: primary care by an unclassified provider",
-        [line("A", OTHER, "99214", "2024-01-10", "70"), line("A", MISSING, "G0439", "2024-02-10", "60")],
+        [
+            line("A", OTHER, "99214", "2024-01-10", "70"),
+            line("A", MISSING, "G0439", "2024-02-10", "60"),
+        ],
         ALL_A,
         AS_OF,
         [],
@@ -152,7 +158,10 @@ SCENARIOS = [
     ),
     Scenario(
         "step 5: any rendering NPI, any code",
-        [line("A", SPEC, "80053", "2024-01-10", "40"), line("A", MISSING, "93000", "2023-02-10", "45")],
+        [
+            line("A", SPEC, "80053", "2024-01-10", "40"),
+            line("A", MISSING, "93000", "2023-02-10", "45"),
+        ],
         ALL_A,
         AS_OF,
         [],
@@ -187,7 +196,10 @@ SCENARIOS = [
     ),
     Scenario(
         "full tie: lowest provider id wins",
-        [line("A", PCP2, "99213", "2024-05-02", "100"), line("A", PCP, "99213", "2024-05-03", "100")],
+        [
+            line("A", PCP2, "99213", "2024-05-02", "100"),
+            line("A", PCP, "99213", "2024-05-03", "100"),
+        ],
         ALL_A,
         AS_OF,
         [],
@@ -228,7 +240,10 @@ SCENARIOS = [
         ALL_AB,
         d("2024-03-31"),
         [],
-        {"current|20240331|A": (PCP, 1, "10.00", 1), "current|20240331|B": (FALLBACK, 0, "0.00", 0)},
+        {
+            "current|20240331|A": (PCP, 1, "10.00", 1),
+            "current|20240331|B": (FALLBACK, 0, "0.00", 0),
+        },
     ),
     Scenario(
         "leap day as-of date",
@@ -277,7 +292,10 @@ SCENARIOS = [
     ),
     Scenario(
         "yearly 24-month passes reach back to January of the prior year",
-        [line("A", PCP, "99213", "2023-01-01", "80"), line("A", SPEC, "80053", "2024-03-01", "900")],
+        [
+            line("A", PCP, "99213", "2023-01-01", "80"),
+            line("A", SPEC, "80053", "2024-03-01", "900"),
+        ],
         ALL_A,
         None,
         [2024],
@@ -347,7 +365,10 @@ SCENARIOS = [
         AS_OF,
         [],
         {CUR + "A": (SPEC, 1, "90.00", 1)},
-        providers=[{"npi": PCP, "classification": "specialist"}, {"npi": SPEC, "classification": "NPP"}],
+        providers=[
+            {"npi": PCP, "classification": "specialist"},
+            {"npi": SPEC, "classification": "NPP"},
+        ],
         kind=Classification.BUCKET,
     ),
 ]

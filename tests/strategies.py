@@ -39,7 +39,12 @@ EDGE_DATES = [
     dt.date(2024, 3, 31),
     dt.date(2024, 12, 31),
 ]
-AS_OF_DATES = [dt.date(2024, 2, 29), dt.date(2024, 3, 31), dt.date(2023, 12, 31), dt.date(2024, 6, 15)]
+AS_OF_DATES = [
+    dt.date(2024, 2, 29),
+    dt.date(2024, 3, 31),
+    dt.date(2023, 12, 31),
+    dt.date(2024, 6, 15),
+]
 
 dates = st.one_of(st.sampled_from(EDGE_DATES), st.dates(min_value=START, max_value=END))
 amounts = st.one_of(

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from harness import run_sql
-
+from oracle import attribute_reference
 from provider_attribution.method import TUVA
 from provider_attribution.valuesets import ValueSets
 from scenarios import SCENARIOS, Scenario, check
@@ -22,8 +22,6 @@ def test_scenario_on_duckdb(duckdb_engine: sa.Engine, scenario: Scenario) -> Non
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_scenario_on_oracle(scenario: Scenario) -> None:
-    from oracle import attribute_reference
-
     data = scenario.dataset()
     result = attribute_reference(
         data.claims,

@@ -72,7 +72,7 @@ def providers_table(inputs: Inputs) -> sa.TableClause:
 
 
 def _date(value: object) -> sa.ColumnElement[Any]:
-    return sa.cast(sa.literal(value, sa.Date), sa.Date)
+    return dialects.date_literal(value)
 
 
 def _int(value: int | None) -> sa.ColumnElement[Any]:
@@ -128,9 +128,7 @@ class QueryBuilder:
                 _int(index).label("scope_id"),
                 _text(key.scope).label("scope"),
                 _int(key.performance_year).label("performance_year"),
-                (_date(key.as_of_date) if key.as_of_date else sa.cast(sa.null(), sa.Date)).label(
-                    "as_of_date"
-                ),
+                _date(key.as_of_date).label("as_of_date"),
                 _text(f"{key.scope}|{key.key_text}|").label("key_prefix"),
                 _date(key.anchor_end).label("anchor_end"),
                 _int(first).label("elig_first"),
@@ -141,7 +139,7 @@ class QueryBuilder:
             ]
             rows.append(sa.select(*cols))
         union = rows[0] if len(rows) == 1 else sa.union_all(*rows)
-        return union.cte("scopes")
+        return union.cte("pa_scopes")
 
     def providers(self) -> sa.CTE:
         """One row per NPI: provider bucket and specialty description."""
@@ -159,7 +157,7 @@ class QueryBuilder:
             sa.select(npi.label("npi"), sa.func.min(norm).label("cls"))
             .where(npi.is_not(None))
             .group_by(npi)
-            .subquery("provider_dedup")
+            .subquery("pa_provider_dedup")
         )
         cls = dedup.c.cls
         if kind is Classification.BUCKET:
@@ -168,13 +166,13 @@ class QueryBuilder:
                 dedup.c.npi,
                 bucket.label("bucket"),
                 sa.cast(sa.null(), sa.String).label("prov_specialty"),
-            ).cte("providers")
+            ).cte("pa_providers")
         if kind is Classification.TAXONOMY:
             crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
             specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
         else:
             specialty_of = cls
-        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty")).subquery("provider_spec")
+        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty")).subquery("pa_provider_spec")
         specialty = mapped.c.specialty
         bucket = _case(
             [
@@ -190,7 +188,7 @@ class QueryBuilder:
             mapped.c.npi,
             bucket.label("bucket"),
             sa.cast(specialty_text, sa.String).label("prov_specialty"),
-        ).cte("providers")
+        ).cte("pa_providers")
 
     def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
         """Distinct (person_id, month_key) for the months any scope key looks at."""
@@ -211,7 +209,7 @@ class QueryBuilder:
             .where(inner.c.person_id.is_not(None))
             .where(inner.c.month_key.between(_int(first), _int(last)))
             .distinct()
-            .cte("member_months")
+            .cte("pa_member_months")
         )
 
     def _widest_months(self) -> int:
@@ -262,7 +260,7 @@ class QueryBuilder:
             .where(src.c[c.rendering_npi].is_not(None))
             .where(service_date.between(_date(first), _date(last)))
             .where(eligible_month)
-            .cte("lines")
+            .cte("pa_lines")
         )
 
     def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
@@ -302,7 +300,7 @@ class QueryBuilder:
                 )
             )
             .group_by(scope.c.scope_id, line.c.person_id, line.c.provider_id)
-            .cte("metrics")
+            .cte("pa_metrics")
         )
 
     def eligible(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
@@ -313,7 +311,7 @@ class QueryBuilder:
                 mm.join(scope, mm.c.month_key.between(scope.c.elig_first, scope.c.elig_last))
             )
             .distinct()
-            .cte("eligible")
+            .cte("pa_eligible")
         )
 
     def candidates(self, metrics: sa.CTE, eligible: sa.CTE, scope: sa.CTE) -> sa.CTE:
@@ -358,7 +356,7 @@ class QueryBuilder:
                 )
             )
             .where(step.is_not(None))
-            .subquery("candidate_base")
+            .subquery("pa_candidate_base")
         )
         order: list[sa.ColumnElement[Any]] = [base.c.step.asc()]
         for rank_key in self.method.ranking:
@@ -370,7 +368,7 @@ class QueryBuilder:
         ranking = sa.func.row_number().over(
             partition_by=(base.c.scope_id, base.c.person_id), order_by=order
         )
-        return sa.select(*base.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("ranked")
+        return sa.select(*base.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
 
     def fallback(self, eligible: sa.CTE, ranked: sa.CTE, scope: sa.CTE) -> sa.Select[Any]:
         """One labelled row per eligible person without candidates."""
@@ -416,7 +414,7 @@ class QueryBuilder:
         rows = sa.union_all(
             sa.select(*(ranked.c[n] for n in _RANKED_COLUMNS)),
             self.fallback(eligible, ranked, scope),
-        ).subquery("all_rows")
+        ).subquery("pa_all_rows")
         key = scope.c.key_prefix + sa.cast(rows.c.person_id, sa.String)
         by_name = {
             "scope": scope.c.scope,

@@ -50,6 +50,34 @@ def text_month_key(year_month: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(year_month, sa.Integer)
 
 
+class DateLiteral(sa.sql.expression.ColumnElement[Any]):
+    """A date constant: ``CAST(:value AS DATE)``; SQLite stores dates as ISO text, so there it
+    is the bare (ISO text) parameter."""
+
+    inherit_cache = True
+    type = sa.Date()
+
+    def __init__(self, value: Any) -> None:
+        self.value = sa.bindparam(None, value, type_=sa.Date())
+
+
+@compiles(DateLiteral)
+def _date_literal(element: DateLiteral, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.value, **kw)} AS DATE)"
+
+
+@compiles(DateLiteral, "sqlite")
+def _date_literal_sqlite(element: DateLiteral, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.value, **kw))
+
+
+def date_literal(value: Any) -> sa.ColumnElement[Any]:
+    """A typed date constant that compares correctly on every engine."""
+    if value is None:
+        return sa.cast(sa.null(), sa.Date)
+    return DateLiteral(value)
+
+
 def money(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """Exact decimal(18,2)."""
     return sa.cast(value, sa.Numeric(18, 2))
