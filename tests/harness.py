@@ -89,6 +89,8 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
     """Replace the three input tables in ``schema`` with ``data``; return the mapping."""
     claims, eligibility, providers = _tables(schema)
     with engine.begin() as conn:
+        if schema is not None:
+            conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         for table in (claims, eligibility, providers):
             table.drop(conn, checkfirst=True)
             table.create(conn)

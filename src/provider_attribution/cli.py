@@ -141,6 +141,12 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
 @main.command()
 @click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
 @click.option("--inputs-schema", default=None, help="Schema holding all three inputs.")
+@click.option(
+    "--inputs",
+    "inputs_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML/JSON file mapping the inputs to your tables and columns.",
+)
 @click.option("--target-schema", default=None, help="Schema to write the outputs to.")
 @_as_of
 @_years
@@ -149,6 +155,7 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
 def run(
     url: str,
     inputs_schema: str | None,
+    inputs_file: str | None,
     target_schema: str | None,
     as_of: dt.date | None,
     years: tuple[int, ...] | None,
@@ -156,7 +163,12 @@ def run(
     as_json: bool,
 ) -> None:
     """Attribute the members of the warehouse at URL."""
-    inputs = Inputs() if inputs_schema is None else Inputs().in_schema(inputs_schema)
+    try:
+        inputs = Inputs.from_file(inputs_file) if inputs_file else Inputs()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if inputs_schema is not None:
+        inputs = inputs.in_schema(inputs_schema)
     summary = attribute(
         url, inputs, method=method_name, as_of=as_of, years=years, target_schema=target_schema
     )

@@ -172,7 +172,9 @@ class QueryBuilder:
             specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
         else:
             specialty_of = cls
-        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty")).subquery("pa_provider_spec")
+        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty")).subquery(
+            "pa_provider_spec"
+        )
         specialty = mapped.c.specialty
         bucket = _case(
             [
@@ -249,7 +251,7 @@ class QueryBuilder:
                 src.c[c.person_id].label("person_id"),
                 src.c[c.rendering_npi].label("provider_id"),
                 service_date.label("service_date"),
-                dialects.money(amount).label("amount"),
+                dialects.cents(amount).label("amount_cents"),
                 visit_key.label("visit_key"),
                 is_primary_care.label("is_primary_care"),
                 sa.func.coalesce(prov.c.bucket, "unknown").label("bucket"),
@@ -277,7 +279,9 @@ class QueryBuilder:
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
             hit = self._in_pass(p, line, scope)
-            aggregates.append(sa.func.sum(_case([(hit, line.c.amount)])).label(f"amount_{i}"))
+            aggregates.append(
+                sa.func.sum(_case([(hit, line.c.amount_cents)])).label(f"cents_{i}")
+            )
             aggregates.append(
                 sa.func.count(sa.distinct(_case([(hit, line.c.visit_key)]))).label(f"visits_{i}")
             )
@@ -317,20 +321,20 @@ class QueryBuilder:
     def candidates(self, metrics: sa.CTE, eligible: sa.CTE, scope: sa.CTE) -> sa.CTE:
         """Eligible persons' candidates with step, amount, visits, window and rank."""
         passes = list(enumerate(self.method.passes, start=1))
-        step = _case([(metrics.c[f"amount_{i}"].is_not(None), i) for i, _ in passes])
-        allowed = sa.func.coalesce(*(metrics.c[f"amount_{i}"] for i, _ in passes))
+        step = _case([(metrics.c[f"cents_{i}"].is_not(None), i) for i, _ in passes])
+        allowed_cents = sa.func.coalesce(*(metrics.c[f"cents_{i}"] for i, _ in passes))
 
         visits = _case(
-            [(metrics.c[f"amount_{i}"].is_not(None), metrics.c[f"visits_{i}"]) for i, _ in passes]
+            [(metrics.c[f"cents_{i}"].is_not(None), metrics.c[f"visits_{i}"]) for i, _ in passes]
         )
         start = _case(
             [
-                (metrics.c[f"amount_{i}"].is_not(None), scope.c[f"start_{p.months}"])
+                (metrics.c[f"cents_{i}"].is_not(None), scope.c[f"start_{p.months}"])
                 for i, p in passes
             ]
         )
         description = _case(
-            [(metrics.c[f"amount_{i}"].is_not(None), p.description) for i, p in passes]
+            [(metrics.c[f"cents_{i}"].is_not(None), p.description) for i, p in passes]
         )
         base = (
             sa.select(
@@ -341,7 +345,8 @@ class QueryBuilder:
                 metrics.c.prov_specialty,
                 step.label("step"),
                 sa.cast(description, sa.String).label("step_description"),
-                dialects.money(allowed).label("allowed_amount"),
+                sa.cast(allowed_cents, sa.BigInteger).label("allowed_cents"),
+                dialects.money_from_cents(allowed_cents).label("allowed_amount"),
                 sa.cast(visits, sa.Integer).label("visits"),
                 start.label("lookback_start_date"),
                 scope.c.anchor_end.label("lookback_end_date"),
@@ -361,7 +366,7 @@ class QueryBuilder:
         order: list[sa.ColumnElement[Any]] = [base.c.step.asc()]
         for rank_key in self.method.ranking:
             if rank_key is RankKey.ALLOWED_DESC:
-                order.append(base.c.allowed_amount.desc())
+                order.append(base.c.allowed_cents.desc())
             elif rank_key is RankKey.VISITS_DESC:
                 order.append(base.c.visits.desc())
         order.append(base.c.provider_id.asc())

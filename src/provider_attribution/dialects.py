@@ -7,6 +7,7 @@ the few expressions and statements engines spell differently, chosen by dialect 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +82,18 @@ def date_literal(value: Any) -> sa.ColumnElement[Any]:
 def money(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """Exact decimal(18,2)."""
     return sa.cast(value, sa.Numeric(18, 2))
+
+
+def cents(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """An amount as whole cents (rounded half away from zero), so sums and comparisons are exact
+    integers on every engine, SQLite's floating-point REAL included."""
+    return sa.cast(sa.func.round(amount * 100), sa.BigInteger)
+
+
+def money_from_cents(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """Whole cents back to decimal(18,2), by exact decimal multiplication."""
+    hundredth = sa.literal(Decimal("0.01"), sa.Numeric(3, 2))
+    return money(sa.cast(value, sa.Numeric(20, 2)) * hundredth)
 
 
 class DropTableIfExists(DDLElement):

@@ -6,9 +6,18 @@ Defaults follow the Tuva input layer (``core.medical_claim``, ``core.member_mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
+from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 class Classification(str, Enum):
@@ -93,6 +102,49 @@ class Inputs:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for logging and summaries."""
-        from dataclasses import asdict
-
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Inputs:
+        """Build from plain data: ``{"claims": {...}, "eligibility": {...}, "providers": {...}}``.
+
+        Each section names table fields (``name``, ``schema``, column names); unknown sections or
+        fields raise a ValueError naming them.
+        """
+        sections: dict[str, type[Any]] = {
+            "claims": ClaimsTable,
+            "eligibility": EligibilityTable,
+            "providers": ProvidersTable,
+        }
+        unknown = set(data) - set(sections)
+        if unknown:
+            raise ValueError(f"inputs: unknown sections {sorted(unknown)}; use {sorted(sections)}")
+        built: dict[str, Any] = {}
+        for section, kind in sections.items():
+            values = dict(data.get(section, {}))
+            allowed = {f.name for f in fields(kind)}
+            bad = set(values) - allowed
+            if bad:
+                raise ValueError(
+                    f"inputs.{section}: unknown fields {sorted(bad)}; allowed: {sorted(allowed)}"
+                )
+            if "classification_kind" in values:
+                try:
+                    values["classification_kind"] = Classification(values["classification_kind"])
+                except ValueError:
+                    choices = [c.value for c in Classification]
+                    raise ValueError(
+                        f"inputs.{section}.classification_kind: "
+                        f"{values['classification_kind']!r} is not one of {choices}"
+                    ) from None
+            built[section] = kind(**values)
+        return cls(**built)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Inputs:
+        """Read a mapping from a ``.toml`` or ``.json`` file (see :meth:`from_dict`)."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".json":
+            return cls.from_dict(json.loads(text))
+        return cls.from_dict(tomllib.loads(text))
