@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dataclasses import replace
+
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, note
 
-from harness import Dataset, run_sql
+from harness import Dataset, read_outputs, run_sql
 from oracle import attribute_reference
+from provider_attribution.inputs import Classification, Inputs
 from provider_attribution.method import TUVA
+from provider_attribution.run import attribute
+from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
 from strategies import datasets, scopes
 
@@ -40,4 +46,51 @@ def test_sql_matches_oracle(
     want = expected(data, as_of, years)
     for table, rows in want.items():
         note(f"{table}: oracle {rows}\nsql {got[table]}")
+        assert got[table] == rows, table
+
+
+def _fetch(conn: sa.Connection, table: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.exec_driver_sql(f"select * from {table}").mappings()]
+
+
+@pytest.mark.parametrize(
+    ("seed", "as_of", "encounters"),
+    [
+        (1, dt.date(2025, 12, 31), True),
+        (2, dt.date(2024, 7, 15), False),
+        (3, dt.date(2024, 2, 29), True),
+    ],
+)
+def test_sql_matches_oracle_on_synthetic_data(
+    duckdb_engine: sa.Engine, seed: int, as_of: dt.date, encounters: bool
+) -> None:
+    """Realistic shapes (reversals, multi-line claims, gaps, missing providers) at 600 members."""
+    generate(duckdb_engine, SyntheticSpec(members=600, seed=seed))
+    inputs = Inputs()
+    if encounters:
+        inputs = replace(inputs, claims=replace(inputs.claims, encounter_id="encounter_id"))
+    with duckdb_engine.connect() as conn:
+        claims = _fetch(conn, "core.medical_claim")
+        eligibility = _fetch(conn, "core.member_months")
+        providers = [
+            {"npi": r["npi"], "classification": r["primary_taxonomy_code"]}
+            for r in _fetch(conn, "terminology.provider")
+        ]
+    years = [2023, 2024, 2025]
+    attribute(duckdb_engine, inputs, as_of=as_of, years=years, target_schema="out")
+    got = read_outputs(duckdb_engine, "out")
+    want = attribute_reference(
+        claims,
+        eligibility,
+        providers,
+        method=TUVA,
+        valuesets=VALUESETS,
+        classification_kind=Classification.TAXONOMY,
+        encounter_mapped=encounters,
+        as_of=as_of,
+        years=years,
+    )
+    assert len(want["assigned_beneficiaries_current"]) > 400
+    assert {r["assigned_step"] for r in want["assigned_beneficiaries_yearly"]} >= {0, 1, 2, 3, 4}
+    for table, rows in want.items():
         assert got[table] == rows, table

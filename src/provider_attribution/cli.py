@@ -53,25 +53,17 @@ _method = click.option(
 
 
 def print_summary(summary: RunSummary) -> None:
-    """The step mix of each scope key as a rich table."""
-    table = Table(title=f"Attribution ({summary.method})")
-    table.add_column("scope")
-    table.add_column("key")
-    table.add_column("members", justify="right")
+    """Members by step for each scope key, one column per key."""
+    table = Table(title=f"Attribution by step ({summary.method})")
+    table.add_column("step")
+    for sc in summary.scopes:
+        table.add_column(f"{sc.scope}\n{sc.key}", justify="right")
     steps = sorted({s for sc in summary.scopes for s in sc.by_step})
     for step in steps:
-        table.add_column(f"step {step}", justify="right")
-    table.add_column("fallback", justify="right")
-    table.add_column("fallback rate", justify="right")
-    for sc in summary.scopes:
-        table.add_row(
-            sc.scope,
-            sc.key,
-            f"{sc.members:,}",
-            *(f"{sc.by_step.get(s, 0):,}" for s in steps),
-            f"{sc.fallback:,}",
-            f"{sc.fallback_rate:.2%}",
-        )
+        table.add_row(f"{step}", *(f"{sc.by_step.get(step, 0):,}" for sc in summary.scopes))
+    table.add_row("fallback", *(f"{sc.fallback:,}" for sc in summary.scopes))
+    table.add_row("members", *(f"{sc.members:,}" for sc in summary.scopes), style="bold")
+    table.add_row("fallback rate", *(f"{sc.fallback_rate:.1%}" for sc in summary.scopes))
     console.print(table)
 
 
@@ -115,7 +107,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--db", default="demo.duckdb", show_default=True, help="DuckDB file to create.")
-@click.option("--members", default=10_000, show_default=True, help="Members to generate.")
+@click.option("--members", default=15_000, show_default=True, help="Members to generate.")
 @click.option("--seed", default=0, show_default=True)
 @_method
 def demo(db: str, members: int, seed: int, method_name: str) -> None:
@@ -126,13 +118,16 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
     engine = sa.create_engine(f"duckdb:///{path}")
+    spec = SyntheticSpec(members=members, seed=seed)
     with console.status(f"Generating {members:,} members into {path} ..."):
-        counts = generate(engine, SyntheticSpec(members=members, seed=seed))
+        counts = generate(engine, spec)
     console.print(
         "Generated " + ", ".join(f"{name}: {count:,} rows" for name, count in counts.items())
     )
     with console.status("Attributing ..."):
-        summary = attribute(engine, method=method_name, target_schema="provider_attribution")
+        summary = attribute(
+            engine, method=method_name, as_of=spec.last_day, target_schema="provider_attribution"
+        )
     print_summary(summary)
     print_top_panels(engine, "provider_attribution")
     console.print(f"Tables written to schema provider_attribution in {path}.")

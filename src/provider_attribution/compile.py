@@ -204,7 +204,7 @@ class QueryBuilder:
         first = min(month_key(k.window_start(self._widest_months())) for k in keys)
         last = max(month_key(k.anchor_end) for k in keys)
         inner = sa.select(src.c[e.person_id].label("person_id"), key.label("month_key")).subquery(
-            "mm_raw"
+            "pa_mm_raw"
         )
         return (
             sa.select(inner.c.person_id, inner.c.month_key)
@@ -279,9 +279,7 @@ class QueryBuilder:
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
             hit = self._in_pass(p, line, scope)
-            aggregates.append(
-                sa.func.sum(_case([(hit, line.c.amount_cents)])).label(f"cents_{i}")
-            )
+            aggregates.append(sa.func.sum(_case([(hit, line.c.amount_cents)])).label(f"cents_{i}"))
             aggregates.append(
                 sa.func.count(sa.distinct(_case([(hit, line.c.visit_key)]))).label(f"visits_{i}")
             )

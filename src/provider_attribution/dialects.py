@@ -92,7 +92,7 @@ def cents(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 
 def money_from_cents(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """Whole cents back to decimal(18,2), by exact decimal multiplication."""
-    hundredth = sa.literal(Decimal("0.01"), sa.Numeric(3, 2))
+    hundredth = sa.cast(sa.literal(Decimal("0.01"), sa.Numeric(3, 2)), sa.Numeric(3, 2))
     return money(sa.cast(value, sa.Numeric(20, 2)) * hundredth)
 
 

@@ -90,6 +90,6 @@ def table(
     return sa.Table(
         physical_name or name,
         metadata or sa.MetaData(),
-        *(sa.Column(col, type_, comment=doc) for col, type_, doc in COLUMNS[name]),
+        *(sa.Column(col, type_) for col, type_, _doc in COLUMNS[name]),
         schema=schema,
     )

@@ -17,7 +17,13 @@ from provider_attribution.compile import (
     claims_table,
     eligibility_table,
 )
-from provider_attribution.dialects import RenameTable, capabilities, month_key, text_month_key
+from provider_attribution.dialects import (
+    DropTableIfExists,
+    RenameTable,
+    capabilities,
+    month_key,
+    text_month_key,
+)
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import TUVA, Method, get_method
 from provider_attribution.valuesets import ValueSets
@@ -147,7 +153,7 @@ def _write(
     staged: dict[str, sa.Table] = {}
     for name in outputs.TABLES:
         staging = outputs.table(name, schema, metadata, physical_name=f"{name}__staging")
-        staging.drop(conn, checkfirst=True)
+        conn.execute(DropTableIfExists(staging))
         staging.create(conn)
         staged[name] = staging
     ranking = staged[outputs.RANKING]
@@ -160,7 +166,7 @@ def _write(
     final: dict[str, sa.Table] = {}
     for name, staging in staged.items():
         target = outputs.table(name, schema, metadata)
-        target.drop(conn, checkfirst=True)
+        conn.execute(DropTableIfExists(target))
         conn.execute(RenameTable(staging, name))
         final[name] = target
     return final
