@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
