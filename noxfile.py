@@ -1,4 +1,8 @@
-"""Nox sessions: lint, typecheck, tests (``nox`` runs all three)."""
+"""Nox sessions: lint, typecheck, tests (the default), one conformance session per engine, all.
+
+``nox -s "dialect(postgres)"`` runs the conformance suite on one engine and requires it;
+``nox -s dialects`` runs it on all five and requires all of them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 SOURCES = ["src", "tests", "dialect_tests", "noxfile.py"]
+ENGINES = ["duckdb", "sqlite", "postgres", "mysql", "snowflake"]
 
 
 @nox.session
@@ -30,3 +35,25 @@ def tests(session: nox.Session) -> None:
     """The whole pytest suite (unit, differential, conformance on available engines)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("engine", ENGINES, ids=ENGINES)
+def dialect(session: nox.Session, engine: str) -> None:
+    """The conformance suite on one engine, which must be available."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "dialect_tests",
+        *session.posargs,
+        env={"PROVIDER_ATTRIBUTION_REQUIRE": engine, "PROVIDER_ATTRIBUTION_BACKENDS": engine},
+    )
+
+
+@nox.session
+def dialects(session: nox.Session) -> None:
+    """The conformance suite on every engine; all five must be available."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest", "dialect_tests", *session.posargs, env={"PROVIDER_ATTRIBUTION_REQUIRE": "all"}
+    )

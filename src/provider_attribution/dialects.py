@@ -18,25 +18,76 @@ from sqlalchemy.sql.ddl import DDLElement
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an engine guarantees, used by the writer and stated in the README."""
+    """What an engine guarantees, used by the writer and stated in the README.
+
+    ``swap``: how staged outputs replace the old ones —
+    ``transaction`` (drop + rename inside the run's transaction: all three tables at once),
+    ``rename_tables`` (MySQL's multi-table ``RENAME TABLE``: all three at once, one statement),
+    ``swap_with`` (Snowflake's ``ALTER TABLE ... SWAP WITH``: each table atomically).
+    """
 
     transactional_ddl: bool
     schemas: bool
+    swap: str
 
 
 _CAPABILITIES: dict[str, Capabilities] = {
-    "duckdb": Capabilities(transactional_ddl=True, schemas=True),
-    "postgresql": Capabilities(transactional_ddl=True, schemas=True),
-    "sqlite": Capabilities(transactional_ddl=True, schemas=False),
-    "mysql": Capabilities(transactional_ddl=False, schemas=True),
-    "mariadb": Capabilities(transactional_ddl=False, schemas=True),
-    "snowflake": Capabilities(transactional_ddl=False, schemas=True),
+    "duckdb": Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
+    "postgresql": Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
+    "sqlite": Capabilities(transactional_ddl=True, schemas=False, swap="transaction"),
+    "mysql": Capabilities(transactional_ddl=False, schemas=True, swap="rename_tables"),
+    "mariadb": Capabilities(transactional_ddl=False, schemas=True, swap="rename_tables"),
+    "snowflake": Capabilities(transactional_ddl=False, schemas=True, swap="swap_with"),
 }
 
 
-def capabilities(dialect_name: str) -> Capabilities:
-    """Capabilities of a dialect; unknown dialects get the most cautious answer."""
-    return _CAPABILITIES.get(dialect_name, Capabilities(transactional_ddl=False, schemas=True))
+def capabilities(dialect_name: str, *, emulated: bool = False) -> Capabilities:
+    """Capabilities of a dialect; unknown dialects get the most cautious answer.
+
+    ``emulated``: Snowflake emulated by fakesnow runs on DuckDB, which has transactional DDL
+    but no ``SWAP WITH``.
+    """
+    if emulated and dialect_name == "snowflake":
+        return Capabilities(transactional_ddl=True, schemas=True, swap="transaction")
+    return _CAPABILITIES.get(
+        dialect_name, Capabilities(transactional_ddl=False, schemas=True, swap="transaction")
+    )
+
+
+def is_emulated(conn: sa.Connection) -> bool:
+    """Whether the connection is the fakesnow emulator rather than a real Snowflake."""
+    raw = conn.connection.dbapi_connection
+    return type(raw).__module__.startswith("fakesnow")
+
+
+def swap_in(
+    conn: sa.Connection, staged: list[tuple[sa.Table, sa.Table]], caps: Capabilities
+) -> None:
+    """Replace each final table with its staging table, as atomically as the engine allows."""
+    if caps.swap == "transaction":
+        for staging, final in staged:
+            conn.execute(DropTableIfExists(final))
+            conn.execute(RenameTable(staging, final.name))
+        return
+    for _, final in staged:
+        final.create(conn, checkfirst=True)
+    if caps.swap == "rename_tables":
+        old = [
+            sa.Table(f"{final.name}__old", sa.MetaData(), schema=final.schema)
+            for _, final in staged
+        ]
+        moves: list[tuple[sa.TableClause, sa.TableClause]] = []
+        for (staging, final), retired in zip(staged, old, strict=True):
+            moves += [(final, retired), (staging, final)]
+        for retired in old:
+            conn.execute(DropTableIfExists(retired))
+        conn.execute(RenameTables(moves))
+        for retired in old:
+            conn.execute(DropTableIfExists(retired))
+        return
+    for staging, final in staged:
+        conn.execute(SwapWith(staging, final))
+        conn.execute(DropTableIfExists(staging))
 
 
 def month_key(day: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
@@ -125,3 +176,34 @@ def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str
     old = compiler.preparer.format_table(element.table)
     new = compiler.preparer.quote(element.new_name)
     return f"ALTER TABLE {old} RENAME TO {new}"
+
+
+class RenameTables(DDLElement):
+    """MySQL's ``RENAME TABLE a TO b, c TO d``: every rename in one atomic statement."""
+
+    inherit_cache = False
+
+    def __init__(self, moves: list[tuple[sa.TableClause, sa.TableClause]]) -> None:
+        self.moves = moves
+
+
+@compiles(RenameTables)
+def _rename_tables(element: RenameTables, compiler: DDLCompiler, **kw: Any) -> str:
+    fmt = compiler.preparer.format_table
+    return "RENAME TABLE " + ", ".join(f"{fmt(a)} TO {fmt(b)}" for a, b in element.moves)
+
+
+class SwapWith(DDLElement):
+    """Snowflake's ``ALTER TABLE a SWAP WITH b``."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.TableClause, other: sa.TableClause) -> None:
+        self.table = table
+        self.other = other
+
+
+@compiles(SwapWith)
+def _swap_with(element: SwapWith, compiler: DDLCompiler, **kw: Any) -> str:
+    fmt = compiler.preparer.format_table
+    return f"ALTER TABLE {fmt(element.table)} SWAP WITH {fmt(element.other)}"

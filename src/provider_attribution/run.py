@@ -18,10 +18,12 @@ from provider_attribution.compile import (
     eligibility_table,
 )
 from provider_attribution.dialects import (
+    Capabilities,
     DropTableIfExists,
-    RenameTable,
     capabilities,
+    is_emulated,
     month_key,
+    swap_in,
     text_month_key,
 )
 from provider_attribution.inputs import Inputs
@@ -146,9 +148,9 @@ class RunSummary:
 
 
 def _write(
-    conn: sa.Connection, run: CompiledRun, schema: str | None, dialect_name: str
+    conn: sa.Connection, run: CompiledRun, schema: str | None, caps: Capabilities
 ) -> dict[str, sa.Table]:
-    """Write the three tables via staging names, then swap them in."""
+    """Write the three tables under staging names, then swap them in."""
     metadata = sa.MetaData()
     staged: dict[str, sa.Table] = {}
     for name in outputs.TABLES:
@@ -163,12 +165,8 @@ def _write(
     for name in (outputs.CURRENT, outputs.YEARLY):
         select = QueryBuilder.assigned(ranking, name)
         conn.execute(staged[name].insert().from_select(outputs.column_names(name), select))
-    final: dict[str, sa.Table] = {}
-    for name, staging in staged.items():
-        target = outputs.table(name, schema, metadata)
-        conn.execute(DropTableIfExists(target))
-        conn.execute(RenameTable(staging, name))
-        final[name] = target
+    final = {name: outputs.table(name, schema, metadata) for name in outputs.TABLES}
+    swap_in(conn, [(staged[name], final[name]) for name in outputs.TABLES], caps)
     return final
 
 
@@ -221,13 +219,13 @@ def attribute(
     engine = connect(engine_or_url)
     inputs = inputs or Inputs()
     chosen = _method(method)
-    caps = capabilities(engine.dialect.name)
     with engine.begin() as conn:
+        caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         keys = resolve_scope(conn, inputs, as_of=as_of, years=years, current=current, today=today)
         run = build_queries(keys, inputs, method=chosen, valuesets=valuesets)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
-        tables = _write(conn, run, target_schema, engine.dialect.name)
+        tables = _write(conn, run, target_schema, caps)
         rows = {
             name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
             for name, t in tables.items()
