@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
-from engines import Session
+from engines import Session, open_session
 from harness import Dataset, load, read_outputs, run_sql
 from oracle import attribute_reference
 from provider_attribution import outputs
@@ -25,6 +25,7 @@ from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
 from scenarios import SCENARIOS, Scenario, check
+from sessions import shared_session
 from strategies import datasets, scopes
 
 VALUESETS = ValueSets.for_year()
@@ -190,3 +191,14 @@ def test_attribute_summary_is_the_same_everywhere(backend: Session) -> None:
         ("current", "2024-06-30", 2, {1: 1}, 1),
         ("yearly", "2024", 2, {1: 1}, 1),
     ]
+
+
+@pytest.mark.parametrize("name", ["postgres", "mysql"])
+def test_private_schema_is_dropped_afterwards(name: str) -> None:
+    """A session's schema exists while it runs and is gone after it closes."""
+    watcher = shared_session(name).engine
+    with open_session(name) as session:
+        assert session.schema is not None
+        assert session.schema in sa.inspect(watcher).get_schema_names()
+        schema = session.schema
+    assert schema not in sa.inspect(watcher).get_schema_names()
