@@ -44,6 +44,9 @@ class ClaimsTable:
     claim_end_date: str = "claim_end_date"
     allowed_amount: str = "allowed_amount"
     paid_amount: str = "paid_amount"
+    tin: str | None = None
+    revenue_center_code: str | None = None
+    attending_npi: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,50 @@ class ProvidersTable:
 
 
 @dataclass(frozen=True)
+class RosterTable:
+    """ACO participant roster: which NPI (and TIN) belongs to which ACO, and when."""
+
+    name: str = "aco_participants"
+    schema: str | None = None
+    npi: str = "npi"
+    tin: str | None = "tin"
+    aco_id: str = "aco_id"
+    start_date: str | None = "start_date"
+    end_date: str | None = "end_date"
+
+
+@dataclass(frozen=True)
+class NpiListTable:
+    """A list of NPIs, e.g. the FQHC/RHC attestation of NPIs providing primary care."""
+
+    name: str = "attested_npis"
+    schema: str | None = None
+    npi: str = "npi"
+
+
+@dataclass(frozen=True)
+class SelectionTable:
+    """Member-provider selections with validity dates: self-selection or plan assignment."""
+
+    name: str = "self_selections"
+    schema: str | None = None
+    person_id: str = "person_id"
+    npi: str = "npi"
+    effective_date: str = "effective_date"
+    end_date: str | None = "end_date"
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """The three logical inputs of an attribution run."""
+    """The logical inputs of an attribution run: three required, four optional."""
 
     claims: ClaimsTable = field(default_factory=ClaimsTable)
     eligibility: EligibilityTable = field(default_factory=EligibilityTable)
     providers: ProvidersTable = field(default_factory=ProvidersTable)
+    roster: RosterTable | None = None
+    attested: NpiListTable | None = None
+    self_selections: SelectionTable | None = None
+    geographic: SelectionTable | None = None
 
     @classmethod
     def tuva(cls) -> Inputs:
@@ -92,13 +133,13 @@ class Inputs:
         return cls()
 
     def in_schema(self, schema: str | None) -> Inputs:
-        """All three tables moved to one schema (``None``: the connection's default)."""
-        return replace(
-            self,
-            claims=replace(self.claims, schema=schema),
-            eligibility=replace(self.eligibility, schema=schema),
-            providers=replace(self.providers, schema=schema),
-        )
+        """Every table moved to one schema (``None``: the connection's default)."""
+        moved = {
+            f.name: replace(table, schema=schema)
+            for f in fields(self)
+            if (table := getattr(self, f.name)) is not None
+        }
+        return replace(self, **moved)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for logging and summaries."""
@@ -115,12 +156,19 @@ class Inputs:
             "claims": ClaimsTable,
             "eligibility": EligibilityTable,
             "providers": ProvidersTable,
+            "roster": RosterTable,
+            "attested": NpiListTable,
+            "self_selections": SelectionTable,
+            "geographic": SelectionTable,
         }
+        optional = {"roster", "attested", "self_selections", "geographic"}
         unknown = set(data) - set(sections)
         if unknown:
             raise ValueError(f"inputs: unknown sections {sorted(unknown)}; use {sorted(sections)}")
         built: dict[str, Any] = {}
         for section, kind in sections.items():
+            if section in optional and data.get(section) is None:
+                continue
             values = dict(data.get(section, {}))
             allowed = {f.name for f in fields(kind)}
             bad = set(values) - allowed

@@ -6,8 +6,9 @@ new code. See ``docs/METHOD.md`` for the exact semantics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from provider_attribution.valuesets import BUCKETS
@@ -25,6 +26,22 @@ class RankKey(str, Enum):
 
     ALLOWED_DESC = "allowed_amount_desc"
     VISITS_DESC = "visits_desc"
+    LAST_SERVICE_DESC = "last_service_desc"
+
+
+class Unit(str, Enum):
+    """What competes for a member: each NPI, or ACOs (roster) against unaffiliated TINs/NPIs."""
+
+    NPI = "npi"
+    ACO = "aco"
+
+
+class Path(str, Enum):
+    """Ways a member can be attributed, tried in the method's order."""
+
+    CLAIMS = "claims"
+    SELF_SELECTION = "self_selection"
+    GEOGRAPHIC = "geographic"
 
 
 @dataclass(frozen=True)
@@ -35,17 +52,57 @@ class Pass:
     buckets: frozenset[str] | None
     services: Services
     description: str
+    weights: tuple[tuple[int, int], ...] | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.months <= 120:
-            raise ValueError(f"pass {self.description!r}: months must be 1..120, got {self.months}")
-        if self.buckets is not None:
-            unknown = set(self.buckets) - {*BUCKETS, "unknown"}
-            if unknown or not self.buckets:
+        _check_window(f"pass {self.description!r}", self.months, self.buckets)
+        if self.weights is not None:
+            months = [m for m, _ in self.weights]
+            if not self.weights or months != sorted(set(months)) or months[-1] != self.months:
                 raise ValueError(
-                    f"pass {self.description!r}: buckets must be a non-empty subset of "
-                    f"{[*BUCKETS, 'unknown']}, got {sorted(self.buckets)}"
+                    f"pass {self.description!r}: weight segments must have increasing months "
+                    f"ending at the pass's {self.months}, got {list(self.weights)}"
                 )
+            if any(w < 1 for _, w in self.weights) or self.weight_total % 2 == 0:
+                raise ValueError(
+                    f"pass {self.description!r}: weights must be positive integers with an odd "
+                    f"sum (so a weighted amount never sits on half a cent), got {list(self.weights)}"
+                )
+
+    @property
+    def segments(self) -> tuple[tuple[int, int], ...]:
+        """Weight segments; one segment of weight 1 without weights."""
+        return self.weights if self.weights is not None else ((self.months, 1),)
+
+    @property
+    def weight_total(self) -> int:
+        """W: the divisor turning a weighted amount back into money."""
+        return sum(w for _, w in self.segments)
+
+
+def _check_window(what: str, months: int, buckets: frozenset[str] | None) -> None:
+    if not 1 <= months <= 120:
+        raise ValueError(f"{what}: months must be 1..120, got {months}")
+    if buckets is not None:
+        unknown = set(buckets) - {*BUCKETS, "unknown"}
+        if unknown or not buckets:
+            raise ValueError(
+                f"{what}: buckets must be a non-empty subset of "
+                f"{[*BUCKETS, 'unknown']}, got {sorted(buckets)}"
+            )
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Pre-step: a person is claims-assignable only with a line falling in this gate."""
+
+    months: int
+    buckets: frozenset[str] | None
+    services: Services
+    participants_only: bool = True
+
+    def __post_init__(self) -> None:
+        _check_window("gate", self.months, self.buckets)
 
 
 @dataclass(frozen=True)
@@ -67,12 +124,29 @@ class Method:
     ranking: tuple[RankKey, ...] = (RankKey.ALLOWED_DESC, RankKey.VISITS_DESC)
     eligibility_months: int = 12
     fallback: Fallback = field(default_factory=Fallback)
+    unit: Unit = Unit.NPI
+    paths: tuple[Path, ...] = (Path.CLAIMS,)
+    gate: Gate | None = None
+    fqhc_revenue_codes: frozenset[str] = frozenset()
+    year_anchor_offset_months: int = 0
+    year_anchors: Mapping[int, dt.date] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.passes:
             raise ValueError(f"method {self.name!r} has no passes")
         if len(set(self.ranking)) != len(self.ranking):
             raise ValueError(f"method {self.name!r}: ranking keys repeat: {self.ranking}")
+        if not self.paths or len(set(self.paths)) != len(self.paths):
+            raise ValueError(f"method {self.name!r}: paths must be non-empty and distinct")
+        if not 1 <= self.eligibility_months <= 120:
+            raise ValueError(f"method {self.name!r}: eligibility_months must be 1..120")
+
+    def year_anchor(self, year: int) -> dt.date:
+        """Anchor end date of performance year ``year``."""
+        if year in self.year_anchors:
+            return self.year_anchors[year]
+        index = year * 12 + 11 + self.year_anchor_offset_months + 1
+        return dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
 
     @property
     def window_lengths(self) -> tuple[int, ...]:
@@ -85,8 +159,14 @@ class Method:
         return max(p.months for p in self.passes)
 
 
-def _pass(months: int, buckets: Sequence[str] | None, services: Services, text: str) -> Pass:
-    return Pass(months, None if buckets is None else frozenset(buckets), services, text)
+def _pass(
+    months: int,
+    buckets: Sequence[str] | None,
+    services: Services,
+    text: str,
+    weights: tuple[tuple[int, int], ...] | None = None,
+) -> Pass:
+    return Pass(months, None if buckets is None else frozenset(buckets), services, text, weights)
 
 
 TUVA = Method(
@@ -104,7 +184,59 @@ TUVA = Method(
     ),
 )
 
-PRESETS: dict[str, Method] = {TUVA.name: TUVA}
+MSSP = Method(
+    name="mssp",
+    unit=Unit.ACO,
+    paths=(Path.SELF_SELECTION, Path.CLAIMS),
+    gate=Gate(12, frozenset({"pcp", "specialist"}), Services.PRIMARY_CARE, participants_only=True),
+    passes=(
+        _pass(12, ("pcp", "npp"), Services.PRIMARY_CARE, "Step 1: primary care by PCPs and NPPs"),
+        _pass(12, ("specialist",), Services.PRIMARY_CARE, "Step 2: primary care by specialists"),
+    ),
+    ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
+    fqhc_revenue_codes=frozenset({"0521", "0522", "0524", "0525"}),
+)
+
+MSSP_PROSPECTIVE = replace(MSSP, name="mssp_prospective", year_anchor_offset_months=-15)
+
+MEDICAID = Method(
+    name="medicaid",
+    paths=(Path.CLAIMS, Path.SELF_SELECTION, Path.GEOGRAPHIC),
+    passes=(
+        _pass(12, ("pcp", "npp"), Services.PRIMARY_CARE, "12-month PCP/NPP primary care"),
+        _pass(12, None, Services.PRIMARY_CARE, "12-month primary care, any provider"),
+        _pass(24, ("pcp", "npp"), Services.PRIMARY_CARE, "24-month PCP/NPP primary care"),
+    ),
+    ranking=(RankKey.ALLOWED_DESC, RankKey.VISITS_DESC, RankKey.LAST_SERVICE_DESC),
+)
+
+_REACH_WEIGHTS = ((12, 2), (24, 1))
+REACH = Method(
+    name="reach",
+    unit=Unit.ACO,
+    paths=(Path.SELF_SELECTION, Path.CLAIMS),
+    passes=(
+        _pass(
+            24,
+            ("pcp", "npp"),
+            Services.PRIMARY_CARE,
+            "Two alignment years, PCP/NPP primary care (recent year 2/3)",
+            _REACH_WEIGHTS,
+        ),
+        _pass(
+            24,
+            ("specialist",),
+            Services.PRIMARY_CARE,
+            "Two alignment years, specialist primary care (recent year 2/3)",
+            _REACH_WEIGHTS,
+        ),
+    ),
+    ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
+)
+
+PRESETS: dict[str, Method] = {
+    m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)
+}
 
 
 def get_method(name: str) -> Method:

@@ -31,14 +31,18 @@ _MONEY = sa.Numeric(18, 2)
 
 # (column, type, meaning)
 _COMMON_AFTER_KEY: Sequence[tuple[str, sa.types.TypeEngine[Any], str]] = (
-    ("provider_id", _ID, "Rendering NPI credited, or the fallback id for no assignable history"),
-    ("provider_bucket", _TEXT, "pcp, npp, specialist, unknown, or the fallback label"),
-    ("prov_specialty", _TEXT, "Medicare specialty description when known"),
+    ("attribution_type", sa.String(16), "claims, self_selection, geographic, or none (fallback)"),
+    ("provider_id", _ID, "Unit credited: NPI, ACO id or TIN; the fallback id for none"),
+    ("unit_type", sa.String(8), "npi, aco or tin"),
+    ("top_npi", _ID, "NPI inside the unit with the largest amount (the NPI for npi units)"),
+    ("provider_bucket", _TEXT, "Bucket of top_npi: pcp, npp, specialist, unknown; or fallback"),
+    ("prov_specialty", _TEXT, "Medicare specialty description of top_npi when known"),
 )
 _METRICS: Sequence[tuple[str, sa.types.TypeEngine[Any], str]] = (
     ("step_description", _TEXT, "What the step counts"),
     ("allowed_amount", _MONEY, "Sum of line amounts (allowed, else paid) in the step's window"),
     ("visits", sa.Integer(), "Distinct encounters (else claims) in the step's window"),
+    ("last_service_date", sa.Date(), "Latest service date among the step's lines"),
     ("lookback_start_date", sa.Date(), "First day of the step's window"),
     ("lookback_end_date", sa.Date(), "Last day of the step's window"),
 )
