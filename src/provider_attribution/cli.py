@@ -189,6 +189,8 @@ def sql(
     """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
     resolved_as_of = as_of or dt.date.today()
     resolved_years = years if years is not None else (resolved_as_of.year,)
-    run_ = build_queries(scope_keys(resolved_as_of, resolved_years), method=method_name)
+    method = get_method(method_name)
+    keys = scope_keys(resolved_as_of, resolved_years, method.year_anchor)
+    run_ = build_queries(keys, method=method)
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")

@@ -2,15 +2,17 @@
 
 Shape of the query (see ``docs/METHOD.md`` for the rules):
 
-``scopes``      one row per scope key with every window's bounds as literal dates
-``providers``   one row per NPI: bucket and specialty from the value sets
-``member_months`` distinct (person, YYYYMM) inside the run's months
-``lines``       eligible claim lines of the run's date range (the one scan of the claims)
-``metrics``     per scope key, person and NPI: amount and visits of every pass by conditional
-                aggregation, then the earliest step
-``eligible``    per scope key, the persons with a member month in the eligibility window
-``ranked``      candidates of eligible persons with a total order ending in provider_id
-``fallback``    eligible persons without candidates
+``pa_scopes``        one row per scope key with every window's bounds as literal dates
+``pa_providers``     one row per NPI: bucket and specialty from the value sets
+``pa_member_months`` distinct (person, YYYYMM) inside the run's months
+``pa_lines``         eligible claim lines of the run's date range (the one scan of the claims),
+                     with the credited NPI, its ACO (roster) and TIN
+``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
+                     of every pass, by conditional aggregation
+``pa_units``         the same rolled up per unit, with the earliest step
+``pa_eligible``      per scope key, the persons with a member month in the eligibility window
+``pa_paths``         candidate rows of every path (claims units, valid selections)
+``pa_ranked``        those rows in a total order ending with provider_id
 
 The assigned tables are the ranking-1 rows of ``provider_ranking`` per scope.
 """
@@ -23,52 +25,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution import dialects, outputs
-from provider_attribution.inputs import Classification, Inputs
-from provider_attribution.method import Method, Pass, RankKey, Services
+from provider_attribution import dialects, outputs, tables
+from provider_attribution.inputs import Classification, Inputs, SelectionTable
+from provider_attribution.method import Method, Pass, Path, RankKey, Services, Unit
 from provider_attribution.valuesets import BUCKETS, ValueSets
 from provider_attribution.windows import ScopeKey, month_key
-
-
-def claims_table(inputs: Inputs) -> sa.TableClause:
-    """The claims input as a typed table clause."""
-    c = inputs.claims
-    cols: list[sa.ColumnClause[Any]] = [
-        sa.column(c.person_id, sa.String),
-        sa.column(c.claim_id, sa.String),
-        sa.column(c.rendering_npi, sa.String),
-        sa.column(c.hcpcs_code, sa.String),
-        sa.column(c.claim_start_date, sa.Date),
-        sa.column(c.claim_end_date, sa.Date),
-        sa.column(c.allowed_amount, sa.Numeric(18, 2)),
-        sa.column(c.paid_amount, sa.Numeric(18, 2)),
-    ]
-    if c.encounter_id is not None:
-        cols.append(sa.column(c.encounter_id, sa.String))
-    return sa.table(c.name, *cols, schema=c.schema)
-
-
-def eligibility_table(inputs: Inputs) -> sa.TableClause:
-    """The eligibility input as a table clause."""
-    e = inputs.eligibility
-    month: sa.ColumnClause[Any]
-    if e.year_month is not None:
-        month = sa.column(e.year_month, sa.String)
-    else:
-        assert e.month_start is not None
-        month = sa.column(e.month_start, sa.Date)
-    return sa.table(e.name, sa.column(e.person_id, sa.String), month, schema=e.schema)
-
-
-def providers_table(inputs: Inputs) -> sa.TableClause:
-    """The providers input as a table clause."""
-    p = inputs.providers
-    return sa.table(
-        p.name,
-        sa.column(p.npi, sa.String),
-        sa.column(p.classification, sa.String),
-        schema=p.schema,
-    )
 
 
 def _date(value: object) -> sa.ColumnElement[Any]:
@@ -81,7 +42,9 @@ def _int(value: int | None) -> sa.ColumnElement[Any]:
     return sa.cast(sa.literal(value, sa.Integer), sa.Integer)
 
 
-def _text(value: str) -> sa.ColumnElement[Any]:
+def _text(value: str | None) -> sa.ColumnElement[Any]:
+    if value is None:
+        return sa.cast(sa.null(), sa.String)
     return sa.literal(value, sa.String)
 
 
@@ -89,6 +52,33 @@ def _case(
     whens: Sequence[tuple[sa.ColumnElement[bool], Any]], else_: Any = None
 ) -> sa.ColumnElement[Any]:
     return sa.case(*whens, else_=else_)
+
+
+SELECTION_DESCRIPTIONS = {
+    Path.SELF_SELECTION: "Self-selected provider",
+    Path.GEOGRAPHIC: "Geographic assignment",
+}
+
+# Columns every path contributes, in union order.
+_PATH_COLUMNS = (
+    "scope_id",
+    "person_id",
+    "path_order",
+    "attribution_type",
+    "provider_id",
+    "unit_type",
+    "top_npi",
+    "provider_bucket",
+    "prov_specialty",
+    "step",
+    "step_description",
+    "rank_cents",
+    "allowed_amount",
+    "visits",
+    "last_service_date",
+    "lookback_start_date",
+    "lookback_end_date",
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +107,28 @@ class QueryBuilder:
         self.method = method
         self.valuesets = valuesets
 
+    # -- windows ----------------------------------------------------------------------------------
+
+    def _window_lengths(self) -> list[int]:
+        lengths = {m for p in self.method.passes for m, _ in p.segments}
+        if self.method.gate is not None:
+            lengths.add(self.method.gate.months)
+        return sorted(lengths)
+
+    def _widest(self) -> int:
+        return max(self._window_lengths())
+
+    def _uses_roster(self) -> bool:
+        return self.method.unit is Unit.ACO and self.inputs.roster is not None
+
+    def fqhc_applies(self) -> bool:
+        """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
+        c = self.inputs.claims
+        return bool(self.method.fqhc_revenue_codes) and None not in (
+            c.revenue_center_code,
+            c.attending_npi,
+        )
+
     # -- small inputs -------------------------------------------------------------------------
 
     def scopes(self, keys: Sequence[ScopeKey]) -> sa.CTE:
@@ -134,16 +146,14 @@ class QueryBuilder:
                 _int(first).label("elig_first"),
                 _int(last).label("elig_last"),
             ]
-            cols += [
-                _date(key.window_start(n)).label(f"start_{n}") for n in self.method.window_lengths
-            ]
+            cols += [_date(key.window_start(n)).label(f"start_{n}") for n in self._window_lengths()]
             rows.append(sa.select(*cols))
         union = rows[0] if len(rows) == 1 else sa.union_all(*rows)
         return union.cte("pa_scopes")
 
     def providers(self) -> sa.CTE:
         """One row per NPI: provider bucket and specialty description."""
-        src = providers_table(self.inputs)
+        src = tables.providers(self.inputs)
         kind = self.inputs.providers.classification_kind
         raw = src.c[self.inputs.providers.classification]
         if kind is Classification.BUCKET:
@@ -163,9 +173,7 @@ class QueryBuilder:
         if kind is Classification.BUCKET:
             bucket = _case([(cls.in_(BUCKETS), cls)], "unknown")
             return sa.select(
-                dedup.c.npi,
-                bucket.label("bucket"),
-                sa.cast(sa.null(), sa.String).label("prov_specialty"),
+                dedup.c.npi, bucket.label("bucket"), _text(None).label("prov_specialty")
             ).cte("pa_providers")
         if kind is Classification.TAXONOMY:
             crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
@@ -194,14 +202,15 @@ class QueryBuilder:
 
     def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
         """Distinct (person_id, month_key) for the months any scope key looks at."""
-        src = eligibility_table(self.inputs)
+        src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
         if e.year_month is not None:
             key = dialects.text_month_key(src.c[e.year_month])
         else:
             assert e.month_start is not None
             key = dialects.month_key(src.c[e.month_start])
-        first = min(month_key(k.window_start(self._widest_months())) for k in keys)
+        widest = max(self._widest(), self.method.eligibility_months)
+        first = min(month_key(k.window_start(widest)) for k in keys)
         last = max(month_key(k.anchor_end) for k in keys)
         inner = sa.select(src.c[e.person_id].label("person_id"), key.label("month_key")).subquery(
             "pa_mm_raw"
@@ -214,31 +223,79 @@ class QueryBuilder:
             .cte("pa_member_months")
         )
 
-    def _widest_months(self) -> int:
-        return max(self.method.widest_months, self.method.eligibility_months)
+    def aco_of(
+        self,
+        npi: sa.ColumnElement[Any],
+        day: sa.ColumnElement[Any],
+        tin: sa.ColumnElement[Any] | None,
+    ) -> sa.ColumnElement[Any]:
+        """The ACO an NPI (and TIN) belonged to on ``day``: the smallest matching aco_id."""
+        if not self._uses_roster():
+            return _text(None)
+        spec = self.inputs.roster
+        assert spec is not None
+        r = tables.roster(spec).alias("pa_roster")
+        conds: list[sa.ColumnElement[bool]] = [r.c[spec.npi] == npi]
+        if spec.start_date is not None:
+            conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
+        if spec.end_date is not None:
+            conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
+        if tin is not None and spec.tin is not None:
+            conds.append(sa.or_(r.c[spec.tin].is_(None), r.c[spec.tin] == tin))
+        return sa.select(sa.func.min(r.c[spec.aco_id])).where(*conds).scalar_subquery()
+
+    def fqhc_flag(self, src: sa.TableClause) -> sa.ColumnElement[Any]:
+        """1 for FQHC/RHC revenue-code lines (when that treatment applies), else 0."""
+        if not self.fqhc_applies():
+            return sa.literal(0, sa.Integer)
+        c = self.inputs.claims
+        assert c.revenue_center_code is not None
+        codes = sorted(self.method.fqhc_revenue_codes)
+        return _case([(sa.func.trim(src.c[c.revenue_center_code]).in_(codes), 1)], 0)
+
+    def fqhc_attested(self, src: sa.TableClause) -> sa.ColumnElement[bool]:
+        """The line's attending NPI is on the attested list (false without a list)."""
+        c = self.inputs.claims
+        if self.inputs.attested is None or c.attending_npi is None:
+            return sa.false()
+        listed = tables.npi_list(self.inputs.attested)
+        return src.c[c.attending_npi].in_(sa.select(listed.c[self.inputs.attested.npi]))
 
     # -- the scan -------------------------------------------------------------------------------
 
     def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, prov: sa.CTE) -> sa.CTE:
-        """Eligible claim lines in the run's date range, with amount, visit key and bucket."""
+        """Eligible claim lines in the run's date range: NPI, unit parts, amount, visit key."""
         c = self.inputs.claims
-        src = claims_table(self.inputs)
+        src = tables.claims(self.inputs)
         service_date = sa.func.coalesce(src.c[c.claim_start_date], src.c[c.claim_end_date])
         allowed = src.c[c.allowed_amount]
         amount = _case(
             [(sa.and_(allowed.is_not(None), allowed != 0), allowed)],
             sa.func.coalesce(src.c[c.paid_amount], 0),
         )
-        visit_key: sa.ColumnElement[Any]
+        visit_key: sa.ColumnElement[Any] = src.c[c.claim_id]
         if c.encounter_id is not None:
             visit_key = sa.func.coalesce(src.c[c.encounter_id], src.c[c.claim_id])
-        else:
-            visit_key = src.c[c.claim_id]
+        fqhc = self.fqhc_flag(src)
+        npi: sa.ColumnElement[Any] = src.c[c.rendering_npi]
+        if self.fqhc_applies():
+            assert c.attending_npi is not None
+            npi = _case([(fqhc == 1, src.c[c.attending_npi])], src.c[c.rendering_npi])
         codes = sorted(self.valuesets.primary_care_hcpcs)
-        is_primary_care = _case(
-            [(sa.func.upper(sa.func.trim(src.c[c.hcpcs_code])).in_(codes), 1)], 0
-        )
-        first = min(k.window_start(self.method.widest_months) for k in keys)
+        hcpcs = sa.func.upper(sa.func.trim(src.c[c.hcpcs_code]))
+        is_primary_care = _case([(fqhc == 1, 1), (hcpcs.in_(codes), 1)], 0)
+        bucket = _case([(fqhc == 1, "pcp")], sa.func.coalesce(prov.c.bucket, "unknown"))
+        tin = src.c[c.tin] if c.tin is not None else None
+        unit_type: sa.ColumnElement[Any] = sa.literal("npi", sa.String)
+        unit_id: sa.ColumnElement[Any] = npi
+        if self.method.unit is Unit.ACO:
+            aco = self.aco_of(npi, service_date, tin)
+            parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
+            if tin is not None:
+                parts.append((tin.is_not(None), "tin"))
+            unit_type = _case(parts, "npi")
+            unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
+        first = min(k.window_start(self._widest()) for k in keys)
         last = max(k.anchor_end for k in keys)
         eligible_month = (
             sa.select(sa.literal(1))
@@ -246,50 +303,81 @@ class QueryBuilder:
             .where(mm.c.month_key == dialects.month_key(service_date))
             .exists()
         )
-        return (
+        query = (
             sa.select(
                 src.c[c.person_id].label("person_id"),
-                src.c[c.rendering_npi].label("provider_id"),
+                npi.label("npi"),
                 service_date.label("service_date"),
                 dialects.cents(amount).label("amount_cents"),
                 visit_key.label("visit_key"),
                 is_primary_care.label("is_primary_care"),
-                sa.func.coalesce(prov.c.bucket, "unknown").label("bucket"),
-                prov.c.prov_specialty,
+                bucket.label("bucket"),
+                unit_type.label("unit_type"),
+                unit_id.label("unit_id"),
             )
-            .select_from(src.outerjoin(prov, prov.c.npi == src.c[c.rendering_npi]))
+            .select_from(src.outerjoin(prov, prov.c.npi == npi))
             .where(src.c[c.person_id].is_not(None))
-            .where(src.c[c.rendering_npi].is_not(None))
+            .where(npi.is_not(None))
             .where(service_date.between(_date(first), _date(last)))
             .where(eligible_month)
-            .cte("pa_lines")
         )
+        if self.fqhc_applies():
+            query = query.where(sa.or_(fqhc == 0, self.fqhc_attested(src)))
+        return query.cte("pa_lines")
 
-    def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
-        cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{p.months}"]]
-        if p.buckets is not None:
-            cond.append(line.c.bucket.in_(sorted(p.buckets)))
-        if p.services is Services.PRIMARY_CARE:
+    def _in_window(
+        self,
+        months: int,
+        buckets: frozenset[str] | None,
+        services: Services,
+        line: sa.CTE,
+        scope: sa.CTE,
+    ) -> sa.ColumnElement[bool]:
+        cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{months}"]]
+        if buckets is not None:
+            cond.append(line.c.bucket.in_(sorted(buckets)))
+        if services is Services.PRIMARY_CARE:
             cond.append(line.c.is_primary_care == 1)
         return sa.and_(*cond)
 
+    def _weight(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[Any] | None:
+        if p.weights is None:
+            return None
+        return _case(
+            [(line.c.service_date >= scope.c[f"start_{m}"], w) for m, w in p.segments[:-1]],
+            p.segments[-1][1],
+        )
+
     def metrics(self, line: sa.CTE, scope: sa.CTE) -> sa.CTE:
-        """Per scope key, person and NPI: each pass's amount and visits, one aggregation."""
-        widest = self.method.widest_months
+        """Per scope key, person, unit and NPI: each pass's cents, visits, last service."""
+        unit_type = line.c.unit_type
+        unit_id = line.c.unit_id
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
-            hit = self._in_pass(p, line, scope)
-            aggregates.append(sa.func.sum(_case([(hit, line.c.amount_cents)])).label(f"cents_{i}"))
-            aggregates.append(
-                sa.func.count(sa.distinct(_case([(hit, line.c.visit_key)]))).label(f"visits_{i}")
-            )
+            hit = self._in_window(p.months, p.buckets, p.services, line, scope)
+            weight = self._weight(p, line, scope)
+            cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
+            aggregates += [
+                sa.func.sum(_case([(hit, cents)])).label(f"cents_{i}"),
+                sa.func.count(sa.distinct(_case([(hit, line.c.visit_key)]))).label(f"visits_{i}"),
+                sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
+            ]
+        gate = self.method.gate
+        if gate is not None:
+            hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
+            if gate.participants_only:
+                hit = sa.and_(hit, unit_type == "aco")
+            aggregates.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))
+        else:
+            aggregates.append(sa.literal(1, sa.Integer).label("gate"))
+        widest = self._widest()
         return (
             sa.select(
                 scope.c.scope_id,
                 line.c.person_id,
-                line.c.provider_id,
-                sa.func.max(line.c.bucket).label("provider_bucket"),
-                sa.func.max(line.c.prov_specialty).label("prov_specialty"),
+                unit_type.label("unit_type"),
+                unit_id.label("unit_id"),
+                line.c.npi,
                 *aggregates,
             )
             .select_from(
@@ -301,8 +389,91 @@ class QueryBuilder:
                     ),
                 )
             )
-            .group_by(scope.c.scope_id, line.c.person_id, line.c.provider_id)
+            .group_by(scope.c.scope_id, line.c.person_id, unit_type, unit_id, line.c.npi)
             .cte("pa_metrics")
+        )
+
+    def _passes(self) -> list[tuple[int, Pass]]:
+        return list(enumerate(self.method.passes, start=1))
+
+    def units(self, metrics: sa.CTE) -> sa.CTE:
+        """Per scope key, person and unit: pass metrics rolled up, and the earliest step."""
+        rolled: list[sa.ColumnElement[Any]] = []
+        for i, _ in self._passes():
+            rolled += [
+                sa.func.sum(metrics.c[f"cents_{i}"]).label(f"cents_{i}"),
+                sa.func.sum(metrics.c[f"visits_{i}"]).label(f"visits_{i}"),
+                sa.func.max(metrics.c[f"last_{i}"]).label(f"last_{i}"),
+            ]
+        keys = (metrics.c.scope_id, metrics.c.person_id, metrics.c.unit_type, metrics.c.unit_id)
+        base = (
+            sa.select(*keys, *rolled, sa.func.max(metrics.c.gate).label("gate"))
+            .group_by(*keys)
+            .subquery("pa_unit_sums")
+        )
+        step = _case([(base.c[f"cents_{i}"].is_not(None), i) for i, _ in self._passes()])
+        person_gate = sa.func.max(base.c.gate).over(
+            partition_by=(base.c.scope_id, base.c.person_id)
+        )
+        return sa.select(*base.c, step.label("step"), person_gate.label("person_gate")).cte(
+            "pa_units"
+        )
+
+    def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE:
+        """Per unit, the NPI with the most (weighted) cents in the decisive pass."""
+
+        def at_step(column: str) -> sa.ColumnElement[Any]:
+            return _case(
+                [(units.c.step == i, metrics.c[f"{column}_{i}"]) for i, _ in self._passes()]
+            )
+
+        joined = (
+            sa.select(
+                metrics.c.scope_id,
+                metrics.c.person_id,
+                metrics.c.unit_type,
+                metrics.c.unit_id,
+                metrics.c.npi,
+                at_step("cents").label("cents"),
+                at_step("last").label("last_service"),
+            )
+            .select_from(
+                metrics.join(
+                    units,
+                    sa.and_(
+                        units.c.scope_id == metrics.c.scope_id,
+                        units.c.person_id == metrics.c.person_id,
+                        units.c.unit_type == metrics.c.unit_type,
+                        units.c.unit_id == metrics.c.unit_id,
+                    ),
+                )
+            )
+            .subquery("pa_npi_at_step")
+        )
+        order = sa.func.row_number().over(
+            partition_by=(
+                joined.c.scope_id,
+                joined.c.person_id,
+                joined.c.unit_type,
+                joined.c.unit_id,
+            ),
+            order_by=(joined.c.cents.desc(), joined.c.last_service.desc(), joined.c.npi.asc()),
+        )
+        numbered = (
+            sa.select(*joined.c, order.label("npi_rank"))
+            .where(joined.c.cents.is_not(None))
+            .subquery("pa_npi_numbered")
+        )
+        return (
+            sa.select(
+                numbered.c.scope_id,
+                numbered.c.person_id,
+                numbered.c.unit_type,
+                numbered.c.unit_id,
+                numbered.c.npi.label("top_npi"),
+            )
+            .where(numbered.c.npi_rank == 1)
+            .cte("pa_top_npi")
         )
 
     def eligible(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
@@ -316,89 +487,205 @@ class QueryBuilder:
             .cte("pa_eligible")
         )
 
-    def candidates(self, metrics: sa.CTE, eligible: sa.CTE, scope: sa.CTE) -> sa.CTE:
-        """Eligible persons' candidates with step, amount, visits, window and rank."""
-        passes = list(enumerate(self.method.passes, start=1))
-        step = _case([(metrics.c[f"cents_{i}"].is_not(None), i) for i, _ in passes])
-        allowed_cents = sa.func.coalesce(*(metrics.c[f"cents_{i}"] for i, _ in passes))
+    # -- paths ----------------------------------------------------------------------------------
 
-        visits = _case(
-            [(metrics.c[f"cents_{i}"].is_not(None), metrics.c[f"visits_{i}"]) for i, _ in passes]
-        )
-        start = _case(
+    def claims_rows(
+        self,
+        units: sa.CTE,
+        top: sa.CTE,
+        eligible: sa.CTE,
+        scope: sa.CTE,
+        prov: sa.CTE,
+        order: int,
+    ) -> sa.Select[Any]:
+        """Claims-path candidates of eligible, claims-assignable persons."""
+        passes = self._passes()
+
+        def by_step(fmt: str) -> sa.ColumnElement[Any]:
+            return _case([(units.c.step == i, units.c[fmt.format(i)]) for i, _ in passes])
+
+        rank_cents = by_step("cents_{}")
+        money_cents = _case(
             [
-                (metrics.c[f"cents_{i}"].is_not(None), scope.c[f"start_{p.months}"])
+                (
+                    units.c.step == i,
+                    dialects.divide_to_nearest(units.c[f"cents_{i}"], p.weight_total),
+                )
                 for i, p in passes
             ]
         )
-        description = _case(
-            [(metrics.c[f"cents_{i}"].is_not(None), p.description) for i, p in passes]
-        )
-        base = (
+        start = _case([(units.c.step == i, scope.c[f"start_{p.months}"]) for i, p in passes])
+        description = _case([(units.c.step == i, p.description) for i, p in passes])
+        rows = (
             sa.select(
-                metrics.c.scope_id,
-                metrics.c.person_id,
-                metrics.c.provider_id,
-                metrics.c.provider_bucket,
-                metrics.c.prov_specialty,
-                step.label("step"),
+                units.c.scope_id,
+                units.c.person_id,
+                _int(order).label("path_order"),
+                _text(Path.CLAIMS.value).label("attribution_type"),
+                units.c.unit_id.label("provider_id"),
+                units.c.unit_type,
+                top.c.top_npi,
+                sa.func.coalesce(prov.c.bucket, "unknown").label("provider_bucket"),
+                prov.c.prov_specialty,
+                units.c.step,
                 sa.cast(description, sa.String).label("step_description"),
-                sa.cast(allowed_cents, sa.BigInteger).label("allowed_cents"),
-                dialects.money_from_cents(allowed_cents).label("allowed_amount"),
-                sa.cast(visits, sa.Integer).label("visits"),
+                sa.cast(rank_cents, sa.BigInteger).label("rank_cents"),
+                dialects.money_from_cents(money_cents).label("allowed_amount"),
+                sa.cast(by_step("visits_{}"), sa.Integer).label("visits"),
+                by_step("last_{}").label("last_service_date"),
                 start.label("lookback_start_date"),
                 scope.c.anchor_end.label("lookback_end_date"),
             )
             .select_from(
-                metrics.join(scope, scope.c.scope_id == metrics.c.scope_id).join(
+                units.join(scope, scope.c.scope_id == units.c.scope_id)
+                .join(
                     eligible,
                     sa.and_(
-                        eligible.c.scope_id == metrics.c.scope_id,
-                        eligible.c.person_id == metrics.c.person_id,
+                        eligible.c.scope_id == units.c.scope_id,
+                        eligible.c.person_id == units.c.person_id,
                     ),
                 )
+                .join(
+                    top,
+                    sa.and_(
+                        top.c.scope_id == units.c.scope_id,
+                        top.c.person_id == units.c.person_id,
+                        top.c.unit_type == units.c.unit_type,
+                        top.c.unit_id == units.c.unit_id,
+                    ),
+                )
+                .outerjoin(prov, prov.c.npi == top.c.top_npi)
             )
-            .where(step.is_not(None))
-            .subquery("pa_candidate_base")
+            .where(units.c.step.is_not(None))
+            .where(units.c.person_gate == 1)
+            .subquery("pa_claims_rows")
         )
-        order: list[sa.ColumnElement[Any]] = [base.c.step.asc()]
+        return sa.select(*(rows.c[n] for n in _PATH_COLUMNS))
+
+    def selection_rows(
+        self,
+        path: Path,
+        spec: SelectionTable,
+        eligible: sa.CTE,
+        scope: sa.CTE,
+        prov: sa.CTE,
+        order: int,
+    ) -> sa.Select[Any]:
+        """The valid selection of each eligible person (latest effective date, then NPI)."""
+        sel = tables.selections(spec).alias(f"pa_{path.value}")
+        effective = sel.c[spec.effective_date]
+        valid: list[sa.ColumnElement[bool]] = [
+            sel.c[spec.npi].is_not(None),
+            effective.is_not(None),
+            effective <= scope.c.anchor_end,
+        ]
+        if spec.end_date is not None:
+            end = sel.c[spec.end_date]
+            valid.append(sa.or_(end.is_(None), end >= scope.c.anchor_end))
+        pick = sa.func.row_number().over(
+            partition_by=(eligible.c.scope_id, eligible.c.person_id),
+            order_by=(effective.desc(), sel.c[spec.npi].asc()),
+        )
+        chosen = (
+            sa.select(
+                eligible.c.scope_id,
+                eligible.c.person_id,
+                sel.c[spec.npi].label("npi"),
+                effective.label("effective_date"),
+                scope.c.anchor_end,
+                pick.label("pick"),
+            )
+            .select_from(
+                eligible.join(scope, scope.c.scope_id == eligible.c.scope_id).join(
+                    sel, sel.c[spec.person_id] == eligible.c.person_id
+                )
+            )
+            .where(*valid)
+            .subquery(f"pa_{path.value}_chosen")
+        )
+        aco = self.aco_of(chosen.c.npi, chosen.c.anchor_end, None)
+        unit_type = (
+            _case([(aco.is_not(None), "aco")], "npi") if self._uses_roster() else _text("npi")
+        )
+        return (
+            sa.select(
+                chosen.c.scope_id,
+                chosen.c.person_id,
+                _int(order).label("path_order"),
+                _text(path.value).label("attribution_type"),
+                sa.func.coalesce(aco, chosen.c.npi).label("provider_id"),
+                unit_type.label("unit_type"),
+                chosen.c.npi.label("top_npi"),
+                sa.func.coalesce(prov.c.bucket, "unknown").label("provider_bucket"),
+                prov.c.prov_specialty,
+                _int(0).label("step"),
+                _text(SELECTION_DESCRIPTIONS[path]).label("step_description"),
+                sa.cast(sa.literal(0), sa.BigInteger).label("rank_cents"),
+                dialects.money(sa.literal(0)).label("allowed_amount"),
+                _int(0).label("visits"),
+                sa.cast(sa.null(), sa.Date).label("last_service_date"),
+                chosen.c.effective_date.label("lookback_start_date"),
+                chosen.c.anchor_end.label("lookback_end_date"),
+            )
+            .select_from(chosen.outerjoin(prov, prov.c.npi == chosen.c.npi))
+            .where(chosen.c.pick == 1)
+        )
+
+    def _selection_input(self, path: Path) -> SelectionTable | None:
+        if path is Path.SELF_SELECTION:
+            return self.inputs.self_selections
+        if path is Path.GEOGRAPHIC:
+            return self.inputs.geographic
+        return None
+
+    def ranked(self, paths: sa.CTE) -> sa.CTE:
+        """Every path row in a total order per scope key and person."""
+        order: list[sa.ColumnElement[Any]] = [paths.c.path_order.asc(), paths.c.step.asc()]
         for rank_key in self.method.ranking:
             if rank_key is RankKey.ALLOWED_DESC:
-                order.append(base.c.allowed_cents.desc())
+                order.append(paths.c.rank_cents.desc())
             elif rank_key is RankKey.VISITS_DESC:
-                order.append(base.c.visits.desc())
-        order.append(base.c.provider_id.asc())
+                order.append(paths.c.visits.desc())
+            elif rank_key is RankKey.LAST_SERVICE_DESC:
+                order.append(paths.c.last_service_date.desc())
+        order.append(paths.c.provider_id.asc())
         ranking = sa.func.row_number().over(
-            partition_by=(base.c.scope_id, base.c.person_id), order_by=order
+            partition_by=(paths.c.scope_id, paths.c.person_id), order_by=order
         )
-        return sa.select(*base.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
+        return sa.select(*paths.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
 
     def fallback(self, eligible: sa.CTE, ranked: sa.CTE, scope: sa.CTE) -> sa.Select[Any]:
-        """One labelled row per eligible person without candidates."""
+        """One labelled row per eligible person no path attributes."""
         f = self.method.fallback
-        has_candidate = (
+        has_row = (
             sa.select(sa.literal(1))
             .where(ranked.c.scope_id == eligible.c.scope_id)
             .where(ranked.c.person_id == eligible.c.person_id)
             .exists()
         )
+        widest = max(p.months for p in self.method.passes)
+        values: dict[str, sa.ColumnElement[Any]] = {
+            "scope_id": eligible.c.scope_id,
+            "person_id": eligible.c.person_id,
+            "attribution_type": _text("none"),
+            "provider_id": _text(f.provider_id),
+            "unit_type": _text(None),
+            "top_npi": _text(None),
+            "provider_bucket": _text(f.provider_bucket),
+            "prov_specialty": _text(f.prov_specialty),
+            "step": _int(0),
+            "step_description": _text(f.step_description),
+            "allowed_amount": dialects.money(sa.literal(0)),
+            "visits": _int(0),
+            "last_service_date": sa.cast(sa.null(), sa.Date),
+            "lookback_start_date": scope.c[f"start_{widest}"],
+            "lookback_end_date": scope.c.anchor_end,
+            "ranking": _int(1),
+        }
         return (
-            sa.select(
-                eligible.c.scope_id,
-                eligible.c.person_id,
-                _text(f.provider_id).label("provider_id"),
-                _text(f.provider_bucket).label("provider_bucket"),
-                _text(f.prov_specialty).label("prov_specialty"),
-                _int(0).label("step"),
-                _text(f.step_description).label("step_description"),
-                dialects.money(sa.literal(0)).label("allowed_amount"),
-                _int(0).label("visits"),
-                scope.c[f"start_{self.method.widest_months}"].label("lookback_start_date"),
-                scope.c.anchor_end.label("lookback_end_date"),
-                _int(1).label("ranking"),
-            )
+            sa.select(*(values[n].label(n) for n in _RANKED_COLUMNS))
             .select_from(eligible.join(scope, scope.c.scope_id == eligible.c.scope_id))
-            .where(~has_candidate)
+            .where(~has_row)
         )
 
     # -- outputs --------------------------------------------------------------------------------
@@ -410,10 +697,24 @@ class QueryBuilder:
         scope = self.scopes(keys)
         prov = self.providers()
         mm = self.member_months(keys)
-        line = self.lines(keys, mm, prov)
-        metrics = self.metrics(line, scope)
         eligible = self.eligible(mm, scope)
-        ranked = self.candidates(metrics, eligible, scope)
+        branches: list[sa.Select[Any]] = []
+        for order, path in enumerate(self.method.paths):
+            if path is Path.CLAIMS:
+                line = self.lines(keys, mm, prov)
+                metrics = self.metrics(line, scope)
+                units = self.units(metrics)
+                top = self.top_npis(metrics, units)
+                branches.append(self.claims_rows(units, top, eligible, scope, prov, order))
+            elif (spec := self._selection_input(path)) is not None:
+                branches.append(self.selection_rows(path, spec, eligible, scope, prov, order))
+        if not branches:
+            raise ValueError(
+                f"method {self.method.name!r}: none of its paths "
+                f"{[p.value for p in self.method.paths]} has an input"
+            )
+        union = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+        ranked = self.ranked(union.cte("pa_paths"))
         rows = sa.union_all(
             sa.select(*(ranked.c[n] for n in _RANKED_COLUMNS)),
             self.fallback(eligible, ranked, scope),
@@ -455,17 +756,30 @@ class QueryBuilder:
             scope_keys=tuple(keys),
         )
 
+    def fqhc_excluded_count(self) -> sa.Select[Any] | None:
+        """Count of FQHC/RHC lines left out for want of an attested attending NPI."""
+        if not self.fqhc_applies():
+            return None
+        src = tables.claims(self.inputs)
+        fqhc = self.fqhc_flag(src)
+        attested = _case([(self.fqhc_attested(src), 1)], 0)
+        return sa.select(sa.func.count()).select_from(src).where(fqhc == 1).where(attested == 0)
+
 
 _RANKED_COLUMNS = (
     "scope_id",
     "person_id",
+    "attribution_type",
     "provider_id",
+    "unit_type",
+    "top_npi",
     "provider_bucket",
     "prov_specialty",
     "step",
     "step_description",
     "allowed_amount",
     "visits",
+    "last_service_date",
     "lookback_start_date",
     "lookback_end_date",
     "ranking",

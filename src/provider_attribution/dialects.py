@@ -141,6 +141,16 @@ def cents(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(sa.func.round(amount * 100), sa.BigInteger)
 
 
+def divide_to_nearest(value: sa.ColumnElement[Any], divisor: int) -> sa.ColumnElement[Any]:
+    """Integer ``value / divisor`` rounded to the nearest integer. Callers use odd divisors, so
+    the quotient never ends in exactly one half and double precision rounds the same everywhere
+    (exactly for magnitudes below 2**52)."""
+    if divisor == 1:
+        return value
+    quotient = sa.cast(value, sa.Double) / sa.cast(sa.literal(divisor), sa.Double)
+    return sa.cast(sa.func.round(quotient), sa.BigInteger)
+
+
 def money_from_cents(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """Whole cents back to decimal(18,2), by exact decimal multiplication."""
     hundredth = sa.cast(sa.literal(Decimal("0.01"), sa.Numeric(3, 2)), sa.Numeric(3, 2))

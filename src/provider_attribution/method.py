@@ -66,7 +66,8 @@ class Pass:
             if any(w < 1 for _, w in self.weights) or self.weight_total % 2 == 0:
                 raise ValueError(
                     f"pass {self.description!r}: weights must be positive integers with an odd "
-                    f"sum (so a weighted amount never sits on half a cent), got {list(self.weights)}"
+                    "sum (so a weighted amount never sits on half a cent), "
+                    f"got {list(self.weights)}"
                 )
 
     @property
@@ -234,9 +235,7 @@ REACH = Method(
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
 )
 
-PRESETS: dict[str, Method] = {
-    m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)
-}
+PRESETS: dict[str, Method] = {m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)}
 
 
 def get_method(name: str) -> Method:

@@ -11,12 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
-from provider_attribution.compile import (
-    CompiledRun,
-    QueryBuilder,
-    claims_table,
-    eligibility_table,
-)
+from provider_attribution import tables as input_tables
+from provider_attribution.compile import CompiledRun, QueryBuilder
 from provider_attribution.dialects import (
     Capabilities,
     DropTableIfExists,
@@ -48,7 +44,7 @@ def _method(method: Method | str) -> Method:
 def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = None) -> dt.date:
     """Latest claim end date if present and not in the future, else today."""
     today = today or dt.date.today()
-    claims = claims_table(inputs)
+    claims = input_tables.claims(inputs)
     latest = conn.execute(sa.select(sa.func.max(claims.c[inputs.claims.claim_end_date]))).scalar()
     if isinstance(latest, dt.datetime):
         latest = latest.date()
@@ -60,7 +56,7 @@ def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = N
 def default_years(conn: sa.Connection, inputs: Inputs) -> tuple[int, ...]:
     """Every calendar year from the first to the last month in the eligibility input."""
     e = inputs.eligibility
-    src = eligibility_table(inputs)
+    src = input_tables.eligibility(inputs)
     if e.year_month is not None:
         key = text_month_key(src.c[e.year_month])
     else:
@@ -80,13 +76,15 @@ def resolve_scope(
     years: Iterable[int] | None,
     current: bool = True,
     today: dt.date | None = None,
+    method: Method | str = TUVA,
 ) -> tuple[ScopeKey, ...]:
-    """Scope keys of a run: the current scope at ``as_of`` (default: from the data) and years."""
+    """Scope keys of a run: the current scope at ``as_of`` (default: from the data) and years
+    (default: from the eligibility), yearly anchors from the method."""
     resolved_as_of = None
     if current:
         resolved_as_of = as_of or default_as_of(conn, inputs, today)
     resolved_years = tuple(years) if years is not None else default_years(conn, inputs)
-    return scope_keys(resolved_as_of, resolved_years)
+    return scope_keys(resolved_as_of, resolved_years, _method(method).year_anchor)
 
 
 def build_queries(
@@ -103,13 +101,14 @@ def build_queries(
 
 @dataclass(frozen=True)
 class ScopeSummary:
-    """Counts for one scope key."""
+    """Counts for one scope key: claims assignments by step, other paths by type."""
 
     scope: str
     key: str
     members: int
     by_step: dict[int, int]
     fallback: int
+    by_type: dict[str, int] = field(default_factory=dict)
 
     @property
     def fallback_rate(self) -> Decimal:
@@ -126,6 +125,7 @@ class RunSummary:
     target_schema: str | None
     scopes: tuple[ScopeSummary, ...]
     rows: dict[str, int] = field(default_factory=dict)
+    fqhc_lines_excluded: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -133,12 +133,14 @@ class RunSummary:
             "method": self.method,
             "target_schema": self.target_schema,
             "rows": self.rows,
+            "fqhc_lines_excluded": self.fqhc_lines_excluded,
             "scopes": [
                 {
                     "scope": s.scope,
                     "key": s.key,
                     "members": s.members,
                     "by_step": {str(k): v for k, v in sorted(s.by_step.items())},
+                    "by_type": dict(sorted(s.by_type.items())),
                     "fallback": s.fallback,
                     "fallback_rate": str(s.fallback_rate),
                 }
@@ -177,22 +179,26 @@ def _summarise(conn: sa.Connection, tables: dict[str, sa.Table]) -> list[ScopeSu
         (outputs.YEARLY, "yearly", "performance_year"),
     ):
         t = tables[name]
-        rows = conn.execute(
-            sa.select(t.c[key_col], t.c.assigned_step, sa.func.count())
-            .group_by(t.c[key_col], t.c.assigned_step)
-            .order_by(t.c[key_col], t.c.assigned_step)
-        ).all()
-        per_key: dict[str, dict[int, int]] = {}
-        for key, step, count in rows:
-            per_key.setdefault(str(key), {})[int(step)] = int(count)
-        for key, steps in per_key.items():
+        query = (
+            sa.select(t.c[key_col], t.c.attribution_type, t.c.assigned_step, sa.func.count())
+            .group_by(t.c[key_col], t.c.attribution_type, t.c.assigned_step)
+            .order_by(t.c[key_col], t.c.attribution_type, t.c.assigned_step)
+        )
+        per_key: dict[str, list[tuple[str, int, int]]] = {}
+        for key, kind, step, count in conn.execute(query):
+            per_key.setdefault(str(key), []).append((kind, int(step), int(count)))
+        for key, counts in per_key.items():
+            by_type: dict[str, int] = {}
+            for kind, _, count in counts:
+                by_type[kind] = by_type.get(kind, 0) + count
             result.append(
                 ScopeSummary(
                     scope=scope,
                     key=key,
-                    members=sum(steps.values()),
-                    by_step={k: v for k, v in steps.items() if k},
-                    fallback=steps.get(0, 0),
+                    members=sum(c for _, _, c in counts),
+                    by_step={step: c for kind, step, c in counts if kind == "claims"},
+                    fallback=by_type.get("none", 0),
+                    by_type=by_type,
                 )
             )
     return result
@@ -221,8 +227,11 @@ def attribute(
     chosen = _method(method)
     with engine.begin() as conn:
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
-        keys = resolve_scope(conn, inputs, as_of=as_of, years=years, current=current, today=today)
-        run = build_queries(keys, inputs, method=chosen, valuesets=valuesets)
+        keys = resolve_scope(
+            conn, inputs, as_of=as_of, years=years, current=current, today=today, method=chosen
+        )
+        builder = QueryBuilder(inputs, chosen, valuesets or ValueSets.for_year())
+        run = builder.compile(keys)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
         tables = _write(conn, run, target_schema, caps)
@@ -231,4 +240,8 @@ def attribute(
             for name, t in tables.items()
         }
         scopes = _summarise(conn, tables)
-    return RunSummary(chosen.name, target_schema, tuple(scopes), rows)
+        excluded_query = builder.fqhc_excluded_count()
+        excluded = (
+            int(conn.execute(excluded_query).scalar_one()) if excluded_query is not None else 0
+        )
+    return RunSummary(chosen.name, target_schema, tuple(scopes), rows, excluded)

@@ -7,6 +7,7 @@ engine compares claim dates against the same literal dates.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,8 +44,9 @@ class ScopeKey:
         return cls("current", as_of, as_of_date=as_of)
 
     @classmethod
-    def yearly(cls, year: int) -> ScopeKey:
-        return cls("yearly", dt.date(year, 12, 31), performance_year=year)
+    def yearly(cls, year: int, anchor_end: dt.date | None = None) -> ScopeKey:
+        """Performance year ``year``; its windows end at ``anchor_end`` (default Dec 31)."""
+        return cls("yearly", anchor_end or dt.date(year, 12, 31), performance_year=year)
 
     def window_start(self, months: int) -> dt.date:
         """Start of the ``months``-long window ending at the anchor (inclusive)."""
@@ -62,8 +64,14 @@ class ScopeKey:
         return str(self.performance_year)
 
 
-def scope_keys(as_of: dt.date | None, years: tuple[int, ...]) -> tuple[ScopeKey, ...]:
-    """The scope keys of a run, current first, years ascending."""
+def scope_keys(
+    as_of: dt.date | None,
+    years: Iterable[int],
+    year_anchor: Callable[[int], dt.date] | None = None,
+) -> tuple[ScopeKey, ...]:
+    """The scope keys of a run, current first, years ascending (anchors from ``year_anchor``)."""
     keys = [ScopeKey.current(as_of)] if as_of is not None else []
-    keys.extend(ScopeKey.yearly(y) for y in sorted(set(years)))
+    keys.extend(
+        ScopeKey.yearly(y, year_anchor(y) if year_anchor else None) for y in sorted(set(years))
+    )
     return tuple(keys)
