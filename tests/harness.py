@@ -14,11 +14,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
+from provider_attribution.dialects import DropTableIfExists
 from provider_attribution.inputs import (
     Classification,
     EligibilityTable,
     Inputs,
+    NpiListTable,
     ProvidersTable,
+    RosterTable,
+    SelectionTable,
 )
 from provider_attribution.method import TUVA, Method
 from provider_attribution.run import attribute
@@ -36,19 +40,85 @@ class Dataset:
     providers: list[dict[str, Any]] = field(default_factory=list)
     classification_kind: Classification = Classification.TAXONOMY
     encounter_mapped: bool = True
+    claims_have_tin: bool = False
+    roster: list[dict[str, Any]] | None = None
+    attested: list[dict[str, Any]] | None = None
+    self_selections: list[dict[str, Any]] | None = None
+    geographic: list[dict[str, Any]] | None = None
+
+    def oracle_inputs(self) -> dict[str, Any]:
+        """Keyword arguments of the oracle describing this data set."""
+        return {
+            "classification_kind": self.classification_kind,
+            "encounter_mapped": self.encounter_mapped,
+            "claims_have_tin": self.claims_have_tin,
+            "roster": self.roster,
+            "attested": self.attested,
+            "self_selections": self.self_selections,
+            "geographic": self.geographic,
+        }
 
 
 def inputs_for(data: Dataset, schema: str | None) -> Inputs:
     """The Inputs mapping matching :func:`load`'s tables."""
     base = Inputs().in_schema(schema)
-    claims = replace(base.claims, encounter_id="encounter_id" if data.encounter_mapped else None)
+    claims = replace(
+        base.claims,
+        encounter_id="encounter_id" if data.encounter_mapped else None,
+        tin="tin" if data.claims_have_tin else None,
+        revenue_center_code="revenue_center_code",
+        attending_npi="attending_npi",
+    )
     eligibility = EligibilityTable(schema=schema)
     providers = ProvidersTable(
         schema=schema,
         classification="classification",
         classification_kind=data.classification_kind,
     )
-    return Inputs(claims=claims, eligibility=eligibility, providers=providers)
+    return Inputs(
+        claims=claims,
+        eligibility=eligibility,
+        providers=providers,
+        roster=RosterTable(schema=schema) if data.roster is not None else None,
+        attested=NpiListTable(schema=schema) if data.attested is not None else None,
+        self_selections=(
+            SelectionTable(schema=schema) if data.self_selections is not None else None
+        ),
+        geographic=(
+            SelectionTable(name="geographic_assignments", schema=schema)
+            if data.geographic is not None
+            else None
+        ),
+    )
+
+
+def _optional_tables(md: sa.MetaData, schema: str | None) -> dict[str, sa.Table]:
+    def selection(name: str) -> sa.Table:
+        return sa.Table(
+            name,
+            md,
+            sa.Column("person_id", sa.String(64)),
+            sa.Column("npi", sa.String(64)),
+            sa.Column("effective_date", sa.Date),
+            sa.Column("end_date", sa.Date),
+            schema=schema,
+        )
+
+    return {
+        "roster": sa.Table(
+            "aco_participants",
+            md,
+            sa.Column("npi", sa.String(64)),
+            sa.Column("tin", sa.String(64)),
+            sa.Column("aco_id", sa.String(64)),
+            sa.Column("start_date", sa.Date),
+            sa.Column("end_date", sa.Date),
+            schema=schema,
+        ),
+        "attested": sa.Table("attested_npis", md, sa.Column("npi", sa.String(64)), schema=schema),
+        "self_selections": selection("self_selections"),
+        "geographic": selection("geographic_assignments"),
+    }
 
 
 def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
@@ -66,6 +136,9 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column("claim_end_date", sa.Date),
         sa.Column("allowed_amount", sa.Numeric(18, 2)),
         sa.Column("paid_amount", sa.Numeric(18, 2)),
+        sa.Column("tin", sa.String(64)),
+        sa.Column("revenue_center_code", sa.String(8)),
+        sa.Column("attending_npi", sa.String(64)),
         schema=schema,
     )
     eligibility = sa.Table(
@@ -92,10 +165,11 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
         if schema is not None:
             conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         for table in (claims, eligibility, providers):
-            table.drop(conn, checkfirst=True)
+            conn.execute(DropTableIfExists(table))
             table.create(conn)
         if data.claims:
-            conn.execute(claims.insert(), data.claims)
+            extra = {"tin": None, "revenue_center_code": None, "attending_npi": None}
+            conn.execute(claims.insert(), [{**extra, **row} for row in data.claims])
         if data.eligibility:
             conn.execute(
                 eligibility.insert(),
@@ -103,6 +177,14 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
             )
         if data.providers:
             conn.execute(providers.insert(), data.providers)
+        for name, table in _optional_tables(sa.MetaData(), schema).items():
+            rows = getattr(data, name)
+            conn.execute(DropTableIfExists(table))
+            if rows is None:
+                continue
+            table.create(conn)
+            if rows:
+                conn.execute(table.insert(), rows)
     return inputs_for(data, schema)
 
 
@@ -151,10 +233,11 @@ def run_sql(
     valuesets: ValueSets | None = None,
     as_of: dt.date | None,
     years: Sequence[int],
-) -> dict[str, list[dict[str, Any]]]:
-    """Load ``data``, attribute it in the database, read the outputs back."""
+) -> dict[str, Any]:
+    """Load ``data``, attribute it in the database, read the outputs back (plus the count of
+    excluded FQHC/RHC lines)."""
     inputs = load(engine, data, schema)
-    attribute(
+    summary = attribute(
         engine,
         inputs,
         method=method,
@@ -164,4 +247,6 @@ def run_sql(
         target_schema=target_schema,
         valuesets=valuesets,
     )
-    return read_outputs(engine, target_schema)
+    result: dict[str, Any] = dict(read_outputs(engine, target_schema))
+    result["fqhc_lines_excluded"] = summary.fqhc_lines_excluded
+    return result

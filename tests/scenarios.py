@@ -14,6 +14,7 @@ from typing import Any
 
 from harness import Dataset
 from provider_attribution.inputs import Classification
+from provider_attribution.method import TUVA, Method
 
 PCP = "1111111111"  # family medicine
 PCP2 = "1111111112"  # internal medicine
@@ -61,8 +62,14 @@ def line(
     claim: str | None = None,
     encounter: str | None = None,
     end: str | None = None,
+    tin: str | None = None,
+    revenue: str | None = None,
+    attending: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "tin": tin,
+        "revenue_center_code": revenue,
+        "attending_npi": attending,
         "person_id": person,
         "claim_id": claim or f"c{next(_counter)}",
         "claim_line_number": 1,
@@ -91,6 +98,11 @@ class Scenario:
     encounter_mapped: bool = True
     providers: list[dict[str, Any]] = field(default_factory=lambda: list(PROVIDERS))
     kind: Classification = Classification.TAXONOMY
+    method: Method = TUVA
+    types: dict[str, str] = field(default_factory=dict)
+    top_npi: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    fqhc_excluded: int = 0
 
     def dataset(self) -> Dataset:
         return Dataset(
@@ -99,6 +111,7 @@ class Scenario:
             providers=self.providers,
             classification_kind=self.kind,
             encounter_mapped=self.encounter_mapped,
+            **self.extra,
         )
 
 
@@ -386,6 +399,10 @@ def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
         row = assigned[key]
         got = (row["provider_id"], row["assigned_step"], row["allowed_amount"], row["visits"])
         assert got == (provider, step, Decimal(allowed), visits), key
+    for key, kind in scenario.types.items():
+        assert assigned[key]["attribution_type"] == kind, key
+    for key, npi in scenario.top_npi.items():
+        assert assigned[key]["top_npi"] == npi, key
     for key, order in scenario.ranking.items():
         rows = [r for r in result["provider_ranking"] if r["attribution_key"] == key]
         assert [r["provider_id"] for r in sorted(rows, key=lambda r: r["ranking"])] == order, key

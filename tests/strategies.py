@@ -54,17 +54,36 @@ amounts = st.one_of(
 )
 
 
+TINS = ["111111111", "222222222"]
+ACOS = ["A1", "A2"]
+REVENUE_CODES = ["0521", " 0522", "0524", "0450"]
+
+
 @st.composite
-def claim_line(draw: st.DrawFn) -> dict[str, Any]:
-    start = draw(st.one_of(dates, st.none()))
+def claim_line(draw: st.DrawFn, rich: bool = False) -> dict[str, Any]:
+    recent = st.dates(min_value=dt.date(2023, 1, 1), max_value=dt.date(2024, 6, 30))
+    start = draw(
+        st.one_of(recent, recent, dates, st.none()) if rich else st.one_of(dates, st.none())
+    )
     end = draw(st.one_of(st.none(), st.just(start), dates)) if start else draw(dates)
+    fqhc = rich and draw(st.integers(0, 5)) == 0
+    extra = {
+        "tin": draw(st.one_of(st.none(), st.sampled_from(TINS))) if rich else None,
+        "revenue_center_code": draw(st.sampled_from(REVENUE_CODES)) if fqhc else None,
+        "attending_npi": draw(st.one_of(st.none(), st.sampled_from(NPIS))) if fqhc else None,
+    }
     return {
-        "person_id": draw(st.one_of(st.sampled_from(PERSONS), st.just(None))),
+        **extra,
+        "person_id": draw(
+            st.sampled_from(PERSONS[:3]) if rich else st.one_of(st.sampled_from(PERSONS), st.none())
+        ),
         "claim_id": draw(st.sampled_from(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"])),
         "claim_line_number": draw(st.integers(1, 3)),
         "encounter_id": draw(st.one_of(st.none(), st.sampled_from(["e1", "e2", "e3"]))),
         "rendering_npi": draw(st.one_of(st.sampled_from(NPIS), st.just(None))),
-        "hcpcs_code": draw(st.sampled_from(PRIMARY_CARE + OTHER_CODES + [None])),
+        "hcpcs_code": draw(
+            st.sampled_from(PRIMARY_CARE * (3 if rich else 1) + OTHER_CODES + [None])
+        ),
         "claim_start_date": start,
         "claim_end_date": end,
         "allowed_amount": draw(amounts),
@@ -76,29 +95,97 @@ def _months() -> list[int]:
     return [y * 100 + m for y in (2022, 2023, 2024) for m in range(1, 13)]
 
 
+def _optional_dates(draw: st.DrawFn) -> tuple[dt.date | None, dt.date | None]:
+    start = draw(st.one_of(st.none(), st.none(), dates))
+    end = draw(st.one_of(st.none(), st.none(), dates))
+    return start, end
+
+
+def _dense_months(draw: st.DrawFn, person: str) -> list[dict[str, Any]]:
+    """A contiguous enrolment with at most one gap month: claims usually count."""
+    months = _months()
+    first = draw(st.integers(0, 18))
+    last = draw(st.integers(24, len(months) - 1))
+    gap = draw(st.one_of(st.none(), st.integers(first, last)))
+    return [
+        {"person_id": person, "year_month": m}
+        for i, m in enumerate(months)
+        if first <= i <= last and i != gap
+    ]
+
+
 @st.composite
-def datasets(draw: st.DrawFn) -> Dataset:
+def roster_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = []
+    for npi in draw(st.lists(st.sampled_from(NPIS), min_size=1, max_size=6)):
+        start, end = _optional_dates(draw)
+        rows.append(
+            {
+                "npi": npi,
+                "tin": draw(st.one_of(st.none(), st.sampled_from(TINS))),
+                "aco_id": draw(st.sampled_from(ACOS)),
+                "start_date": start,
+                "end_date": end,
+            }
+        )
+    return rows
+
+
+@st.composite
+def selection_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = []
+    for person in draw(st.lists(st.sampled_from(PERSONS), max_size=5)):
+        effective, end = _optional_dates(draw)
+        rows.append(
+            {
+                "person_id": person,
+                "npi": draw(st.sampled_from(NPIS)),
+                "effective_date": effective or START,
+                "end_date": end,
+            }
+        )
+    return rows
+
+
+@st.composite
+def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
     kind = draw(st.sampled_from(list(Classification)))
     pool = {
         Classification.TAXONOMY: TAXONOMIES,
         Classification.SPECIALTY: SPECIALTIES,
         Classification.BUCKET: BUCKET_VALUES,
     }[kind]
-    providers = [
-        {"npi": npi, "classification": draw(st.sampled_from(pool))}
-        for npi in draw(st.lists(st.sampled_from(NPIS), max_size=8))
-    ]
+    listed = NPIS if rich else draw(st.lists(st.sampled_from(NPIS), max_size=8))
+    providers = [{"npi": npi, "classification": draw(st.sampled_from(pool))} for npi in listed]
     eligibility = []
     for person in PERSONS:
+        if rich:
+            eligibility += _dense_months(draw, person)
+            continue
         months = draw(st.sets(st.sampled_from(_months()), max_size=30))
         eligibility += [{"person_id": person, "year_month": m} for m in sorted(months)]
-    claims = draw(st.lists(claim_line(), max_size=30))
+    claims = draw(
+        st.lists(claim_line(rich), min_size=10 if rich else 0, max_size=40 if rich else 30)
+    )
+    extra: dict[str, Any] = {}
+    if rich:
+        maybe = st.booleans()
+        extra = {
+            "claims_have_tin": draw(maybe),
+            "roster": draw(roster_rows()) if draw(st.integers(0, 4)) else None,
+            "attested": (
+                [{"npi": n} for n in draw(st.sets(st.sampled_from(NPIS)))] if draw(maybe) else None
+            ),
+            "self_selections": draw(selection_rows()) if draw(maybe) else None,
+            "geographic": draw(selection_rows()) if draw(maybe) else None,
+        }
     return Dataset(
         claims=claims,
         eligibility=eligibility,
         providers=providers,
         classification_kind=kind,
         encounter_mapped=draw(st.booleans()),
+        **extra,
     )
 
 

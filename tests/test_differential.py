@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, note
+from hypothesis import given, note, settings
 
 from harness import Dataset, read_outputs, run_sql
 from oracle import attribute_reference
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification, Inputs
-from provider_attribution.method import TUVA
+from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
@@ -96,3 +96,31 @@ def test_sql_matches_oracle_on_synthetic_data(
     for table in outputs.TABLES:
         rows = want[table]
         assert got[table] == rows, table
+
+
+@pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name)
+@given(data=datasets(rich=True), scope=scopes)
+@settings(max_examples=60)
+def test_presets_match_oracle(
+    duckdb_engine: sa.Engine,
+    method: Method,
+    data: Dataset,
+    scope: tuple[dt.date | None, list[int]],
+) -> None:
+    """Rosters, TINs, FQHC lines, attestation and selections, for every non-Tuva preset."""
+    as_of, years = scope
+    got = run_sql(duckdb_engine, data, method=method, as_of=as_of, years=years)
+    want = attribute_reference(
+        data.claims,
+        data.eligibility,
+        data.providers,
+        method=method,
+        valuesets=VALUESETS,
+        as_of=as_of,
+        years=years,
+        **data.oracle_inputs(),
+    )
+    for table in outputs.TABLES:
+        note(f"{table}: oracle {want[table]}\nsql {got[table]}")
+        assert got[table] == want[table], table
+    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]

@@ -19,6 +19,7 @@ from oracle import (
     default_years,
     window_start,
 )
+from provider_attribution import outputs
 from provider_attribution.inputs import Classification
 from provider_attribution.method import TUVA, Method, Pass, Services
 from provider_attribution.valuesets import ValueSets
@@ -94,7 +95,7 @@ def run(
     kind: Classification = Classification.BUCKET,
     mapped: bool = False,
     method: Method = TUVA,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, Any]:
     return attribute_reference(
         claims,
         eligibility,
@@ -147,13 +148,17 @@ def test_each_pass_takes_precedence_over_later_ones() -> None:
         "scope": "current",
         "performance_year": None,
         "as_of_date": JUNE_30,
+        "attribution_type": "claims",
         "provider_id": "N1",
+        "unit_type": "npi",
+        "top_npi": "N1",
         "provider_bucket": "pcp",
         "prov_specialty": None,
         "step": 1,
         "step_description": "12-month PCP/NPP primary-care services",
         "allowed_amount": Decimal("10.00"),
         "visits": 1,
+        "last_service_date": D(2024, 5, 1),
         "lookback_start_date": D(2023, 7, 1),
         "lookback_end_date": JUNE_30,
         "ranking": 1,
@@ -163,13 +168,17 @@ def test_each_pass_takes_precedence_over_later_ones() -> None:
         {
             "person_id": "p1",
             "as_of_date": JUNE_30,
+            "attribution_type": "claims",
             "provider_id": "N1",
+            "unit_type": "npi",
+            "top_npi": "N1",
             "provider_bucket": "pcp",
             "prov_specialty": None,
             "assigned_step": 1,
             "step_description": "12-month PCP/NPP primary-care services",
             "allowed_amount": Decimal("10.00"),
             "visits": 1,
+            "last_service_date": D(2024, 5, 1),
             "lookback_start_date": D(2023, 7, 1),
             "lookback_end_date": JUNE_30,
             "attribution_key": "current|20240630|p1",
@@ -338,13 +347,17 @@ def test_fallback_rows_for_eligible_people_without_candidates() -> None:
     expected_current = {
         "person_id": "p2",
         "as_of_date": JUNE_30,
+        "attribution_type": "none",
         "provider_id": "9999999999",
+        "unit_type": None,
+        "top_npi": None,
         "provider_bucket": "no_eligible_history",
         "prov_specialty": "No assignable claims history",
         "assigned_step": 0,
         "step_description": "No assignable history",
         "allowed_amount": Decimal("0.00"),
         "visits": 0,
+        "last_service_date": None,
         "lookback_start_date": D(2022, 7, 1),
         "lookback_end_date": JUNE_30,
         "attribution_key": "current|20240630|p2",
@@ -552,3 +565,22 @@ def test_defaults_and_window_arithmetic() -> None:
     assert window_start(D(2024, 12, 31), 24) == D(2023, 1, 1)
     assert window_start(D(2024, 1, 31), 1) == D(2024, 1, 1)
     assert window_start(D(2024, 1, 31), 2) == D(2023, 12, 1)
+
+
+def test_output_columns_match_the_data_dictionary() -> None:
+    assert list(RANKING_COLUMNS) == outputs.column_names(outputs.RANKING)
+    assert list(CURRENT_COLUMNS) == outputs.column_names(outputs.CURRENT)
+    assert list(YEARLY_COLUMNS) == outputs.column_names(outputs.YEARLY)
+
+
+def test_tuva_rows_carry_unit_and_last_service_columns() -> None:
+    claims = [
+        claim("N1", D(2024, 3, 1), "10"),
+        claim("N1", D(2024, 5, 1), "10"),
+        claim("N1", D(2024, 6, 1), "10", hcpcs=NON_PC),  # pass 5 only: not in step 1
+    ]
+    out = run(claims, months("p1", 202401, 202406), buckets(N1="pcp"))
+    (row,) = out["provider_ranking"]
+    assert (row["attribution_type"], row["unit_type"], row["top_npi"]) == ("claims", "npi", "N1")
+    assert row["last_service_date"] == D(2024, 5, 1)
+    assert out["fqhc_lines_excluded"] == 0

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from harness import run_sql
 from oracle import attribute_reference
-from provider_attribution.method import TUVA
 from provider_attribution.valuesets import ValueSets
 from scenarios import SCENARIOS, Scenario, check
 
@@ -16,7 +15,13 @@ IDS = [s.name for s in SCENARIOS]
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_scenario_on_duckdb(duckdb_engine: sa.Engine, scenario: Scenario) -> None:
-    result = run_sql(duckdb_engine, scenario.dataset(), as_of=scenario.as_of, years=scenario.years)
+    result = run_sql(
+        duckdb_engine,
+        scenario.dataset(),
+        method=scenario.method,
+        as_of=scenario.as_of,
+        years=scenario.years,
+    )
     check(scenario, result)
 
 
@@ -27,11 +32,11 @@ def test_scenario_on_oracle(scenario: Scenario) -> None:
         data.claims,
         data.eligibility,
         data.providers,
-        method=TUVA,
+        method=scenario.method,
         valuesets=ValueSets.for_year(),
-        classification_kind=data.classification_kind,
-        encounter_mapped=data.encounter_mapped,
         as_of=scenario.as_of,
         years=scenario.years,
+        **data.oracle_inputs(),
     )
     check(scenario, result)
+    assert result["fqhc_lines_excluded"] == scenario.fqhc_excluded

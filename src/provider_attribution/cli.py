@@ -14,6 +14,7 @@ from rich.table import Table
 from provider_attribution import outputs
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import PRESETS, get_method
+from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.run import RunSummary, attribute, build_queries
 from provider_attribution.sqltext import statements
 from provider_attribution.windows import scope_keys
@@ -48,8 +49,19 @@ _years = click.option(
     "--years", callback=_parse_years, help="Performance years, e.g. 2023,2024 ('none' to skip)."
 )
 _method = click.option(
-    "--method", "method_name", default="tuva", show_default=True, type=click.Choice(sorted(PRESETS))
+    "--method",
+    "method_name",
+    default="tuva",
+    show_default=True,
+    help=f"A preset ({', '.join(sorted(PRESETS))}) or a .toml/.yaml/.json method file.",
 )
+
+
+def _load(method_name: str) -> LoadedMethod:
+    try:
+        return resolve_method(method_name)
+    except MethodFileError as error:
+        raise click.BadParameter(str(error), param_hint="--method") from None
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -164,8 +176,15 @@ def run(
         raise click.ClickException(str(error)) from None
     if inputs_schema is not None:
         inputs = inputs.in_schema(inputs_schema)
+    loaded = _load(method_name)
     summary = attribute(
-        url, inputs, method=method_name, as_of=as_of, years=years, target_schema=target_schema
+        url,
+        inputs,
+        method=loaded.method,
+        valuesets=loaded.valuesets,
+        as_of=as_of,
+        years=years,
+        target_schema=target_schema,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
@@ -189,8 +208,8 @@ def sql(
     """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
     resolved_as_of = as_of or dt.date.today()
     resolved_years = years if years is not None else (resolved_as_of.year,)
-    method = get_method(method_name)
-    keys = scope_keys(resolved_as_of, resolved_years, method.year_anchor)
-    run_ = build_queries(keys, method=method)
+    loaded = _load(method_name)
+    keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
+    run_ = build_queries(keys, method=loaded.method, valuesets=loaded.valuesets)
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")

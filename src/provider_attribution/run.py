@@ -23,7 +23,8 @@ from provider_attribution.dialects import (
     text_month_key,
 )
 from provider_attribution.inputs import Inputs
-from provider_attribution.method import TUVA, Method, get_method
+from provider_attribution.method import TUVA, Method
+from provider_attribution.method_file import LoadedMethod, resolve_method
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey, scope_keys
 
@@ -37,8 +38,12 @@ def connect(engine_or_url: EngineLike) -> sa.Engine:
     return sa.create_engine(engine_or_url)
 
 
+def _loaded(method: Method | str) -> LoadedMethod:
+    return resolve_method(method) if isinstance(method, str) else LoadedMethod(method, None)
+
+
 def _method(method: Method | str) -> Method:
-    return get_method(method) if isinstance(method, str) else method
+    return _loaded(method).method
 
 
 def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = None) -> dt.date:
@@ -95,8 +100,9 @@ def build_queries(
     valuesets: ValueSets | None = None,
 ) -> CompiledRun:
     """The three Select objects for the given scope keys, without running anything."""
-    builder = QueryBuilder(inputs or Inputs(), _method(method), valuesets or ValueSets.for_year())
-    return builder.compile(tuple(keys))
+    loaded = _loaded(method)
+    sets = valuesets or loaded.valuesets or ValueSets.for_year()
+    return QueryBuilder(inputs or Inputs(), loaded.method, sets).compile(tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -222,15 +228,17 @@ def attribute(
     ``years`` lists performance years (default: every year of the eligibility input, ``[]`` for
     none); ``current=False`` skips the current scope. Outputs are replaced in one transaction.
     """
+    loaded = _loaded(method)
+    chosen = loaded.method
+    valuesets = valuesets or loaded.valuesets or ValueSets.for_year()
     engine = connect(engine_or_url)
     inputs = inputs or Inputs()
-    chosen = _method(method)
     with engine.begin() as conn:
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         keys = resolve_scope(
             conn, inputs, as_of=as_of, years=years, current=current, today=today, method=chosen
         )
-        builder = QueryBuilder(inputs, chosen, valuesets or ValueSets.for_year())
+        builder = QueryBuilder(inputs, chosen, valuesets)
         run = builder.compile(keys)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
