@@ -20,7 +20,7 @@ from harness import Dataset, load, read_outputs, run_sql
 from oracle import attribute_reference
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification
-from provider_attribution.method import TUVA
+from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
@@ -78,7 +78,43 @@ def test_generated_cases_match_oracle(
         years=years,
     )
     want = oracle(data, as_of, years)
-    assert got == {t: want[t] for t in outputs.TABLES}
+    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
+
+
+@pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name)
+@given(data=datasets(rich=True), scope=scopes)
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_every_preset_matches_oracle(
+    backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
+) -> None:
+    """Rosters, TINs, FQHC lines, attestation and selections on every engine."""
+    as_of, years = scope
+    got = run_sql(
+        backend.engine,
+        data,
+        schema=backend.schema,
+        target_schema=backend.schema,
+        method=method,
+        as_of=as_of,
+        years=years,
+    )
+    want = attribute_reference(
+        data.claims,
+        data.eligibility,
+        data.providers,
+        method=method,
+        valuesets=VALUESETS,
+        as_of=as_of,
+        years=years,
+        **data.oracle_inputs(),
+    )
+    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
+    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]
 
 
 def _synthetic(seed: int) -> Dataset:
@@ -135,7 +171,7 @@ def test_synthetic_data_sets_match_oracle(backend: Session, seed: int) -> None:
     )
     want = oracle(data, as_of, years)
     assert len(want[outputs.CURRENT]) > 100
-    assert got == {t: want[t] for t in outputs.TABLES}
+    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
 
 
 def test_rerun_replaces_outputs_and_leaves_no_staging(backend: Session) -> None:
