@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
 from engines import Session, open_session
-from harness import Dataset, load, read_outputs, run_sql
-from oracle import attribute_reference
+from harness import Dataset, assert_same, load, read_outputs, run_oracle, run_sql
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification
-from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
+from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, Method
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
@@ -29,20 +27,6 @@ from sessions import shared_session
 from strategies import datasets, scopes
 
 VALUESETS = ValueSets.for_year()
-
-
-def oracle(data: Dataset, as_of: dt.date | None, years: list[int]) -> dict[str, Any]:
-    return attribute_reference(
-        data.claims,
-        data.eligibility,
-        data.providers,
-        method=TUVA,
-        valuesets=VALUESETS,
-        classification_kind=data.classification_kind,
-        encounter_mapped=data.encounter_mapped,
-        as_of=as_of,
-        years=years,
-    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
@@ -77,8 +61,7 @@ def test_generated_cases_match_oracle(
         as_of=as_of,
         years=years,
     )
-    want = oracle(data, as_of, years)
-    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
+    assert_same(got, run_oracle(data, as_of=as_of, years=years))
 
 
 @pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name)
@@ -103,18 +86,7 @@ def test_every_preset_matches_oracle(
         as_of=as_of,
         years=years,
     )
-    want = attribute_reference(
-        data.claims,
-        data.eligibility,
-        data.providers,
-        method=method,
-        valuesets=VALUESETS,
-        as_of=as_of,
-        years=years,
-        **data.oracle_inputs(),
-    )
-    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
-    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]
+    assert_same(got, run_oracle(data, method=method, as_of=as_of, years=years))
 
 
 def _synthetic(seed: int) -> Dataset:
@@ -169,9 +141,9 @@ def test_synthetic_data_sets_match_oracle(backend: Session, seed: int) -> None:
         as_of=as_of,
         years=years,
     )
-    want = oracle(data, as_of, years)
+    want = run_oracle(data, as_of=as_of, years=years)
     assert len(want[outputs.CURRENT]) > 100
-    assert {t: got[t] for t in outputs.TABLES} == {t: want[t] for t in outputs.TABLES}
+    assert_same(got, want)
 
 
 def test_rerun_replaces_outputs_and_leaves_no_staging(backend: Session) -> None:

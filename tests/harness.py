@@ -250,3 +250,33 @@ def run_sql(
     result: dict[str, Any] = dict(read_outputs(engine, target_schema))
     result["fqhc_lines_excluded"] = summary.fqhc_lines_excluded
     return result
+
+
+def run_oracle(
+    data: Dataset,
+    *,
+    method: Method = TUVA,
+    valuesets: ValueSets | None = None,
+    as_of: dt.date | None,
+    years: Sequence[int],
+) -> dict[str, Any]:
+    """The pure-Python oracle's result for ``data``."""
+    from oracle import attribute_reference
+
+    return attribute_reference(
+        data.claims,
+        data.eligibility,
+        data.providers,
+        method=method,
+        valuesets=valuesets or ValueSets.for_year(),
+        as_of=as_of,
+        years=years,
+        **data.oracle_inputs(),
+    )
+
+
+def assert_same(got: Mapping[str, Any], want: Mapping[str, Any]) -> None:
+    """The three outputs and the FQHC exclusion count are equal, table by table."""
+    for table in outputs.TABLES:
+        assert got[table] == want[table], f"{table} differs"
+    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]

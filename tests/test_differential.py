@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, note, settings
 
-from harness import Dataset, read_outputs, run_sql
+from harness import Dataset, assert_same, read_outputs, run_oracle, run_sql
 from oracle import attribute_reference
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification, Inputs
@@ -23,31 +23,15 @@ from strategies import datasets, scopes
 VALUESETS = ValueSets.for_year()
 
 
-def expected(data: Dataset, as_of: dt.date | None, years: list[int]) -> dict[str, Any]:
-    return attribute_reference(
-        data.claims,
-        data.eligibility,
-        data.providers,
-        method=TUVA,
-        valuesets=VALUESETS,
-        classification_kind=data.classification_kind,
-        encounter_mapped=data.encounter_mapped,
-        as_of=as_of,
-        years=years,
-    )
-
-
 @given(data=datasets(), scope=scopes)
 def test_sql_matches_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
 ) -> None:
     as_of, years = scope
     got = run_sql(duckdb_engine, data, as_of=as_of, years=years)
-    want = expected(data, as_of, years)
-    for table in outputs.TABLES:
-        rows = want[table]
-        note(f"{table}: oracle {rows}\nsql {got[table]}")
-        assert got[table] == rows, table
+    want = run_oracle(data, as_of=as_of, years=years)
+    note(f"oracle {want}\nsql {got}")
+    assert_same(got, want)
 
 
 def _fetch(conn: sa.Connection, table: str) -> list[dict[str, Any]]:
@@ -110,17 +94,6 @@ def test_presets_match_oracle(
     """Rosters, TINs, FQHC lines, attestation and selections, for every non-Tuva preset."""
     as_of, years = scope
     got = run_sql(duckdb_engine, data, method=method, as_of=as_of, years=years)
-    want = attribute_reference(
-        data.claims,
-        data.eligibility,
-        data.providers,
-        method=method,
-        valuesets=VALUESETS,
-        as_of=as_of,
-        years=years,
-        **data.oracle_inputs(),
-    )
-    for table in outputs.TABLES:
-        note(f"{table}: oracle {want[table]}\nsql {got[table]}")
-        assert got[table] == want[table], table
-    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]
+    want = run_oracle(data, method=method, as_of=as_of, years=years)
+    note(f"oracle {want}\nsql {got}")
+    assert_same(got, want)

@@ -72,11 +72,20 @@ def print_summary(summary: RunSummary) -> None:
         table.add_column(f"{sc.scope}\n{sc.key}", justify="right")
     steps = sorted({s for sc in summary.scopes for s in sc.by_step})
     for step in steps:
-        table.add_row(f"{step}", *(f"{sc.by_step.get(step, 0):,}" for sc in summary.scopes))
+        table.add_row(
+            f"claims step {step}", *(f"{sc.by_step.get(step, 0):,}" for sc in summary.scopes)
+        )
+    others = sorted({t for sc in summary.scopes for t in sc.by_type} - {"claims", "none"})
+    for kind in others:
+        table.add_row(kind, *(f"{sc.by_type.get(kind, 0):,}" for sc in summary.scopes))
     table.add_row("fallback", *(f"{sc.fallback:,}" for sc in summary.scopes))
     table.add_row("members", *(f"{sc.members:,}" for sc in summary.scopes), style="bold")
     table.add_row("fallback rate", *(f"{sc.fallback_rate:.1%}" for sc in summary.scopes))
     console.print(table)
+    if summary.fqhc_lines_excluded:
+        console.print(
+            f"FQHC/RHC lines left out (attending NPI not attested): {summary.fqhc_lines_excluded:,}"
+        )
 
 
 def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> None:
