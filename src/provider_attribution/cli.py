@@ -120,6 +120,22 @@ def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> 
     console.print(table)
 
 
+_inputs_file = click.option(
+    "--inputs",
+    "inputs_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML/JSON file mapping the inputs to your tables and columns.",
+)
+
+
+def _inputs(inputs_file: str | None, inputs_schema: str | None = None) -> Inputs:
+    try:
+        inputs = Inputs.from_file(inputs_file) if inputs_file else Inputs()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    return inputs if inputs_schema is None else inputs.in_schema(inputs_schema)
+
+
 @click.group()
 @click.version_option(package_name="provider-attribution")
 def main() -> None:
@@ -156,13 +172,8 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
 
 @main.command()
 @click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
-@click.option("--inputs-schema", default=None, help="Schema holding all three inputs.")
-@click.option(
-    "--inputs",
-    "inputs_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="TOML/JSON file mapping the inputs to your tables and columns.",
-)
+@click.option("--inputs-schema", default=None, help="Schema holding all the inputs.")
+@_inputs_file
 @click.option("--target-schema", default=None, help="Schema to write the outputs to.")
 @_as_of
 @_years
@@ -179,12 +190,7 @@ def run(
     as_json: bool,
 ) -> None:
     """Attribute the members of the warehouse at URL."""
-    try:
-        inputs = Inputs.from_file(inputs_file) if inputs_file else Inputs()
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    if inputs_schema is not None:
-        inputs = inputs.in_schema(inputs_schema)
+    inputs = _inputs(inputs_file, inputs_schema)
     loaded = _load(method_name)
     summary = attribute(
         url,
@@ -206,12 +212,14 @@ def run(
 @_as_of
 @_years
 @_method
+@_inputs_file
 @click.option("--target-schema", default=None, help="Schema of the written tables.")
 def sql(
     dialect: str,
     as_of: dt.date | None,
     years: tuple[int, ...] | None,
     method_name: str,
+    inputs_file: str | None,
     target_schema: str | None,
 ) -> None:
     """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
@@ -219,6 +227,8 @@ def sql(
     resolved_years = years if years is not None else (resolved_as_of.year,)
     loaded = _load(method_name)
     keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
-    run_ = build_queries(keys, method=loaded.method, valuesets=loaded.valuesets)
+    run_ = build_queries(
+        keys, _inputs(inputs_file), method=loaded.method, valuesets=loaded.valuesets
+    )
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")
