@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import sqlglot
 from click.testing import CliRunner
@@ -85,3 +86,26 @@ def test_demo_generates_and_attributes(tmp_path: Path) -> None:
             "select count(distinct person_id) from core.member_months"
         ).scalar_one()
     assert 0 < members <= distinct <= 500
+
+
+@pytest.mark.parametrize("method", ["tuva", "mssp", "mssp_prospective", "medicaid", "reach"])
+def test_every_preset_runs_on_the_demo_data(tmp_path: Path, method: str) -> None:
+    db = tmp_path / "demo.duckdb"
+    result = CliRunner().invoke(
+        main, ["demo", "--db", str(db), "--members", "800", "--method", method]
+    )
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(f"duckdb:///{db}")
+    with engine.connect() as conn:
+        kinds = dict(
+            conn.exec_driver_sql(
+                "select attribution_type, count(*) from "
+                "provider_attribution.assigned_beneficiaries_current group by 1"
+            ).all()
+        )
+    engine.dispose()
+    assert kinds.get("claims", 0) > 100
+    if method != "tuva":
+        assert kinds.get("self_selection", 0) + kinds.get("geographic", 0) > 0
+    if method.startswith("mssp"):
+        assert "FQHC/RHC lines left out" in result.output

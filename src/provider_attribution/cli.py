@@ -13,7 +13,7 @@ from rich.table import Table
 
 from provider_attribution import outputs
 from provider_attribution.inputs import Inputs
-from provider_attribution.method import PRESETS, get_method
+from provider_attribution.method import PRESETS
 from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.run import RunSummary, attribute, build_queries
 from provider_attribution.sqltext import statements
@@ -67,7 +67,7 @@ def _load(method_name: str) -> LoadedMethod:
 def print_summary(summary: RunSummary) -> None:
     """Members by step for each scope key, one column per key."""
     table = Table(title=f"Attribution by step ({summary.method})")
-    table.add_column("step")
+    table.add_column("path / step")
     for sc in summary.scopes:
         table.add_column(f"{sc.scope}\n{sc.key}", justify="right")
     steps = sorted({s for sc in summary.scopes for s in sc.by_step})
@@ -89,34 +89,27 @@ def print_summary(summary: RunSummary) -> None:
 
 
 def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> None:
-    """Largest current panels, aggregated in SQL."""
+    """Largest current panels (provider, ACO or TIN), aggregated in SQL."""
     t = outputs.table(outputs.CURRENT, schema)
-    fallback = get_method("tuva").fallback.provider_id
+    members = sa.func.count()
     query = (
         sa.select(
             t.c.provider_id,
-            t.c.provider_bucket,
-            t.c.prov_specialty,
-            sa.func.count().label("members"),
+            t.c.unit_type,
+            members.label("members"),
             sa.func.sum(t.c.allowed_amount).label("allowed"),
         )
-        .where(t.c.provider_id != fallback)
-        .group_by(t.c.provider_id, t.c.provider_bucket, t.c.prov_specialty)
-        .order_by(sa.func.count().desc(), t.c.provider_id)
+        .where(t.c.attribution_type != "none")
+        .group_by(t.c.provider_id, t.c.unit_type)
+        .order_by(members.desc(), t.c.provider_id)
         .limit(limit)
     )
     table = Table(title="Top panels (current)")
-    for col in ("provider_id", "bucket", "specialty", "members", "allowed"):
+    for col in ("provider_id", "unit", "members", "allowed"):
         table.add_column(col, justify="right" if col in {"members", "allowed"} else "left")
     with engine.connect() as conn:
         for row in conn.execute(query):
-            table.add_row(
-                row.provider_id,
-                row.provider_bucket,
-                row.prov_specialty or "",
-                f"{row.members:,}",
-                f"{row.allowed:,.2f}",
-            )
+            table.add_row(row.provider_id, row.unit_type, f"{row.members:,}", f"{row.allowed:,.2f}")
     console.print(table)
 
 
@@ -149,7 +142,7 @@ def main() -> None:
 @_method
 def demo(db: str, members: int, seed: int, method_name: str) -> None:
     """Generate demo data into an embedded DuckDB file and attribute it."""
-    from provider_attribution.synthetic import SyntheticSpec, generate
+    from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
 
     path = Path(db)
     for stale in (path, path.with_name(path.name + ".wal")):
@@ -161,9 +154,15 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
     console.print(
         "Generated " + ", ".join(f"{name}: {count:,} rows" for name, count in counts.items())
     )
+    loaded = _load(method_name)
     with console.status("Attributing ..."):
         summary = attribute(
-            engine, method=method_name, as_of=spec.last_day, target_schema="provider_attribution"
+            engine,
+            demo_inputs(),
+            method=loaded.method,
+            valuesets=loaded.valuesets,
+            as_of=spec.last_day,
+            target_schema="provider_attribution",
         )
     print_summary(summary)
     print_top_panels(engine, "provider_attribution")

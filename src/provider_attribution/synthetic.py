@@ -1,6 +1,10 @@
-"""Deterministic synthetic input data: claim lines, member months and a provider directory.
+"""Deterministic synthetic input data: claim lines, member months, a provider directory, and the
+optional inputs of the MSSP / Medicaid / REACH methods.
 
-:func:`generate` writes the three input tables named by an :class:`Inputs` mapping. All rows are
+:func:`generate` writes the three input tables named by an :class:`Inputs` mapping and, next to
+the claims table (or where the mapping's optional sections say), an ACO participant roster, an
+FQHC/RHC attestation list, self-selections and geographic assignments; :func:`demo_inputs` is
+the mapping that reads all of them. All rows are
 computed by DuckDB SQL from ``range()`` table functions; every random choice is a hash of
 (seed, key, salt) mapped to [0, 1), so the same seed and spec give the same tables (on the
 same DuckDB version) whatever the thread count or row order. Other engines get the tables
@@ -21,6 +25,29 @@ Shapes (approximate shares):
   with negated amounts; ~1 % of lines have no rendering NPI; ~0.4 % of visits fall outside the
   member's enrolment, and visits of members with a gap can fall in the gap. ``claim_end_date``
   is 0-3 days after the start.
+* Practices: individual providers are grouped, in roster order, into practices of 3-8 sharing a
+  9-digit billing TIN; every organisation has a TIN of its own. ~30 % of practices are
+  organisation-affiliated (FQHC/RHC sites). Claim lines carry the billing TIN of their rendering
+  (or attending) provider; ~2 % of lines have a null TIN.
+* FQHC/RHC encounters: ~20 % of members use a site and ~15 % of their claims (~3 % of all) are
+  institutional: every line has a revenue-centre code (0521, 0522, 0524, 0525; ~12 % of these
+  claims 0450, an emergency code that is not an FQHC code), no rendering NPI and an attending
+  NPI: usually the member's home PCP when that PCP works at a site, else a PCP (~20 % an NPP) of
+  a site practice. First lines are mostly T1015 / G0466 / G0467 (not primary-care codes) or an
+  E/M visit; emergency first lines are 99283-99285. Other lines have no revenue code or
+  attending NPI.
+* ACO roster (``aco_participants``): 60 % of the TINs of in-directory providers participate
+  (larger practices more often), dealt round-robin to 2-3 ACOs ``A0001``...; every in-directory
+  NPI of a participating TIN gets a row. With 5+ participating TINs ~10 % of them move to the
+  next ACO mid-range (an ending and a starting row per NPI). A few other NPIs join (start
+  date) or leave (end date) mid-range, at least one of each; all other dates are null.
+* Attestation (``attested_npis``): the attending NPIs of the facility lines except ~20 % (at
+  least one when there are two or more), so some FQHC lines are excluded.
+* Self-selections (``self_selections``): ~12 % of members; ~75 % choose their home PCP, the rest
+  another PCP; ~10 % take effect after the last generated month, ~22 % have ended (half of those
+  are followed by a new selection of another PCP).
+* Geographic assignments (``geographic_assignments``): ~90 % of members get a random PCP from
+  the month their enrolment starts, open-ended.
 """
 
 from __future__ import annotations
@@ -28,15 +55,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.inputs import Classification, Inputs
+from provider_attribution.inputs import (
+    Classification,
+    Inputs,
+    NpiListTable,
+    RosterTable,
+    SelectionTable,
+)
 from provider_attribution.valuesets import ValueSets
 
-__all__ = ["SyntheticSpec", "generate", "luhn_npi_check_digit", "npi_is_valid"]
+__all__ = ["SyntheticSpec", "demo_inputs", "generate", "luhn_npi_check_digit", "npi_is_valid"]
 
 _CHUNK = 5_000
 _GROUP = 4  # claim lines are laid out in groups of 4 positions; a claim never spans two groups
@@ -80,6 +113,7 @@ _PRICES: dict[str, float] = {
     "84443": 16.8, "82947": 3.9, "87880": 16, "90686": 19.5,
     "93000": 17, "93306": 215, "93880": 205, "95886": 98, "20610": 62, "11102": 105,
     "17110": 112, "71046": 31, "73030": 29, "72100": 36, "74177": 335, "77067": 142,
+    "T1015": 185, "G0466": 262, "G0467": 188, "99283": 74, "99284": 122, "99285": 176,
 }  # fmt: skip
 
 # Code pools, weights summing to 100 each; pool index = position in this tuple.
@@ -112,6 +146,10 @@ _POOLS: tuple[tuple[tuple[str, int], ...], ...] = (
         ("80053", 15), ("85025", 15), ("36415", 20), ("84443", 8), ("82947", 7), ("71046", 12),
         ("73030", 8), ("72100", 5), ("74177", 4), ("77067", 6),
     ),
+    # 6: FQHC/RHC encounter, first line (later lines take pool 2)
+    (("T1015", 35), ("G0467", 25), ("G0466", 12), ("99213", 14), ("99214", 10), ("99212", 4)),
+    # 7: emergency-room line (revenue code 0450), first line (later lines take pool 5)
+    (("99283", 40), ("99284", 42), ("99285", 18)),
 )  # fmt: skip
 
 # Codes of the pools that are not primary-care services (for documentation and tests).
@@ -121,6 +159,14 @@ PRIMARY_CARE_CODES = frozenset(c for p in (_POOLS[0], _POOLS[1], _POOLS[3]) for 
 _TUVA_INPUTS = Inputs()
 
 _PAYERS = (("medicare", 60), ("commercial", 25), ("medicaid", 15))
+
+# Revenue-centre codes of facility claims; 0450 (emergency room) is not an FQHC/RHC code.
+FQHC_REVENUE_CODES = ("0521", "0522", "0524", "0525")
+_REVENUE = (("0521", 50), ("0522", 12), ("0524", 12), ("0525", 14), ("0450", 12))
+
+_FQHC_USERS = 0.2  # share of members who use an FQHC/RHC site
+_FQHC_CLAIMS = 0.15  # share of a site user's claims that are facility claims
+_TIN_FACTOR = 7_777_777  # coprime with 900_000_000, so distinct keys give distinct TINs
 
 
 @dataclass(frozen=True)
@@ -258,20 +304,110 @@ def _type_counts(n: int) -> dict[str, int]:
 # --- the generator ----------------------------------------------------------------------------
 
 
+def demo_inputs(inputs: Inputs = _TUVA_INPUTS) -> Inputs:
+    """The mapping of everything :func:`generate` writes for ``inputs``.
+
+    The claims section gains ``encounter_id``, ``tin``, ``revenue_center_code`` and
+    ``attending_npi`` (column names already mapped are kept); optional sections missing from
+    ``inputs`` point to ``aco_participants``, ``attested_npis``, ``self_selections`` and
+    ``geographic_assignments`` in the claims table's schema.
+    """
+    c = inputs.claims
+    claims = replace(
+        c,
+        encounter_id=c.encounter_id or "encounter_id",
+        tin=c.tin or "tin",
+        revenue_center_code=c.revenue_center_code or "revenue_center_code",
+        attending_npi=c.attending_npi or "attending_npi",
+    )
+    x = _extras(inputs)
+    return replace(
+        inputs,
+        claims=claims,
+        roster=x.roster,
+        attested=x.attested,
+        self_selections=x.selections,
+        geographic=x.geographic,
+    )
+
+
+@dataclass(frozen=True)
+class _Extras:
+    """The optional input tables the generator writes, with their column names."""
+
+    roster: RosterTable
+    attested: NpiListTable
+    selections: SelectionTable
+    geographic: SelectionTable
+
+
+def _extras(inputs: Inputs) -> _Extras:
+    """The optional sections of ``inputs``, defaulted to tables in the claims table's schema."""
+    schema = inputs.claims.schema
+    return _Extras(
+        roster=inputs.roster or RosterTable(schema=schema),
+        attested=inputs.attested or NpiListTable(schema=schema),
+        selections=inputs.self_selections or SelectionTable(schema=schema),
+        geographic=inputs.geographic
+        or SelectionTable(name="geographic_assignments", schema=schema),
+    )
+
+
+def _all_tables(inputs: Inputs) -> tuple[tuple[str | None, str], ...]:
+    """(schema, name) of every generated table: claims, eligibility, providers, then extras."""
+    x = _extras(inputs)
+    tables = (
+        inputs.claims,
+        inputs.eligibility,
+        inputs.providers,
+        x.roster,
+        x.attested,
+        x.selections,
+        x.geographic,
+    )
+    return tuple((t.schema, t.name) for t in tables)
+
+
 @dataclass(frozen=True)
 class _Names:
     claims: str
     eligibility: str
     providers: str
+    roster: str
+    attested: str
+    selections: str
+    geographic: str
     schemas: tuple[str, ...]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Qualified names in the order of :func:`_target_tables` and the returned counts."""
+        return (
+            self.claims,
+            self.eligibility,
+            self.providers,
+            self.roster,
+            self.attested,
+            self.selections,
+            self.geographic,
+        )
 
 
 def _names(inputs: Inputs) -> _Names:
-    schemas = {t.schema for t in (inputs.claims, inputs.eligibility, inputs.providers)}
+    tables = _all_tables(inputs)
+    qualified = [_qualified(schema, name) for schema, name in tables]
+    if len(set(qualified)) != len(qualified):
+        raise ValueError(f"the generated tables need distinct names, got {qualified}")
+    claims, eligibility, providers, roster, attested, selections, geographic = qualified
+    schemas = {schema for schema, _ in tables}
     return _Names(
-        claims=_qualified(inputs.claims.schema, inputs.claims.name),
-        eligibility=_qualified(inputs.eligibility.schema, inputs.eligibility.name),
-        providers=_qualified(inputs.providers.schema, inputs.providers.name),
+        claims=claims,
+        eligibility=eligibility,
+        providers=providers,
+        roster=roster,
+        attested=attested,
+        selections=selections,
+        geographic=geographic,
         schemas=tuple(sorted(s for s in schemas if s is not None)),
     )
 
@@ -298,9 +434,10 @@ def _provider_classes(inputs: Inputs, year: int) -> dict[str, str | None]:
 
 
 def _statements(spec: SyntheticSpec, inputs: Inputs) -> tuple[list[str], list[str]]:
-    """(setup statements, cleanup statements) generating the three tables in DuckDB."""
+    """(setup statements, cleanup statements) generating every table in DuckDB."""
     u = _Rand(spec.seed)
     names = _names(inputs)
+    x = _extras(inputs)
     c, e, p = inputs.claims, inputs.eligibility, inputs.providers
     n_members = spec.members
     n_lines = spec.n_claim_lines
@@ -308,18 +445,28 @@ def _statements(spec: SyntheticSpec, inputs: Inputs) -> tuple[list[str], list[st
     n_ghost = max(1, round(n_dir * 0.02))
     n_roster = n_dir + n_ghost
     counts = _type_counts(n_roster)
+    n_dir_pcp = _type_counts(n_dir)["pcp"]  # PCPs of rank < n_dir_pcp are in the directory
     months = spec.months
     start = spec.start.replace(day=1)
+    start_sql = f"DATE '{start.isoformat()}'"
+    last_sql = f"DATE '{spec.last_day.isoformat()}'"
     pw = max(6, len(str(max(n_members - 1, 0))))
     cw = max(8, len(str(max(n_lines - 1, 0))))
     members_t, roster_t = "__pa_synthetic_members", "__pa_synthetic_roster"
+    sites_t = "__pa_synthetic_sites"
 
-    # Roster: providers in the directory (i < n_dir) and ghosts (missing from it).
+    def month_date(index: str) -> str:
+        return f"CAST({start_sql} + to_months(CAST({index} AS INTEGER)) AS DATE)"
+
+    # Roster: providers in the directory (i < n_dir) and ghosts (missing from it). Individual
+    # providers, in roster order, fill practices of 3-8 (practice k has TIN key k); organisation
+    # number t has TIN key n_roster + t, so every key and hence every TIN is distinct.
     tax_case = " ".join(
         f"WHEN {_lit(kind)} THEN {u.pick(pairs, 'i', salt='taxonomy')}"
         for kind, pairs in _TAXONOMIES.items()
     )
     offset = u.constant("npi-offset") % 100_000_000
+    tin_offset = u.constant("tin-offset") % 900_000_000
     roster = f"""
 CREATE OR REPLACE TEMP TABLE {roster_t} AS
 WITH base AS (
@@ -328,16 +475,44 @@ WITH base AS (
 ), numbered AS (
     SELECT i, ptype,
         CAST(row_number() OVER (PARTITION BY ptype ORDER BY i) - 1 AS BIGINT) AS trank,
+        CAST(row_number() OVER (PARTITION BY ptype = 'org' ORDER BY i) - 1 AS BIGINT) AS prank,
         CASE ptype {tax_case} END AS taxonomy,
         CAST(CASE WHEN ptype = 'org' THEN 2 ELSE 1 END * 100000000
             + (i * 61803399 + {offset}) % 100000000 AS BIGINT) AS base9
     FROM base
+), sized AS (
+    SELECT k, 3 + CAST(floor({u("k", salt="practice-size")} * 6) AS BIGINT) AS size
+    FROM range({n_roster}) t(k)
+), bounds AS (
+    SELECT k, CAST(sum(size) OVER (ORDER BY k) AS BIGINT) - size AS lo,
+        CAST(sum(size) OVER (ORDER BY k) AS BIGINT) AS hi
+    FROM sized
+), placed AS (
+    SELECT n.*, CASE WHEN n.ptype = 'org' THEN {n_roster} + n.trank ELSE b.k END AS tin_key
+    FROM numbered n
+    LEFT JOIN bounds b ON n.ptype <> 'org' AND n.prank >= b.lo AND n.prank < b.hi
 )
 SELECT i, ptype, trank, taxonomy, i < {n_dir} AS in_directory,
     CASE WHEN ptype = 'org' THEN '2' ELSE '1' END AS entity_type,
-    CAST(base9 * 10 + {_sql_npi_check("base9")} AS VARCHAR) AS npi
-FROM numbered
+    CAST(base9 * 10 + {_sql_npi_check("base9")} AS VARCHAR) AS npi,
+    tin_key,
+    CAST((tin_key * {_TIN_FACTOR} + {tin_offset}) % 900000000 + 100000000 AS VARCHAR) AS tin,
+    ptype <> 'org' AND (tin_key = 0 OR {u("tin_key", salt="affiliated")} < 0.3) AS affiliated
+FROM placed
 """
+
+    # FQHC/RHC site staff: in-directory PCPs and NPPs of organisation-affiliated practices,
+    # numbered per type (practice 0 starts with roster position 0, a PCP, so there is one).
+    sites = f"""
+CREATE OR REPLACE TEMP TABLE {sites_t} AS
+SELECT ptype, npi, tin,
+    CAST(row_number() OVER (PARTITION BY ptype ORDER BY i) - 1 AS BIGINT) AS site_rank
+FROM {roster_t}
+WHERE affiliated AND in_directory AND ptype IN ('pcp', 'npp')
+"""
+
+    def n_sites(ptype: str) -> str:
+        return f"(SELECT count(*) FROM {sites_t} WHERE ptype = {_lit(ptype)})"
 
     # Members: enrolment span [s, e] in month indexes, optional gap [gs, ge], home providers.
     span = months - 1
@@ -375,7 +550,8 @@ WITH b AS (
         s + CAST(floor((e - s + 1) * (0.3 + 0.4 * {u("i", salt="sw")})) AS BIGINT)
             AS switch_month,
         {u.pick(_PAYERS, "i", salt="payer")} AS payer,
-        i = 0 OR {u("i", salt="noclaims")} >= 0.08 AS claimant
+        i = 0 OR {u("i", salt="noclaims")} >= 0.08 AS claimant,
+        {u("i", salt="fqhc-user")} < {_FQHC_USERS} AS fqhc_user
     FROM b3
 )
 SELECT *, gs + gap_len - 1 AS ge,
@@ -386,12 +562,11 @@ SELECT *, gs + gap_len - 1 AS ge,
 FROM b4
 """
 
-    month_date = f"CAST(DATE '{start.isoformat()}' + to_months(CAST(mi AS INTEGER)) AS DATE)"
     if e.year_month is not None:
-        month_col, month_val = e.year_month, f"strftime({month_date}, '%Y%m')"
+        month_col, month_val = e.year_month, f"strftime({month_date('mi')}, '%Y%m')"
     else:
         assert e.month_start is not None
-        month_col, month_val = e.month_start, month_date
+        month_col, month_val = e.month_start, month_date("mi")
     eligibility = f"""
 CREATE TABLE {names.eligibility} AS
 SELECT CAST(m.person_id AS VARCHAR) AS {_q(e.person_id)},
@@ -419,7 +594,9 @@ FROM {roster_t} WHERE in_directory
     # Claim lines. Position j sits in group g = j // 4; position 0 of a group always starts a
     # claim, positions 1-3 start one with probability _SPLIT; the claim key is the position of
     # its first line. Line attributes hash (claim key, source line), so a reversal line (the
-    # second half of a reversed claim) repeats its source line with negated amounts.
+    # second half of a reversed claim) repeats its source line with negated amounts. Facility
+    # claims (FQHC/RHC or emergency room) keep the member, dates and amounts logic but take
+    # their codes from pools 6/7 (then 2/5), a per-claim revenue code and an attending NPI.
     n_claimants_sql = f"(SELECT count(*) FROM {members_t} WHERE claimant)"
     pos = [f"{u(f'g * {_GROUP} + {k}', salt='split')} < {_SPLIT}" for k in range(_GROUP)]
     spos = " ".join(f"WHEN p >= {k} AND f{k} THEN {k}" for k in range(_GROUP - 1, 0, -1))
@@ -457,7 +634,7 @@ WITH pos AS (
     FROM lines2
 ), withm AS (
     SELECT l.*, m.person_id, m.s, m.e, m.gs, m.ge, m.pcp_rank, m.npp_rank, m.spec_rank,
-        m.prev_pcp_rank, m.switch_month,
+        m.prev_pcp_rank, m.switch_month, m.fqhc_user,
         CASE
             WHEN {u("anchor", salt="outside")} < 0.004 THEN
                 CASE WHEN {u("anchor", salt="out-side")} < 0.5
@@ -471,7 +648,8 @@ WITH pos AS (
         CASE WHEN mi0 BETWEEN gs AND ge AND {u("anchor", salt="in-gap")} >= 0.2
              THEN ge + 1 ELSE mi0 END AS mi,
         {u("ck", salt="kind")} AS uk,
-        {u("ck", salt="role")} AS ur
+        {u("ck", salt="role")} AS ur,
+        fqhc_user AND {u("ck", salt="facility")} < {_FQHC_CLAIMS} AS facility
     FROM withm
 ), roled AS (
     SELECT *,
@@ -491,16 +669,23 @@ WITH pos AS (
             WHEN uk < 0.72 AND ur < 0.8 THEN coalesce(npp_rank, pcp_rank)
             WHEN uk >= 0.72 AND uk < 0.92 AND ur < 0.6 THEN spec_rank
         END AS home_rank,
-        {u("ck", salt="rank")} AS urank
+        {u("ck", salt="rank")} AS urank,
+        CASE WHEN facility THEN {u.pick(_REVENUE, "ck", salt="revenue")} END AS revenue_code,
+        CASE WHEN facility AND {u("ck", salt="att-npp")} < 0.2 AND {n_sites("npp")} > 0
+             THEN 'npp' ELSE 'pcp' END AS site_type
     FROM dated
 ), located AS (
     SELECT l.*,
         coalesce(home_rank, CAST(floor(urank * CASE rtype {rank_n} END) AS BIGINT)) AS rrank,
-        CAST(DATE '{start.isoformat()}' + to_months(CAST(mi AS INTEGER)) AS DATE) AS month_start
+        {month_date("mi")} AS month_start
     FROM roled l
 ), lined AS (
-    SELECT l.*, r.npi,
-        CASE WHEN src_n = 1 THEN lead_pool
+    SELECT l.*, r.npi, r.tin,
+        CASE WHEN src_n = 1 AND revenue_code = '0450' THEN 7
+             WHEN revenue_code = '0450' THEN 5
+             WHEN src_n = 1 AND facility THEN 6
+             WHEN facility THEN 2
+             WHEN src_n = 1 THEN lead_pool
              WHEN lead_pool = 0 THEN
                 CASE WHEN {u(*line_key, salt="addon")} < 0.6 THEN 1 ELSE 2 END
              WHEN lead_pool = 3 THEN 4
@@ -512,11 +697,25 @@ WITH pos AS (
         {u(*line_key, salt="paid")} AS upaid,
         {u(*line_key, salt="allowed-kind")} AS uallow
     FROM located l LEFT JOIN {roster_t} r ON r.ptype = l.rtype AND r.trank = l.rrank
+), attended AS (
+    SELECT l.*,
+        CASE WHEN NOT facility THEN NULL
+             WHEN h.npi IS NOT NULL AND {u("ck", salt="att-home")} < 0.7 THEN h.npi
+             ELSE st.npi END AS attending,
+        CASE WHEN NOT facility THEN l.tin
+             WHEN h.npi IS NOT NULL AND {u("ck", salt="att-home")} < 0.7 THEN h.tin
+             ELSE st.tin END AS billing_tin
+    FROM lined l
+    LEFT JOIN {roster_t} h ON l.facility AND h.ptype = 'pcp' AND h.trank = l.pcp_rank
+        AND h.affiliated AND h.in_directory
+    LEFT JOIN {sites_t} st ON l.facility AND st.ptype = l.site_type AND st.site_rank
+        = CAST(floor({u("l.cidx", salt="att-site")} * CASE l.site_type WHEN 'npp'
+               THEN {n_sites("npp")} ELSE {n_sites("pcp")} END) AS BIGINT)
 ), priced AS (
     SELECT *,
         1 + pool * 100 + CAST(floor({u(*line_key, salt="code")} * 100) AS BIGINT) AS slot,
         CASE WHEN rev_line THEN -1 ELSE 1 END AS sign
-    FROM lined
+    FROM attended
 ), amounts AS (
     SELECT *,
         {_list(pool_codes)}[slot] AS code,
@@ -530,8 +729,8 @@ SELECT
     CAST(CASE WHEN {u("anchor", salt="encounter")} < 0.8
               THEN 'E' || lpad(CAST(anchor AS VARCHAR), {cw}, '0') END AS VARCHAR)
         AS {_q(enc_col)},
-    CAST(CASE WHEN {u(*line_key, salt="null-npi")} >= 0.01 THEN npi END AS VARCHAR)
-        AS {_q(c.rendering_npi)},
+    CAST(CASE WHEN NOT facility AND {u(*line_key, salt="null-npi")} >= 0.01 THEN npi END
+        AS VARCHAR) AS {_q(c.rendering_npi)},
     CAST(code AS VARCHAR) AS {_q(c.hcpcs_code)},
     start_date AS {_q(c.claim_start_date)},
     CAST(start_date + CASE WHEN ulos < 0.7 THEN 0 WHEN ulos < 0.85 THEN 1
@@ -540,14 +739,154 @@ SELECT
     CAST(CASE WHEN uallow < 0.05 THEN NULL WHEN uallow < 0.07 THEN 0
               ELSE sign * allowed_raw END AS DECIMAL(18, 2)) AS {_q(c.allowed_amount)},
     CAST(sign * round(allowed_raw * (0.55 + 0.3 * upaid), 2) AS DECIMAL(18, 2))
-        AS {_q(c.paid_amount)}
+        AS {_q(c.paid_amount)},
+    CAST(CASE WHEN {u(*line_key, salt="null-tin")} >= 0.02 THEN billing_tin END AS VARCHAR)
+        AS {_q(c.tin or "tin")},
+    CAST(revenue_code AS VARCHAR) AS {_q(c.revenue_center_code or "revenue_center_code")},
+    CAST(attending AS VARCHAR) AS {_q(c.attending_npi or "attending_npi")}
 FROM amounts
 """
+
+    # ACO roster: TINs of in-directory providers; 60 % participate, drawn without replacement
+    # with weights = providers in the TIN (so larger practices join more often), and are dealt
+    # round-robin to the ACOs; with 5 or more participants, ~10 % of them move to the next ACO
+    # mid-range (per NPI a row ending and a row starting the next day). Among the other rows,
+    # in hash order, the first NPI joins mid-range and the second leaves mid-range (then ~6 % /
+    # ~4 % of the rest; the first two are not PCPs when there are others, so small rosters keep
+    # their PCPs).
+    r = x.roster
+
+    def mid_start(col: str) -> str:
+        return month_date(f"greatest(0, least({months - 1}, 1 + floor({col} * {months - 1})))")
+
+    def mid_end(col: str) -> str:
+        return f"last_day({month_date(f'floor({col} * {months - 1})')})"
+
+    aco_rows = f"""
+CREATE TABLE {names.roster} AS
+WITH tins AS (
+    SELECT tin_key, min(tin) AS tin, count(*) AS size
+    FROM {roster_t} WHERE in_directory GROUP BY tin_key
+), ranked AS (
+    SELECT *, row_number() OVER (
+            ORDER BY ln(greatest({u("tin_key", salt="aco")}, 1e-12)) / size DESC, tin_key
+        ) AS rn,
+        count(*) OVER () AS n
+    FROM tins
+), part AS (
+    SELECT tin_key, tin, row_number() OVER (ORDER BY rn) AS prn, count(*) OVER () AS np,
+        {u("tin_key", salt="aco-move")} AS um,
+        {u("tin_key", salt="aco-move-at")} AS uat
+    FROM ranked WHERE rn <= greatest(1, round(0.6 * n))
+), acos AS (
+    SELECT tin_key, tin,
+        CASE WHEN np >= 9 THEN 3 WHEN np >= 2 THEN 2 ELSE 1 END AS n_aco,
+        (prn - 1) % CASE WHEN np >= 9 THEN 3 WHEN np >= 2 THEN 2 ELSE 1 END AS aco_idx,
+        np >= 5 AND um < 0.1 AS moves,
+        {mid_end("uat")} AS moved_at
+    FROM part
+), spans AS (
+    SELECT tin_key, tin, aco_idx, moves, CAST(NULL AS DATE) AS start_date,
+        CASE WHEN moves THEN moved_at END AS end_date
+    FROM acos
+    UNION ALL
+    SELECT tin_key, tin, (aco_idx + 1) % n_aco, moves, CAST(moved_at + 1 AS DATE),
+        CAST(NULL AS DATE)
+    FROM acos WHERE moves
+), npis AS (
+    SELECT p.npi, s.*,
+        row_number() OVER (PARTITION BY s.moves
+            ORDER BY p.ptype = 'pcp', {u("p.npi", salt="aco-dates")}, p.npi) AS drn,
+        {u("p.npi", salt="aco-dates")} AS ud,
+        {u("p.npi", salt="aco-start")} AS us,
+        {u("p.npi", salt="aco-end")} AS ue
+    FROM spans s JOIN {roster_t} p ON p.tin_key = s.tin_key AND p.in_directory
+)
+SELECT CAST(npi AS VARCHAR) AS {_q(r.npi)},
+    CAST(tin AS VARCHAR) AS {_q(r.tin or "tin")},
+    CAST('A' || lpad(CAST(aco_idx + 1 AS VARCHAR), 4, '0') AS VARCHAR) AS {_q(r.aco_id)},
+    CAST(CASE WHEN NOT moves AND (drn = 1 OR (drn > 2 AND ud < 0.06)) THEN {mid_start("us")}
+              ELSE start_date END AS DATE) AS {_q(r.start_date or "start_date")},
+    CAST(CASE WHEN NOT moves AND (drn = 2 OR (drn > 2 AND ud >= 0.06 AND ud < 0.1))
+              THEN {mid_end("ue")} ELSE end_date END AS DATE) AS {_q(r.end_date or "end_date")}
+FROM npis
+"""
+
+    # Attestation: the facility lines' attending NPIs except the first ~20 % in hash order.
+    att_col = _q(c.attending_npi or "attending_npi")
+    attested = f"""
+CREATE TABLE {names.attested} AS
+WITH a AS (
+    SELECT DISTINCT {att_col} AS npi FROM {names.claims} WHERE {att_col} IS NOT NULL
+), ranked AS (
+    SELECT npi, row_number() OVER (ORDER BY {u("npi", salt="attest")}, npi) AS rn,
+        count(*) OVER () AS n
+    FROM a
+)
+SELECT CAST(npi AS VARCHAR) AS {_q(x.attested.npi)}
+FROM ranked WHERE n = 1 OR rn > greatest(1, round(0.2 * n))
+"""
+
+    # Self-selections of in-directory PCPs (home PCP, or another one when the home PCP is a
+    # ghost or for ~25 %); effective within enrolment, or after the last month.
+    n_pcp = n_dir_pcp
+    other = f"% {n_pcp}"
+    sel = x.selections
+    selections = f"""
+CREATE TABLE {names.selections} AS
+WITH chosen AS (
+    SELECT i, person_id, s, e,
+        CASE WHEN pcp_rank < {n_pcp} AND {u("i", salt="ss-other")} >= 0.25 THEN pcp_rank
+             ELSE (CASE WHEN pcp_rank < {n_pcp} THEN pcp_rank ELSE 0 END + 1
+                   + CAST(floor({u("i", salt="ss-pick")} * {n_pcp - 1}) AS BIGINT)) {other}
+        END AS d,
+        {u("i", salt="ss-state")} AS ust,
+        CASE WHEN {u("i", salt="ss-state")} < 0.1
+             THEN CAST({last_sql} + 1
+                  + CAST(floor({u("i", salt="ss-day")} * 90) AS INTEGER) AS DATE)
+             ELSE CAST({month_date(f"s + floor({u('i', salt='ss-month')} * (e - s + 1))")}
+                  + CAST(floor({u("i", salt="ss-day")} * 28) AS INTEGER) AS DATE)
+        END AS eff
+    FROM {members_t} WHERE {u("i", salt="ss")} < 0.12
+), ended AS (
+    SELECT *,
+        CASE WHEN ust >= 0.1 AND ust < 0.32 AND eff <= {last_sql} - 60
+             THEN CAST(eff + 30 + CAST(floor({u("i", salt="ss-len")}
+                  * ({last_sql} - eff - 30)) AS INTEGER) AS DATE) END AS end_date
+    FROM chosen
+), spans AS (
+    SELECT person_id, d, eff, end_date FROM ended
+    UNION ALL
+    SELECT person_id,
+        (d + 1 + CAST(floor({u("i", salt="ss-next-pick")} * {n_pcp - 1}) AS BIGINT)) {other},
+        CAST(end_date + 1 AS DATE), CAST(NULL AS DATE)
+    FROM ended WHERE end_date IS NOT NULL AND {u("i", salt="ss-next")} < 0.5
+)
+SELECT CAST(s.person_id AS VARCHAR) AS {_q(sel.person_id)},
+    CAST(r.npi AS VARCHAR) AS {_q(sel.npi)},
+    CAST(s.eff AS DATE) AS {_q(sel.effective_date)},
+    CAST(s.end_date AS DATE) AS {_q(sel.end_date or "end_date")}
+FROM spans s JOIN {roster_t} r ON r.ptype = 'pcp' AND r.trank = s.d
+"""
+
+    # Geographic (plan-assigned) PMPs: a random in-directory PCP from enrolment start.
+    geo = x.geographic
+    geographic = f"""
+CREATE TABLE {names.geographic} AS
+SELECT CAST(m.person_id AS VARCHAR) AS {_q(geo.person_id)},
+    CAST(r.npi AS VARCHAR) AS {_q(geo.npi)},
+    {month_date("m.s")} AS {_q(geo.effective_date)},
+    CAST(NULL AS DATE) AS {_q(geo.end_date or "end_date")}
+FROM {members_t} m
+JOIN {roster_t} r ON r.ptype = 'pcp'
+    AND r.trank = CAST(floor({u("m.i", salt="geo-pcp")} * {n_pcp}) AS BIGINT)
+WHERE {u("m.i", salt="geo")} < 0.9
+"""
     setup = [f"CREATE SCHEMA IF NOT EXISTS {_q(s)}" for s in names.schemas]
-    setup += [f"DROP TABLE IF EXISTS {t}" for t in (names.claims, names.eligibility)]
-    setup += [f"DROP TABLE IF EXISTS {names.providers}", roster, members]
-    setup += [eligibility, providers, claims]
-    cleanup = [f"DROP TABLE IF EXISTS {members_t}", f"DROP TABLE IF EXISTS {roster_t}"]
+    setup += [f"DROP TABLE IF EXISTS {t}" for t in names.tables]
+    setup += [roster, sites, members, eligibility, providers, claims]
+    setup += [aco_rows, attested, selections, geographic]
+    cleanup = [f"DROP TABLE IF EXISTS {t}" for t in (members_t, sites_t, roster_t)]
     return setup, cleanup
 
 
@@ -559,8 +898,9 @@ def _run_duckdb(execute: Callable[[str], Any], spec: SyntheticSpec, inputs: Inpu
         execute(statement)
 
 
-def _target_tables(inputs: Inputs) -> tuple[sa.Table, sa.Table, sa.Table]:
+def _target_tables(inputs: Inputs) -> tuple[sa.Table, ...]:
     c, e, p = inputs.claims, inputs.eligibility, inputs.providers
+    x = _extras(inputs)
     md = sa.MetaData()
     claims = sa.Table(
         c.name,
@@ -575,6 +915,9 @@ def _target_tables(inputs: Inputs) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column(c.claim_end_date, sa.Date),
         sa.Column(c.allowed_amount, sa.Numeric(18, 2)),
         sa.Column(c.paid_amount, sa.Numeric(18, 2)),
+        sa.Column(c.tin or "tin", sa.String(9)),
+        sa.Column(c.revenue_center_code or "revenue_center_code", sa.String(4)),
+        sa.Column(c.attending_npi or "attending_npi", sa.String(16)),
         schema=c.schema,
     )
     month: sa.Column[Any] = (
@@ -598,7 +941,33 @@ def _target_tables(inputs: Inputs) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column(p.entity_type or "entity_type_code", sa.String(1)),
         schema=p.schema,
     )
-    return claims, eligibility, providers
+    r = x.roster
+    roster = sa.Table(
+        r.name,
+        md,
+        sa.Column(r.npi, sa.String(16)),
+        sa.Column(r.tin or "tin", sa.String(9)),
+        sa.Column(r.aco_id, sa.String(16)),
+        sa.Column(r.start_date or "start_date", sa.Date),
+        sa.Column(r.end_date or "end_date", sa.Date),
+        schema=r.schema,
+    )
+    attested = sa.Table(
+        x.attested.name, md, sa.Column(x.attested.npi, sa.String(16)), schema=x.attested.schema
+    )
+    selections = [
+        sa.Table(
+            t.name,
+            md,
+            sa.Column(t.person_id, sa.String(64)),
+            sa.Column(t.npi, sa.String(16)),
+            sa.Column(t.effective_date, sa.Date),
+            sa.Column(t.end_date or "end_date", sa.Date),
+            schema=t.schema,
+        )
+        for t in (x.selections, x.geographic)
+    ]
+    return claims, eligibility, providers, roster, attested, *selections
 
 
 def _copy(conn: sa.Connection, spec: SyntheticSpec, inputs: Inputs) -> None:
@@ -615,9 +984,7 @@ def _copy(conn: sa.Connection, spec: SyntheticSpec, inputs: Inputs) -> None:
     source = duckdb.connect(":memory:")
     try:
         _run_duckdb(source.execute, spec, inputs)
-        for table, qualified in zip(
-            tables, (names.claims, names.eligibility, names.providers), strict=True
-        ):
+        for table, qualified in zip(tables, names.tables, strict=True):
             keys = [col.name for col in table.columns]
             cursor = source.execute(f"SELECT {', '.join(_q(k) for k in keys)} FROM {qualified}")
             while rows := cursor.fetchmany(_CHUNK):
@@ -628,11 +995,11 @@ def _copy(conn: sa.Connection, spec: SyntheticSpec, inputs: Inputs) -> None:
 
 def _counts(conn: sa.Connection, inputs: Inputs) -> dict[str, int]:
     result = {}
-    for t in (inputs.claims, inputs.eligibility, inputs.providers):
+    for schema, name in _all_tables(inputs):
         count = conn.execute(
-            sa.select(sa.func.count()).select_from(sa.table(t.name, schema=t.schema))
+            sa.select(sa.func.count()).select_from(sa.table(name, schema=schema))
         ).scalar_one()
-        result[_label(t.schema, t.name)] = int(count)
+        result[_label(schema, name)] = int(count)
     return result
 
 
@@ -647,12 +1014,16 @@ def _generate_on(conn: sa.Connection, spec: SyntheticSpec, inputs: Inputs) -> di
 def generate(
     target: sa.Engine | sa.Connection, spec: SyntheticSpec, *, inputs: Inputs = _TUVA_INPUTS
 ) -> dict[str, int]:
-    """Create (replacing) the three input tables of ``inputs`` filled per ``spec``.
+    """Create (replacing) the input tables of ``inputs`` filled per ``spec``.
+
+    Besides the three required inputs, the optional ones of :func:`demo_inputs` (``inputs``)
+    are written: an ACO roster, attested NPIs, self-selections and geographic assignments, by
+    default next to the claims table; map the claims' extra columns with :func:`demo_inputs`.
 
     DuckDB targets run the generating SQL in place; other engines receive rows generated in an
     in-memory DuckDB through chunked Core inserts (meant for test-sized data). An Engine is used
     in its own transaction; a Connection is committed only if it was not already in one.
-    Returns the row count of each table, keyed ``schema.name`` (or ``name``).
+    Returns the row count of each of the seven tables, keyed ``schema.name`` (or ``name``).
     """
     spec.validate()
     if isinstance(target, sa.Engine):
