@@ -17,6 +17,7 @@ from provider_attribution.method import PRESETS
 from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.run import RunSummary, attribute, build_queries
 from provider_attribution.sqltext import statements
+from provider_attribution.validate import Check, InputError, errors, preflight, warnings
 from provider_attribution.windows import scope_keys
 
 console = Console()
@@ -191,15 +192,18 @@ def run(
     """Attribute the members of the warehouse at URL."""
     inputs = _inputs(inputs_file, inputs_schema)
     loaded = _load(method_name)
-    summary = attribute(
-        url,
-        inputs,
-        method=loaded.method,
-        valuesets=loaded.valuesets,
-        as_of=as_of,
-        years=years,
-        target_schema=target_schema,
-    )
+    try:
+        summary = attribute(
+            url,
+            inputs,
+            method=loaded.method,
+            valuesets=loaded.valuesets,
+            as_of=as_of,
+            years=years,
+            target_schema=target_schema,
+        )
+    except InputError as error:
+        raise click.ClickException(f"the inputs cannot be attributed:\n{error}") from None
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -231,3 +235,62 @@ def sql(
     )
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")
+
+
+_MARKS = {"ok": "[green]✓[/]", "error": "[red]✗[/]", "warning": "[yellow]![/]"}
+
+
+def print_checks(checks: list[Check]) -> None:
+    """Every check in a table (✓ passed, ✗ error, ! warning), then each problem in full."""
+    table = Table(title="Input checks")
+    for col in ("", "check", "table", "column", "finding"):
+        table.add_column(col)
+    for c in checks:
+        finding = c.message if c.ok else c.message.split("; ")[0]
+        for prefix in (f"{c.table}.{c.column} ", f"{c.table} "):
+            finding = finding.removeprefix(prefix)
+        table.add_row(_MARKS["ok" if c.ok else c.severity], c.name, c.table, c.column, finding)
+    console.print(table)
+    for c in errors(checks) + warnings(checks):
+        click.echo(f"{'✗ error' if c.severity == 'error' else '! warning'}: {c.message}")
+    n_errors, n_warnings = len(errors(checks)), len(warnings(checks))
+    click.echo(
+        f"{n_errors} error{'s' * (n_errors != 1)}, {n_warnings} warning{'s' * (n_warnings != 1)}"
+    )
+
+
+@main.command("validate")
+@click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
+@click.option("--inputs-schema", default=None, help="Schema holding all the inputs.")
+@_inputs_file
+@_as_of
+@_years
+@_method
+def validate_command(
+    url: str,
+    inputs_schema: str | None,
+    inputs_file: str | None,
+    as_of: dt.date | None,
+    years: tuple[int, ...] | None,
+    method_name: str,
+) -> None:
+    """Check the inputs at URL before a run: tables, columns, types and data.
+
+    Exits with 1 when any check finds an error, 0 otherwise (warnings included).
+    """
+    inputs = _inputs(inputs_file, inputs_schema)
+    loaded = _load(method_name)
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as error:
+        raise click.BadParameter(str(error), param_hint="--url") from None
+    try:
+        with engine.connect() as conn:
+            checks = preflight(conn, inputs, loaded.method, as_of=as_of, years=years)
+    except sa.exc.OperationalError as error:
+        raise click.ClickException(f"cannot connect to {engine.url!r}: {error.orig}") from None
+    finally:
+        engine.dispose()
+    print_checks(checks)
+    if errors(checks):
+        raise SystemExit(1)

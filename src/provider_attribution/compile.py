@@ -297,12 +297,6 @@ class QueryBuilder:
             unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
         first = min(k.window_start(self._widest()) for k in keys)
         last = max(k.anchor_end for k in keys)
-        eligible_month = (
-            sa.select(sa.literal(1))
-            .where(mm.c.person_id == src.c[c.person_id])
-            .where(mm.c.month_key == dialects.month_key(service_date))
-            .exists()
-        )
         query = (
             sa.select(
                 src.c[c.person_id].label("person_id"),
@@ -315,11 +309,18 @@ class QueryBuilder:
                 unit_type.label("unit_type"),
                 unit_id.label("unit_id"),
             )
-            .select_from(src.outerjoin(prov, prov.c.npi == npi))
-            .where(src.c[c.person_id].is_not(None))
+            .select_from(
+                # member months are distinct per (person, month): the join keeps one row a line
+                src.join(
+                    mm,
+                    sa.and_(
+                        mm.c.person_id == src.c[c.person_id],
+                        mm.c.month_key == dialects.month_key(service_date),
+                    ),
+                ).outerjoin(prov, prov.c.npi == npi)
+            )
             .where(npi.is_not(None))
             .where(service_date.between(_date(first), _date(last)))
-            .where(eligible_month)
         )
         if self.fqhc_applies():
             query = query.where(sa.or_(fqhc == 0, self.fqhc_attested(src)))

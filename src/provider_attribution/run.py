@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution import outputs
+from provider_attribution import invariants, outputs
 from provider_attribution import tables as input_tables
 from provider_attribution.compile import CompiledRun, QueryBuilder
 from provider_attribution.dialects import (
@@ -18,13 +18,17 @@ from provider_attribution.dialects import (
     DropTableIfExists,
     capabilities,
     is_emulated,
+    lock_target,
     month_key,
     swap_in,
     text_month_key,
+    tune_transaction,
+    unlock_target,
 )
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import TUVA, Method
 from provider_attribution.method_file import LoadedMethod, resolve_method
+from provider_attribution.validate import preflight, require_valid
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey, scope_keys
 
@@ -173,6 +177,7 @@ def _write(
     for name in (outputs.CURRENT, outputs.YEARLY):
         select = QueryBuilder.assigned(ranking, name)
         conn.execute(staged[name].insert().from_select(outputs.column_names(name), select))
+    invariants.check(conn, staged)
     final = {name: outputs.table(name, schema, metadata) for name in outputs.TABLES}
     swap_in(conn, [(staged[name], final[name]) for name in outputs.TABLES], caps)
     return final
@@ -221,12 +226,18 @@ def attribute(
     target_schema: str | None = None,
     valuesets: ValueSets | None = None,
     today: dt.date | None = None,
+    validate: bool = True,
+    strict: bool = False,
 ) -> RunSummary:
     """Attribute every eligible member inside the database and write the three output tables.
 
     ``as_of`` pins the current scope (default: latest claim end date not in the future);
     ``years`` lists performance years (default: every year of the eligibility input, ``[]`` for
     none); ``current=False`` skips the current scope. Outputs are replaced in one transaction.
+    ``validate`` (default on) checks the inputs first (``validate.preflight``) and raises
+    ``validate.InputError`` naming every problem before any attribution query runs: missing
+    tables or columns, unusable types or values; ``strict=True`` also stops on implausible
+    data (empty claims or eligibility, an as-of date outside the claims).
     """
     loaded = _loaded(method)
     chosen = loaded.method
@@ -235,14 +246,23 @@ def attribute(
     inputs = inputs or Inputs()
     with engine.begin() as conn:
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
+        wanted = tuple(years) if years is not None else None
+        if validate:
+            checks = preflight(conn, inputs, chosen, as_of=as_of if current else None, years=wanted)
+            require_valid(checks, data=strict)
         keys = resolve_scope(
-            conn, inputs, as_of=as_of, years=years, current=current, today=today, method=chosen
+            conn, inputs, as_of=as_of, years=wanted, current=current, today=today, method=chosen
         )
         builder = QueryBuilder(inputs, chosen, valuesets)
         run = builder.compile(keys)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
-        tables = _write(conn, run, target_schema, caps)
+        lock_target(conn, target_schema)
+        tune_transaction(conn)
+        try:
+            tables = _write(conn, run, target_schema, caps)
+        finally:
+            unlock_target(conn, target_schema)
         rows = {
             name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
             for name, t in tables.items()
