@@ -79,7 +79,8 @@ class ScopeKey:
     def key_text(self) -> str:
         """``YYYYMMDD`` for current, ``YYYY`` for yearly."""
         if self.scope == "current":
-            return self.anchor_end.strftime("%Y%m%d")
+            day = self.anchor_end
+            return f"{day.year:04d}{day.month:02d}{day.day:02d}"
         return f"{self.performance_year:04d}"
 
     def attribution_key(self, person_id: str) -> str:

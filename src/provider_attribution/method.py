@@ -6,6 +6,7 @@ new code. See ``docs/METHOD.md`` for the exact semantics.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -146,8 +147,9 @@ class Method:
         """Anchor end date of performance year ``year``."""
         if year in self.year_anchors:
             return self.year_anchors[year]
-        index = year * 12 + 11 + self.year_anchor_offset_months + 1
-        return dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
+        index = year * 12 + 11 + self.year_anchor_offset_months  # the anchor's month
+        anchor_year, month = index // 12, index % 12 + 1
+        return dt.date(anchor_year, month, calendar.monthrange(anchor_year, month)[1])
 
     @property
     def window_lengths(self) -> tuple[int, ...]:

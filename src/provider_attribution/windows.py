@@ -27,6 +27,11 @@ def month_key(day: dt.date) -> int:
 def first_of_month_back(end: dt.date, months: int) -> dt.date:
     """First day of the month ``months - 1`` months before ``end``'s month."""
     index = month_index(end) - (months - 1)
+    if index < 12:  # before January of year 1
+        raise ValueError(
+            f"a {months}-month window ending {end.isoformat()} would start before year 1; "
+            "use a later as-of date or performance year"
+        )
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
@@ -59,9 +64,10 @@ class ScopeKey:
     @property
     def key_text(self) -> str:
         """The middle part of ``attribution_key``: ``YYYYMMDD`` or ``YYYY``."""
+        day = self.anchor_end
         if self.scope == "current":
-            return self.anchor_end.strftime("%Y%m%d")
-        return str(self.performance_year)
+            return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+        return f"{self.performance_year:04d}"
 
 
 def scope_keys(
