@@ -767,21 +767,8 @@ class QueryBuilder:
         return sa.select(sa.func.count()).select_from(src).where(fqhc == 1).where(attested == 0)
 
 
+# Columns of ranked rows and fallback rows: the path columns without the ordering helpers.
 _RANKED_COLUMNS = (
-    "scope_id",
-    "person_id",
-    "attribution_type",
-    "provider_id",
-    "unit_type",
-    "top_npi",
-    "provider_bucket",
-    "prov_specialty",
-    "step",
-    "step_description",
-    "allowed_amount",
-    "visits",
-    "last_service_date",
-    "lookback_start_date",
-    "lookback_end_date",
+    *(c for c in _PATH_COLUMNS if c not in {"path_order", "rank_cents"}),
     "ranking",
 )
