@@ -238,11 +238,3 @@ REACH = Method(
 )
 
 PRESETS: dict[str, Method] = {m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)}
-
-
-def get_method(name: str) -> Method:
-    """A preset by name, with an error listing the known ones."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; known methods: {sorted(PRESETS)}") from None
