@@ -36,6 +36,7 @@ def test_rule_scenario(backend: Session, scenario: Scenario) -> None:
         scenario.dataset(),
         schema=backend.schema,
         target_schema=backend.schema,
+        method=scenario.method,
         as_of=scenario.as_of,
         years=scenario.years,
     )
@@ -101,7 +102,11 @@ def _synthetic(seed: int) -> Dataset:
             dict(r) for r in conn.exec_driver_sql("select * from core.member_months").mappings()
         ]
         providers = [
-            {"npi": r.npi, "classification": r.primary_taxonomy_code}
+            {
+                "npi": r.npi,
+                "classification": r.primary_taxonomy_code,
+                "entity_type": r.entity_type_code,
+            }
             for r in conn.exec_driver_sql("select * from terminology.provider")
         ]
     engine.dispose()
@@ -125,6 +130,7 @@ def _synthetic(seed: int) -> Dataset:
         providers=providers,
         classification_kind=Classification.TAXONOMY,
         encounter_mapped=seed % 2 == 0,
+        entity_type_mapped=seed % 2 == 1,
     )
 
 

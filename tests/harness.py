@@ -29,6 +29,8 @@ from provider_attribution.run import attribute
 from provider_attribution.valuesets import ValueSets
 
 CENT = Decimal("0.01")
+# The run date of tests unless they pick one: after every date the strategies draw.
+TODAY = dt.date(2026, 1, 1)
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Dataset:
     classification_kind: Classification = Classification.TAXONOMY
     encounter_mapped: bool = True
     claims_have_tin: bool = False
+    entity_type_mapped: bool = False
+    today: dt.date = TODAY  # the run date: later service dates are excluded
     roster: list[dict[str, Any]] | None = None
     attested: list[dict[str, Any]] | None = None
     self_selections: list[dict[str, Any]] | None = None
@@ -52,6 +56,7 @@ class Dataset:
             "classification_kind": self.classification_kind,
             "encounter_mapped": self.encounter_mapped,
             "claims_have_tin": self.claims_have_tin,
+            "entity_type_mapped": self.entity_type_mapped,
             "roster": self.roster,
             "attested": self.attested,
             "self_selections": self.self_selections,
@@ -74,6 +79,7 @@ def inputs_for(data: Dataset, schema: str | None) -> Inputs:
         schema=schema,
         classification="classification",
         classification_kind=data.classification_kind,
+        entity_type="entity_type" if data.entity_type_mapped else None,
     )
     return Inputs(
         claims=claims,
@@ -153,6 +159,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
         md,
         sa.Column("npi", sa.String(64)),
         sa.Column("classification", sa.String(32)),
+        sa.Column("entity_type", sa.String(16)),
         schema=schema,
     )
     return claims, eligibility, providers
@@ -176,7 +183,7 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
                 [{**r, "year_month": str(r["year_month"])} for r in data.eligibility],
             )
         if data.providers:
-            conn.execute(providers.insert(), data.providers)
+            conn.execute(providers.insert(), [{"entity_type": None, **r} for r in data.providers])
         for name, table in _optional_tables(sa.MetaData(), schema).items():
             rows = getattr(data, name)
             conn.execute(DropTableIfExists(table))
@@ -233,9 +240,10 @@ def run_sql(
     valuesets: ValueSets | None = None,
     as_of: dt.date | None,
     years: Sequence[int],
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Load ``data``, attribute it in the database, read the outputs back (plus the count of
-    excluded FQHC/RHC lines)."""
+    """Load ``data``, attribute it in the database, read the outputs back (plus the exclusion
+    counts)."""
     inputs = load(engine, data, schema)
     summary = attribute(
         engine,
@@ -246,9 +254,10 @@ def run_sql(
         current=as_of is not None,
         target_schema=target_schema,
         valuesets=valuesets,
+        today=today or data.today,
     )
     result: dict[str, Any] = dict(read_outputs(engine, target_schema))
-    result["fqhc_lines_excluded"] = summary.fqhc_lines_excluded
+    result["exclusions"] = summary.exclusions
     return result
 
 
@@ -259,6 +268,7 @@ def run_oracle(
     valuesets: ValueSets | None = None,
     as_of: dt.date | None,
     years: Sequence[int],
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The pure-Python oracle's result for ``data``."""
     from oracle import attribute_reference
@@ -271,12 +281,13 @@ def run_oracle(
         valuesets=valuesets or ValueSets.for_year(),
         as_of=as_of,
         years=years,
+        today=today or data.today,
         **data.oracle_inputs(),
     )
 
 
 def assert_same(got: Mapping[str, Any], want: Mapping[str, Any]) -> None:
-    """The three outputs and the FQHC exclusion count are equal, table by table."""
+    """The three outputs and the exclusion counts are equal, table by table."""
     for table in outputs.TABLES:
         assert got[table] == want[table], f"{table} differs"
-    assert got["fqhc_lines_excluded"] == want["fqhc_lines_excluded"]
+    assert dict(got["exclusions"]) == dict(want["exclusions"]), "exclusions differ"

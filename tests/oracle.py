@@ -2,8 +2,8 @@
 
 Written independently of the SQL engine so differential tests can compare the two. Only the plain
 data classes are imported from the package (and ``Method.year_anchor``, plain date arithmetic on
-the method); every rule (dates, windows, amounts, buckets, units, weights, gate, paths, ranking) is
-re-implemented here with loops and dicts.
+the method); every rule (line checks, dates, windows, amounts, buckets, units, weights, gate, paths,
+ranking) is re-implemented here with loops and dicts.
 """
 
 from __future__ import annotations
@@ -227,12 +227,44 @@ def line_unit(
 # --------------------------------------------------------------------------- claim lines
 
 
+EXCLUSION_REASONS: tuple[str, ...] = (
+    "duplicate_line",
+    "missing_person_id",
+    "missing_service_date",
+    "future_service_date",
+    "fqhc_not_attested",
+    "missing_npi",
+    "invalid_npi",
+    "organizational_npi",
+    "reversed_claim",
+    "outside_window",
+    "no_eligibility",
+    "not_primary_care",
+    "no_matching_pass",
+    "person_not_eligible",
+    "person_not_assignable",
+    "used",
+)
+# Statuses 1..11 (up to no_eligibility) remove a line from attribution; 12..16 only say what
+# became of the lines that take part.
+
+# The claims columns the test harness always maps (encounter_id and tin only when mapped).
+BASE_CLAIM_COLUMNS = (
+    "person_id", "claim_id", "claim_line_number", "rendering_npi", "hcpcs_code",
+    "claim_start_date", "claim_end_date", "allowed_amount", "paid_amount", "revenue_center_code",
+    "attending_npi",
+)  # fmt: skip
+AMOUNT_COLUMNS = ("allowed_amount", "paid_amount")
+ORGANIZATION_ENTITY_TYPES = ("2", "organization")
+ASCII_DIGITS = "0123456789"
+
+
 @dataclass(frozen=True)
 class Line:
-    """A claim line that takes part: has person, NPI and service date, and is eligible."""
+    """A claim line that takes part: it passed every removing line check (statuses 1..11)."""
 
     person_id: str
-    npi: str  # the provider NPI: rendering NPI, or the attending NPI of an FQHC/RHC line
+    npi: str  # the credited NPI: rendering NPI, or the attending NPI of an FQHC/RHC line
     service_date: dt.date
     cents: int
     visit_key: str | None
@@ -253,44 +285,158 @@ def line_amount(allowed: Decimal | None, paid: Decimal | None) -> Decimal:
     return Decimal(chosen).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def npi_check_digit(first_nine: str) -> int:
+    """Luhn check digit of ``80840`` followed by ``first_nine`` (nine ASCII digits)."""
+    payload = "80840" + first_nine
+    total = 0
+    # Luhn: from the right of the payload (the check digit will sit to its right), every
+    # other digit starting with the rightmost is doubled, and a two-digit product is summed.
+    for position, char in enumerate(reversed(payload)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def npi_is_valid(npi: str) -> bool:
+    """Exactly ten ASCII digits, the tenth the Luhn check digit of 80840 + the first nine."""
+    if len(npi) != 10 or any(char not in ASCII_DIGITS for char in npi):
+        return False
+    return int(npi[9]) == npi_check_digit(npi[:9])
+
+
+def claim_columns(encounter_mapped: bool, claims_have_tin: bool) -> tuple[str, ...]:
+    """The mapped claims columns: the ones exact duplicates agree on."""
+    extra = (("encounter_id",) if encounter_mapped else ()) + (("tin",) if claims_have_tin else ())
+    return BASE_CLAIM_COLUMNS + extra
+
+
+def row_identity(claim: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
+    """The values of a claims row in ``columns``; amounts in cents as stored (NUMERIC(18,2))."""
+    values = []
+    for column in columns:
+        value = claim.get(column)
+        if column in AMOUNT_COLUMNS and value is not None:
+            value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+        values.append(value)
+    return tuple(values)
+
+
+def organizational_npis(providers: list[dict[str, Any]]) -> set[str]:
+    """NPIs with a providers row whose ``entity_type`` is 2 or organization (trimmed, any case)."""
+    found = set()
+    for row in providers:
+        npi, entity_type = row.get("npi"), row.get("entity_type")
+        if npi is None or entity_type is None:
+            continue
+        if str(entity_type).strip(" ").lower() in ORGANIZATION_ENTITY_TYPES:
+            found.add(npi)
+    return found
+
+
+def reversed_claims(claims: list[dict[str, Any]], distinct: list[int]) -> set[tuple[Any, ...]]:
+    """Claim keys (see :func:`claim_key`) of the fully reversed claims.
+
+    Computed over the distinct rows (``distinct``: indices of the first copy of each row), all of
+    them whatever their other line checks: a claim is reversed when one of its lines has a
+    negative line amount and the lines' amounts sum to zero or less.
+    """
+    total: dict[tuple[Any, ...], int] = {}
+    negative: set[tuple[Any, ...]] = set()
+    for index in distinct:
+        claim = claims[index]
+        key = claim_key(claim, index)
+        cents = int(line_amount(claim.get("allowed_amount"), claim.get("paid_amount")).scaleb(2))
+        total[key] = total.get(key, 0) + cents
+        if cents < 0:
+            negative.add(key)
+    return {key for key in negative if total[key] <= 0}
+
+
+def claim_key(claim: dict[str, Any], index: int) -> tuple[Any, ...]:
+    """The claim of a row: (person_id, claim_id); a null claim_id is a claim by itself."""
+    if claim.get("claim_id") is None:
+        return ("row", index)
+    return ("claim", claim.get("person_id"), claim["claim_id"])
+
+
+def is_fqhc(claim: dict[str, Any], method: Method) -> bool:
+    """An FQHC/RHC line: its trimmed revenue-center code is in the method's list."""
+    code = claim.get("revenue_center_code")
+    return code is not None and code.strip() in method.fqhc_revenue_codes
+
+
+def widest_months(method: Method) -> int:
+    """The longest of the pass windows and the gate window."""
+    months = [p.months for p in method.passes]
+    if method.gate is not None:
+        months.append(method.gate.months)
+    return max(months)
+
+
 def prepare_lines(
     claims: list[dict[str, Any]],
     member_months: dict[str, set[int]],
+    providers: list[dict[str, Any]],
     labels: dict[str, tuple[str, str | None]],
     valuesets: ValueSets,
     encounter_mapped: bool,
     *,
     method: Method,
+    keys: Sequence[ScopeKey],
+    today: dt.date,
     roster: list[dict[str, Any]] | None = None,
     attested: list[dict[str, Any]] | None = None,
     claims_have_tin: bool = False,
-) -> tuple[list[Line], int]:
-    """The lines that take part anywhere, and the number of FQHC/RHC lines excluded.
+    entity_type_mapped: bool = False,
+) -> tuple[list[str | None], list[tuple[int, Line]]]:
+    """The line checks 1..11 of every claims row, and the lines that pass them all.
 
-    An FQHC/RHC line (trimmed revenue code in the method's list) is excluded, and counted, unless
-    its attending NPI is in the attested list; whatever else is wrong with it.
+    Returns one status per row (None for a line that takes part; its status 12..16 comes from
+    :func:`classify_lines`) and the taking-part lines with their row index.
     """
+    columns = claim_columns(encounter_mapped, claims_have_tin)
+    seen: set[tuple[Any, ...]] = set()
+    distinct: list[int] = []
+    for index, claim in enumerate(claims):
+        identity = row_identity(claim, columns)
+        if identity not in seen:
+            seen.add(identity)
+            distinct.append(index)
+    first_copies = set(distinct)
+    reversed_keys = reversed_claims(claims, distinct)
+    organizations = organizational_npis(providers) if entity_type_mapped else set()
     attested_npis = None if attested is None else {r.get("npi") for r in attested}
-    lines = []
-    excluded = 0
-    for claim in claims:
-        revenue_code = claim.get("revenue_center_code")
-        fqhc = revenue_code is not None and revenue_code.strip() in method.fqhc_revenue_codes
-        attending: str | None = claim.get("attending_npi")
-        if fqhc and (attested_npis is None or attending is None or attending not in attested_npis):
-            excluded += 1
+    widest = widest_months(method)
+    reach = [(window_start(k.anchor_end, widest), k.anchor_end) for k in keys]
+
+    statuses: list[str | None] = []
+    lines: list[tuple[int, Line]] = []
+    for index, claim in enumerate(claims):
+        status = _removing_status(
+            claim,
+            index,
+            first_copy=index in first_copies,
+            today=today,
+            method=method,
+            attested_npis=attested_npis,
+            organizations=organizations,
+            reversed_keys=reversed_keys,
+            reach=reach,
+            member_months=member_months,
+        )
+        statuses.append(status)
+        if status is not None:
             continue
-        person = claim.get("person_id")
-        # The credited NPI: the attending NPI of an (attested) FQHC/RHC line, else the rendering
-        # NPI; a line without one takes no part.
-        npi: str | None = attending if fqhc else claim.get("rendering_npi")
-        service_date = claim.get("claim_start_date")
+        person: str = claim["person_id"]
+        service_date: dt.date = claim.get("claim_start_date")
         if service_date is None:
-            service_date = claim.get("claim_end_date")
-        if person is None or npi is None or service_date is None:
-            continue
-        if month_key(service_date) not in member_months.get(person, set()):
-            continue  # ineligible line: the person has no member month for the service month
+            service_date = claim["claim_end_date"]
+        fqhc = is_fqhc(claim, method)
+        npi: str = claim["attending_npi"] if fqhc else claim["rendering_npi"]
         encounter = claim.get("encounter_id") if encounter_mapped else None
         # A null claim_id with no encounter gives a null visit key, which is not a visit
         # (like COUNT(DISTINCT ...) ignoring nulls); the line's amount still counts.
@@ -302,20 +448,65 @@ def prepare_lines(
         tin = claim.get("tin") if claims_have_tin else None
         unit_type, unit_id = line_unit(method, npi, tin, service_date, roster, claims_have_tin)
         amount = line_amount(claim.get("allowed_amount"), claim.get("paid_amount"))
-        lines.append(
-            Line(
-                person_id=person,
-                npi=npi,
-                service_date=service_date,
-                cents=int(amount.scaleb(2)),
-                visit_key=visit_key,
-                primary_care=primary_care,
-                bucket="pcp" if fqhc else labels.get(npi, ("unknown", None))[0],
-                unit_type=unit_type,
-                unit_id=unit_id,
-            )
+        line = Line(
+            person_id=person,
+            npi=npi,
+            service_date=service_date,
+            cents=int(amount.scaleb(2)),
+            visit_key=visit_key,
+            primary_care=primary_care,
+            bucket="pcp" if fqhc else labels.get(npi, ("unknown", None))[0],
+            unit_type=unit_type,
+            unit_id=unit_id,
         )
-    return lines, excluded
+        lines.append((index, line))
+    return statuses, lines
+
+
+def _removing_status(
+    claim: dict[str, Any],
+    index: int,
+    *,
+    first_copy: bool,
+    today: dt.date,
+    method: Method,
+    attested_npis: set[Any] | None,
+    organizations: set[str],
+    reversed_keys: set[tuple[Any, ...]],
+    reach: list[tuple[dt.date, dt.date]],
+    member_months: dict[str, set[int]],
+) -> str | None:
+    """The first of the statuses 1..11 that applies to a claims row, or None."""
+    if not first_copy:
+        return "duplicate_line"
+    person = claim.get("person_id")
+    if person is None:
+        return "missing_person_id"
+    service_date = claim.get("claim_start_date")
+    if service_date is None:
+        service_date = claim.get("claim_end_date")
+    if service_date is None:
+        return "missing_service_date"
+    if service_date > today:
+        return "future_service_date"
+    fqhc = is_fqhc(claim, method)
+    attending = claim.get("attending_npi")
+    if fqhc and (attested_npis is None or attending is None or attending not in attested_npis):
+        return "fqhc_not_attested"
+    npi = attending if fqhc else claim.get("rendering_npi")  # the credited NPI
+    if npi is None:
+        return "missing_npi"
+    if method.check_npi and not npi_is_valid(npi):
+        return "invalid_npi"
+    if npi in organizations:
+        return "organizational_npi"
+    if claim_key(claim, index) in reversed_keys:
+        return "reversed_claim"
+    if not any(start <= service_date <= end for start, end in reach):
+        return "outside_window"
+    if month_key(service_date) not in member_months.get(person, set()):
+        return "no_eligibility"
+    return None
 
 
 def falls_in(line: Line, pass_: Pass | Gate, key: ScopeKey) -> bool:
@@ -435,6 +626,61 @@ def claims_rows(
     return [row for _, row in candidates]
 
 
+def eligible_population(
+    member_months: dict[str, set[int]], key: ScopeKey, method: Method
+) -> set[str]:
+    """Persons with a member month inside the method's eligibility window for ``key``."""
+    first = month_key(window_start(key.anchor_end, method.eligibility_months))
+    last = month_key(key.anchor_end)
+    return {p for p, ms in member_months.items() if any(first <= m <= last for m in ms)}
+
+
+def classify_lines(
+    lines: list[tuple[int, Line]],
+    keys: Sequence[ScopeKey],
+    method: Method,
+    member_months: dict[str, set[int]],
+) -> dict[int, str]:
+    """Row index -> status 12..16 of every line that takes part.
+
+    A line counts in scope key k when it falls in a pass of k, its person is in k's eligible
+    population and (with a gate) passes the gate in k.
+    """
+    by_person: dict[str, list[Line]] = {}
+    for _, line in lines:
+        by_person.setdefault(line.person_id, []).append(line)
+    populations = [eligible_population(member_months, key, method) for key in keys]
+    gate_passed: dict[tuple[str, int], bool] = {}  # (person, key position) -> passes the gate
+    statuses: dict[int, str] = {}
+    for index, line in lines:
+        if Path.CLAIMS not in method.paths:
+            statuses[index] = "no_matching_pass"
+            continue
+        in_pass = in_pass_eligible = counts = False
+        for position, (key, population) in enumerate(zip(keys, populations, strict=True)):
+            if not any(falls_in(line, pass_, key) for pass_ in method.passes):
+                continue
+            in_pass = True
+            if line.person_id not in population:
+                continue
+            in_pass_eligible = True
+            person_key = (line.person_id, position)
+            if person_key not in gate_passed:
+                gate_passed[person_key] = claims_assignable(
+                    by_person[line.person_id], key, method.gate
+                )
+            counts = counts or gate_passed[person_key]
+        if not in_pass:
+            statuses[index] = "no_matching_pass" if line.primary_care else "not_primary_care"
+        elif not in_pass_eligible:
+            statuses[index] = "person_not_eligible"
+        elif not counts:
+            statuses[index] = "person_not_assignable"
+        else:
+            statuses[index] = "used"
+    return statuses
+
+
 # --------------------------------------------------------------------------- selection paths
 
 
@@ -525,34 +771,52 @@ def attribute_reference(
     self_selections: list[dict[str, Any]] | None = None,
     geographic: list[dict[str, Any]] | None = None,
     claims_have_tin: bool = False,
+    today: dt.date,
+    entity_type_mapped: bool = False,
 ) -> dict[str, Any]:
-    """The three output tables (sorted lists of dicts) and ``fqhc_lines_excluded`` (an int)."""
+    """The three output tables (sorted lists of dicts) and ``exclusions``.
+
+    ``exclusions`` maps every status of :data:`EXCLUSION_REASONS` (in that order) to the number of
+    claims rows with that status; the counts add up to ``len(claims)``. ``today`` is the run's
+    date (for ``future_service_date``); ``providers`` rows may carry ``entity_type``, used only
+    when ``entity_type_mapped``.
+    """
     member_months: dict[str, set[int]] = {}
     for row in eligibility:
         if row.get("person_id") is None or row.get("year_month") is None:
             continue
         member_months.setdefault(row["person_id"], set()).add(parse_year_month(row["year_month"]))
     labels = provider_labels(providers, classification_kind, valuesets)
-    lines, fqhc_excluded = prepare_lines(
+    keys = scope_keys(as_of, years, method)
+    statuses, indexed_lines = prepare_lines(
         claims,
         member_months,
+        providers,
         labels,
         valuesets,
         encounter_mapped,
         method=method,
+        keys=keys,
+        today=today,
         roster=roster,
         attested=attested,
         claims_have_tin=claims_have_tin,
+        entity_type_mapped=entity_type_mapped,
     )
+    later = classify_lines(indexed_lines, keys, method, member_months)
+    exclusions = dict.fromkeys(EXCLUSION_REASONS, 0)
+    for index, status in enumerate(statuses):
+        exclusions[status if status is not None else later[index]] += 1
+
     lines_by_person: dict[str, list[Line]] = {}
-    for line in lines:
+    for _, line in indexed_lines:
         lines_by_person.setdefault(line.person_id, []).append(line)
     selections = {Path.SELF_SELECTION: self_selections, Path.GEOGRAPHIC: geographic}
 
     ranking_rows: list[dict[str, Any]] = []
     current_rows: list[dict[str, Any]] = []
     yearly_rows: list[dict[str, Any]] = []
-    for key in scope_keys(as_of, years, method):
+    for key in keys:
         first = month_key(window_start(key.anchor_end, method.eligibility_months))
         last = month_key(key.anchor_end)
         for person in sorted(member_months):
@@ -597,5 +861,5 @@ def attribute_reference(
         "provider_ranking": ranking_rows,
         "assigned_beneficiaries_current": current_rows,
         "assigned_beneficiaries_yearly": yearly_rows,
-        "fqhc_lines_excluded": fqhc_excluded,
+        "exclusions": exclusions,
     }

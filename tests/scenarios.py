@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from harness import Dataset
+from harness import TODAY, Dataset
+from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
-from provider_attribution.method import TUVA, Method
+from provider_attribution.method import TUVA, Gate, Method, Services
 
-PCP = "1111111111"  # family medicine
-PCP2 = "1111111112"  # internal medicine
-NPP = "1222222222"  # nurse practitioner
-SPEC = "1333333333"  # cardiology
-OTHER = "1444444444"  # orthopaedic surgery: bucket unknown
-MISSING = "1555555555"  # not in the provider table
+# Luhn-valid NPIs (check digit last) whose order follows their first nine digits.
+PCP = "1111111112"  # family medicine
+PCP2 = "1111111120"  # internal medicine
+NPP = "1222222220"  # nurse practitioner
+SPEC = "1333333338"  # cardiology
+OTHER = "1444444446"  # orthopaedic surgery: bucket unknown
+MISSING = "1555555550"  # not in the provider table
+ORG = "1666666668"  # a group practice (entity type 2)
 FALLBACK = "9999999999"
 
 PROVIDERS = [
@@ -102,7 +105,8 @@ class Scenario:
     types: dict[str, str] = field(default_factory=dict)
     top_npi: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
-    fqhc_excluded: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)  # expected exclusion counts
+    today: dt.date = TODAY
 
     def dataset(self) -> Dataset:
         return Dataset(
@@ -111,8 +115,16 @@ class Scenario:
             providers=self.providers,
             classification_kind=self.kind,
             encounter_mapped=self.encounter_mapped,
+            today=self.today,
             **self.extra,
         )
+
+
+def every_reason(**counts: int) -> dict[str, int]:
+    """Exclusion counts for all reasons: the given ones, 0 for the rest."""
+    unknown = set(counts) - {reason for reason, _ in REASONS}
+    assert not unknown, unknown
+    return {reason: counts.get(reason, 0) for reason, _ in REASONS}
 
 
 AS_OF = d("2024-06-30")
@@ -351,7 +363,8 @@ SCENARIOS = [
         AS_OF,
         [],
         {CUR + "A": (NPP, 1, "30.00", 1)},
-        ranking={CUR + "A": [NPP, PCP]},
+        ranking={CUR + "A": [NPP]},
+        excluded=every_reason(reversed_claim=2, used=1),
     ),
     Scenario(
         "claim end date stands in for a missing start date",
@@ -387,6 +400,131 @@ SCENARIOS = [
 ]
 
 
+# A method whose passes all need primary care and a PCP/NPP or specialist provider.
+NARROW = Method("narrow", passes=TUVA.passes[:3])
+WITH_ORG = [*PROVIDERS, {"npi": ORG, "classification": "207Q00000X", "entity_type": " 2 "}]
+_KEPT = line("A", PCP, "99213", "2024-05-02", "100", claim="k1")
+
+LINE_CHECK_SCENARIOS = [
+    Scenario(
+        "every line check, each line getting the first status that applies",
+        [
+            _KEPT,
+            dict(_KEPT),  # duplicate_line
+            line(None, PCP, "99213", "2024-05-02", "50"),  # missing_person_id
+            line("A", PCP, "99213", None, "50"),  # missing_service_date
+            line("A", PCP, "99213", "2024-10-15", "50"),  # future_service_date (and outside)
+            line("A", None, "99213", "2024-05-03", "50"),  # missing_npi
+            line("A", "1234567890", "99213", "2024-05-03", "500"),  # invalid_npi
+            line("A", "12345678A3", "99213", "2024-05-03", "500"),  # invalid_npi: a letter
+            line("A", ORG, "99213", "2024-05-03", "900"),  # organizational_npi
+            line("A", NPP, "99213", "2024-05-04", "80", claim="r"),  # reversed_claim
+            line("A", NPP, "99213", "2024-05-04", "-80", claim="r"),  # reversed_claim
+            line("A", PCP, "99213", "2022-03-01", "40"),  # outside_window
+            line("C", PCP, "99213", "2024-05-05", "40"),  # no_eligibility
+            line("A", PCP, "80053", "2024-05-02", "70"),  # not_primary_care
+            line("A", OTHER, "99213", "2024-05-06", "60"),  # no_matching_pass: bucket
+            line("A", SPEC, "99213", "2023-01-10", "60"),  # no_matching_pass: window
+            line("D", PCP, "99213", "2022-09-10", "60"),  # person_not_eligible
+        ],
+        ALL_A + months("C", "2024-01", "2024-03") + months("D", "2022-08", "2022-12"),
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "100.00", 1), CUR + "C": (FALLBACK, 0, "0.00", 0)},
+        providers=WITH_ORG,
+        method=NARROW,
+        extra={"entity_type_mapped": True},
+        today=d("2024-09-30"),
+        excluded=every_reason(
+            duplicate_line=1,
+            missing_person_id=1,
+            missing_service_date=1,
+            future_service_date=1,
+            missing_npi=1,
+            invalid_npi=2,
+            organizational_npi=1,
+            reversed_claim=2,
+            outside_window=1,
+            no_eligibility=1,
+            not_primary_care=1,
+            no_matching_pass=2,
+            person_not_eligible=1,
+            used=1,
+        ),
+    ),
+    Scenario(
+        "exact duplicates count once; a second line number is not a duplicate",
+        [_KEPT, dict(_KEPT), dict(_KEPT), {**_KEPT, "claim_line_number": 2}],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "200.00", 1)},
+        excluded=every_reason(duplicate_line=2, used=2),
+    ),
+    Scenario(
+        "a partly reversed claim that stays positive takes part, net of the reversal",
+        [
+            line("A", PCP, "99213", "2024-05-02", "100", claim="p"),
+            line("A", PCP, "99213", "2024-05-02", "-40", claim="p"),
+            line("A", NPP, "99213", "2024-05-03", "70"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (NPP, 1, "70.00", 1)},
+        ranking={CUR + "A": [NPP, PCP]},
+        excluded=every_reason(used=3),
+    ),
+    Scenario(
+        "a zero-amount (capitated) claim is not a reversal and still counts a visit",
+        [line("A", PCP, "99213", "2024-05-02", "0", "0")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "0.00", 1)},
+        excluded=every_reason(used=1),
+    ),
+    Scenario(
+        "without the NPI check an NPI failing the check digit is credited",
+        [line("A", "1234567890", "99213", "2024-05-02", "100")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": ("1234567890", 4, "100.00", 1)},
+        method=Method("no-npi-check", passes=TUVA.passes, check_npi=False),
+        excluded=every_reason(used=1),
+    ),
+    Scenario(
+        "entity type is only read when mapped",
+        [line("A", ORG, "99213", "2024-05-02", "100")],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (ORG, 1, "100.00", 1)},
+        providers=WITH_ORG,
+        excluded=every_reason(used=1),
+    ),
+    Scenario(
+        "a person failing the gate: person_not_assignable, and the fallback",
+        [
+            line("A", SPEC, "99213", "2024-05-02", "100"),
+            line("B", PCP, "99213", "2024-05-02", "100"),
+        ],
+        ALL_AB,
+        AS_OF,
+        [],
+        {CUR + "A": (FALLBACK, 0, "0.00", 0), CUR + "B": (PCP, 1, "100.00", 1)},
+        method=Method(
+            "gated",
+            passes=TUVA.passes,
+            gate=Gate(12, frozenset({"pcp"}), Services.PRIMARY_CARE, participants_only=False),
+        ),
+        excluded=every_reason(person_not_assignable=1, used=1),
+    ),
+]
+SCENARIOS += LINE_CHECK_SCENARIOS
+
+
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
     """Assert a scenario's expectations against canonical outputs."""
     assigned = {
@@ -407,3 +545,6 @@ def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
         rows = [r for r in result["provider_ranking"] if r["attribution_key"] == key]
         assert [r["provider_id"] for r in sorted(rows, key=lambda r: r["ranking"])] == order, key
         assert [r["ranking"] for r in rows] == list(range(1, len(rows) + 1)), key
+    if scenario.excluded:
+        assert result["exclusions"] == scenario.excluded
+    assert sum(result["exclusions"].values()) == len(scenario.claims)

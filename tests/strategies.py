@@ -12,11 +12,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness import Dataset
+from harness import TODAY, Dataset
 from provider_attribution.inputs import Classification
 
 PERSONS = ["p1", "p2", "p3", "p4", "p5"]
-NPIS = ["1000000001", "1000000002", "1000000003", "1000000004", "1000000005", "1000000006"]
+# Luhn-valid NPIs in the order of their first nine digits, and two that fail the check.
+NPIS = ["1000000012", "1000000020", "1000000038", "1000000046", "1000000053", "1000000061"]
+BAD_NPIS = ["1000000010", "10000000"]
 PRIMARY_CARE = ["99213", "99214", "G0439", " 99215 ", "g0438"]
 OTHER_CODES = ["80053", "93000", "71046"]
 TAXONOMIES = ["207Q00000X", "207R00000X", "363L00000X", "207RC0000X", "207X00000X", "bogus", None]
@@ -54,6 +56,10 @@ amounts = st.one_of(
 )
 
 
+ENTITY_TYPES = [None, "1", "1", "2", " Organization ", "individual"]
+# Run dates: mostly after every drawn date; sometimes inside the data (future lines).
+RUN_DATES = [TODAY, TODAY, TODAY, dt.date(2024, 6, 30), dt.date(2024, 3, 15)]
+
 TINS = ["111111111", "222222222"]
 ACOS = ["A1", "A2"]
 REVENUE_CODES = ["0521", " 0522", "0524", "0450"]
@@ -80,7 +86,11 @@ def claim_line(draw: st.DrawFn, rich: bool = False) -> dict[str, Any]:
         "claim_id": draw(st.sampled_from(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"])),
         "claim_line_number": draw(st.integers(1, 3)),
         "encounter_id": draw(st.one_of(st.none(), st.sampled_from(["e1", "e2", "e3"]))),
-        "rendering_npi": draw(st.one_of(st.sampled_from(NPIS), st.just(None))),
+        "rendering_npi": draw(
+            st.one_of(
+                st.sampled_from(NPIS), st.sampled_from(NPIS), st.sampled_from([*BAD_NPIS, None])
+            )
+        ),
         "hcpcs_code": draw(
             st.sampled_from(PRIMARY_CARE * (3 if rich else 1) + OTHER_CODES + [None])
         ),
@@ -89,6 +99,22 @@ def claim_line(draw: st.DrawFn, rich: bool = False) -> dict[str, Any]:
         "allowed_amount": draw(amounts),
         "paid_amount": draw(amounts),
     }
+
+
+def _copies_and_reversals(draw: st.DrawFn, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Exact copies of some lines, and reversals (amounts negated) of others."""
+    if not claims:
+        return []
+    extra = []
+    for index in draw(st.lists(st.integers(0, len(claims) - 1), max_size=3)):
+        extra.append(dict(claims[index]))
+    for index in draw(st.lists(st.integers(0, len(claims) - 1), max_size=3)):
+        line = claims[index]
+        negate = {
+            k: None if line[k] is None else -line[k] for k in ("allowed_amount", "paid_amount")
+        }
+        extra.append({**line, **negate})
+    return extra
 
 
 def _months() -> list[int]:
@@ -156,7 +182,14 @@ def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
         Classification.BUCKET: BUCKET_VALUES,
     }[kind]
     listed = NPIS if rich else draw(st.lists(st.sampled_from(NPIS), max_size=8))
-    providers = [{"npi": npi, "classification": draw(st.sampled_from(pool))} for npi in listed]
+    providers = [
+        {
+            "npi": npi,
+            "classification": draw(st.sampled_from(pool)),
+            "entity_type": draw(st.sampled_from(ENTITY_TYPES)),
+        }
+        for npi in listed
+    ]
     eligibility = []
     for person in PERSONS:
         if rich:
@@ -167,6 +200,7 @@ def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
     claims = draw(
         st.lists(claim_line(rich), min_size=10 if rich else 0, max_size=40 if rich else 30)
     )
+    claims += _copies_and_reversals(draw, claims)
     extra: dict[str, Any] = {}
     if rich:
         maybe = st.booleans()
@@ -185,6 +219,8 @@ def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
         providers=providers,
         classification_kind=kind,
         encounter_mapped=draw(st.booleans()),
+        entity_type_mapped=draw(st.booleans()),
+        today=draw(st.sampled_from(RUN_DATES)),
         **extra,
     )
 

@@ -103,13 +103,16 @@ def test_month_start_eligibility_and_renamed_columns(duckdb_engine: sa.Engine) -
             ' "Paid" decimal(18,2))'
         )
         conn.exec_driver_sql(
-            "insert into lines values ('m1','c1',1,'1','99213','2024-03-05','2024-03-05',10,5),"
-            "('m1','c2',1,'2','99213','2024-03-06','2024-03-06',20,5)"
+            "insert into lines values "
+            "('m1','c1',1,'1234567893','99213','2024-03-05','2024-03-05',10,5),"
+            "('m1','c2',1,'2234567891','99213','2024-03-06','2024-03-06',20,5)"
         )
         conn.exec_driver_sql('create table enrol("Member" varchar, "Month" date)')
         conn.exec_driver_sql("insert into enrol values ('m1', '2024-03-01')")
         conn.exec_driver_sql('create table npis("NPI" varchar, "Bucket" varchar)')
-        conn.exec_driver_sql("insert into npis values ('1','pcp'), ('2','specialist')")
+        conn.exec_driver_sql(
+            "insert into npis values ('1234567893','pcp'), ('2234567891','specialist')"
+        )
     inputs = pa.Inputs(
         claims=pa.ClaimsTable(
             name="lines",
@@ -137,7 +140,11 @@ def test_month_start_eligibility_and_renamed_columns(duckdb_engine: sa.Engine) -
     )
     pa.attribute(duckdb_engine, inputs, as_of=dt.date(2024, 3, 31), years=[])
     (row,) = read_outputs(duckdb_engine, None)[outputs.CURRENT]
-    assert (row["provider_id"], row["assigned_step"], row["provider_bucket"]) == ("1", 1, "pcp")
+    assert (row["provider_id"], row["assigned_step"], row["provider_bucket"]) == (
+        "1234567893",
+        1,
+        "pcp",
+    )
 
 
 def test_eligibility_needs_exactly_one_month_column() -> None:

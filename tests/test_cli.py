@@ -11,15 +11,16 @@ import sqlglot
 from click.testing import CliRunner
 
 from harness import load
+from provider_attribution import outputs
 from provider_attribution.cli import main
 from scenarios import SCENARIOS
 
 
-def test_sql_prints_three_create_statements_for_duckdb() -> None:
+def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "duckdb", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     statements = [s for s in sqlglot.parse(result.output, read="duckdb") if s is not None]
-    assert len(statements) == 3
+    assert len(statements) == len(outputs.WRITTEN)
     assert "CAST('2023-07-01' AS DATE)" in result.output
     assert "assigned_beneficiaries_yearly" in result.output
 
@@ -27,7 +28,7 @@ def test_sql_prints_three_create_statements_for_duckdb() -> None:
 def test_sql_transpiles_for_a_dialect_without_sqlalchemy_driver() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "bigquery", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
-    assert len(sqlglot.parse(result.output, read="bigquery")) == 3
+    assert len(sqlglot.parse(result.output, read="bigquery")) == len(outputs.WRITTEN)
 
 
 def test_sql_rejects_a_bad_date() -> None:
@@ -108,4 +109,5 @@ def test_every_preset_runs_on_the_demo_data(tmp_path: Path, method: str) -> None
     if method != "tuva":
         assert kinds.get("self_selection", 0) + kinds.get("geographic", 0) > 0
     if method.startswith("mssp"):
-        assert "FQHC/RHC lines left out" in result.output
+        assert "fqhc_not_attested" in result.output
+    assert "Claim lines by status" in result.output

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, note, settings
 
-from harness import Dataset, assert_same, read_outputs, run_oracle, run_sql
+from harness import TODAY, Dataset, assert_same, read_outputs, run_oracle, run_sql
 from oracle import attribute_reference
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification, Inputs
@@ -49,20 +49,35 @@ def _fetch(conn: sa.Connection, table: str) -> list[dict[str, Any]]:
 def test_sql_matches_oracle_on_synthetic_data(
     duckdb_engine: sa.Engine, seed: int, as_of: dt.date, encounters: bool
 ) -> None:
-    """Realistic shapes (reversals, multi-line claims, gaps, missing providers) at 600 members."""
+    """Realistic shapes (reversals, multi-line claims, gaps, missing providers, organizations)
+    at 600 members; with encounters mapped, the entity type is mapped too."""
     generate(duckdb_engine, SyntheticSpec(members=600, seed=seed))
     inputs = Inputs()
     if encounters:
-        inputs = replace(inputs, claims=replace(inputs.claims, encounter_id="encounter_id"))
+        inputs = replace(
+            inputs,
+            claims=replace(inputs.claims, encounter_id="encounter_id"),
+            providers=replace(inputs.providers, entity_type="entity_type_code"),
+        )
+    unmapped = {"tin", "revenue_center_code", "attending_npi"}
     with duckdb_engine.connect() as conn:
-        claims = _fetch(conn, "core.medical_claim")
+        claims = [
+            {k: v for k, v in row.items() if k not in unmapped}
+            for row in _fetch(conn, "core.medical_claim")
+        ]
         eligibility = _fetch(conn, "core.member_months")
         providers = [
-            {"npi": r["npi"], "classification": r["primary_taxonomy_code"]}
+            {
+                "npi": r["npi"],
+                "classification": r["primary_taxonomy_code"],
+                "entity_type": r["entity_type_code"],
+            }
             for r in _fetch(conn, "terminology.provider")
         ]
     years = [2023, 2024, 2025]
-    attribute(duckdb_engine, inputs, as_of=as_of, years=years, target_schema="out")
+    summary = attribute(
+        duckdb_engine, inputs, as_of=as_of, years=years, target_schema="out", today=TODAY
+    )
     got = read_outputs(duckdb_engine, "out")
     want = attribute_reference(
         claims,
@@ -72,9 +87,14 @@ def test_sql_matches_oracle_on_synthetic_data(
         valuesets=VALUESETS,
         classification_kind=Classification.TAXONOMY,
         encounter_mapped=encounters,
+        entity_type_mapped=encounters,
         as_of=as_of,
         years=years,
+        today=TODAY,
     )
+    assert summary.exclusions == want["exclusions"]
+    assert want["exclusions"]["reversed_claim"] > 0
+    assert (want["exclusions"]["organizational_npi"] > 0) == encounters
     assert len(want["assigned_beneficiaries_current"]) > 400
     assert {r["assigned_step"] for r in want["assigned_beneficiaries_yearly"]} >= {0, 1, 2, 3, 4}
     for table in outputs.TABLES:

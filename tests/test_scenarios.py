@@ -36,7 +36,7 @@ def test_scenario_on_oracle(scenario: Scenario) -> None:
         valuesets=ValueSets.for_year(),
         as_of=scenario.as_of,
         years=scenario.years,
+        today=data.today,
         **data.oracle_inputs(),
     )
     check(scenario, result)
-    assert result["fqhc_lines_excluded"] == scenario.fqhc_excluded

@@ -402,12 +402,12 @@ def test_mixed_case_quoted_identifiers_are_valid(engine: sa.Engine) -> None:
         'create table "Raw Data"."Lines"("Member" varchar, "Claim" varchar, "Line" int, '
         '"NPI" varchar, "Code" varchar, "From" date, "Thru" date, "Allowed" decimal(18,2), '
         '"Paid" decimal(18,2))',
-        "insert into \"Raw Data\".\"Lines\" values ('m1','c1',1,'1','99213','2024-03-05',"
+        "insert into \"Raw Data\".\"Lines\" values ('m1','c1',1,'1234567893','99213','2024-03-05',"
         "'2024-03-05',10,5)",
         'create table "Raw Data"."Enrol"("Member" varchar, "Month" date)',
         "insert into \"Raw Data\".\"Enrol\" values ('m1', '2024-03-01')",
         'create table "Raw Data"."NPIs"("NPI" varchar, "Bucket" varchar)',
-        "insert into \"Raw Data\".\"NPIs\" values ('1','pcp')",
+        "insert into \"Raw Data\".\"NPIs\" values ('1234567893','pcp')",
     )
     mixed = pa.Inputs(
         claims=pa.ClaimsTable(

@@ -46,6 +46,11 @@ def _parse_years(
 
 
 _as_of = click.option("--as-of", callback=_parse_date, help="As-of date YYYY-MM-DD.")
+_today = click.option(
+    "--today",
+    callback=_parse_date,
+    help="Run date YYYY-MM-DD (default: the current date); later service dates are excluded.",
+)
 _years = click.option(
     "--years", callback=_parse_years, help="Performance years, e.g. 2023,2024 ('none' to skip)."
 )
@@ -83,10 +88,20 @@ def print_summary(summary: RunSummary) -> None:
     table.add_row("members", *(f"{sc.members:,}" for sc in summary.scopes), style="bold")
     table.add_row("fallback rate", *(f"{sc.fallback_rate:.1%}" for sc in summary.scopes))
     console.print(table)
-    if summary.fqhc_lines_excluded:
-        console.print(
-            f"FQHC/RHC lines left out (attending NPI not attested): {summary.fqhc_lines_excluded:,}"
-        )
+    print_exclusions(summary)
+
+
+def print_exclusions(summary: RunSummary) -> None:
+    """Claim lines by status (the attribution_exclusions table), statuses with lines only."""
+    total = summary.claim_lines
+    table = Table(title=f"Claim lines by status ({total:,} input rows)")
+    for col in ("status", "lines", "share"):
+        table.add_column(col, justify="left" if col == "status" else "right")
+    for reason, lines in summary.exclusions.items():
+        if lines:
+            style = "bold" if reason == "used" else None
+            table.add_row(reason, f"{lines:,}", f"{lines / total:.1%}", style=style)
+    console.print(table)
 
 
 def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> None:
@@ -178,6 +193,7 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
 @_as_of
 @_years
 @_method
+@_today
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
     url: str,
@@ -187,6 +203,7 @@ def run(
     as_of: dt.date | None,
     years: tuple[int, ...] | None,
     method_name: str,
+    today: dt.date | None,
     as_json: bool,
 ) -> None:
     """Attribute the members of the warehouse at URL."""
@@ -201,6 +218,7 @@ def run(
             as_of=as_of,
             years=years,
             target_schema=target_schema,
+            today=today,
         )
     except InputError as error:
         raise click.ClickException(f"the inputs cannot be attributed:\n{error}") from None
@@ -217,6 +235,7 @@ def run(
 @_method
 @_inputs_file
 @click.option("--target-schema", default=None, help="Schema of the written tables.")
+@_today
 def sql(
     dialect: str,
     as_of: dt.date | None,
@@ -224,6 +243,7 @@ def sql(
     method_name: str,
     inputs_file: str | None,
     target_schema: str | None,
+    today: dt.date | None,
 ) -> None:
     """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
     resolved_as_of = as_of or dt.date.today()
@@ -231,7 +251,7 @@ def sql(
     loaded = _load(method_name)
     keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
     run_ = build_queries(
-        keys, _inputs(inputs_file), method=loaded.method, valuesets=loaded.valuesets
+        keys, _inputs(inputs_file), method=loaded.method, valuesets=loaded.valuesets, today=today
     )
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")

@@ -5,8 +5,10 @@ Shape of the query (see ``docs/METHOD.md`` for the rules):
 ``pa_scopes``        one row per scope key with every window's bounds as literal dates
 ``pa_providers``     one row per NPI: bucket and specialty from the value sets
 ``pa_member_months`` distinct (person, YYYYMM) inside the run's months
-``pa_lines``         eligible claim lines of the run's date range (the one scan of the claims),
-                     with the credited NPI, its ACO (roster) and TIN
+``pa_checked``       distinct claims rows with derived attributes and line checks 2-9
+                     (:mod:`provider_attribution.claim_lines`)
+``pa_lines``         checked lines of the run's date range on eligible member months, with
+                     their unit (NPI, ACO from the roster, or TIN)
 ``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
                      of every pass, by conditional aggregation
 ``pa_units``         the same rolled up per unit, with the earliest step
@@ -19,6 +21,7 @@ The assigned tables are the ranking-1 rows of ``provider_ranking`` per scope.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import dialects, outputs, tables
+from provider_attribution.claim_lines import ORGANIZATION_VALUES, ClaimLines
+from provider_attribution.exclusions import exclusions_select
 from provider_attribution.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.method import Method, Pass, Path, RankKey, Services, Unit
 from provider_attribution.valuesets import BUCKETS, ValueSets
@@ -82,12 +87,27 @@ _PATH_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class RunParts:
+    """The CTEs every query of a run shares (see the module docstring)."""
+
+    scope: sa.CTE
+    providers: sa.CTE
+    member_months: sa.CTE
+    eligible: sa.CTE
+    checked: sa.CTE
+    lines: sa.CTE
+    metrics: sa.CTE
+    units: sa.CTE
+
+
+@dataclass(frozen=True)
 class CompiledRun:
     """The Select objects of one run; execute them or embed them in your own ETL."""
 
     provider_ranking: sa.Select[Any]
     assigned_beneficiaries_current: sa.Select[Any]
     assigned_beneficiaries_yearly: sa.Select[Any]
+    attribution_exclusions: sa.Select[Any]
     scope_keys: tuple[ScopeKey, ...]
 
     def selects(self) -> dict[str, sa.Select[Any]]:
@@ -96,16 +116,20 @@ class CompiledRun:
             outputs.RANKING: self.provider_ranking,
             outputs.CURRENT: self.assigned_beneficiaries_current,
             outputs.YEARLY: self.assigned_beneficiaries_yearly,
+            outputs.EXCLUSIONS: self.attribution_exclusions,
         }
 
 
 class QueryBuilder:
     """Builds the selects of one method over one set of inputs and value sets."""
 
-    def __init__(self, inputs: Inputs, method: Method, valuesets: ValueSets) -> None:
+    def __init__(
+        self, inputs: Inputs, method: Method, valuesets: ValueSets, today: dt.date | None = None
+    ) -> None:
         self.inputs = inputs
         self.method = method
         self.valuesets = valuesets
+        self.today = today or dt.date.today()
 
     # -- windows ----------------------------------------------------------------------------------
 
@@ -115,19 +139,11 @@ class QueryBuilder:
             lengths.add(self.method.gate.months)
         return sorted(lengths)
 
-    def _widest(self) -> int:
+    def widest_window(self) -> int:
         return max(self._window_lengths())
 
     def _uses_roster(self) -> bool:
         return self.method.unit is Unit.ACO and self.inputs.roster is not None
-
-    def fqhc_applies(self) -> bool:
-        """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
-        c = self.inputs.claims
-        return bool(self.method.fqhc_revenue_codes) and None not in (
-            c.revenue_center_code,
-            c.attending_npi,
-        )
 
     # -- small inputs -------------------------------------------------------------------------
 
@@ -163,8 +179,17 @@ class QueryBuilder:
             if kind is Classification.SPECIALTY:
                 norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
         npi = src.c[self.inputs.providers.npi]
+        entity = self.inputs.providers.entity_type
+        org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
+        if entity is not None:
+            kind_text = sa.func.lower(sa.func.trim(sa.cast(src.c[entity], sa.String)))
+            org = _case([(kind_text.in_(ORGANIZATION_VALUES), 1)], 0)
         dedup = (
-            sa.select(npi.label("npi"), sa.func.min(norm).label("cls"))
+            sa.select(
+                npi.label("npi"),
+                sa.func.min(norm).label("cls"),
+                sa.func.max(org).label("is_org"),
+            )
             .where(npi.is_not(None))
             .group_by(npi)
             .subquery("pa_provider_dedup")
@@ -173,14 +198,17 @@ class QueryBuilder:
         if kind is Classification.BUCKET:
             bucket = _case([(cls.in_(BUCKETS), cls)], "unknown")
             return sa.select(
-                dedup.c.npi, bucket.label("bucket"), _text(None).label("prov_specialty")
+                dedup.c.npi,
+                bucket.label("bucket"),
+                _text(None).label("prov_specialty"),
+                dedup.c.is_org,
             ).cte("pa_providers")
         if kind is Classification.TAXONOMY:
             crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
             specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
         else:
             specialty_of = cls
-        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty")).subquery(
+        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty"), dedup.c.is_org).subquery(
             "pa_provider_spec"
         )
         specialty = mapped.c.specialty
@@ -198,6 +226,7 @@ class QueryBuilder:
             mapped.c.npi,
             bucket.label("bucket"),
             sa.cast(specialty_text, sa.String).label("prov_specialty"),
+            mapped.c.is_org,
         ).cte("pa_providers")
 
     def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
@@ -209,7 +238,7 @@ class QueryBuilder:
         else:
             assert e.month_start is not None
             key = dialects.month_key(src.c[e.month_start])
-        widest = max(self._widest(), self.method.eligibility_months)
+        widest = max(self.widest_window(), self.method.eligibility_months)
         first = min(month_key(k.window_start(widest)) for k in keys)
         last = max(month_key(k.anchor_end) for k in keys)
         inner = sa.select(src.c[e.person_id].label("person_id"), key.label("month_key")).subquery(
@@ -244,89 +273,52 @@ class QueryBuilder:
             conds.append(sa.or_(r.c[spec.tin].is_(None), r.c[spec.tin] == tin))
         return sa.select(sa.func.min(r.c[spec.aco_id])).where(*conds).scalar_subquery()
 
-    def fqhc_flag(self, src: sa.TableClause) -> sa.ColumnElement[Any]:
-        """1 for FQHC/RHC revenue-code lines (when that treatment applies), else 0."""
-        if not self.fqhc_applies():
-            return sa.literal(0, sa.Integer)
-        c = self.inputs.claims
-        assert c.revenue_center_code is not None
-        codes = sorted(self.method.fqhc_revenue_codes)
-        return _case([(sa.func.trim(src.c[c.revenue_center_code]).in_(codes), 1)], 0)
-
-    def fqhc_attested(self, src: sa.TableClause) -> sa.ColumnElement[bool]:
-        """The line's attending NPI is on the attested list (false without a list)."""
-        c = self.inputs.claims
-        if self.inputs.attested is None or c.attending_npi is None:
-            return sa.false()
-        listed = tables.npi_list(self.inputs.attested)
-        return src.c[c.attending_npi].in_(sa.select(listed.c[self.inputs.attested.npi]))
-
     # -- the scan -------------------------------------------------------------------------------
 
-    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, prov: sa.CTE) -> sa.CTE:
-        """Eligible claim lines in the run's date range: NPI, unit parts, amount, visit key."""
-        c = self.inputs.claims
-        src = tables.claims(self.inputs)
-        service_date = sa.func.coalesce(src.c[c.claim_start_date], src.c[c.claim_end_date])
-        allowed = src.c[c.allowed_amount]
-        amount = _case(
-            [(sa.and_(allowed.is_not(None), allowed != 0), allowed)],
-            sa.func.coalesce(src.c[c.paid_amount], 0),
-        )
-        visit_key: sa.ColumnElement[Any] = src.c[c.claim_id]
-        if c.encounter_id is not None:
-            visit_key = sa.func.coalesce(src.c[c.encounter_id], src.c[c.claim_id])
-        fqhc = self.fqhc_flag(src)
-        npi: sa.ColumnElement[Any] = src.c[c.rendering_npi]
-        if self.fqhc_applies():
-            assert c.attending_npi is not None
-            npi = _case([(fqhc == 1, src.c[c.attending_npi])], src.c[c.rendering_npi])
-        codes = sorted(self.valuesets.primary_care_hcpcs)
-        hcpcs = sa.func.upper(sa.func.trim(src.c[c.hcpcs_code]))
-        is_primary_care = _case([(fqhc == 1, 1), (hcpcs.in_(codes), 1)], 0)
-        bucket = _case([(fqhc == 1, "pcp")], sa.func.coalesce(prov.c.bucket, "unknown"))
-        tin = src.c[c.tin] if c.tin is not None else None
+    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, checked: sa.CTE) -> sa.CTE:
+        """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
+        eligible member month; with their unit."""
+        npi = checked.c.npi
+        tin = checked.c.tin if self.inputs.claims.tin is not None else None
         unit_type: sa.ColumnElement[Any] = sa.literal("npi", sa.String)
         unit_id: sa.ColumnElement[Any] = npi
         if self.method.unit is Unit.ACO:
-            aco = self.aco_of(npi, service_date, tin)
+            aco = self.aco_of(npi, checked.c.service_date, tin)
             parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
             if tin is not None:
                 parts.append((tin.is_not(None), "tin"))
             unit_type = _case(parts, "npi")
             unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
-        first = min(k.window_start(self._widest()) for k in keys)
+        first = min(k.window_start(self.widest_window()) for k in keys)
         last = max(k.anchor_end for k in keys)
-        query = (
+        return (
             sa.select(
-                src.c[c.person_id].label("person_id"),
-                npi.label("npi"),
-                service_date.label("service_date"),
-                dialects.cents(amount).label("amount_cents"),
-                visit_key.label("visit_key"),
-                is_primary_care.label("is_primary_care"),
-                bucket.label("bucket"),
+                checked.c.person_id,
+                npi,
+                checked.c.service_date,
+                checked.c.amount_cents,
+                checked.c.visit_key,
+                checked.c.is_primary_care,
+                checked.c.bucket,
                 unit_type.label("unit_type"),
                 unit_id.label("unit_id"),
             )
             .select_from(
                 # member months are distinct per (person, month): the join keeps one row a line
-                src.join(
+                checked.join(
                     mm,
                     sa.and_(
-                        mm.c.person_id == src.c[c.person_id],
-                        mm.c.month_key == dialects.month_key(service_date),
+                        mm.c.person_id == checked.c.person_id,
+                        mm.c.month_key == dialects.month_key(checked.c.service_date),
                     ),
-                ).outerjoin(prov, prov.c.npi == npi)
+                )
             )
-            .where(npi.is_not(None))
-            .where(service_date.between(_date(first), _date(last)))
+            .where(checked.c.check_status == 0)
+            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .cte("pa_lines")
         )
-        if self.fqhc_applies():
-            query = query.where(sa.or_(fqhc == 0, self.fqhc_attested(src)))
-        return query.cte("pa_lines")
 
-    def _in_window(
+    def in_window(
         self,
         months: int,
         buckets: frozenset[str] | None,
@@ -334,6 +326,8 @@ class QueryBuilder:
         line: sa.CTE,
         scope: sa.CTE,
     ) -> sa.ColumnElement[bool]:
+        """The line is on or after the window start and its bucket and services match (the
+        caller bounds the anchor end)."""
         cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{months}"]]
         if buckets is not None:
             cond.append(line.c.bucket.in_(sorted(buckets)))
@@ -355,7 +349,7 @@ class QueryBuilder:
         unit_id = line.c.unit_id
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
-            hit = self._in_window(p.months, p.buckets, p.services, line, scope)
+            hit = self.in_window(p.months, p.buckets, p.services, line, scope)
             weight = self._weight(p, line, scope)
             cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
             aggregates += [
@@ -365,13 +359,13 @@ class QueryBuilder:
             ]
         gate = self.method.gate
         if gate is not None:
-            hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
+            hit = self.in_window(gate.months, gate.buckets, gate.services, line, scope)
             if gate.participants_only:
                 hit = sa.and_(hit, unit_type == "aco")
             aggregates.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))
         else:
             aggregates.append(sa.literal(1, sa.Integer).label("gate"))
-        widest = self._widest()
+        widest = self.widest_window()
         return (
             sa.select(
                 scope.c.scope_id,
@@ -691,22 +685,37 @@ class QueryBuilder:
 
     # -- outputs --------------------------------------------------------------------------------
 
-    def provider_ranking(self, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
-        """The ``provider_ranking`` select for the given scope keys."""
+    def parts(self, keys: Sequence[ScopeKey]) -> RunParts:
+        """The shared CTEs of one run's queries."""
         if not keys:
             raise ValueError("nothing to attribute: give an as-of date or performance years")
         scope = self.scopes(keys)
         prov = self.providers()
         mm = self.member_months(keys)
-        eligible = self.eligible(mm, scope)
+        checked = ClaimLines(self.inputs, self.method, self.valuesets, self.today).checked(prov)
+        line = self.lines(keys, mm, checked)
+        metrics = self.metrics(line, scope)
+        units = self.units(metrics)
+        return RunParts(
+            scope=scope,
+            providers=prov,
+            member_months=mm,
+            eligible=self.eligible(mm, scope),
+            checked=checked,
+            lines=line,
+            metrics=metrics,
+            units=units,
+        )
+
+    def provider_ranking(self, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
+        """The ``provider_ranking`` select for the given scope keys."""
+        run = self.parts(keys)
+        scope, prov, eligible = run.scope, run.providers, run.eligible
         branches: list[sa.Select[Any]] = []
         for order, path in enumerate(self.method.paths):
             if path is Path.CLAIMS:
-                line = self.lines(keys, mm, prov)
-                metrics = self.metrics(line, scope)
-                units = self.units(metrics)
-                top = self.top_npis(metrics, units)
-                branches.append(self.claims_rows(units, top, eligible, scope, prov, order))
+                top = self.top_npis(run.metrics, run.units)
+                branches.append(self.claims_rows(run.units, top, eligible, scope, prov, order))
             elif (spec := self._selection_input(path)) is not None:
                 branches.append(self.selection_rows(path, spec, eligible, scope, prov, order))
         if not branches:
@@ -747,24 +756,16 @@ class QueryBuilder:
         return sa.select(*columns).where(ranking.c.scope == scope).where(ranking.c.ranking == 1)
 
     def compile(self, keys: Sequence[ScopeKey]) -> CompiledRun:
-        """All three selects; the assigned ones read the ranking select as a subquery."""
+        """Every output's select; the assigned ones read the ranking select as a subquery."""
         ranking = self.provider_ranking(keys)
         sub = ranking.subquery("provider_ranking")
         return CompiledRun(
             provider_ranking=ranking,
             assigned_beneficiaries_current=self.assigned(sub, outputs.CURRENT),
             assigned_beneficiaries_yearly=self.assigned(sub, outputs.YEARLY),
+            attribution_exclusions=exclusions_select(self, keys),
             scope_keys=tuple(keys),
         )
-
-    def fqhc_excluded_count(self) -> sa.Select[Any] | None:
-        """Count of FQHC/RHC lines left out for want of an attested attending NPI."""
-        if not self.fqhc_applies():
-            return None
-        src = tables.claims(self.inputs)
-        fqhc = self.fqhc_flag(src)
-        attested = _case([(self.fqhc_attested(src), 1)], 0)
-        return sa.select(sa.func.count()).select_from(src).where(fqhc == 1).where(attested == 0)
 
 
 # Columns of ranked rows and fallback rows: the path columns without the ordering helpers.

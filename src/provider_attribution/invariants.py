@@ -4,6 +4,8 @@
 2. Every ranking row's attribution_key has an assigned row, and every assigned row is the
    ranking-1 row of its key: no orphans either way.
 3. Rankings per key are exactly 1..n.
+4. When the exclusions table and the claims input are given: its 16 statuses account for every
+   claims row, once.
 
 A violation raises :class:`InvariantError` inside the run's transaction, so the previous outputs
 stay in place.
@@ -17,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
+from provider_attribution.exclusions import REASONS
 
 
 class InvariantError(RuntimeError):
@@ -27,7 +30,11 @@ def _count(conn: sa.Connection, query: sa.Select[Any]) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def violations(conn: sa.Connection, tables: Mapping[str, sa.Table]) -> list[str]:
+def violations(
+    conn: sa.Connection,
+    tables: Mapping[str, sa.Table],
+    claims: sa.FromClause | None = None,
+) -> list[str]:
     """Descriptions of every broken invariant (empty when all hold)."""
     ranking = tables[outputs.RANKING]
     assigned = [tables[outputs.CURRENT], tables[outputs.YEARLY]]
@@ -76,11 +83,24 @@ def violations(conn: sa.Connection, tables: Mapping[str, sa.Table]) -> list[str]
     )
     if gaps:
         problems.append(f"{ranking.name}: {gaps} attribution keys whose ranks are not 1..n")
+    exclusions = tables.get(outputs.EXCLUSIONS)
+    if exclusions is not None and claims is not None:
+        counted = _count(conn, sa.select(sa.func.coalesce(sa.func.sum(exclusions.c.lines), 0)))
+        rows = _count(conn, sa.select(sa.func.count()).select_from(claims))
+        reasons = _count(conn, sa.select(sa.func.count()).select_from(exclusions))
+        if counted != rows or reasons != len(REASONS):
+            problems.append(
+                f"{exclusions.name}: {counted} lines in {reasons} statuses for {rows} claims rows"
+            )
     return problems
 
 
-def check(conn: sa.Connection, tables: Mapping[str, sa.Table]) -> None:
+def check(
+    conn: sa.Connection,
+    tables: Mapping[str, sa.Table],
+    claims: sa.FromClause | None = None,
+) -> None:
     """Raise :class:`InvariantError` listing every broken invariant."""
-    problems = violations(conn, tables)
+    problems = violations(conn, tables, claims)
     if problems:
         raise InvariantError("attribution outputs break invariants: " + "; ".join(problems))

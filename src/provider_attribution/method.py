@@ -132,6 +132,7 @@ class Method:
     fqhc_revenue_codes: frozenset[str] = frozenset()
     year_anchor_offset_months: int = 0
     year_anchors: Mapping[int, dt.date] = field(default_factory=dict)
+    check_npi: bool = True  # lines whose credited NPI fails the NPI Luhn check take no part
 
     def __post_init__(self) -> None:
         if not self.passes:

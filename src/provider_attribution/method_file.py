@@ -24,7 +24,7 @@ A file states a whole method, or starts from a preset (``based_on``) and overrid
     extra_primary_care_codes = ["99439"]
 
 Keys: name, based_on, unit (npi|aco), paths, ranking (allowed_amount_desc, visits_desc,
-last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_months,
+last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_months, check_npi,
 year_anchors (year → date), passes, gate, fallback (provider_id, provider_bucket,
 prov_specialty, step_description), value_sets (edition, primary_care_codes,
 extra_primary_care_codes).
@@ -72,6 +72,7 @@ _TOP_KEYS = {
     "fqhc_revenue_codes",
     "year_anchor_offset_months",
     "year_anchors",
+    "check_npi",
     "passes",
     "gate",
     "fallback",
@@ -112,6 +113,12 @@ def _enum(where: str, kind: type[E], value: Any) -> E:
 def _int(where: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(where, f"expected an integer, got {value!r}")
+    return value
+
+
+def _bool(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"expected true or false, got {value!r}")
     return value
 
 
@@ -179,7 +186,9 @@ def _gate(where: str, data: Any) -> Gate:
             months=_int(f"{where}.months", data.get("months")),
             buckets=_buckets(f"{where}.buckets", data.get("buckets", "any")),
             services=_enum(f"{where}.services", Services, data.get("services")),
-            participants_only=bool(data.get("participants_only", True)),
+            participants_only=_bool(
+                f"{where}.participants_only", data.get("participants_only", True)
+            ),
         ),
     )
 
@@ -259,6 +268,8 @@ def method_from_dict(data: Mapping[str, Any], where: str = "method") -> LoadedMe
         )
     if "year_anchors" in data:
         fields["year_anchors"] = _anchors(f"{where}.year_anchors", data["year_anchors"])
+    if "check_npi" in data:
+        fields["check_npi"] = _bool(f"{where}.check_npi", data["check_npi"])
     if "gate" in data:
         fields["gate"] = None if data["gate"] is False else _gate(f"{where}.gate", data["gate"])
     if "fallback" in data:

@@ -11,6 +11,9 @@
 ``assigned_beneficiaries_yearly``
     Grain: ``person_id`` + ``performance_year`` (``attribution_key``). The same per performance
     year.
+``attribution_exclusions``
+    Grain: ``reason``. The number of claims input rows per line status (16 rows, the statuses
+    in ``reason_order``; ``used`` last); the counts add up to the claims input's rows.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import sqlalchemy as sa
 RANKING = "provider_ranking"
 CURRENT = "assigned_beneficiaries_current"
 YEARLY = "assigned_beneficiaries_yearly"
-TABLES = (RANKING, CURRENT, YEARLY)
+EXCLUSIONS = "attribution_exclusions"
+TABLES = (RANKING, CURRENT, YEARLY)  # the attribution results
+WRITTEN = (*TABLES, EXCLUSIONS)  # every table a run writes (and swaps in together)
 
 _ID = sa.String(255)
 _TEXT = sa.String(255)
@@ -74,6 +79,12 @@ COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
         ("assigned_step", sa.Integer(), "Step that decided; 0 for the fallback"),
         *_METRICS,
         ("attribution_key", sa.String(300), "yearly|YYYY|person_id"),
+    ),
+    EXCLUSIONS: (
+        ("reason_order", sa.Integer(), "Order of the check (1..16); a row gets the first failed"),
+        ("reason", sa.String(32), "Line status, e.g. duplicate_line, invalid_npi, used"),
+        ("description", _TEXT, "What the status means"),
+        ("lines", sa.BigInteger(), "Number of claims input rows with that status"),
     ),
 }
 

@@ -102,11 +102,14 @@ def build_queries(
     *,
     method: Method | str = TUVA,
     valuesets: ValueSets | None = None,
+    today: dt.date | None = None,
 ) -> CompiledRun:
-    """The three Select objects for the given scope keys, without running anything."""
+    """The Select objects of every output for the given scope keys, without running anything.
+
+    ``today`` (default: the current date) is the run date: later service dates are excluded."""
     loaded = _loaded(method)
     sets = valuesets or loaded.valuesets or ValueSets.for_year()
-    return QueryBuilder(inputs or Inputs(), loaded.method, sets).compile(tuple(keys))
+    return QueryBuilder(inputs or Inputs(), loaded.method, sets, today).compile(tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,17 @@ class RunSummary:
     target_schema: str | None
     scopes: tuple[ScopeSummary, ...]
     rows: dict[str, int] = field(default_factory=dict)
-    fqhc_lines_excluded: int = 0
+    exclusions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fqhc_lines_excluded(self) -> int:
+        """FQHC/RHC lines left out for want of an attested attending NPI."""
+        return self.exclusions.get("fqhc_not_attested", 0)
+
+    @property
+    def claim_lines(self) -> int:
+        """Rows of the claims input (every status, ``used`` included)."""
+        return sum(self.exclusions.values())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -143,7 +156,7 @@ class RunSummary:
             "method": self.method,
             "target_schema": self.target_schema,
             "rows": self.rows,
-            "fqhc_lines_excluded": self.fqhc_lines_excluded,
+            "exclusions": self.exclusions,
             "scopes": [
                 {
                     "scope": s.scope,
@@ -160,12 +173,16 @@ class RunSummary:
 
 
 def _write(
-    conn: sa.Connection, run: CompiledRun, schema: str | None, caps: Capabilities
+    conn: sa.Connection,
+    run: CompiledRun,
+    schema: str | None,
+    caps: Capabilities,
+    claims: sa.FromClause,
 ) -> dict[str, sa.Table]:
-    """Write the three tables under staging names, then swap them in."""
+    """Write every output under a staging name, check the invariants, then swap them in."""
     metadata = sa.MetaData()
     staged: dict[str, sa.Table] = {}
-    for name in outputs.TABLES:
+    for name in outputs.WRITTEN:
         staging = outputs.table(name, schema, metadata, physical_name=f"{name}__staging")
         conn.execute(DropTableIfExists(staging))
         staging.create(conn)
@@ -177,9 +194,15 @@ def _write(
     for name in (outputs.CURRENT, outputs.YEARLY):
         select = QueryBuilder.assigned(ranking, name)
         conn.execute(staged[name].insert().from_select(outputs.column_names(name), select))
-    invariants.check(conn, staged)
-    final = {name: outputs.table(name, schema, metadata) for name in outputs.TABLES}
-    swap_in(conn, [(staged[name], final[name]) for name in outputs.TABLES], caps)
+    exclusions = staged[outputs.EXCLUSIONS]
+    conn.execute(
+        exclusions.insert().from_select(
+            outputs.column_names(outputs.EXCLUSIONS), run.attribution_exclusions
+        )
+    )
+    invariants.check(conn, staged, claims)
+    final = {name: outputs.table(name, schema, metadata) for name in outputs.WRITTEN}
+    swap_in(conn, [(staged[name], final[name]) for name in outputs.WRITTEN], caps)
     return final
 
 
@@ -213,6 +236,12 @@ def _summarise(conn: sa.Connection, tables: dict[str, sa.Table]) -> list[ScopeSu
                 )
             )
     return result
+
+
+def _exclusions(conn: sa.Connection, table: sa.Table) -> dict[str, int]:
+    """Reason → lines, in reason order."""
+    query = sa.select(table.c.reason, table.c.lines).order_by(table.c.reason_order)
+    return {str(reason): int(lines) for reason, lines in conn.execute(query)}
 
 
 def attribute(
@@ -253,23 +282,21 @@ def attribute(
         keys = resolve_scope(
             conn, inputs, as_of=as_of, years=wanted, current=current, today=today, method=chosen
         )
-        builder = QueryBuilder(inputs, chosen, valuesets)
-        run = builder.compile(keys)
+        run = QueryBuilder(inputs, chosen, valuesets, today).compile(keys)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
         lock_target(conn, target_schema)
         tune_transaction(conn)
         try:
-            tables = _write(conn, run, target_schema, caps)
+            tables = _write(conn, run, target_schema, caps, input_tables.claims(inputs))
         finally:
             unlock_target(conn, target_schema)
         rows = {
-            name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
-            for name, t in tables.items()
+            name: int(
+                conn.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()
+            )
+            for name in outputs.TABLES
         }
         scopes = _summarise(conn, tables)
-        excluded_query = builder.fqhc_excluded_count()
-        excluded = (
-            int(conn.execute(excluded_query).scalar_one()) if excluded_query is not None else 0
-        )
-    return RunSummary(chosen.name, target_schema, tuple(scopes), rows, excluded)
+        exclusions = _exclusions(conn, tables[outputs.EXCLUSIONS])
+    return RunSummary(chosen.name, target_schema, tuple(scopes), rows, exclusions)

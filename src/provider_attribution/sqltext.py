@@ -24,13 +24,24 @@ _SQLGLOT_NAMES = {
 }
 
 
+_STANDARD_STRINGS = {"postgresql", "duckdb"}
+
+
 def sqlalchemy_dialect(name: str) -> Dialect | None:
     """The installed SQLAlchemy dialect called ``name``, or None."""
     real = _ALIASES.get(name, name)
     try:
-        return URL.create(real).get_dialect()()
+        dialect_class: Any = URL.create(real).get_dialect()
     except Exception:
         return None
+    # A named paramstyle: pyformat dialects would print "%" in the SQL text as "%%".
+    dialect: Dialect = dialect_class(paramstyle="named")
+    if real in _STANDARD_STRINGS:
+        # Without a connection the PostgreSQL dialect (and DuckDB's, built on it) assumes
+        # standard_conforming_strings off and doubles backslashes in literals; both engines
+        # treat a backslash in '...' as an ordinary character.
+        dialect._backslash_escapes = False  # type: ignore[attr-defined]
+    return dialect
 
 
 def _compile(select: sa.Select[Any], dialect: Dialect) -> str:
@@ -38,7 +49,7 @@ def _compile(select: sa.Select[Any], dialect: Dialect) -> str:
 
 
 def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
-    """``CREATE TABLE ... AS`` statements writing the three outputs, in dialect ``dialect_name``.
+    """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``.
 
     The assigned tables read the written ranking table, as :func:`attribute` does.
     """
@@ -50,6 +61,7 @@ def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -
     bodies = {outputs.RANKING: run.provider_ranking}
     for name in (outputs.CURRENT, outputs.YEARLY):
         bodies[name] = QueryBuilder.assigned(ranking, name)
+    bodies[outputs.EXCLUSIONS] = run.attribution_exclusions
     texts = [
         f"CREATE TABLE {preparer.format_table(outputs.table(name, schema))} AS\n"
         f"{_compile(body, target)}"

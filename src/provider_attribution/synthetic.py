@@ -308,7 +308,8 @@ def demo_inputs(inputs: Inputs = _TUVA_INPUTS) -> Inputs:
     """The mapping of everything :func:`generate` writes for ``inputs``.
 
     The claims section gains ``encounter_id``, ``tin``, ``revenue_center_code`` and
-    ``attending_npi`` (column names already mapped are kept); optional sections missing from
+    ``attending_npi``, the providers section ``entity_type`` (column names already mapped are
+    kept); optional sections missing from
     ``inputs`` point to ``aco_participants``, ``attested_npis``, ``self_selections`` and
     ``geographic_assignments`` in the claims table's schema.
     """
@@ -320,10 +321,13 @@ def demo_inputs(inputs: Inputs = _TUVA_INPUTS) -> Inputs:
         revenue_center_code=c.revenue_center_code or "revenue_center_code",
         attending_npi=c.attending_npi or "attending_npi",
     )
+    p = inputs.providers
+    providers = replace(p, entity_type=p.entity_type or "entity_type_code")
     x = _extras(inputs)
     return replace(
         inputs,
         claims=claims,
+        providers=providers,
         roster=x.roster,
         attested=x.attested,
         self_selections=x.selections,

@@ -19,6 +19,7 @@ def claims(inputs: Inputs) -> sa.TableClause:
     cols = _cols(
         (c.person_id, sa.String),
         (c.claim_id, sa.String),
+        (c.claim_line_number, sa.Integer),
         (c.rendering_npi, sa.String),
         (c.hcpcs_code, sa.String),
         (c.claim_start_date, sa.Date),
@@ -43,9 +44,8 @@ def eligibility(inputs: Inputs) -> sa.TableClause:
 def providers(inputs: Inputs) -> sa.TableClause:
     """Provider directory."""
     p = inputs.providers
-    return sa.table(
-        p.name, *_cols((p.npi, sa.String), (p.classification, sa.String)), schema=p.schema
-    )
+    cols = _cols((p.npi, sa.String), (p.classification, sa.String), (p.entity_type, sa.String))
+    return sa.table(p.name, *cols, schema=p.schema)
 
 
 def roster(spec: RosterTable) -> sa.TableClause:

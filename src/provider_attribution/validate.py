@@ -53,7 +53,7 @@ from provider_attribution.method import Method, Path, Unit
 from provider_attribution.windows import first_of_month_back, month_key
 
 Severity = Literal["error", "warning"]
-_Kind = Literal["text", "date", "amount", "month", "unused"]
+_Kind = Literal["text", "date", "amount", "month", "any"]  # any: no type check
 
 #: How far past the latest claim an as-of date may go: the widest preset window.
 MAX_MONTHS_AFTER_DATA = 24
@@ -156,9 +156,7 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
 
     def cols(used: bool, *spec: tuple[str, str | None, _Kind]) -> tuple[_Column, ...]:
         return tuple(
-            _Column(field, name, kind, used and kind != "unused")
-            for field, name, kind in spec
-            if name is not None
+            _Column(field, name, kind, used) for field, name, kind in spec if name is not None
         )
 
     aco = method.unit is Unit.ACO
@@ -171,7 +169,7 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
             c.schema,
             c.name,
             cols(True, ("person_id", c.person_id, "text"), ("claim_id", c.claim_id, "text"))
-            + cols(True, ("claim_line_number", c.claim_line_number, "unused"))
+            + cols(True, ("claim_line_number", c.claim_line_number, "any"))
             + cols(
                 True,
                 ("encounter_id", c.encounter_id, "text"),
@@ -212,7 +210,7 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
                 True,
                 ("npi", p.npi, "text"),
                 ("classification", p.classification, "text"),
-                ("entity_type", p.entity_type, "unused"),
+                ("entity_type", p.entity_type, "any"),
             ),
             True,
         ),
@@ -538,12 +536,7 @@ def _structure(
     for col in spec.columns:
         actual, hint = _find_name(dialect, col.name, by_name)
         used = col.used and spec.used
-        if col.kind == "unused":
-            note = " (attribution does not read this column)"
-        elif not used:
-            note = " (the method does not read this column)"
-        else:
-            note = ""
+        note = "" if used else " (the method does not read this column)"
         if actual is None:
             checks.append(
                 Check(

@@ -1,0 +1,188 @@
+"""Claims rows as checked lines: the first part of ``docs/METHOD.md``'s "Line checks".
+
+``pa_claim_rows``  the distinct rows of the claims input over its mapped columns, with the
+                   number of copies (exact duplicates count once)
+``pa_line_parts``  per distinct row: credited NPI, service date, amount in cents, visit key,
+                   primary-care flag, bucket, NPI checks and the claim's net amount
+``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
+                   the ``reason_order`` of the first check it fails
+
+Checks 10 and later need the scope keys; :mod:`provider_attribution.compile` and
+:mod:`provider_attribution.exclusions` apply them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution import dialects, tables
+from provider_attribution.inputs import Inputs
+from provider_attribution.method import Method
+from provider_attribution.valuesets import ValueSets
+
+# The numbers of the checks applied here (reason_order in the exclusions table).
+MISSING_PERSON_ID = 2
+MISSING_SERVICE_DATE = 3
+FUTURE_SERVICE_DATE = 4
+FQHC_NOT_ATTESTED = 5
+MISSING_NPI = 6
+INVALID_NPI = 7
+ORGANIZATIONAL_NPI = 8
+REVERSED_CLAIM = 9
+
+ORGANIZATION_VALUES = ("2", "organization")
+
+_DIGITS = {str(d): d for d in range(10)}
+_DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}
+_PREFIX_SUM = 24  # Luhn contribution of the card-issuer prefix 80840 ahead of an NPI
+
+
+def npi_luhn_valid(npi: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """True when ``npi`` is ten ASCII digits whose last is the Luhn check digit of ``80840``
+    followed by the first nine; null or false otherwise (a non-digit makes the sum null)."""
+    terms: list[sa.ColumnElement[Any]] = [sa.literal(_PREFIX_SUM, sa.Integer)]
+    for position in range(1, 11):
+        # Doubled: positions 1, 3, 5, 7, 9 (every second digit left of the check digit).
+        table = _DOUBLED if position % 2 == 1 and position < 10 else _DIGITS
+        char = sa.func.substr(npi, position, 1)
+        terms.append(sa.case(table, value=char, else_=sa.null()))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return sa.and_(sa.func.length(npi) == 10, total % 10 == 0)
+
+
+class ClaimLines:
+    """Builds the checked claim lines of one method over one set of inputs."""
+
+    def __init__(self, inputs: Inputs, method: Method, valuesets: ValueSets, today: dt.date):
+        self.inputs = inputs
+        self.method = method
+        self.valuesets = valuesets
+        self.today = today
+
+    def fqhc_applies(self) -> bool:
+        """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
+        c = self.inputs.claims
+        return bool(self.method.fqhc_revenue_codes) and None not in (
+            c.revenue_center_code,
+            c.attending_npi,
+        )
+
+    def _mapped(self) -> dict[str, str]:
+        """Logical name → the user's column, for every mapped claims column."""
+        c = self.inputs.claims
+        names = {
+            "person_id": c.person_id,
+            "claim_id": c.claim_id,
+            "claim_line_number": c.claim_line_number,
+            "encounter_id": c.encounter_id,
+            "rendering_npi": c.rendering_npi,
+            "hcpcs_code": c.hcpcs_code,
+            "claim_start_date": c.claim_start_date,
+            "claim_end_date": c.claim_end_date,
+            "allowed_amount": c.allowed_amount,
+            "paid_amount": c.paid_amount,
+            "tin": c.tin,
+            "revenue_center_code": c.revenue_center_code,
+            "attending_npi": c.attending_npi,
+        }
+        return {logical: column for logical, column in names.items() if column is not None}
+
+    def distinct_rows(self) -> sa.Subquery:
+        """The distinct claims rows (over every mapped column) and their number of copies."""
+        src = tables.claims(self.inputs)
+        columns = [src.c[column].label(logical) for logical, column in self._mapped().items()]
+        grouping = [src.c[column] for column in self._mapped().values()]
+        return (
+            sa.select(*columns, sa.func.count().label("copies"))
+            .group_by(*grouping)
+            .subquery("pa_claim_rows")
+        )
+
+    def _fqhc_flag(self, rows: sa.Subquery) -> sa.ColumnElement[Any]:
+        if not self.fqhc_applies():
+            return sa.literal(0, sa.Integer)
+        codes = sorted(self.method.fqhc_revenue_codes)
+        return sa.case((sa.func.trim(rows.c.revenue_center_code).in_(codes), 1), else_=0)
+
+    def _attested(self, rows: sa.Subquery) -> sa.ColumnElement[bool]:
+        if self.inputs.attested is None or not self.fqhc_applies():
+            return sa.false()
+        listed = tables.npi_list(self.inputs.attested)
+        return rows.c.attending_npi.in_(sa.select(listed.c[self.inputs.attested.npi]))
+
+    def parts(self, prov: sa.CTE) -> sa.Subquery:
+        """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
+        rows = self.distinct_rows()
+        service_date = sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date)
+        allowed = rows.c.allowed_amount
+        amount = sa.case(
+            (sa.and_(allowed.is_not(None), allowed != 0), allowed),
+            else_=sa.func.coalesce(rows.c.paid_amount, 0),
+        )
+        cents = dialects.cents(amount)
+        visit_key: sa.ColumnElement[Any] = rows.c.claim_id
+        if "encounter_id" in rows.c:
+            visit_key = sa.func.coalesce(rows.c.encounter_id, rows.c.claim_id)
+        fqhc = self._fqhc_flag(rows)
+        npi: sa.ColumnElement[Any] = rows.c.rendering_npi
+        if self.fqhc_applies():
+            npi = sa.case((fqhc == 1, rows.c.attending_npi), else_=rows.c.rendering_npi)
+        codes = sorted(self.valuesets.primary_care_hcpcs)
+        hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
+        primary_care = sa.case((fqhc == 1, 1), (hcpcs.in_(codes), 1), else_=0)
+        bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
+        claim = (rows.c.person_id, rows.c.claim_id)
+        claim_net = sa.case(
+            (rows.c.claim_id.is_(None), cents),
+            else_=sa.func.sum(cents).over(partition_by=claim),
+        )
+        claim_min = sa.case(
+            (rows.c.claim_id.is_(None), cents),
+            else_=sa.func.min(cents).over(partition_by=claim),
+        )
+        npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
+        if self.method.check_npi:
+            npi_ok = sa.case((npi_luhn_valid(npi), 1), else_=0)
+        fqhc_ok = sa.case((sa.or_(fqhc == 0, self._attested(rows)), 1), else_=0)
+        return (
+            sa.select(
+                rows.c.person_id,
+                npi.label("npi"),
+                service_date.label("service_date"),
+                cents.label("amount_cents"),
+                visit_key.label("visit_key"),
+                primary_care.label("is_primary_care"),
+                bucket.label("bucket"),
+                (rows.c.tin if "tin" in rows.c else sa.cast(sa.null(), sa.String)).label("tin"),
+                rows.c.copies,
+                fqhc_ok.label("fqhc_ok"),
+                npi_ok.label("npi_ok"),
+                sa.func.coalesce(prov.c.is_org, 0).label("is_org"),
+                claim_net.label("claim_net"),
+                claim_min.label("claim_min"),
+            )
+            .select_from(rows.outerjoin(prov, prov.c.npi == npi))
+            .subquery("pa_line_parts")
+        )
+
+    def checked(self, prov: sa.CTE) -> sa.CTE:
+        """Every distinct row with ``check_status`` (0: passes checks 2 to 9)."""
+        p = self.parts(prov)
+        status = sa.case(
+            (p.c.person_id.is_(None), MISSING_PERSON_ID),
+            (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
+            (p.c.service_date > dialects.date_literal(self.today), FUTURE_SERVICE_DATE),
+            (p.c.fqhc_ok == 0, FQHC_NOT_ATTESTED),
+            (p.c.npi.is_(None), MISSING_NPI),
+            (p.c.npi_ok == 0, INVALID_NPI),
+            (p.c.is_org == 1, ORGANIZATIONAL_NPI),
+            (sa.and_(p.c.claim_min < 0, p.c.claim_net <= 0), REVERSED_CLAIM),
+            else_=0,
+        )
+        kept = [c for c in p.c if c.name not in {"fqhc_ok", "npi_ok", "is_org"}]
+        return sa.select(*kept, sa.cast(status, sa.Integer).label("check_status")).cte("pa_checked")
