@@ -318,7 +318,7 @@ class QueryBuilder:
             .cte("pa_lines")
         )
 
-    def in_window(
+    def _in_window(
         self,
         months: int,
         buckets: frozenset[str] | None,
@@ -349,7 +349,7 @@ class QueryBuilder:
         unit_id = line.c.unit_id
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
-            hit = self.in_window(p.months, p.buckets, p.services, line, scope)
+            hit = self._in_window(p.months, p.buckets, p.services, line, scope)
             weight = self._weight(p, line, scope)
             cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
             aggregates += [
@@ -359,7 +359,7 @@ class QueryBuilder:
             ]
         gate = self.method.gate
         if gate is not None:
-            hit = self.in_window(gate.months, gate.buckets, gate.services, line, scope)
+            hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
             if gate.participants_only:
                 hit = sa.and_(hit, unit_type == "aco")
             aggregates.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))

@@ -2,17 +2,22 @@
 
 Checks 1 to 9 come from :mod:`provider_attribution.claim_lines`; this module adds the checks
 that need the scope keys (10 to 15) and counts. See ``docs/METHOD.md``, "Line checks".
+
+Scope keys are few, so the checks that depend on them are unrolled over the keys with literal
+window dates; which persons are eligible (and pass the gate) in which key is pivoted to one
+row per person and joined once. No correlated subqueries: every engine hashes these joins.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from provider_attribution import dialects
-from provider_attribution.method import Path
+from provider_attribution.method import Method, Path, Services
 
 if TYPE_CHECKING:
     from provider_attribution.compile import QueryBuilder, RunParts
@@ -39,90 +44,106 @@ REASONS: tuple[tuple[str, str], ...] = (
 )
 REASON_ORDER = {reason: order for order, (reason, _) in enumerate(REASONS, start=1)}
 
-_OUTSIDE_WINDOW = REASON_ORDER["outside_window"]
+
+def _flags_by_person(source: sa.CTE, keys: Sequence[ScopeKey], name: str) -> sa.CTE:
+    """One row per person of ``source`` (rows of scope_id, person_id): ``k0``, ``k1``, ... are
+    1 where the person is in it for that scope key."""
+    flags = [
+        sa.func.max(sa.case((source.c.scope_id == index, 1), else_=0)).label(f"k{index}")
+        for index in range(len(keys))
+    ]
+    return sa.select(source.c.person_id, *flags).group_by(source.c.person_id).cte(name)
 
 
-def _status(builder: QueryBuilder, run: RunParts, mm_match: sa.ColumnElement[Any]) -> Any:
-    """Line status of a ``pa_checked`` row: the first failing check's order, else ``used``."""
-    line, scope = run.checked, run.scope
-    widest = f"start_{builder.widest_window()}"
-    in_run_window = (
-        sa.select(sa.literal(1))
-        .select_from(scope)
-        .where(line.c.service_date >= scope.c[widest])
-        .where(line.c.service_date <= scope.c.anchor_end)
-        .exists()
+def _flag(flags: sa.CTE, index: int) -> sa.ColumnElement[bool]:
+    """The person has flag ``k{index}`` (false, not null, for a person without a row)."""
+    return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
+
+
+def _within(line: sa.CTE, start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        line.c.service_date >= dialects.date_literal(start),
+        line.c.service_date <= dialects.date_literal(end),
     )
+
+
+def _in_a_pass(method: Method, line: sa.CTE, key: ScopeKey) -> sa.ColumnElement[bool]:
+    """The line falls in some pass of ``method`` for scope key ``key``."""
+    conditions = []
+    for p in method.passes:
+        cond = [_within(line, key.window_start(p.months), key.anchor_end)]
+        if p.buckets is not None:
+            cond.append(line.c.bucket.in_(sorted(p.buckets)))
+        if p.services is Services.PRIMARY_CARE:
+            cond.append(line.c.is_primary_care == 1)
+        conditions.append(sa.and_(*cond))
+    return sa.or_(*conditions)
+
+
+def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) -> sa.CTE:
+    """``(status, copies)`` per distinct claims row."""
+    line, mm = run.checked, run.member_months
+    widest = builder.widest_window()
+    in_run_window = sa.or_(*(_within(line, k.window_start(widest), k.anchor_end) for k in keys))
+    eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
+    source: sa.FromClause = line.outerjoin(
+        mm,
+        sa.and_(
+            mm.c.person_id == line.c.person_id,
+            mm.c.month_key == dialects.month_key(line.c.service_date),
+        ),
+    ).outerjoin(eligible, eligible.c.person_id == line.c.person_id)
     whens: list[tuple[sa.ColumnElement[bool], Any]] = [
         (line.c.check_status > 0, line.c.check_status),
-        (~in_run_window, _OUTSIDE_WINDOW),
-        (mm_match.is_(None), REASON_ORDER["no_eligibility"]),
+        (~in_run_window, REASON_ORDER["outside_window"]),
+        (mm.c.person_id.is_(None), REASON_ORDER["no_eligibility"]),
     ]
     if Path.CLAIMS not in builder.method.paths:
-        return sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
-
-    in_some_pass = sa.or_(
-        *(
-            sa.and_(
-                builder.in_window(p.months, p.buckets, p.services, line, scope),
-                line.c.service_date <= scope.c.anchor_end,
-            )
-            for p in builder.method.passes
+        status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
+    else:
+        in_pass = [_in_a_pass(builder.method, line, k) for k in keys]
+        counts = [sa.and_(hit, _flag(eligible, i)) for i, hit in enumerate(in_pass)]
+        not_pc = sa.case(
+            (line.c.is_primary_care == 0, REASON_ORDER["not_primary_care"]),
+            else_=REASON_ORDER["no_matching_pass"],
         )
+        whens += [
+            (~sa.or_(*in_pass), not_pc),
+            (~sa.or_(*counts), REASON_ORDER["person_not_eligible"]),
+        ]
+        if builder.method.gate is not None:
+            units = run.units
+            gated = sa.select(units.c.scope_id, units.c.person_id).where(units.c.person_gate == 1)
+            flags = _flags_by_person(gated.distinct().cte("pa_gated"), keys, "pa_gate_flags")
+            source = source.outerjoin(flags, flags.c.person_id == line.c.person_id)
+            assignable = [sa.and_(c, _flag(flags, i)) for i, c in enumerate(counts)]
+            whens.append((~sa.or_(*assignable), REASON_ORDER["person_not_assignable"]))
+        status = sa.case(*whens, else_=REASON_ORDER["used"])
+    return (
+        sa.select(sa.cast(status, sa.Integer).label("status"), line.c.copies)
+        .select_from(source)
+        .cte("pa_line_status")
     )
-
-    def counts_somewhere(*joined: sa.CTE) -> sa.ColumnElement[bool]:
-        source: sa.FromClause = scope
-        for cte in joined:
-            source = source.join(
-                cte,
-                sa.and_(cte.c.scope_id == scope.c.scope_id, cte.c.person_id == line.c.person_id),
-            )
-        return sa.select(sa.literal(1)).select_from(source).where(in_some_pass).exists()
-
-    not_pc = sa.case(
-        (line.c.is_primary_care == 0, REASON_ORDER["not_primary_care"]),
-        else_=REASON_ORDER["no_matching_pass"],
-    )
-    whens += [
-        (~counts_somewhere(), not_pc),
-        (~counts_somewhere(run.eligible), REASON_ORDER["person_not_eligible"]),
-    ]
-    if builder.method.gate is not None:
-        gated = (
-            sa.select(run.units.c.scope_id, run.units.c.person_id)
-            .where(run.units.c.person_gate == 1)
-            .distinct()
-            .cte("pa_gated")
-        )
-        whens.append(
-            (~counts_somewhere(run.eligible, gated), REASON_ORDER["person_not_assignable"])
-        )
-    return sa.case(*whens, else_=REASON_ORDER["used"])
 
 
 def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
     """Rows ``(reason_order, reason, description, lines)``: all 16 reasons, 0 when unused."""
-    run = builder.parts(keys)
-    line, mm = run.checked, run.member_months
-    matched = sa.and_(
-        mm.c.person_id == line.c.person_id,
-        mm.c.month_key == dialects.month_key(line.c.service_date),
-    )
-    statuses = (
+    statuses = _statuses(builder, builder.parts(keys), keys)
+    grouped = (
         sa.select(
-            sa.cast(_status(builder, run, mm.c.person_id), sa.Integer).label("status"),
-            line.c.copies,
+            statuses.c.status,
+            sa.func.count().label("n"),
+            sa.func.sum(statuses.c.copies - 1).label("extra_copies"),
         )
-        .select_from(line.outerjoin(mm, matched))
-        .subquery("pa_line_status")
+        .group_by(statuses.c.status)
+        .cte("pa_status_groups")
     )
     counts = sa.union_all(
         sa.select(
             sa.literal(REASON_ORDER["duplicate_line"], sa.Integer).label("status"),
-            sa.func.sum(statuses.c.copies - 1).label("n"),
+            sa.func.sum(grouped.c.extra_copies).label("n"),
         ),
-        sa.select(statuses.c.status, sa.func.count().label("n")).group_by(statuses.c.status),
+        sa.select(grouped.c.status, grouped.c.n),
     ).subquery("pa_status_counts")
     reasons = sa.union_all(
         *(

@@ -48,28 +48,43 @@ def _compile(select: sa.Select[Any], dialect: Dialect) -> str:
     return str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
-    """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``.
-
-    The assigned tables read the written ranking table, as :func:`attribute` does.
-    """
-    dialect = sqlalchemy_dialect(dialect_name)
-    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
-    assert target is not None
-    preparer = target.identifier_preparer
+def output_selects(run: CompiledRun, schema: str | None = None) -> dict[str, sa.Select[Any]]:
+    """Output table → the select that fills it; the assigned tables read the written ranking
+    table in ``schema``, as :func:`~provider_attribution.run.attribute` does."""
     ranking = outputs.table(outputs.RANKING, schema)
     bodies = {outputs.RANKING: run.provider_ranking}
     for name in (outputs.CURRENT, outputs.YEARLY):
         bodies[name] = QueryBuilder.assigned(ranking, name)
     bodies[outputs.EXCLUSIONS] = run.attribution_exclusions
+    return bodies
+
+
+def _transpile(text: str, dialect_name: str) -> str:
+    return sqlglot.transpile(text, read="postgres", write=dialect_name, pretty=True)[0]
+
+
+def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None) -> dict[str, str]:
+    """Output table → its SELECT text in dialect ``dialect_name``, values as literals."""
+    dialect = sqlalchemy_dialect(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    texts = {name: _compile(body, target) for name, body in output_selects(run, schema).items()}
+    if dialect is not None:
+        return texts
+    return {name: _transpile(text, dialect_name) for name, text in texts.items()}
+
+
+def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
+    """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``."""
+    dialect = sqlalchemy_dialect(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    preparer = target.identifier_preparer
     texts = [
         f"CREATE TABLE {preparer.format_table(outputs.table(name, schema))} AS\n"
         f"{_compile(body, target)}"
-        for name, body in bodies.items()
+        for name, body in output_selects(run, schema).items()
     ]
     if dialect is not None:
         return texts
-    return [
-        sqlglot.transpile(text, read="postgres", write=dialect_name, pretty=True)[0]
-        for text in texts
-    ]
+    return [_transpile(text, dialect_name) for text in texts]
