@@ -1,7 +1,8 @@
 """Nox sessions: lint, typecheck, tests (the default), one conformance session per engine, all.
 
 ``nox -s "dialect(postgres)"`` runs the conformance suite on one engine and requires it;
-``nox -s dialects`` runs it on all five and requires all of them.
+``nox -s dialects`` runs it on all five and requires all of them. ``nox -s spark`` and
+``nox -s clickhouse`` run the transpiled SQL text on Spark (local mode) and chDB.
 """
 
 from __future__ import annotations
@@ -56,4 +57,28 @@ def dialects(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run(
         "pytest", "dialect_tests", *session.posargs, env={"PROVIDER_ATTRIBUTION_REQUIRE": "all"}
+    )
+
+
+@nox.session
+def spark(session: nox.Session) -> None:
+    """The transpiled Spark SQL on a local Spark session (needs Java 17+), required."""
+    session.install("-e", ".[test,spark]")
+    session.run(
+        "pytest",
+        "dialect_tests/test_spark.py",
+        *session.posargs,
+        env={"PROVIDER_ATTRIBUTION_REQUIRE": "spark"},
+    )
+
+
+@nox.session
+def clickhouse(session: nox.Session) -> None:
+    """The transpiled ClickHouse SQL on chDB (embedded ClickHouse), required."""
+    session.install("-e", ".[test,clickhouse]")
+    session.run(
+        "pytest",
+        "dialect_tests/test_clickhouse.py",
+        *session.posargs,
+        env={"PROVIDER_ATTRIBUTION_REQUIRE": "clickhouse"},
     )

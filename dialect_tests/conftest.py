@@ -10,8 +10,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engines import Session, selected
+from engines import TEXT_ENGINES, Session, selected, text_engine_selected
 from sessions import close_all, shared_session
+
+# The Spark and ClickHouse suites are collected only when their engine is asked for.
+collect_ignore = [f"test_{name}.py" for name in TEXT_ENGINES if not text_engine_selected(name)]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

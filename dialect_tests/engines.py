@@ -11,21 +11,34 @@ saying how to provide it, unless ``PROVIDER_ATTRIBUTION_REQUIRE`` names it: then
 | postgres  | ``PROVIDER_ATTRIBUTION_POSTGRES_URL``, else a testcontainers container       |
 | mysql     | ``PROVIDER_ATTRIBUTION_MYSQL_URL``, else a testcontainers MariaDB container  |
 | snowflake | ``PROVIDER_ATTRIBUTION_SNOWFLAKE_URL``, else the fakesnow emulator           |
+
+Engines without a SQLAlchemy driver run the transpiled SQL text (``sqltext.statements``) in
+their own test module; they follow the same rules (``PROVIDER_ATTRIBUTION_REQUIRE=spark`` turns
+the skip into a failure) but are never part of ``all``:
+
+| engine    | provided by                                                                  |
+|-----------|------------------------------------------------------------------------------|
+| spark     | pyspark (``spark`` extra) and Java 17+, a local[2] session (test_spark.py)   |
+| clickhouse| chdb (``clickhouse`` extra), embedded, in memory (test_clickhouse.py)        |
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 BACKENDS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake")
+# Engines fed the transpiled SQL text by their own test modules (not in "all").
+TEXT_ENGINES = ("spark", "clickhouse")
 
 
 class BackendUnavailableError(Exception):
@@ -47,10 +60,11 @@ def _names(variable: str) -> set[str]:
     names = {n.strip().lower() for n in raw.split(",") if n.strip()}
     if "all" in names:
         return set(BACKENDS)
-    unknown = names - set(BACKENDS)
+    unknown = names - set(BACKENDS) - set(TEXT_ENGINES)
     if unknown:
         raise ValueError(
-            f"{variable} names unknown backends {sorted(unknown)}; known: {list(BACKENDS)}"
+            f"{variable} names unknown backends {sorted(unknown)}; "
+            f"known: {[*BACKENDS, *TEXT_ENGINES]}"
         )
     return names
 
@@ -59,6 +73,13 @@ def selected() -> list[str]:
     """Backends to run: PROVIDER_ATTRIBUTION_BACKENDS (comma separated), default all."""
     names = _names("PROVIDER_ATTRIBUTION_BACKENDS")
     return [b for b in BACKENDS if not names or b in names]
+
+
+def text_engine_selected(name: str) -> bool:
+    """Whether PROVIDER_ATTRIBUTION_BACKENDS or PROVIDER_ATTRIBUTION_REQUIRE names the text
+    engine ``name``: the slow Spark and ClickHouse suites run only when asked for (their nox
+    sessions ask), so a plain test run neither runs nor skips them."""
+    return name in _names("PROVIDER_ATTRIBUTION_BACKENDS") or name in required()
 
 
 def required() -> set[str]:
@@ -206,3 +227,41 @@ def open_session(name: str) -> contextlib.AbstractContextManager[Session]:
     if name == "snowflake":
         return _snowflake()
     raise ValueError(f"unknown backend {name!r}; known: {list(BACKENDS)}")
+
+
+@contextlib.contextmanager
+def spark() -> Iterator[Any]:
+    """A local Spark session (UTC, ANSI mode, 2 shuffle partitions, a temporary warehouse);
+    BackendUnavailableError without pyspark or Java."""
+    how = "install the spark extra (pip install -e '.[spark]') and Java 17 or newer"
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise BackendUnavailableError(f"spark: pyspark is not installed; {how}") from error
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin/java").exists()):
+        raise BackendUnavailableError(f"spark: no java on PATH and no JAVA_HOME; {how}")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            session = (
+                SparkSession.builder.master("local[2]")
+                .appName("provider-attribution-conformance")
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.default.parallelism", "2")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.ansi.enabled", "true")
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.warehouse.dir", str(Path(tmp) / "warehouse"))
+                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}")
+                .getOrCreate()
+            )
+        except Exception as error:
+            raise BackendUnavailableError(
+                f"spark: cannot start a local session ({error})"
+            ) from error
+        session.sparkContext.setLogLevel("ERROR")
+        try:
+            yield session
+        finally:
+            session.stop()

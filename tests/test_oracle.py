@@ -6,6 +6,8 @@ Every expected value below was worked out by hand from ``docs/METHOD.md``.
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -25,6 +27,7 @@ from oracle import (
     window_start,
 )
 from provider_attribution import outputs
+from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
 from provider_attribution.method import TUVA, Gate, Method, Pass, Path, Services
 from provider_attribution.valuesets import ValueSets
@@ -708,24 +711,13 @@ def run_gated(claims: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 
 def test_exclusion_reasons_in_the_documented_order() -> None:
-    assert EXCLUSION_REASONS == (
-        "duplicate_line",
-        "missing_person_id",
-        "missing_service_date",
-        "future_service_date",
-        "fqhc_not_attested",
-        "missing_npi",
-        "invalid_npi",
-        "organizational_npi",
-        "reversed_claim",
-        "outside_window",
-        "no_eligibility",
-        "not_primary_care",
-        "no_matching_pass",
-        "person_not_eligible",
-        "person_not_assignable",
-        "used",
-    )
+    """The oracle's statuses, the engine's and METHOD.md's table list the same names in the
+    same order."""
+    spec = (pathlib.Path(__file__).parents[1] / "docs" / "METHOD.md").read_text(encoding="utf-8")
+    documented = tuple(re.findall(r"^\| \d+ \| `([a-z_]+)` \|", spec, flags=re.MULTILINE))
+    assert len(documented) == 16
+    assert documented == EXCLUSION_REASONS
+    assert tuple(reason for reason, _ in REASONS) == documented
     out = run([], months("p1", 202406, 202406), [])
     assert out["exclusions"] == dict.fromkeys(EXCLUSION_REASONS, 0)
     assert list(out["exclusions"]) == list(EXCLUSION_REASONS)

@@ -2,7 +2,8 @@
 
 The public API: describe where your tables are (:class:`Inputs`), pick a method
 (:data:`TUVA` or your own :class:`Method`), and :func:`attribute` writes the outputs, or
-:func:`build_queries` hands you the SQLAlchemy selects.
+:func:`build_queries` hands you the SQLAlchemy selects, or :func:`sql_statements` the SQL text
+for any of :data:`SUPPORTED_DIALECTS`.
 """
 
 from provider_attribution.compile import CompiledRun
@@ -15,10 +16,12 @@ from provider_attribution.inputs import (
 )
 from provider_attribution.method import TUVA, Fallback, Method, Pass, RankKey, Services
 from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
+from provider_attribution.sqltext import SUPPORTED_DIALECTS, sql_statements
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
 
 __all__ = [
+    "SUPPORTED_DIALECTS",
     "TUVA",
     "ClaimsTable",
     "Classification",
@@ -37,4 +40,5 @@ __all__ = [
     "attribute",
     "build_queries",
     "resolve_scope",
+    "sql_statements",
 ]

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+import sqlglot
 from rich.console import Console
 from rich.table import Table
 
 from provider_attribution import outputs
+from provider_attribution.dbt import DEFAULT_SOURCE, write_dbt_project
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import PRESETS
 from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.run import RunSummary, attribute, build_queries
-from provider_attribution.sqltext import statements
+from provider_attribution.sqltext import SUPPORTED_DIALECTS, check_dialect, statements
 from provider_attribution.validate import Check, InputError, errors, preflight, warnings
 from provider_attribution.windows import scope_keys
 
@@ -229,7 +231,12 @@ def run(
 
 
 @main.command()
-@click.option("--dialect", default="duckdb", show_default=True, help="Target SQL dialect.")
+@click.option(
+    "--dialect",
+    default="duckdb",
+    show_default=True,
+    help=f"Target SQL dialect: one of {', '.join(SUPPORTED_DIALECTS)}.",
+)
 @_as_of
 @_years
 @_method
@@ -246,6 +253,10 @@ def sql(
     today: dt.date | None,
 ) -> None:
     """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
+    try:
+        check_dialect(dialect)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--dialect") from None
     resolved_as_of = as_of or dt.date.today()
     resolved_years = years if years is not None else (resolved_as_of.year,)
     loaded = _load(method_name)
@@ -255,6 +266,53 @@ def sql(
     )
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")
+
+
+@main.command()
+@click.option("--dialect", default="duckdb", show_default=True, help="Target SQL dialect.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory to write the models and schema.yml to (e.g. models/attribution).",
+)
+@_as_of
+@_years
+@_method
+@_inputs_file
+@_today
+@click.option(
+    "--source-name",
+    default=DEFAULT_SOURCE,
+    show_default=True,
+    help="dbt source name of the inputs (suffixed _<schema> when they span several schemas).",
+)
+def dbt(
+    dialect: str,
+    out_dir: str,
+    as_of: dt.date | None,
+    years: tuple[int, ...] | None,
+    method_name: str,
+    inputs_file: str | None,
+    today: dt.date | None,
+    source_name: str,
+) -> None:
+    """Write dbt models of the outputs (default as-of: today; default years: the as-of year)."""
+    resolved_as_of = as_of or dt.date.today()
+    resolved_years = years if years is not None else (resolved_as_of.year,)
+    loaded = _load(method_name)
+    keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
+    inputs = _inputs(inputs_file)
+    run_ = build_queries(
+        keys, inputs, method=loaded.method, valuesets=loaded.valuesets, today=today
+    )
+    try:
+        paths = write_dbt_project(out_dir, run_, inputs, dialect, source_name)
+    except (ValueError, sqlglot.errors.SqlglotError) as error:
+        raise click.ClickException(f"cannot write dbt models for {dialect!r}: {error}") from None
+    for path in paths:
+        click.echo(str(path))
 
 
 _MARKS = {"ok": "[green]✓[/]", "error": "[red]✗[/]", "warning": "[yellow]![/]"}

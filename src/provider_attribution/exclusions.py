@@ -138,12 +138,14 @@ def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Sel
         .group_by(statuses.c.status)
         .cte("pa_status_groups")
     )
+    # Both branches BIGINT: COUNT and SUM differ in type on some engines (ClickHouse: UInt64
+    # and Int64, which a UNION ALL cannot combine into a summable type).
     counts = sa.union_all(
         sa.select(
             sa.literal(REASON_ORDER["duplicate_line"], sa.Integer).label("status"),
-            sa.func.sum(grouped.c.extra_copies).label("n"),
+            sa.cast(sa.func.sum(grouped.c.extra_copies), sa.BigInteger).label("n"),
         ),
-        sa.select(grouped.c.status, grouped.c.n),
+        sa.select(grouped.c.status, sa.cast(grouped.c.n, sa.BigInteger).label("n")),
     ).subquery("pa_status_counts")
     reasons = sa.union_all(
         *(

@@ -3,6 +3,8 @@ sqlglot transpilation from PostgreSQL otherwise."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +14,27 @@ from sqlalchemy.engine.url import URL
 
 from provider_attribution import outputs
 from provider_attribution.compile import CompiledRun, QueryBuilder
+from provider_attribution.inputs import Inputs
+from provider_attribution.method import Method
+from provider_attribution.method_file import resolve_method
+from provider_attribution.run import build_queries
+from provider_attribution.windows import scope_keys
+
+# Dialects compiled by SQLAlchemy (when its dialect package is installed; else transpiled).
+SQLALCHEMY_DIALECTS = ("duckdb", "postgres", "snowflake", "mysql", "sqlite")
+# Dialects transpiled by sqlglot from the PostgreSQL text.
+TRANSPILED_DIALECTS = (
+    "bigquery",
+    "databricks",
+    "spark",
+    "trino",
+    "redshift",
+    "tsql",
+    "clickhouse",
+    "oracle",
+)
+# Every dialect :func:`sql_statements` and the ``sql`` command accept.
+SUPPORTED_DIALECTS = SQLALCHEMY_DIALECTS + TRANSPILED_DIALECTS
 
 # names users type → SQLAlchemy dialect names
 _ALIASES = {"postgres": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
@@ -25,6 +48,15 @@ _SQLGLOT_NAMES = {
 
 
 _STANDARD_STRINGS = {"postgresql", "duckdb"}
+
+
+def check_dialect(name: str) -> str:
+    """``name`` if it is a supported dialect (or an alias of one); ValueError otherwise."""
+    if name in SUPPORTED_DIALECTS or name in _ALIASES or name in _SQLGLOT_NAMES:
+        return name
+    raise ValueError(
+        f"unsupported SQL dialect {name!r}; supported: {', '.join(SUPPORTED_DIALECTS)}"
+    )
 
 
 def sqlalchemy_dialect(name: str) -> Dialect | None:
@@ -60,12 +92,29 @@ def output_selects(run: CompiledRun, schema: str | None = None) -> dict[str, sa.
 
 
 def _transpile(text: str, dialect_name: str) -> str:
-    return sqlglot.transpile(text, read="postgres", write=dialect_name, pretty=True)[0]
+    """``text`` (PostgreSQL) in ``dialect_name``; a construct the target cannot express raises
+    sqlglot's UnsupportedError instead of being written as a best guess."""
+    write = _SQLGLOT_NAMES.get(dialect_name, dialect_name)
+    return sqlglot.transpile(
+        text,
+        read="postgres",
+        write=write,
+        pretty=True,
+        unsupported_level=sqlglot.ErrorLevel.RAISE,
+    )[0]
+
+
+def _compiler(dialect_name: str) -> Dialect | None:
+    """The SQLAlchemy dialect compiling for ``dialect_name``, or None to transpile: the
+    :data:`TRANSPILED_DIALECTS` are always transpiled, even Oracle, which SQLAlchemy ships."""
+    if dialect_name in TRANSPILED_DIALECTS:
+        return None
+    return sqlalchemy_dialect(dialect_name)
 
 
 def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None) -> dict[str, str]:
     """Output table → its SELECT text in dialect ``dialect_name``, values as literals."""
-    dialect = sqlalchemy_dialect(dialect_name)
+    dialect = _compiler(dialect_name)
     target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
     assert target is not None
     texts = {name: _compile(body, target) for name, body in output_selects(run, schema).items()}
@@ -76,7 +125,7 @@ def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None)
 
 def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
     """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``."""
-    dialect = sqlalchemy_dialect(dialect_name)
+    dialect = _compiler(dialect_name)
     target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
     assert target is not None
     preparer = target.identifier_preparer
@@ -88,3 +137,32 @@ def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -
     if dialect is not None:
         return texts
     return [_transpile(text, dialect_name) for text in texts]
+
+
+def sql_statements(
+    dialect: str,
+    inputs: Inputs | None = None,
+    *,
+    method: Method | str = "tuva",
+    as_of: dt.date | None = None,
+    years: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    target_schema: str | None = None,
+) -> list[str]:
+    """The ``CREATE TABLE ... AS`` statements of a run in ``dialect`` (one of
+    :data:`SUPPORTED_DIALECTS`), without a connection.
+
+    ``as_of`` defaults to ``today`` (itself the current date by default), ``years`` to the
+    as-of year; ``method`` is a :class:`~provider_attribution.Method`, a preset name or a
+    method file path. ValueError on an unsupported dialect."""
+    check_dialect(dialect)
+    if isinstance(method, str):
+        loaded = resolve_method(method)
+        resolved_method, valuesets = loaded.method, loaded.valuesets
+    else:
+        resolved_method, valuesets = method, None
+    resolved_as_of = as_of or today or dt.date.today()
+    resolved_years = tuple(years) if years is not None else (resolved_as_of.year,)
+    keys = scope_keys(resolved_as_of, resolved_years, resolved_method.year_anchor)
+    run = build_queries(keys, inputs, method=resolved_method, valuesets=valuesets, today=today)
+    return statements(run, dialect, target_schema)
