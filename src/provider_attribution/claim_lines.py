@@ -55,6 +55,13 @@ def npi_luhn_valid(npi: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     return sa.and_(sa.func.length(npi) == 10, total % 10 == 0)
 
 
+def fqhc_applies(inputs: Inputs, method: Method) -> bool:
+    """FQHC/RHC lines are special when the method lists revenue codes and the claims map both
+    the revenue-center code and the attending NPI."""
+    c = inputs.claims
+    return bool(method.fqhc_revenue_codes) and None not in (c.revenue_center_code, c.attending_npi)
+
+
 class ClaimLines:
     """Builds the checked claim lines of one method over one set of inputs."""
 
@@ -66,11 +73,7 @@ class ClaimLines:
 
     def fqhc_applies(self) -> bool:
         """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
-        c = self.inputs.claims
-        return bool(self.method.fqhc_revenue_codes) and None not in (
-            c.revenue_center_code,
-            c.attending_npi,
-        )
+        return fqhc_applies(self.inputs, self.method)
 
     def _mapped(self) -> dict[str, str]:
         """Logical name → the user's column, for every mapped claims column."""

@@ -46,6 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine.reflection import ObjectKind
 
 from provider_attribution import tables as input_tables
+from provider_attribution.claim_lines import fqhc_applies
 from provider_attribution.dialects import month_key as sql_month_key
 from provider_attribution.dialects import text_month_key
 from provider_attribution.inputs import Inputs
@@ -146,11 +147,6 @@ class _Input:
         return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
-def _fqhc_applies(inputs: Inputs, method: Method) -> bool:
-    c = inputs.claims
-    return bool(method.fqhc_revenue_codes) and None not in (c.revenue_center_code, c.attending_npi)
-
-
 def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
     """Every mapped input with its mapped columns, and whether this method reads them."""
 
@@ -226,7 +222,7 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
         )
         found.append(_Input("roster", "RosterTable", r.schema, r.name, columns, aco))
     if (a := inputs.attested) is not None:
-        used = _fqhc_applies(inputs, method)
+        used = fqhc_applies(inputs, method)
         columns = cols(used, ("npi", a.npi, "text"))
         found.append(_Input("attested", "NpiListTable", a.schema, a.name, columns, used))
     for field, path in (("self_selections", Path.SELF_SELECTION), ("geographic", Path.GEOGRAPHIC)):
