@@ -627,7 +627,9 @@ KNOWN_FAILURES: dict[tuple[str, str, str], Failure] = {
     ),
     ("fakesnow", "dot", "schema"): Failure(
         Exception,
-        r"Too many dots - expected \[schema\] or \[catalog\.schema\]",
+        # duckdb 2.0.0 rejects the dotted name itself; 2.0.1 looks for the spliced catalog.schema
+        r"Too many dots - expected \[schema\] or \[catalog\.schema\]"
+        r'|SET schema: No catalog \+ schema named "PA_CONFORMANCE\.in_[0-9a-f]+\.x" found',
         _FAKESNOW_SPLICES,
     ),
     ("fakesnow", "injection", "schema"): Failure(
