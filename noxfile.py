@@ -66,7 +66,7 @@ def spark(session: nox.Session) -> None:
     session.install("-e", ".[test,spark]")
     session.run(
         "pytest",
-        "dialect_tests/test_spark.py",
+        "dialect_tests/test_text_engines.py",
         *session.posargs,
         env={"PROVIDER_ATTRIBUTION_REQUIRE": "spark"},
     )
@@ -78,7 +78,26 @@ def clickhouse(session: nox.Session) -> None:
     session.install("-e", ".[test,clickhouse]")
     session.run(
         "pytest",
-        "dialect_tests/test_clickhouse.py",
+        "dialect_tests/test_text_engines.py",
         *session.posargs,
         env={"PROVIDER_ATTRIBUTION_REQUIRE": "clickhouse"},
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark harness (bench/README.md): floor vs full attribution vs naive pandas.
+
+    Default: DuckDB at 1M and 10M claim lines, PostgreSQL at 1M; posargs replace the options,
+    e.g. ``nox -s bench -- --engine duckdb --sizes 50M,100M --no-pandas``.
+    """
+    session.install("-e", ".[dev]")
+    args = session.posargs or [
+        "--engine",
+        "duckdb,postgres",
+        "--sizes",
+        "1M,10M",
+        "--postgres-max-lines",
+        "1M",
+    ]
+    session.run("python", "bench/run.py", *args)

@@ -12,27 +12,21 @@ saying how to provide it, unless ``PROVIDER_ATTRIBUTION_REQUIRE`` names it: then
 | mysql     | ``PROVIDER_ATTRIBUTION_MYSQL_URL``, else a testcontainers MariaDB container  |
 | snowflake | ``PROVIDER_ATTRIBUTION_SNOWFLAKE_URL``, else the fakesnow emulator           |
 
-Engines without a SQLAlchemy driver run the transpiled SQL text (``sqltext.statements``) in
-their own test module; they follow the same rules (``PROVIDER_ATTRIBUTION_REQUIRE=spark`` turns
-the skip into a failure) but are never part of ``all``:
-
-| engine    | provided by                                                                  |
-|-----------|------------------------------------------------------------------------------|
-| spark     | pyspark (``spark`` extra) and Java 17+, a local[2] session (test_spark.py)   |
-| clickhouse| chdb (``clickhouse`` extra), embedded, in memory (test_clickhouse.py)        |
+Engines without a SQLAlchemy driver (:data:`TEXT_ENGINES`: spark, clickhouse) run the
+transpiled SQL text in test_text_engines.py, provided by text_engines.py; they follow the same
+rules (``PROVIDER_ATTRIBUTION_REQUIRE=spark`` turns the skip into a failure) but are never part
+of ``all``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -227,41 +221,3 @@ def open_session(name: str) -> contextlib.AbstractContextManager[Session]:
     if name == "snowflake":
         return _snowflake()
     raise ValueError(f"unknown backend {name!r}; known: {list(BACKENDS)}")
-
-
-@contextlib.contextmanager
-def spark() -> Iterator[Any]:
-    """A local Spark session (UTC, ANSI mode, 2 shuffle partitions, a temporary warehouse);
-    BackendUnavailableError without pyspark or Java."""
-    how = "install the spark extra (pip install -e '.[spark]') and Java 17 or newer"
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as error:
-        raise BackendUnavailableError(f"spark: pyspark is not installed; {how}") from error
-    java_home = os.environ.get("JAVA_HOME")
-    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin/java").exists()):
-        raise BackendUnavailableError(f"spark: no java on PATH and no JAVA_HOME; {how}")
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            session = (
-                SparkSession.builder.master("local[2]")
-                .appName("provider-attribution-conformance")
-                .config("spark.sql.shuffle.partitions", "2")
-                .config("spark.default.parallelism", "2")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.ansi.enabled", "true")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.sql.warehouse.dir", str(Path(tmp) / "warehouse"))
-                .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}")
-                .getOrCreate()
-            )
-        except Exception as error:
-            raise BackendUnavailableError(
-                f"spark: cannot start a local session ({error})"
-            ) from error
-        session.sparkContext.setLogLevel("ERROR")
-        try:
-            yield session
-        finally:
-            session.stop()

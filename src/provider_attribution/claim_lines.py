@@ -2,6 +2,8 @@
 
 ``pa_claim_rows``  the distinct rows of the claims input over its mapped columns, with the
                    number of copies (exact duplicates count once)
+``pa_npi_checks``  per distinct credited NPI, whether it passes the Luhn check (computed once
+                   an NPI, not once a line: the check is a dozen string operations)
 ``pa_line_parts``  per distinct row: credited NPI, service date, amount in cents, visit key,
                    primary-care flag, bucket, NPI checks and the claim's net amount
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
@@ -95,7 +97,7 @@ class ClaimLines:
         }
         return {logical: column for logical, column in names.items() if column is not None}
 
-    def distinct_rows(self) -> sa.Subquery:
+    def distinct_rows(self) -> sa.CTE:
         """The distinct claims rows (over every mapped column) and their number of copies."""
         src = tables.claims(self.inputs)
         columns = [src.c[column].label(logical) for logical, column in self._mapped().items()]
@@ -103,16 +105,16 @@ class ClaimLines:
         return (
             sa.select(*columns, sa.func.count().label("copies"))
             .group_by(*grouping)
-            .subquery("pa_claim_rows")
+            .cte("pa_claim_rows")
         )
 
-    def _fqhc_flag(self, rows: sa.Subquery) -> sa.ColumnElement[Any]:
+    def _fqhc_flag(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
         if not self.fqhc_applies():
             return sa.literal(0, sa.Integer)
         codes = sorted(self.method.fqhc_revenue_codes)
         return sa.case((sa.func.trim(rows.c.revenue_center_code).in_(codes), 1), else_=0)
 
-    def _attested(self, rows: sa.Subquery) -> sa.ColumnElement[bool]:
+    def _attested(self, rows: sa.CTE) -> sa.ColumnElement[bool]:
         if self.inputs.attested is None or not self.fqhc_applies():
             return sa.false()
         listed = tables.npi_list(self.inputs.attested)
@@ -148,9 +150,12 @@ class ClaimLines:
             (rows.c.claim_id.is_(None), cents),
             else_=sa.func.min(cents).over(partition_by=claim),
         )
+        joined = rows.outerjoin(prov, prov.c.npi == npi)
         npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
         if self.method.check_npi:
-            npi_ok = sa.case((npi_luhn_valid(npi), 1), else_=0)
+            checks = self._npi_checks(rows, npi)
+            joined = joined.outerjoin(checks, checks.c.npi == npi)
+            npi_ok = sa.func.coalesce(checks.c.npi_ok, 0)
         fqhc_ok = sa.case((sa.or_(fqhc == 0, self._attested(rows)), 1), else_=0)
         return (
             sa.select(
@@ -169,8 +174,19 @@ class ClaimLines:
                 claim_net.label("claim_net"),
                 claim_min.label("claim_min"),
             )
-            .select_from(rows.outerjoin(prov, prov.c.npi == npi))
+            .select_from(joined)
             .subquery("pa_line_parts")
+        )
+
+    @staticmethod
+    def _npi_checks(rows: sa.CTE, npi: sa.ColumnElement[Any]) -> sa.Subquery:
+        """Each distinct non-null credited NPI of ``rows`` with ``npi_ok`` (1: Luhn-valid)."""
+        seen = sa.select(npi.label("npi")).select_from(rows).distinct().subquery("pa_npis")
+        ok = sa.case((npi_luhn_valid(seen.c.npi), 1), else_=0)
+        return (
+            sa.select(seen.c.npi, ok.label("npi_ok"))
+            .where(seen.c.npi.is_not(None))
+            .subquery("pa_npi_checks")
         )
 
     def checked(self, prov: sa.CTE) -> sa.CTE:

@@ -401,21 +401,30 @@ class QueryBuilder:
                 sa.func.max(metrics.c[f"last_{i}"]).label(f"last_{i}"),
             ]
         keys = (metrics.c.scope_id, metrics.c.person_id, metrics.c.unit_type, metrics.c.unit_id)
-        base = (
-            sa.select(*keys, *rolled, sa.func.max(metrics.c.gate).label("gate"))
-            .group_by(*keys)
-            .subquery("pa_unit_sums")
-        )
+        if self.method.unit is Unit.NPI:
+            # A unit is one NPI: the metrics are already per unit.
+            base = sa.select(*(c for c in metrics.c if c.name != "npi")).subquery("pa_unit_sums")
+        else:
+            base = (
+                sa.select(*keys, *rolled, sa.func.max(metrics.c.gate).label("gate"))
+                .group_by(*keys)
+                .subquery("pa_unit_sums")
+            )
         step = _case([(base.c[f"cents_{i}"].is_not(None), i) for i, _ in self._passes()])
-        person_gate = sa.func.max(base.c.gate).over(
-            partition_by=(base.c.scope_id, base.c.person_id)
-        )
+        person_gate: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
+        if self.method.gate is not None:
+            person_gate = sa.func.max(base.c.gate).over(
+                partition_by=(base.c.scope_id, base.c.person_id)
+            )
         return sa.select(*base.c, step.label("step"), person_gate.label("person_gate")).cte(
             "pa_units"
         )
 
-    def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE:
-        """Per unit, the NPI with the most (weighted) cents in the decisive pass."""
+    def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE | None:
+        """Per unit, the NPI with the most (weighted) cents in the decisive pass; None when
+        every unit is one NPI (its own top NPI)."""
+        if self.method.unit is Unit.NPI:
+            return None
 
         def at_step(column: str) -> sa.ColumnElement[Any]:
             return _case(
@@ -487,7 +496,7 @@ class QueryBuilder:
     def claims_rows(
         self,
         units: sa.CTE,
-        top: sa.CTE,
+        top: sa.CTE | None,
         eligible: sa.CTE,
         scope: sa.CTE,
         prov: sa.CTE,
@@ -511,6 +520,25 @@ class QueryBuilder:
         )
         start = _case([(units.c.step == i, scope.c[f"start_{p.months}"]) for i, p in passes])
         description = _case([(units.c.step == i, p.description) for i, p in passes])
+        joined = units.join(scope, scope.c.scope_id == units.c.scope_id).join(
+            eligible,
+            sa.and_(
+                eligible.c.scope_id == units.c.scope_id,
+                eligible.c.person_id == units.c.person_id,
+            ),
+        )
+        top_npi: sa.ColumnElement[Any] = units.c.unit_id
+        if top is not None:
+            joined = joined.join(
+                top,
+                sa.and_(
+                    top.c.scope_id == units.c.scope_id,
+                    top.c.person_id == units.c.person_id,
+                    top.c.unit_type == units.c.unit_type,
+                    top.c.unit_id == units.c.unit_id,
+                ),
+            )
+            top_npi = top.c.top_npi
         rows = (
             sa.select(
                 units.c.scope_id,
@@ -519,7 +547,7 @@ class QueryBuilder:
                 _text(Path.CLAIMS.value).label("attribution_type"),
                 units.c.unit_id.label("provider_id"),
                 units.c.unit_type,
-                top.c.top_npi,
+                top_npi.label("top_npi"),
                 sa.func.coalesce(prov.c.bucket, "unknown").label("provider_bucket"),
                 prov.c.prov_specialty,
                 units.c.step,
@@ -531,26 +559,7 @@ class QueryBuilder:
                 start.label("lookback_start_date"),
                 scope.c.anchor_end.label("lookback_end_date"),
             )
-            .select_from(
-                units.join(scope, scope.c.scope_id == units.c.scope_id)
-                .join(
-                    eligible,
-                    sa.and_(
-                        eligible.c.scope_id == units.c.scope_id,
-                        eligible.c.person_id == units.c.person_id,
-                    ),
-                )
-                .join(
-                    top,
-                    sa.and_(
-                        top.c.scope_id == units.c.scope_id,
-                        top.c.person_id == units.c.person_id,
-                        top.c.unit_type == units.c.unit_type,
-                        top.c.unit_id == units.c.unit_id,
-                    ),
-                )
-                .outerjoin(prov, prov.c.npi == top.c.top_npi)
-            )
+            .select_from(joined.outerjoin(prov, prov.c.npi == top_npi))
             .where(units.c.step.is_not(None))
             .where(units.c.person_gate == 1)
             .subquery("pa_claims_rows")

@@ -1,0 +1,119 @@
+"""The transpiled SQL text runs on engines without a SQLAlchemy driver and gives DuckDB's rows.
+
+For every conformance data set (the rule scenarios, generated cases per preset and synthetic
+data), ``sqltext.statements`` in the engine's dialect must write the three attribution tables
+row for row as the SQLAlchemy path writes them on DuckDB, with the same exclusion counts.
+Engines (text_engines.py): Spark in local mode and ClickHouse on chDB. They run only when
+``PROVIDER_ATTRIBUTION_BACKENDS`` or ``_REQUIRE`` names them; a named engine that cannot be
+provided is skipped, or failed when required.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+
+from engines import TEXT_ENGINES, BackendUnavailableError, required, text_engine_selected
+from harness import Dataset, run_sql
+from provider_attribution import outputs
+from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
+from scenarios import SCENARIOS, Scenario, check
+from strategies import datasets, scopes
+from test_conformance import _synthetic
+from text_engines import TextEngine, open_text_engine, run_text
+
+SELECTED = [name for name in TEXT_ENGINES if text_engine_selected(name)]
+
+
+@pytest.fixture(scope="module", params=SELECTED)
+def text_engine(request: pytest.FixtureRequest) -> Iterator[TextEngine]:
+    """One session per selected engine for the module: skipped, or failed if required, when
+    it cannot be provided."""
+    name = request.param
+    try:
+        with open_text_engine(name) as engine:
+            yield engine
+    except BackendUnavailableError as why:
+        if name in required():
+            pytest.fail(f"required backend unavailable: {why}", pytrace=False)
+        pytest.skip(str(why))
+
+
+@pytest.fixture(scope="module")
+def duckdb() -> Iterator[sa.Engine]:
+    engine = sa.create_engine("duckdb:///:memory:")
+    yield engine
+    engine.dispose()
+
+
+def _same_as_duckdb(
+    engine: TextEngine,
+    duckdb: sa.Engine,
+    data: Dataset,
+    *,
+    method: Method = TUVA,
+    as_of: dt.date | None,
+    years: Sequence[int],
+) -> dict[str, Any]:
+    got = run_text(engine, data, method=method, as_of=as_of, years=years)
+    want = run_sql(
+        duckdb,
+        data,
+        schema="pa_in",
+        target_schema="pa_out",
+        method=method,
+        as_of=as_of,
+        years=years,
+    )
+    for table in outputs.TABLES:
+        assert got[table] == want[table], f"{engine.dialect}: {table} differs from DuckDB"
+    assert got["exclusions"] == dict(want["exclusions"]), f"{engine.dialect}: exclusions differ"
+    return got
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_rule_scenario(text_engine: TextEngine, duckdb: sa.Engine, scenario: Scenario) -> None:
+    got = _same_as_duckdb(
+        text_engine,
+        duckdb,
+        scenario.dataset(),
+        method=scenario.method,
+        as_of=scenario.as_of,
+        years=scenario.years,
+    )
+    check(scenario, got)
+
+
+@pytest.mark.parametrize(
+    "method", [TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name
+)
+@given(data=datasets(rich=True), scope=scopes)
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_every_preset(
+    text_engine: TextEngine,
+    duckdb: sa.Engine,
+    method: Method,
+    data: Dataset,
+    scope: tuple[dt.date | None, list[int]],
+) -> None:
+    """Rosters, TINs, FQHC lines, attestation and selections give DuckDB's rows."""
+    as_of, years = scope
+    _same_as_duckdb(text_engine, duckdb, data, method=method, as_of=as_of, years=years)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_synthetic_data_sets(text_engine: TextEngine, duckdb: sa.Engine, seed: int) -> None:
+    got = _same_as_duckdb(
+        text_engine, duckdb, _synthetic(seed), as_of=dt.date(2025, 9, 30), years=[2024, 2025]
+    )
+    assert len(got[outputs.CURRENT]) > 100
