@@ -252,6 +252,45 @@ class QueryBuilder:
             .cte("pa_member_months")
         )
 
+    def aco_lookup(self, checked: sa.CTE, first: dt.date, last: dt.date) -> sa.Subquery:
+        """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
+        smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
+        instead of a subquery per line. ``tin_key``/``tin_null`` make the TIN joinable by
+        equality (a hash join) while keeping a null TIN apart from any text."""
+        spec = self.inputs.roster
+        assert spec is not None
+        with_tin = self.inputs.claims.tin is not None
+        key_columns = [checked.c.npi, checked.c.service_date]
+        if with_tin:
+            key_columns.append(checked.c.tin)
+        keys = (
+            sa.select(*key_columns)
+            .where(checked.c.check_status == 0)
+            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .distinct()
+            .subquery("pa_aco_keys")
+        )
+        r = tables.roster(spec).alias("pa_roster")
+        tin = keys.c.tin if with_tin else None
+        conds = self._roster_match(r, keys.c.npi, keys.c.service_date, tin)
+        tin_columns: list[sa.ColumnElement[Any]] = []
+        if with_tin:
+            tin_columns = [
+                sa.func.coalesce(keys.c.tin, "").label("tin_key"),
+                _case([(keys.c.tin.is_(None), 1)], 0).label("tin_null"),
+            ]
+        return (
+            sa.select(
+                keys.c.npi,
+                keys.c.service_date,
+                *tin_columns,
+                sa.func.min(r.c[spec.aco_id]).label("aco_id"),
+            )
+            .select_from(keys.join(r, sa.and_(*conds)))
+            .group_by(*keys.c)
+            .subquery("pa_aco_of")
+        )
+
     def aco_of(
         self,
         npi: sa.ColumnElement[Any],
@@ -264,6 +303,19 @@ class QueryBuilder:
         spec = self.inputs.roster
         assert spec is not None
         r = tables.roster(spec).alias("pa_roster")
+        conds = self._roster_match(r, npi, day, tin)
+        return sa.select(sa.func.min(r.c[spec.aco_id])).where(*conds).scalar_subquery()
+
+    def _roster_match(
+        self,
+        r: sa.FromClause,
+        npi: sa.ColumnElement[Any],
+        day: sa.ColumnElement[Any],
+        tin: sa.ColumnElement[Any] | None,
+    ) -> list[sa.ColumnElement[bool]]:
+        """Roster row ``r`` lists ``npi`` (with ``tin`` when both are known) on ``day``."""
+        spec = self.inputs.roster
+        assert spec is not None
         conds: list[sa.ColumnElement[bool]] = [r.c[spec.npi] == npi]
         if spec.start_date is not None:
             conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
@@ -271,7 +323,7 @@ class QueryBuilder:
             conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
         if tin is not None and spec.tin is not None:
             conds.append(sa.or_(r.c[spec.tin].is_(None), r.c[spec.tin] == tin))
-        return sa.select(sa.func.min(r.c[spec.aco_id])).where(*conds).scalar_subquery()
+        return conds
 
     # -- the scan -------------------------------------------------------------------------------
 
@@ -280,17 +332,35 @@ class QueryBuilder:
         eligible member month; with their unit."""
         npi = checked.c.npi
         tin = checked.c.tin if self.inputs.claims.tin is not None else None
+        first = min(k.window_start(self.widest_window()) for k in keys)
+        last = max(k.anchor_end for k in keys)
+        # member months are distinct per (person, month): the join keeps one row a line
+        source: sa.FromClause = checked.join(
+            mm,
+            sa.and_(
+                mm.c.person_id == checked.c.person_id,
+                mm.c.month_key == dialects.month_key(checked.c.service_date),
+            ),
+        )
         unit_type: sa.ColumnElement[Any] = sa.literal("npi", sa.String)
         unit_id: sa.ColumnElement[Any] = npi
         if self.method.unit is Unit.ACO:
-            aco = self.aco_of(npi, checked.c.service_date, tin)
+            aco: sa.ColumnElement[Any] = _text(None)
+            if self._uses_roster():
+                lookup = self.aco_lookup(checked, first, last)
+                on = [lookup.c.npi == npi, lookup.c.service_date == checked.c.service_date]
+                if tin is not None:
+                    on += [
+                        lookup.c.tin_key == sa.func.coalesce(tin, ""),
+                        lookup.c.tin_null == _case([(tin.is_(None), 1)], 0),
+                    ]
+                source = source.outerjoin(lookup, sa.and_(*on))
+                aco = lookup.c.aco_id
             parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
             if tin is not None:
                 parts.append((tin.is_not(None), "tin"))
             unit_type = _case(parts, "npi")
             unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
-        first = min(k.window_start(self.widest_window()) for k in keys)
-        last = max(k.anchor_end for k in keys)
         return (
             sa.select(
                 checked.c.person_id,
@@ -303,16 +373,7 @@ class QueryBuilder:
                 unit_type.label("unit_type"),
                 unit_id.label("unit_id"),
             )
-            .select_from(
-                # member months are distinct per (person, month): the join keeps one row a line
-                checked.join(
-                    mm,
-                    sa.and_(
-                        mm.c.person_id == checked.c.person_id,
-                        mm.c.month_key == dialects.month_key(checked.c.service_date),
-                    ),
-                )
-            )
+            .select_from(source)
             .where(checked.c.check_status == 0)
             .where(checked.c.service_date.between(_date(first), _date(last)))
             .cte("pa_lines")
@@ -344,17 +405,21 @@ class QueryBuilder:
         )
 
     def metrics(self, line: sa.CTE, scope: sa.CTE) -> sa.CTE:
-        """Per scope key, person, unit and NPI: each pass's cents, visits, last service."""
+        """Per scope key, person, unit and NPI: each pass's cents, visits, last service.
+
+        Two group-bys: per visit key first (each pass's cents, last date and whether the visit
+        has a line in the pass), then per NPI, where a pass's visits are the visits that hit
+        it. One pass over the lines instead of one distinct-count per pass."""
         unit_type = line.c.unit_type
         unit_id = line.c.unit_id
-        aggregates: list[sa.ColumnElement[Any]] = []
+        per_visit: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
             hit = self._in_window(p.months, p.buckets, p.services, line, scope)
             weight = self._weight(p, line, scope)
             cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
-            aggregates += [
+            per_visit += [
                 sa.func.sum(_case([(hit, cents)])).label(f"cents_{i}"),
-                sa.func.count(sa.distinct(_case([(hit, line.c.visit_key)]))).label(f"visits_{i}"),
+                sa.func.max(_case([(hit, 1)], 0)).label(f"hit_{i}"),
                 sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
             ]
         gate = self.method.gate
@@ -362,19 +427,20 @@ class QueryBuilder:
             hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
             if gate.participants_only:
                 hit = sa.and_(hit, unit_type == "aco")
-            aggregates.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))
+            per_visit.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))
         else:
-            aggregates.append(sa.literal(1, sa.Integer).label("gate"))
+            per_visit.append(sa.literal(1, sa.Integer).label("gate"))
         widest = self.widest_window()
-        return (
-            sa.select(
-                scope.c.scope_id,
-                line.c.person_id,
-                unit_type.label("unit_type"),
-                unit_id.label("unit_id"),
-                line.c.npi,
-                *aggregates,
-            )
+        visit_keys = (
+            scope.c.scope_id,
+            line.c.person_id,
+            unit_type.label("unit_type"),
+            unit_id.label("unit_id"),
+            line.c.npi,
+            line.c.visit_key,
+        )
+        visits = (
+            sa.select(*visit_keys, *per_visit)
             .select_from(
                 line.join(
                     scope,
@@ -385,6 +451,23 @@ class QueryBuilder:
                 )
             )
             .group_by(scope.c.scope_id, line.c.person_id, unit_type, unit_id, line.c.npi)
+            .group_by(line.c.visit_key)
+            .subquery("pa_visit_metrics")
+        )
+        counted = visits.c.visit_key.is_not(None)
+        aggregates: list[sa.ColumnElement[Any]] = []
+        for i, _ in self._passes():
+            aggregates += [
+                sa.func.sum(visits.c[f"cents_{i}"]).label(f"cents_{i}"),
+                sa.func.count(_case([(sa.and_(counted, visits.c[f"hit_{i}"] == 1), 1)])).label(
+                    f"visits_{i}"
+                ),
+                sa.func.max(visits.c[f"last_{i}"]).label(f"last_{i}"),
+            ]
+        keys = [visits.c[name] for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi")]
+        return (
+            sa.select(*keys, *aggregates, sa.func.max(visits.c.gate).label("gate"))
+            .group_by(*keys)
             .cte("pa_metrics")
         )
 
