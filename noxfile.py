@@ -12,7 +12,7 @@ import nox
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-SOURCES = ["src", "tests", "dialect_tests", "noxfile.py"]
+SOURCES = ["src", "tests", "dialect_tests", "bench", "noxfile.py"]
 ENGINES = ["duckdb", "sqlite", "postgres", "mysql", "snowflake"]
 
 

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from provider_attribution.exclusions import REASONS as EXCLUSION_REASONS
 from provider_attribution.method import TUVA, Method, Pass, RankKey, Services, Unit
 from provider_attribution.method import Path as MethodPath
 from provider_attribution.valuesets import ValueSets
@@ -42,24 +43,8 @@ CLAIM_COLUMNS = (
     "revenue_center_code",
     "attending_npi",
 )
-REASONS = (
-    "duplicate_line",
-    "missing_person_id",
-    "missing_service_date",
-    "future_service_date",
-    "fqhc_not_attested",
-    "missing_npi",
-    "invalid_npi",
-    "organizational_npi",
-    "reversed_claim",
-    "outside_window",
-    "no_eligibility",
-    "not_primary_care",
-    "no_matching_pass",
-    "person_not_eligible",
-    "person_not_assignable",
-    "used",
-)
+# The line statuses in reason order, as the package writes them to attribution_exclusions.
+REASONS = tuple(reason for reason, _ in EXCLUSION_REASONS)
 CODE = {reason: order for order, reason in enumerate(REASONS, start=1)}
 FALLBACK_PROVIDER = "9999999999"
 
