@@ -4,8 +4,10 @@
                    number of copies (exact duplicates count once)
 ``pa_npi_checks``  per distinct credited NPI, whether it passes the Luhn check (computed once
                    an NPI, not once a line: the check is a dozen string operations)
+``pa_reversed_claims``  (person, claim) of claims with a negative line and a net amount
+                   that is not positive (their lines fail check 9)
 ``pa_line_parts``  per distinct row: credited NPI, service date, amount in cents, visit key,
-                   primary-care flag, bucket, NPI checks and the claim's net amount
+                   primary-care flag, bucket, NPI checks and the reversed-claim flag
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
                    the ``reason_order`` of the first check it fails
 
@@ -141,16 +143,19 @@ class ClaimLines:
         hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
         primary_care = sa.case((fqhc == 1, 1), (hcpcs.in_(codes), 1), else_=0)
         bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
-        claim = (rows.c.person_id, rows.c.claim_id)
-        claim_net = sa.case(
-            (rows.c.claim_id.is_(None), cents),
-            else_=sa.func.sum(cents).over(partition_by=claim),
+        reversed_claims = self._reversed_claims(rows, cents)
+        reversed_line = sa.case(
+            (rows.c.claim_id.is_(None), sa.case((cents < 0, 1), else_=0)),
+            (reversed_claims.c.claim_id.is_not(None), 1),
+            else_=0,
         )
-        claim_min = sa.case(
-            (rows.c.claim_id.is_(None), cents),
-            else_=sa.func.min(cents).over(partition_by=claim),
+        joined = rows.outerjoin(prov, prov.c.npi == npi).outerjoin(
+            reversed_claims,
+            sa.and_(
+                reversed_claims.c.person_id == rows.c.person_id,
+                reversed_claims.c.claim_id == rows.c.claim_id,
+            ),
         )
-        joined = rows.outerjoin(prov, prov.c.npi == npi)
         npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
         if self.method.check_npi:
             checks = self._npi_checks(rows, npi)
@@ -171,11 +176,31 @@ class ClaimLines:
                 fqhc_ok.label("fqhc_ok"),
                 npi_ok.label("npi_ok"),
                 sa.func.coalesce(prov.c.is_org, 0).label("is_org"),
-                claim_net.label("claim_net"),
-                claim_min.label("claim_min"),
+                reversed_line.label("is_reversed"),
             )
             .select_from(joined)
             .subquery("pa_line_parts")
+        )
+
+    @staticmethod
+    def _reversed_claims(rows: sa.CTE, cents: sa.ColumnElement[Any]) -> sa.Subquery:
+        """(person, claim) of every claim with a negative line whose net amount is not positive.
+
+        Only claims with a negative line are summed: the set is small, so this is two cheap
+        scans and a small hash join instead of a window over every line."""
+        claim = (rows.c.person_id, rows.c.claim_id)
+        negative = (
+            sa.select(*claim).where(rows.c.claim_id.is_not(None)).where(cents < 0).distinct()
+        ).subquery("pa_negative_claims")
+        on = sa.and_(
+            negative.c.person_id == rows.c.person_id, negative.c.claim_id == rows.c.claim_id
+        )
+        return (
+            sa.select(*claim)
+            .select_from(rows.join(negative, on))
+            .group_by(*claim)
+            .having(sa.func.sum(cents) <= 0)
+            .subquery("pa_reversed_claims")
         )
 
     @staticmethod
@@ -190,7 +215,11 @@ class ClaimLines:
         )
 
     def checked(self, prov: sa.CTE) -> sa.CTE:
-        """Every distinct row with ``check_status`` (0: passes checks 2 to 9)."""
+        """Every distinct row with ``check_status`` (0: passes checks 2 to 9), as a CTE."""
+        return self.checked_select(prov).cte("pa_checked")
+
+    def checked_select(self, prov: sa.CTE) -> sa.Select[Any]:
+        """The select of :meth:`checked`, to materialise it as a table."""
         p = self.parts(prov)
         status = sa.case(
             (p.c.person_id.is_(None), MISSING_PERSON_ID),
@@ -200,8 +229,8 @@ class ClaimLines:
             (p.c.npi.is_(None), MISSING_NPI),
             (p.c.npi_ok == 0, INVALID_NPI),
             (p.c.is_org == 1, ORGANIZATIONAL_NPI),
-            (sa.and_(p.c.claim_min < 0, p.c.claim_net <= 0), REVERSED_CLAIM),
+            (p.c.is_reversed == 1, REVERSED_CLAIM),
             else_=0,
         )
-        kept = [c for c in p.c if c.name not in {"fqhc_ok", "npi_ok", "is_org"}]
-        return sa.select(*kept, sa.cast(status, sa.Integer).label("check_status")).cte("pa_checked")
+        kept = [c for c in p.c if c.name not in {"fqhc_ok", "npi_ok", "is_org", "is_reversed"}]
+        return sa.select(*kept, sa.cast(status, sa.Integer).label("check_status"))

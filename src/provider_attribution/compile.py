@@ -53,6 +53,14 @@ def _text(value: str | None) -> sa.ColumnElement[Any]:
     return sa.literal(value, sa.String)
 
 
+def _tin_join_key(
+    tin: sa.ColumnElement[Any],
+) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    """A TIN as two never-null join columns: the text ('' for null) and a null flag, so equal
+    keys mean the same TIN or both null, and the join stays an equality (hash) join."""
+    return sa.func.coalesce(tin, ""), _case([(tin.is_(None), 1)], 0)
+
+
 def _case(
     whens: Sequence[tuple[sa.ColumnElement[bool], Any]], else_: Any = None
 ) -> sa.ColumnElement[Any]:
@@ -94,7 +102,7 @@ class RunParts:
     providers: sa.CTE
     member_months: sa.CTE
     eligible: sa.CTE
-    checked: sa.CTE
+    checked: sa.FromClause
     lines: sa.CTE
     metrics: sa.CTE
     units: sa.CTE
@@ -124,12 +132,30 @@ class QueryBuilder:
     """Builds the selects of one method over one set of inputs and value sets."""
 
     def __init__(
-        self, inputs: Inputs, method: Method, valuesets: ValueSets, today: dt.date | None = None
+        self,
+        inputs: Inputs,
+        method: Method,
+        valuesets: ValueSets,
+        today: dt.date | None = None,
+        *,
+        checked_source: sa.FromClause | None = None,
     ) -> None:
+        """``checked_source``: a table holding :meth:`checked_lines` (written by the caller), read
+        instead of recomputing the checked lines in every query."""
         self.inputs = inputs
         self.method = method
         self.valuesets = valuesets
         self.today = today or dt.date.today()
+        self.checked_source = checked_source
+
+    def claim_lines(self) -> ClaimLines:
+        """The line-checks builder of this run."""
+        return ClaimLines(self.inputs, self.method, self.valuesets, self.today)
+
+    def checked_lines(self) -> sa.Select[Any]:
+        """Every distinct claims row with its derived attributes and ``check_status``: what
+        every output query starts from, so a caller can materialise it once."""
+        return self.claim_lines().checked_select(self.providers())
 
     # -- windows ----------------------------------------------------------------------------------
 
@@ -252,7 +278,7 @@ class QueryBuilder:
             .cte("pa_member_months")
         )
 
-    def aco_lookup(self, checked: sa.CTE, first: dt.date, last: dt.date) -> sa.Subquery:
+    def aco_lookup(self, checked: sa.FromClause, first: dt.date, last: dt.date) -> sa.Subquery:
         """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
         smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
         instead of a subquery per line. ``tin_key``/``tin_null`` make the TIN joinable by
@@ -275,10 +301,8 @@ class QueryBuilder:
         conds = self._roster_match(r, keys.c.npi, keys.c.service_date, tin)
         tin_columns: list[sa.ColumnElement[Any]] = []
         if with_tin:
-            tin_columns = [
-                sa.func.coalesce(keys.c.tin, "").label("tin_key"),
-                _case([(keys.c.tin.is_(None), 1)], 0).label("tin_null"),
-            ]
+            key, null = _tin_join_key(keys.c.tin)
+            tin_columns = [key.label("tin_key"), null.label("tin_null")]
         return (
             sa.select(
                 keys.c.npi,
@@ -327,7 +351,7 @@ class QueryBuilder:
 
     # -- the scan -------------------------------------------------------------------------------
 
-    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, checked: sa.CTE) -> sa.CTE:
+    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, checked: sa.FromClause) -> sa.CTE:
         """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
         eligible member month; with their unit."""
         npi = checked.c.npi
@@ -350,10 +374,8 @@ class QueryBuilder:
                 lookup = self.aco_lookup(checked, first, last)
                 on = [lookup.c.npi == npi, lookup.c.service_date == checked.c.service_date]
                 if tin is not None:
-                    on += [
-                        lookup.c.tin_key == sa.func.coalesce(tin, ""),
-                        lookup.c.tin_null == _case([(tin.is_(None), 1)], 0),
-                    ]
+                    key, null = _tin_join_key(tin)
+                    on += [lookup.c.tin_key == key, lookup.c.tin_null == null]
                 source = source.outerjoin(lookup, sa.and_(*on))
                 aco = lookup.c.aco_id
             parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
@@ -784,7 +806,9 @@ class QueryBuilder:
         scope = self.scopes(keys)
         prov = self.providers()
         mm = self.member_months(keys)
-        checked = ClaimLines(self.inputs, self.method, self.valuesets, self.today).checked(prov)
+        checked = self.checked_source
+        if checked is None:
+            checked = self.claim_lines().checked(prov)
         line = self.lines(keys, mm, checked)
         metrics = self.metrics(line, scope)
         units = self.units(metrics)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.sql.ddl import DDLElement
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,14 @@ def tune_transaction(conn: sa.Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
         conn.exec_driver_sql("SET LOCAL jit = off")
+
+
+def analyze(conn: sa.Connection, table: sa.Table) -> None:
+    """Give the planner statistics of a table the run has just written, where the engine plans
+    by them and does not gather them on its own within the transaction (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"ANALYZE {name}")
 
 
 def is_emulated(conn: sa.Connection) -> bool:
@@ -223,6 +232,24 @@ class DropTableIfExists(DDLElement):
 @compiles(DropTableIfExists)
 def _drop_table_if_exists(element: DropTableIfExists, compiler: DDLCompiler, **kw: Any) -> str:
     return f"DROP TABLE IF EXISTS {compiler.preparer.format_table(element.table)}"
+
+
+class CreateEmptyTableLike(Executable, ClauseElement):
+    """``CREATE TABLE name AS <select> LIMIT 0``: an empty table with the select's columns and
+    the engine's own types for them (the user's id types survive). A statement, not DDL: the
+    select's values stay bound parameters, so the driver escapes ``%`` the way it reads it."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.TableClause, select: sa.Select[Any]) -> None:
+        self.table = table
+        self.select = select
+
+
+@compiles(CreateEmptyTableLike)
+def _create_empty_table_like(element: CreateEmptyTableLike, compiler: Any, **kw: Any) -> str:
+    body = compiler.process(element.select.limit(0), **kw)
+    return f"CREATE TABLE {compiler.preparer.format_table(element.table)} AS {body}"
 
 
 class RenameTable(DDLElement):

@@ -60,14 +60,14 @@ def _flag(flags: sa.CTE, index: int) -> sa.ColumnElement[bool]:
     return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
 
 
-def _within(line: sa.CTE, start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
+def _within(line: sa.FromClause, start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
     return sa.and_(
         line.c.service_date >= dialects.date_literal(start),
         line.c.service_date <= dialects.date_literal(end),
     )
 
 
-def _in_a_pass(method: Method, line: sa.CTE, key: ScopeKey) -> sa.ColumnElement[bool]:
+def _in_a_pass(method: Method, line: sa.FromClause, key: ScopeKey) -> sa.ColumnElement[bool]:
     """The line falls in some pass of ``method`` for scope key ``key``."""
     conditions = []
     for p in method.passes:

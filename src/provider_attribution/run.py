@@ -15,7 +15,9 @@ from provider_attribution import tables as input_tables
 from provider_attribution.compile import CompiledRun, QueryBuilder
 from provider_attribution.dialects import (
     Capabilities,
+    CreateEmptyTableLike,
     DropTableIfExists,
+    analyze,
     capabilities,
     is_emulated,
     lock_target,
@@ -172,6 +174,25 @@ class RunSummary:
         }
 
 
+CHECKED_WORK_TABLE = "attribution_checked_lines__work"
+
+
+def _materialise_checked(
+    conn: sa.Connection, builder: QueryBuilder, schema: str | None
+) -> sa.Table:
+    """Write the checked claim lines once to a work table that the ranking and the exclusions
+    both read (each would otherwise repeat the de-duplication and the line checks). Dropped
+    after the swap; a failed run leaves it to the rollback, or to the next run's drop."""
+    select = builder.checked_lines()
+    columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+    work = sa.Table(CHECKED_WORK_TABLE, sa.MetaData(), *columns, schema=schema)
+    conn.execute(DropTableIfExists(work))
+    conn.execute(CreateEmptyTableLike(work, select))
+    conn.execute(work.insert().from_select([c.name for c in columns], select))
+    analyze(conn, work)
+    return work
+
+
 def _write(
     conn: sa.Connection,
     run: CompiledRun,
@@ -282,13 +303,18 @@ def attribute(
         keys = resolve_scope(
             conn, inputs, as_of=as_of, years=wanted, current=current, today=today, method=chosen
         )
-        run = QueryBuilder(inputs, chosen, valuesets, today).compile(keys)
+        builder = QueryBuilder(inputs, chosen, valuesets, today)
         if target_schema is not None and caps.schemas:
             conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
         lock_target(conn, target_schema)
         tune_transaction(conn)
         try:
+            checked = _materialise_checked(conn, builder, target_schema)
+            run = QueryBuilder(inputs, chosen, valuesets, today, checked_source=checked).compile(
+                keys
+            )
             tables = _write(conn, run, target_schema, caps, input_tables.claims(inputs))
+            conn.execute(DropTableIfExists(checked))
         finally:
             unlock_target(conn, target_schema)
         rows = {
