@@ -168,7 +168,8 @@ def test_rerun_replaces_outputs_and_leaves_no_staging(backend: Session) -> None:
     with backend.engine.connect() as conn:
         names = sa.inspect(conn).get_table_names(schema=backend.schema)
     assert {n.lower() for n in names} >= set(outputs.TABLES)
-    assert not [n for n in names if "staging" in n.lower() or n.lower().endswith("__old")]
+    leftovers = ("staging", "__old", "__work")
+    assert not [n for n in names if any(mark in n.lower() for mark in leftovers)]
 
 
 def test_output_column_types_read_back_exactly(backend: Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,3 +30,37 @@ def duckdb_engine() -> Iterator[sa.Engine]:
     engine = sa.create_engine("duckdb:///:memory:")
     yield engine
     engine.dispose()
+
+
+def _required(name: str) -> bool:
+    """Whether PROVIDER_ATTRIBUTION_REQUIRE (comma separated) names ``name`` explicitly."""
+    raw = os.environ.get("PROVIDER_ATTRIBUTION_REQUIRE", "")
+    return name in {n.strip().lower() for n in raw.split(",")}
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium for the report's browser test (PROVIDER_ATTRIBUTION_CHROMIUM overrides).
+
+    Missing, the test is skipped with a message saying how to install it, or fails when
+    PROVIDER_ATTRIBUTION_REQUIRE names ``browser`` (as CI does; ``all`` does not include it).
+    """
+    override = os.environ.get("PROVIDER_ATTRIBUTION_CHROMIUM")
+    if override:
+        path = shutil.which(override)
+        where = f"PROVIDER_ATTRIBUTION_CHROMIUM={override} is not an executable"
+    else:
+        path = shutil.which("chromium") or shutil.which("/usr/bin/chromium")
+        where = "chromium is not installed"
+    if path is None:
+        message = (
+            f"browser: {where}; install Debian's package with `apt-get install -y chromium` "
+            "(`./dev test` does so when run as root), or set PROVIDER_ATTRIBUTION_CHROMIUM to "
+            "a Chromium executable"
+        )
+        if _required("browser"):
+            pytest.fail(
+                f"required (PROVIDER_ATTRIBUTION_REQUIRE) but unavailable: {message}", pytrace=False
+            )
+        pytest.skip(message)
+    return path

@@ -7,6 +7,7 @@ for any of :data:`SUPPORTED_DIALECTS`.
 """
 
 from provider_attribution.compile import CompiledRun
+from provider_attribution.explain import explain
 from provider_attribution.inputs import (
     ClaimsTable,
     Classification,
@@ -15,6 +16,7 @@ from provider_attribution.inputs import (
     ProvidersTable,
 )
 from provider_attribution.method import TUVA, Fallback, Method, Pass, RankKey, Services
+from provider_attribution.report_html import write_report
 from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
 from provider_attribution.sqltext import SUPPORTED_DIALECTS, sql_statements
 from provider_attribution.valuesets import ValueSets
@@ -39,6 +41,8 @@ __all__ = [
     "ValueSets",
     "attribute",
     "build_queries",
+    "explain",
     "resolve_scope",
     "sql_statements",
+    "write_report",
 ]

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import sqlalchemy as sa
 import sqlglot
+from rich import box
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from provider_attribution import outputs
 from provider_attribution.dbt import DEFAULT_SOURCE, write_dbt_project
+from provider_attribution.explain import ExplainError, KeyExplanation, explain
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import PRESETS
 from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
@@ -23,6 +29,7 @@ from provider_attribution.validate import Check, InputError, errors, preflight, 
 from provider_attribution.windows import scope_keys
 
 console = Console()
+err_console = Console(stderr=True)  # progress and status: stdout stays clean for --json
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -147,6 +154,63 @@ def _inputs(inputs_file: str | None, inputs_schema: str | None = None) -> Inputs
     return inputs if inputs_schema is None else inputs.in_schema(inputs_schema)
 
 
+_STAGE_WORDS = {
+    "validate": "Checking the inputs",
+    "candidates": "Checking claim lines",
+    "ranking": "Ranking candidates",
+    "write": "Writing outputs",
+}
+
+
+@contextmanager
+def stage_progress(enabled: bool = True) -> Iterator[Callable[[str], None] | None]:
+    """A ``progress`` callback for :func:`attribute` showing each stage (spinner, description,
+    elapsed time) on stderr; ``None`` when disabled."""
+    if not enabled:
+        yield None
+        return
+    columns = (
+        SpinnerColumn(finished_text="[green]✓[/]"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console) as progress:
+        running: list[TaskID] = []
+
+        def finish() -> None:
+            for task in running:
+                progress.update(task, total=1, completed=1)
+                progress.stop_task(task)
+            running.clear()
+
+        def on_stage(stage: str) -> None:
+            finish()
+            running.append(progress.add_task(_STAGE_WORDS.get(stage, stage), total=None))
+
+        yield on_stage
+        finish()
+
+
+def _json_error(message: str, problems: list[dict[str, Any]] | None = None) -> NoReturn:
+    """Print ``{"error": ..., "problems": [...]}`` on stdout and exit 1."""
+    click.echo(json.dumps({"error": message, "problems": problems or []}, indent=2))
+    raise SystemExit(1)
+
+
+def _input_problems(error: InputError) -> list[dict[str, Any]]:
+    return [
+        {"check": c.name, "table": c.table, "column": c.column, "message": c.message}
+        for c in error.checks
+    ]
+
+
+def _cannot_attribute(error: InputError, as_json: bool) -> NoReturn:
+    message = "the inputs cannot be attributed"
+    if as_json:
+        _json_error(message, _input_problems(error))
+    raise click.ClickException(f"{message}:\n{error}") from None
+
+
 @click.group()
 @click.version_option(package_name="provider-attribution")
 def main() -> None:
@@ -158,22 +222,30 @@ def main() -> None:
 @click.option("--members", default=15_000, show_default=True, help="Members to generate.")
 @click.option("--seed", default=0, show_default=True)
 @_method
-def demo(db: str, members: int, seed: int, method_name: str) -> None:
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Also write an HTML report next to the database (<db>_report.html).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def demo(db: str, members: int, seed: int, method_name: str, report: bool, as_json: bool) -> None:
     """Generate demo data into an embedded DuckDB file and attribute it."""
     from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
 
+    loaded = _load(method_name)
     path = Path(db)
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
     engine = sa.create_engine(f"duckdb:///{path}")
     spec = SyntheticSpec(members=members, seed=seed)
-    with console.status(f"Generating {members:,} members into {path} ..."):
+    with err_console.status(f"Generating {members:,} members into {path} ..."):
         counts = generate(engine, spec)
-    console.print(
-        "Generated " + ", ".join(f"{name}: {count:,} rows" for name, count in counts.items())
-    )
-    loaded = _load(method_name)
-    with console.status("Attributing ..."):
+    if not as_json:
+        console.print(
+            "Generated " + ", ".join(f"{name}: {count:,} rows" for name, count in counts.items())
+        )
+    with stage_progress(not as_json) as progress:
         summary = attribute(
             engine,
             demo_inputs(),
@@ -181,10 +253,27 @@ def demo(db: str, members: int, seed: int, method_name: str) -> None:
             valuesets=loaded.valuesets,
             as_of=spec.last_day,
             target_schema="provider_attribution",
+            progress=progress,
         )
+    report_path = _demo_report(engine, path) if report else None
+    if as_json:
+        extra = {"database": str(path), "generated": counts, "report": report_path}
+        click.echo(json.dumps({**summary.to_dict(), **extra}, indent=2))
+        return
     print_summary(summary)
     print_top_panels(engine, "provider_attribution")
     console.print(f"Tables written to schema provider_attribution in {path}.")
+    if report_path is not None:
+        console.print(f"Report written to {report_path}.")
+
+
+def _demo_report(engine: sa.Engine, path: Path) -> str:
+    """Write the demo's HTML report next to its database; its path."""
+    from provider_attribution.report_html import write_report
+
+    return str(
+        write_report(engine, path.with_name(path.stem + "_report.html"), "provider_attribution")
+    )
 
 
 @main.command()
@@ -209,21 +298,28 @@ def run(
     as_json: bool,
 ) -> None:
     """Attribute the members of the warehouse at URL."""
-    inputs = _inputs(inputs_file, inputs_schema)
     loaded = _load(method_name)
     try:
-        summary = attribute(
-            url,
-            inputs,
-            method=loaded.method,
-            valuesets=loaded.valuesets,
-            as_of=as_of,
-            years=years,
-            target_schema=target_schema,
-            today=today,
-        )
+        inputs = _inputs(inputs_file, inputs_schema)
+    except click.ClickException as error:
+        if as_json:
+            _json_error(error.message)
+        raise
+    try:
+        with stage_progress(not as_json) as progress:
+            summary = attribute(
+                url,
+                inputs,
+                method=loaded.method,
+                valuesets=loaded.valuesets,
+                as_of=as_of,
+                years=years,
+                target_schema=target_schema,
+                today=today,
+                progress=progress,
+            )
     except InputError as error:
-        raise click.ClickException(f"the inputs cannot be attributed:\n{error}") from None
+        _cannot_attribute(error, as_json)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -372,3 +468,79 @@ def validate_command(
     print_checks(checks)
     if errors(checks):
         raise SystemExit(1)
+
+
+def print_explanation(item: KeyExplanation) -> None:
+    """One scope key's candidates in rank order, then the rule that decided."""
+    table = Table(
+        title=f"{item.person_id}: {item.scope} {item.key}", box=box.SIMPLE_HEAD, padding=0
+    )
+    table.add_column("#", justify="right")
+    table.add_column("provider_id", min_width=10)
+    table.add_column("path", min_width=6, max_width=14)
+    table.add_column("step", min_width=12, ratio=1)
+    table.add_column("window", min_width=10)
+    table.add_column("allowed", justify="right", no_wrap=True)
+    table.add_column("visits", justify="right")
+    table.add_column("last service", min_width=10)
+    for c in item.candidates:
+        table.add_row(
+            str(c.ranking),
+            c.provider_id,
+            c.attribution_type,
+            f"{c.step} {c.step_description or ''}".strip(),
+            f"{c.lookback_start_date or '?'} .. {c.lookback_end_date or '?'}",
+            f"{c.allowed_amount:,.2f}",
+            str(c.visits),
+            str(c.last_service_date or "-"),
+            style="bold" if c.ranking == 1 else None,
+        )
+    console.print(table)
+    console.print(f"Decided by: {item.rule}")
+
+
+@main.command("explain")
+@click.argument("person_id")
+@click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
+@click.option("--schema", default=None, help="Schema holding the outputs (the run's target).")
+@click.option(
+    "--scope", type=click.Choice(["current", "yearly"]), default=None, help="Only this scope."
+)
+@click.option("--key", default=None, help="Only this as-of date (YYYY-MM-DD) or year (YYYY).")
+@_method
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain_command(
+    person_id: str,
+    url: str,
+    schema: str | None,
+    scope: str | None,
+    key: str | None,
+    method_name: str,
+    as_json: bool,
+) -> None:
+    """Why PERSON_ID went to their provider: every candidate and the rule that decided."""
+    loaded = _load(method_name)
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as error:
+        raise click.BadParameter(str(error), param_hint="--url") from None
+    try:
+        items = explain(engine, person_id, schema, method=loaded.method, scope=scope, key=key)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--key") from None
+    except (ExplainError, sa.exc.OperationalError) as error:
+        if as_json:
+            _json_error(str(error))
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps([item.to_dict() for item in items], indent=2))
+        return
+    for item in items:
+        print_explanation(item)
+
+
+from provider_attribution.cli_report import report  # noqa: E402  (it may import this module)
+
+main.add_command(report)

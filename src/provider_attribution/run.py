@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -141,6 +142,7 @@ class RunSummary:
     scopes: tuple[ScopeSummary, ...]
     rows: dict[str, int] = field(default_factory=dict)
     exclusions: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def fqhc_lines_excluded(self) -> int:
@@ -171,7 +173,37 @@ class RunSummary:
                 }
                 for s in self.scopes
             ],
+            "stage_seconds": {name: round(sec, 3) for name, sec in self.stage_seconds.items()},
         }
+
+
+#: The stages of :func:`attribute`, in the order they run and are reported to ``progress``.
+STAGES = ("validate", "candidates", "ranking", "write")
+
+ProgressCallback = Callable[[str], None]
+
+
+class _StageClock:
+    """Reports each stage as it starts and times it until the next one starts."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._current: str | None = None
+        self._started = 0.0
+        self.seconds: dict[str, float] = {}
+
+    def start(self, stage: str) -> None:
+        """End the running stage, report ``stage`` and start timing it."""
+        self.stop()
+        if self._progress is not None:
+            self._progress(stage)
+        self._current, self._started = stage, time.perf_counter()
+
+    def stop(self) -> None:
+        """End the running stage, if any."""
+        if self._current is not None:
+            self.seconds[self._current] = time.perf_counter() - self._started
+            self._current = None
 
 
 CHECKED_WORK_TABLE = "attribution_checked_lines__work"
@@ -199,8 +231,13 @@ def _write(
     schema: str | None,
     caps: Capabilities,
     claims: sa.FromClause,
+    stage: ProgressCallback | None = None,
 ) -> dict[str, sa.Table]:
-    """Write every output under a staging name, check the invariants, then swap them in."""
+    """Write every output under a staging name, check the invariants, then swap them in.
+
+    ``stage`` hears ``ranking`` before the ranking is written and ``write`` before the rest."""
+    stage = stage or (lambda _name: None)
+    stage("ranking")
     metadata = sa.MetaData()
     staged: dict[str, sa.Table] = {}
     for name in outputs.WRITTEN:
@@ -212,6 +249,7 @@ def _write(
     conn.execute(
         ranking.insert().from_select(outputs.column_names(outputs.RANKING), run.provider_ranking)
     )
+    stage("write")
     for name in (outputs.CURRENT, outputs.YEARLY):
         select = QueryBuilder.assigned(ranking, name)
         conn.execute(staged[name].insert().from_select(outputs.column_names(name), select))
@@ -278,6 +316,7 @@ def attribute(
     today: dt.date | None = None,
     validate: bool = True,
     strict: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> RunSummary:
     """Attribute every eligible member inside the database and write the three output tables.
 
@@ -288,12 +327,16 @@ def attribute(
     ``validate.InputError`` naming every problem before any attribution query runs: missing
     tables or columns, unusable types or values; ``strict=True`` also stops on implausible
     data (empty claims or eligibility, an as-of date outside the claims).
+    ``progress`` (optional) is called with each of :data:`STAGES` as it starts; the summary's
+    ``stage_seconds`` times them.
     """
     loaded = _loaded(method)
     chosen = loaded.method
     valuesets = valuesets or loaded.valuesets or ValueSets.for_year()
     engine = connect(engine_or_url)
     inputs = inputs or Inputs()
+    clock = _StageClock(progress)
+    clock.start("validate")
     with engine.begin() as conn:
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         wanted = tuple(years) if years is not None else None
@@ -309,11 +352,14 @@ def attribute(
         lock_target(conn, target_schema)
         tune_transaction(conn)
         try:
+            clock.start("candidates")
             checked = _materialise_checked(conn, builder, target_schema)
             run = QueryBuilder(inputs, chosen, valuesets, today, checked_source=checked).compile(
                 keys
             )
-            tables = _write(conn, run, target_schema, caps, input_tables.claims(inputs))
+            tables = _write(
+                conn, run, target_schema, caps, input_tables.claims(inputs), clock.start
+            )
             conn.execute(DropTableIfExists(checked))
         finally:
             unlock_target(conn, target_schema)
@@ -325,4 +371,7 @@ def attribute(
         }
         scopes = _summarise(conn, tables)
         exclusions = _exclusions(conn, tables[outputs.EXCLUSIONS])
-    return RunSummary(chosen.name, target_schema, tuple(scopes), rows, exclusions)
+    clock.stop()
+    return RunSummary(
+        chosen.name, target_schema, tuple(scopes), rows, exclusions, dict(clock.seconds)
+    )
