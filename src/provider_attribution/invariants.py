@@ -49,7 +49,9 @@ def violations(
         conn,
         sa.select(sa.func.count())
         .select_from(ranking)
-        .where(ranking.c.attribution_key.not_in(sa.select(every_assigned.c.attribution_key))),
+        # NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a subquery larger than work_mem
+        # as a nested scan per row (minutes at millions of rows); NOT EXISTS is an anti join.
+        .where(~sa.exists().where(every_assigned.c.attribution_key == ranking.c.attribution_key)),
     )
     if orphans:
         problems.append(f"{ranking.name}: {orphans} rows whose attribution_key is not assigned")
