@@ -199,4 +199,12 @@ def test_invariant_checks_detect_gaps_and_missing_rank_one(tmp_path: Path) -> No
         assert any("not 1..n" in p for p in invariants.violations(conn, _tables("out")))
         conn.execute(ranking.delete().where(ranking.c.ranking == 1))
         assert any("ranking-1 rows" in p for p in invariants.violations(conn, _tables("out")))
+        assert not any("is not assigned" in p for p in invariants.violations(conn, _tables("out")))
+        current = outputs.table(outputs.CURRENT, "out")
+        conn.execute(current.delete())
+        orphaned = [
+            p for p in invariants.violations(conn, _tables("out")) if "is not assigned" in p
+        ]
+        assert len(orphaned) == 1
+        assert "attribution_key is not assigned" in orphaned[0]
     engine.dispose()
