@@ -175,7 +175,8 @@ def _col(table: sa.FromClause, field: str) -> sa.ColumnElement[Any]:
 
 
 def _text(value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    return sa.func.trim(sa.cast(value, _ID), type_=_ID)
+    """A code or id as trimmed text; blank is null (fixed-width loads leave blanks)."""
+    return sa.func.nullif(sa.func.trim(sa.cast(value, _ID), type_=_ID), "", type_=_ID)
 
 
 def _latest_first(table: sa.FromClause) -> list[sa.ColumnElement[Any]]:

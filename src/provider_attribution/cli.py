@@ -138,15 +138,27 @@ def print_top_panels(engine: sa.Engine, schema: str | None, limit: int = 10) -> 
     console.print(table)
 
 
+CCLF_PRESET = "cclf"
+
+
+def _inputs_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value == CCLF_PRESET or Path(value).is_file():
+        return value
+    raise click.BadParameter(f"{value!r}: not a file (or give the preset {CCLF_PRESET!r})")
+
+
 _inputs_file = click.option(
     "--inputs",
     "inputs_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="TOML/JSON file mapping the inputs to your tables and columns.",
+    callback=_inputs_option,
+    help="TOML/JSON file mapping the inputs to your tables and columns, or 'cclf': CMS CCLF "
+    "tables (cclf1, cclf2, cclf5, cclf8 in --inputs-schema); `run` prepares them first.",
 )
 
 
 def _inputs(inputs_file: str | None, inputs_schema: str | None = None) -> Inputs:
+    if inputs_file == CCLF_PRESET:
+        return Inputs.cclf(inputs_schema)
     try:
         inputs = Inputs.from_file(inputs_file) if inputs_file else Inputs()
     except ValueError as error:
@@ -300,7 +312,10 @@ def run(
     """Attribute the members of the warehouse at URL."""
     loaded = _load(method_name)
     try:
-        inputs = _inputs(inputs_file, inputs_schema)
+        if inputs_file == CCLF_PRESET:
+            inputs = prepare_cclf_inputs(url, inputs_schema, target_schema)
+        else:
+            inputs = _inputs(inputs_file, inputs_schema)
     except click.ClickException as error:
         if as_json:
             _json_error(error.message)
@@ -541,6 +556,11 @@ def explain_command(
         print_explanation(item)
 
 
-from provider_attribution.cli_report import report  # noqa: E402  (it may import this module)
+# Commands kept in their own modules, registered last (they may import this module).
+from provider_attribution.cli_cclf import cclf_demo, prepare_cclf_inputs  # noqa: E402
+from provider_attribution.cli_reconcile import reconcile  # noqa: E402
+from provider_attribution.cli_report import report  # noqa: E402
 
 main.add_command(report)
+main.add_command(reconcile)
+main.add_command(cclf_demo)

@@ -132,6 +132,19 @@ class Inputs:
         """The Tuva input layer, unchanged."""
         return cls()
 
+    @classmethod
+    def cclf(
+        cls,
+        schema: str | None = None,
+        roster: RosterTable | None = None,
+        attested: NpiListTable | None = None,
+    ) -> Inputs:
+        """The tables :func:`provider_attribution.cclf.prepare` writes into ``schema`` from CMS's
+        CCLF files (claim lines netted the CCLF way, member months from CCLF8, providers)."""
+        from provider_attribution.cclf import cclf_inputs
+
+        return cclf_inputs(schema, roster=roster, attested=attested)
+
     def in_schema(self, schema: str | None) -> Inputs:
         """Every table moved to one schema (``None``: the connection's default)."""
         moved = {
