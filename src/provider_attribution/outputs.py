@@ -1,7 +1,8 @@
 """The output tables' data dictionary: grain, columns and types.
 
 ``provider_ranking``
-    Grain: ``attribution_key`` + ``provider_id``. Every candidate provider of every eligible
+    Grain: ``attribution_key`` + ``attribution_type`` + ``provider_id`` (a provider can be both
+    self-selected and a claims candidate). Every candidate provider of every eligible
     person in every scope key, with the earliest step it qualifies in, its lookback window,
     allowed amount, visits and rank; plus one fallback row (step 0, ranking 1) per eligible person
     without candidates.
