@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from provider_attribution import outputs
+from provider_attribution.cli_common import engine_from_url
 from provider_attribution.dbt import DEFAULT_SOURCE, write_dbt_project
 from provider_attribution.explain import ExplainError, KeyExplanation, explain
 from provider_attribution.inputs import Inputs
@@ -469,10 +470,7 @@ def validate_command(
     """
     inputs = _inputs(inputs_file, inputs_schema)
     loaded = _load(method_name)
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as error:
-        raise click.BadParameter(str(error), param_hint="--url") from None
+    engine = engine_from_url(url)
     try:
         with engine.connect() as conn:
             checks = preflight(conn, inputs, loaded.method, as_of=as_of, years=years)
@@ -535,10 +533,7 @@ def explain_command(
 ) -> None:
     """Why PERSON_ID went to their provider: every candidate and the rule that decided."""
     loaded = _load(method_name)
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as error:
-        raise click.BadParameter(str(error), param_hint="--url") from None
+    engine = engine_from_url(url)
     try:
         items = explain(engine, person_id, schema, method=loaded.method, scope=scope, key=key)
     except ValueError as error:

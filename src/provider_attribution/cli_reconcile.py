@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from provider_attribution.cli_common import engine_from_url
 from provider_attribution.reconcile import (
     REASONS,
     AssignmentListTable,
@@ -135,10 +136,7 @@ def reconcile(
         performance_year=year_column,
         quarter=quarter_column or None,
     )
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as error:
-        raise click.BadParameter(str(error), param_hint="--url") from None
+    engine = engine_from_url(url)
     try:
         result = run_reconcile(
             engine, listing, outputs_schema=schema, year=year, quarter=quarter, write_to=write_to

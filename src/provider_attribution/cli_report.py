@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
+from provider_attribution.cli_common import engine_from_url
 from provider_attribution.report_data import ReportData, collect
 from provider_attribution.report_html import save
 
@@ -57,10 +58,7 @@ def report(
     if (from_key is None) != (to_key is None):
         raise click.UsageError("give both --from and --to, or neither")
     churn = (from_key, to_key) if from_key is not None and to_key is not None else None
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as error:
-        raise click.BadParameter(str(error), param_hint="--url") from None
+    engine = engine_from_url(url)
     try:
         data = collect(engine, schema, churn=churn, top=top)
     except ValueError as error:
