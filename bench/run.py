@@ -71,6 +71,17 @@ class Options:
 # -- running one measurement ----------------------------------------------------------------------
 
 
+def _exception_line(stderr: str) -> str:
+    """The line naming the exception (the traceback's last ``Name: message`` line, which
+    SQLAlchemy follows with the long statement text), cut to 400 characters."""
+    named = [
+        line
+        for line in stderr.splitlines()
+        if not line.startswith((" ", "\t")) and ("Error" in line or "Exception" in line)
+    ]
+    return (named[-1] if named else stderr.strip()[-400:])[:400]
+
+
 def run_worker(task: Task, timeout: float | None) -> Task:
     """Run one task in a fresh process; its result with ``peak_rss_mb`` (from ``wait4``)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -85,8 +96,9 @@ def run_worker(task: Task, timeout: float | None) -> Task:
     lines = [line for line in stdout.splitlines() if line.startswith(RESULT_MARKER)]
     if status != 0 or not lines:
         tail = "\n".join(stderr.strip().splitlines()[-12:])
-        print(f"    FAILED (exit {status}):\n{tail}", file=sys.stderr)
-        return {"status": f"failed: exit {status}: {tail[-400:]}", "peak_rss_mb": usage}
+        cause = _exception_line(stderr)
+        print(f"    FAILED (exit {status}): {cause}\n{tail}", file=sys.stderr)
+        return {"status": f"failed: exit {status}: {cause}", "peak_rss_mb": usage}
     result: Task = json.loads(lines[-1][len(RESULT_MARKER) :])
     result["status"] = "ok"
     result["peak_rss_mb"] = usage
