@@ -56,7 +56,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -1015,6 +1015,21 @@ def _generate_on(conn: sa.Connection, spec: SyntheticSpec, inputs: Inputs) -> di
     return _counts(conn, inputs)
 
 
+_T = TypeVar("_T")
+
+
+def in_transaction(target: sa.Engine | sa.Connection, work: Callable[[sa.Connection], _T]) -> _T:
+    """Run ``work`` on ``target``: an Engine in its own transaction; a Connection inside its
+    current transaction, or in a new one it commits."""
+    if isinstance(target, sa.Engine):
+        with target.begin() as conn:
+            return work(conn)
+    if target.in_transaction():
+        return work(target)
+    with target.begin():
+        return work(target)
+
+
 def generate(
     target: sa.Engine | sa.Connection, spec: SyntheticSpec, *, inputs: Inputs = _TUVA_INPUTS
 ) -> dict[str, int]:
@@ -1030,10 +1045,4 @@ def generate(
     Returns the row count of each of the seven tables, keyed ``schema.name`` (or ``name``).
     """
     spec.validate()
-    if isinstance(target, sa.Engine):
-        with target.begin() as conn:
-            return _generate_on(conn, spec, inputs)
-    if target.in_transaction():
-        return _generate_on(target, spec, inputs)
-    with target.begin():
-        return _generate_on(target, spec, inputs)
+    return in_transaction(target, lambda conn: _generate_on(conn, spec, inputs))

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from provider_attribution import cclf_layout as lay
 from provider_attribution.dialects import DropTableIfExists
-from provider_attribution.synthetic import luhn_npi_check_digit
+from provider_attribution.synthetic import in_transaction, luhn_npi_check_digit
 
 __all__ = ["FIRST_DAY", "LAST_DAY", "CclfSynthetic", "build_cclf", "generate_cclf"]
 
@@ -453,10 +453,4 @@ def generate_cclf(
     """Create (replacing) ``cclf1``, ``cclf2``, ``cclf5``, ``cclf8``, ``aco_participants`` and
     ``attested_npis`` in ``schema``, filled from :func:`build_cclf`; rows per table."""
     data = build_cclf(members, seed)
-    if isinstance(target, sa.Engine):
-        with target.begin() as conn:
-            return _write(conn, data, schema)
-    if target.in_transaction():
-        return _write(target, data, schema)
-    with target.begin():
-        return _write(target, data, schema)
+    return in_transaction(target, lambda conn: _write(conn, data, schema))
