@@ -37,12 +37,11 @@ import sqlalchemy as sa
 
 from provider_attribution import cclf_layout as lay
 from provider_attribution.dialects import (
-    CreateEmptyTableLike,
     DropTableIfExists,
-    analyze,
     capabilities,
     is_emulated,
     swap_in,
+    write_select_table,
 )
 from provider_attribution.inputs import (
     ClaimsTable,
@@ -430,21 +429,11 @@ def _staged(
     select: sa.Select[Any] | sa.CompoundSelect[Any],
 ) -> tuple[sa.Table, sa.Table]:
     """Write ``select`` to ``name__staging``; (staging, final) tables."""
-    columns = list(select.selected_columns)
-    staging = sa.Table(
-        f"{name}__staging",
-        sa.MetaData(),
-        *[sa.Column(c.name, c.type) for c in columns],
-        schema=schema,
-    )
-    final = sa.Table(
-        name, sa.MetaData(), *[sa.Column(c.name, c.type) for c in columns], schema=schema
-    )
-    conn.execute(DropTableIfExists(staging))
     body = select if isinstance(select, sa.Select) else sa.select(select.subquery("u"))
-    conn.execute(CreateEmptyTableLike(staging, body))
-    conn.execute(staging.insert().from_select([c.name for c in columns], select))
-    analyze(conn, staging)
+    staging = write_select_table(conn, f"{name}__staging", schema, body)
+    final = sa.Table(
+        name, sa.MetaData(), *[sa.Column(c.name, c.type) for c in staging.c], schema=schema
+    )
     return staging, final
 
 

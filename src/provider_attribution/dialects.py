@@ -252,6 +252,21 @@ def _create_empty_table_like(element: CreateEmptyTableLike, compiler: Any, **kw:
     return f"CREATE TABLE {compiler.preparer.format_table(element.table)} AS {body}"
 
 
+def write_select_table(
+    conn: sa.Connection, name: str, schema: str | None, select: sa.Select[Any]
+) -> sa.Table:
+    """(Re)create table ``name`` holding the rows of ``select``: dropped if it exists, created
+    empty with the engine's own column types, filled by ``INSERT ... SELECT`` with bound
+    parameters, then analysed where the planner needs it."""
+    columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+    table = sa.Table(name, sa.MetaData(), *columns, schema=schema)
+    conn.execute(DropTableIfExists(table))
+    conn.execute(CreateEmptyTableLike(table, select))
+    conn.execute(table.insert().from_select([c.name for c in columns], select))
+    analyze(conn, table)
+    return table
+
+
 class RenameTable(DDLElement):
     """``ALTER TABLE old RENAME TO new`` (the new name stays in the old table's schema)."""
 

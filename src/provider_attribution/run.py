@@ -16,9 +16,7 @@ from provider_attribution import tables as input_tables
 from provider_attribution.compile import CompiledRun, QueryBuilder
 from provider_attribution.dialects import (
     Capabilities,
-    CreateEmptyTableLike,
     DropTableIfExists,
-    analyze,
     capabilities,
     is_emulated,
     lock_target,
@@ -27,6 +25,7 @@ from provider_attribution.dialects import (
     text_month_key,
     tune_transaction,
     unlock_target,
+    write_select_table,
 )
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import TUVA, Method
@@ -215,14 +214,7 @@ def _materialise_checked(
     """Write the checked claim lines once to a work table that the ranking and the exclusions
     both read (each would otherwise repeat the de-duplication and the line checks). Dropped
     after the swap; a failed run leaves it to the rollback, or to the next run's drop."""
-    select = builder.checked_lines()
-    columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
-    work = sa.Table(CHECKED_WORK_TABLE, sa.MetaData(), *columns, schema=schema)
-    conn.execute(DropTableIfExists(work))
-    conn.execute(CreateEmptyTableLike(work, select))
-    conn.execute(work.insert().from_select([c.name for c in columns], select))
-    analyze(conn, work)
-    return work
+    return write_select_table(conn, CHECKED_WORK_TABLE, schema, builder.checked_lines())
 
 
 def _write(
