@@ -50,6 +50,9 @@ class DuckdbSettings:
     memory_limit: str
     threads: int
     temp_directory: str
+    # False lets inserts and CREATE TABLE AS skip keeping row order: DuckDB's advice for
+    # writes larger than memory (the outputs have no order of their own).
+    preserve_insertion_order: bool = False
 
     def config(self) -> dict[str, Any]:
         """The ``config`` dictionary handed to ``duckdb.connect``."""

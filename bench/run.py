@@ -61,6 +61,7 @@ class Options:
     postgres_max_lines: int
     postgres_work_mem: str | None
     repeat: int
+    stages: bool
     seed: int
     workdir: Path
     timeout: float | None
@@ -214,6 +215,8 @@ def measure_engine(options: Options, engine: str, lines: int, db: Path) -> Task:
     entry["measurements"] = measurements
     entry["ratios"] = ratios(measurements, options.methods)
     entry["rows_per_s"] = rows_per_second(measurements, lines)
+    if options.stages:
+        entry["stage_floors"] = stage_floors(measurements, options.methods)
     return entry
 
 
@@ -231,6 +234,13 @@ def timed_queries(
             "as_of": as_of.isoformat(),
             "target": target,
         }
+    if options.stages:
+        for method in options.methods:
+            tasks[f"stages_{method}"] = {
+                **tasks[method],
+                "kind": "stages",
+                "target": f"{floor_schema}_stages",
+            }
     runs: dict[str, list[Task]] = {name: [] for name in tasks}
     for attempt in range(1, options.repeat + 1):
         for name, t in tasks.items():
@@ -266,12 +276,27 @@ def ratios(measurements: dict[str, Task], methods: list[str]) -> dict[str, float
     return result
 
 
+def stage_floors(measurements: dict[str, Task], methods: list[str]) -> dict[str, Any]:
+    """Per method, each stage's cumulative seconds (first run) as a multiple of the floor."""
+    floor = measurements.get("floor", {})
+    result: dict[str, Any] = {}
+    for method in methods:
+        m = measurements.get(f"stages_{method}", {})
+        if floor.get("status") != "ok" or m.get("status") != "ok" or floor["min_s"] <= 0:
+            continue
+        stages = m["runs"][0]["stages"]
+        result[method] = {
+            name: round(stage["seconds"] / floor["min_s"], 2) for name, stage in stages.items()
+        }
+    return result
+
+
 def rows_per_second(measurements: dict[str, Task], lines: int) -> dict[str, float | None]:
     """Claim lines per second (min seconds) of every successful measurement."""
     return {
         name: round(lines / m["min_s"]) if m.get("status") == "ok" and m["min_s"] > 0 else None
         for name, m in measurements.items()
-        if name != "load"
+        if name != "load" and not name.startswith("stages_")
     }
 
 
@@ -526,6 +551,12 @@ def default_out() -> Path:
     "--threads", type=int, default=os.cpu_count() or 1, show_default=True, help="DuckDB threads."
 )
 @click.option(
+    "--preserve-insertion-order/--no-preserve-insertion-order",
+    default=False,
+    show_default=True,
+    help="DuckDB preserve_insertion_order (off: less memory for large writes).",
+)
+@click.option(
     "--postgres-url",
     default=DEFAULT_POSTGRES_URL,
     show_default=True,
@@ -548,6 +579,12 @@ def default_out() -> Path:
     default=1,
     show_default=True,
     help="Runs of floor and attribution per size (min and median reported).",
+)
+@click.option(
+    "--stages/--no-stages",
+    default=False,
+    show_default=True,
+    help="Also time each prefix of the attribution query on its own (bench/stages.py).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -573,10 +610,12 @@ def main(
     pandas_max_lines: str,
     memory_limit: str,
     threads: int,
+    preserve_insertion_order: bool,
     postgres_url: str,
     postgres_max_lines: str,
     postgres_work_mem: str | None,
     repeat: int,
+    stages: bool,
     seed: int,
     workdir: Path,
     regenerate: bool,
@@ -599,11 +638,12 @@ def main(
         methods=chosen_methods,
         pandas=pandas,
         pandas_max_lines=parse_size(pandas_max_lines),
-        duckdb=DuckdbSettings(memory_limit, threads, str(spill)),
+        duckdb=DuckdbSettings(memory_limit, threads, str(spill), preserve_insertion_order),
         postgres_url=postgres_url,
         postgres_max_lines=parse_size(postgres_max_lines),
         postgres_work_mem=postgres_work_mem,
         repeat=max(1, repeat),
+        stages=stages,
         seed=seed,
         workdir=workdir,
         timeout=timeout,

@@ -135,7 +135,8 @@ def machine_lines(runs: list[Entry]) -> list[str]:
             f"{m.get('cpus')} × {m.get('cpu_model')}, {m.get('memory_gb')} GB RAM, "
             f"kernel {m.get('kernel')}; Python {m.get('python')}, "
             f"DuckDB {m.get('duckdb')} (memory_limit {duck.get('memory_limit')}, "
-            f"threads {duck.get('threads')}), SQLAlchemy {m.get('sqlalchemy')}, "
+            f"threads {duck.get('threads')}, preserve_insertion_order "
+            f"{duck.get('preserve_insertion_order', True)}), SQLAlchemy {m.get('sqlalchemy')}, "
             f"pandas {m.get('pandas')}; repeat {o.get('repeat')}, seed {o.get('seed')}; "
             f"code {m.get('git', 'not recorded')}"
         )

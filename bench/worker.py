@@ -1,7 +1,7 @@
 """One benchmark measurement, run by ``bench/run.py`` in a fresh process.
 
 Usage: ``python bench/worker.py '<task as JSON>'``. The task's ``kind`` is one of ``generate``,
-``load_postgres``, ``floor``, ``attribute`` or ``pandas``. The last stdout line is
+``load_postgres``, ``floor``, ``attribute``, ``stages`` or ``pandas``. The last stdout line is
 ``BENCH_RESULT <JSON>`` with ``seconds`` (the timed part only), ``baseline_rss_mb`` (the
 process after its imports, before the timed part) and kind-specific details. The parent reads
 the process's peak RSS from ``os.wait4``.
@@ -194,9 +194,24 @@ def run_attribute(task: Task) -> Task:
             engine, inputs, method=task["method"], as_of=as_of, target_schema=task["target"]
         )
     result["rows"] = summary.rows
+    result["stage_seconds"] = summary.stage_seconds
     result["statements"] = clock.top()
     result["statement_count"] = len(clock.timings)
     result["backend_peak_rss_mb"] = memory.peak_mb()
+    engine.dispose()
+    return result
+
+
+def run_stages(task: Task) -> Task:
+    """Time each prefix of the attribution query on its own (``stages.py``)."""
+    import stages
+
+    engine = engine_for(task)
+    inputs = bench_inputs(task.get("schema"))
+    as_of = dt.date.fromisoformat(task["as_of"])
+    result: Task = {}
+    with stopwatch(result):
+        result["stages"] = stages.run_stages(engine, inputs, task["method"], as_of, task["target"])
     engine.dispose()
     return result
 
@@ -235,6 +250,7 @@ RUNNERS: dict[str, Callable[[Task], Task]] = {
     "floor": run_floor,
     "attribute": run_attribute,
     "pandas": run_pandas,
+    "stages": run_stages,
 }
 
 

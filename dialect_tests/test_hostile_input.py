@@ -51,7 +51,7 @@ from provider_attribution.inputs import (
 )
 from provider_attribution.method import MSSP, TUVA, Fallback, Method, Path
 from provider_attribution.run import attribute, build_queries
-from provider_attribution.sqltext import sqlalchemy_dialect, statements
+from provider_attribution.sqltext import session_settings, sqlalchemy_dialect, statements
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey, month_key
 from sessions import shared_session
@@ -974,6 +974,11 @@ def test_printed_sql_keeps_values(
     raw = backend.engine.raw_connection()  # as printed: no parameter processing at all
     try:
         cursor = raw.cursor()
+        for setting in session_settings(backend.name):
+            cursor.execute(setting)
+        if backend.name == "postgres":
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] == "0"
         for statement in statements(run, backend.name, backend.schema):
             cursor.execute(statement)
         raw.commit()

@@ -20,6 +20,7 @@ from provider_attribution.cli import main
 from provider_attribution.compile import CompiledRun
 from provider_attribution.dbt import (
     CONFIG,
+    config_header,
     input_sources,
     model_sql,
     sqlglot_dialect,
@@ -51,8 +52,9 @@ def _run(inputs: Inputs, method: str = "tuva") -> CompiledRun:
 
 def render(sql: str, tables: dict[tuple[str, str], str], ref_schema: str | None) -> str:
     """What dbt would run: sources and refs as plain table names, without the config header."""
-    assert sql.startswith(CONFIG)
-    body = sql.removeprefix(CONFIG)
+    header, body = sql.split("\n", 1)
+    assert header.startswith("{{ config(materialized='table'")
+    assert header.endswith(") }}")
     body = SOURCE.sub(lambda m: tables[(m.group(1), m.group(2))], body)
     return REF.sub(lambda m: f"{ref_schema}.{m.group(1)}" if ref_schema else m.group(1), body)
 
@@ -85,7 +87,24 @@ def test_a_model_per_output_and_a_schema_file(
     files = written[dialect]
     assert set(files) == MODEL_FILES | {"schema.yml"}
     for name in MODEL_FILES:
-        assert files[name].startswith("{{ config(materialized='table') }}\n")
+        assert files[name].startswith(config_header(dialect) + "\n")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_postgres_models_set_the_planner_settings_in_their_transaction(dialect: str) -> None:
+    """PostgreSQL models turn nested loops, JIT and parallel workers off with pre-hooks (SET
+    LOCAL: the model's own transaction); the other dialects get the plain table config."""
+    header = config_header(dialect)
+    if dialect != "postgres":
+        assert header == CONFIG
+        return
+    hooks = re.fullmatch(r"\{\{ config\(materialized='table', pre_hook=\[(.*)\]\) \}\}", header)
+    assert hooks is not None, header
+    assert re.findall(r"'([^']*)'", hooks.group(1)) == [
+        "SET LOCAL enable_nestloop = off",
+        "SET LOCAL jit = off",
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+    ]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -72,3 +72,27 @@ def test_the_sql_command_prints_transpiled_statements(dialect: str) -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", dialect, "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     assert len(sqlglot.parse(result.output, read=dialect)) == len(outputs.WRITTEN)
+
+
+@pytest.mark.parametrize("dialect", SUPPORTED_DIALECTS)
+def test_session_settings_are_postgres_planner_settings_only(dialect: str) -> None:
+    settings = pa.session_settings(dialect)
+    if dialect != "postgres":
+        assert settings == []
+        return
+    assert settings == [
+        "SET enable_nestloop = off",
+        "SET jit = off",
+        "SET max_parallel_workers_per_gather = 0",
+    ]
+
+
+def test_the_sql_command_prints_the_postgres_settings_before_the_statements() -> None:
+    result = CliRunner().invoke(main, ["sql", "--dialect", "postgres", "--as-of", "2024-06-30"])
+    assert result.exit_code == 0, result.output
+    parsed = sqlglot.parse(result.output, read="postgres")
+    settings = pa.session_settings("postgres")
+    assert [s.sql(dialect="postgres", comments=False) for s in parsed[: len(settings)]] == settings
+    created = parsed[len(settings) :]
+    assert len(created) == len(outputs.WRITTEN)
+    assert all(isinstance(s, exp.Create) for s in created)

@@ -18,7 +18,7 @@ from provider_attribution.inputs import (
 from provider_attribution.method import TUVA, Fallback, Method, Pass, RankKey, Services
 from provider_attribution.report_html import write_report
 from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
-from provider_attribution.sqltext import SUPPORTED_DIALECTS, sql_statements
+from provider_attribution.sqltext import SUPPORTED_DIALECTS, session_settings, sql_statements
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
 
@@ -43,6 +43,7 @@ __all__ = [
     "build_queries",
     "explain",
     "resolve_scope",
+    "session_settings",
     "sql_statements",
     "write_report",
 ]

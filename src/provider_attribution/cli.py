@@ -25,7 +25,12 @@ from provider_attribution.inputs import Inputs
 from provider_attribution.method import PRESETS
 from provider_attribution.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.run import RunSummary, attribute, build_queries
-from provider_attribution.sqltext import SUPPORTED_DIALECTS, check_dialect, statements
+from provider_attribution.sqltext import (
+    SUPPORTED_DIALECTS,
+    check_dialect,
+    session_settings,
+    statements,
+)
 from provider_attribution.validate import Check, InputError, errors, preflight, warnings
 from provider_attribution.windows import scope_keys
 
@@ -376,6 +381,10 @@ def sql(
     run_ = build_queries(
         keys, _inputs(inputs_file), method=loaded.method, valuesets=loaded.valuesets, today=today
     )
+    settings = session_settings(dialect)
+    if settings:
+        click.echo("-- planner settings for the statements below, in the same session")
+        click.echo("\n".join(f"{setting};" for setting in settings) + "\n")
     for text in statements(run_, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")
 

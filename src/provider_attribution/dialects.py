@@ -95,18 +95,32 @@ def unlock_target(conn: sa.Connection, target: str | None) -> None:
         conn.execute(sa.select(sa.func.release_lock(_lock_name(target))))
 
 
-def tune_transaction(conn: sa.Connection) -> None:
-    """Planner settings for the run's transaction only.
+# PostgreSQL estimates one row for most of the run's CTEs and then joins them with nested loops
+# (tens of seconds at 40k claim lines); hash joins are right for every join of the query except
+# the tiny scope-key range join, which stays a nested loop anyway. JIT compilation costs seconds
+# on these wide CASE expressions and buys nothing.
+POSTGRES_RUN_SETTINGS = (("enable_nestloop", "off"), ("jit", "off"))
+# A plain SELECT or CREATE TABLE AS of the ranking may get a parallel plan, which INSERT ...
+# SELECT never does; at 1M claim lines the parallel plan ran for minutes where the serial one
+# took 40-60 s (bench/RESULTS.md), so printed SQL and dbt models also turn parallel workers off.
+POSTGRES_PRINTED_SETTINGS = (*POSTGRES_RUN_SETTINGS, ("max_parallel_workers_per_gather", "0"))
 
-    PostgreSQL estimates one row for most of the run's CTEs and then joins them with nested
-    loops (tens of seconds at 40k claim lines); hash joins are right for every join of the query
-    except the tiny scope-key range join, which stays a nested loop anyway. JIT compilation costs
-    seconds on these wide CASE expressions and buys nothing. ``SET LOCAL`` ends with the
-    transaction.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
-        conn.exec_driver_sql("SET LOCAL jit = off")
+
+def set_statements(
+    dialect_name: str, settings: tuple[tuple[str, str], ...], *, local: bool
+) -> list[str]:
+    """``SET [LOCAL] name = value`` statements of ``settings`` on PostgreSQL; none elsewhere."""
+    if dialect_name not in {"postgresql", "postgres"}:
+        return []
+    scope = "SET LOCAL" if local else "SET"
+    return [f"{scope} {name} = {value}" for name, value in settings]
+
+
+def tune_transaction(conn: sa.Connection) -> None:
+    """Planner settings for the run's transaction only (``SET LOCAL`` ends with it); see
+    :data:`POSTGRES_RUN_SETTINGS`."""
+    for statement in set_statements(conn.dialect.name, POSTGRES_RUN_SETTINGS, local=True):
+        conn.exec_driver_sql(statement)
 
 
 def analyze(conn: sa.Connection, table: sa.Table) -> None:

@@ -12,7 +12,7 @@ import sqlglot
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
-from provider_attribution import outputs
+from provider_attribution import dialects, outputs
 from provider_attribution.compile import CompiledRun, QueryBuilder
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import Method
@@ -137,6 +137,16 @@ def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -
     if dialect is not None:
         return texts
     return [_transpile(text, dialect_name) for text in texts]
+
+
+def session_settings(dialect_name: str) -> list[str]:
+    """``SET`` statements to run in the same session before the statements of
+    ``dialect_name``: PostgreSQL's planner settings (``dialects.POSTGRES_PRINTED_SETTINGS``),
+    none for the other dialects."""
+    name = check_dialect(dialect_name)
+    return dialects.set_statements(
+        _ALIASES.get(name, name), dialects.POSTGRES_PRINTED_SETTINGS, local=False
+    )
 
 
 def sql_statements(

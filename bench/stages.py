@@ -1,0 +1,89 @@
+"""Where the attribution's time goes: each prefix of the query written on its own.
+
+The attribution is one chain of CTEs (``compile.py``'s module docstring). A stage here is the
+whole chain up to one CTE, written with ``dialects.write_select_table`` exactly as ``attribute()``
+writes its tables (same transaction settings, bound parameters, ``INSERT ... SELECT``) and read
+from the checked-lines work table as ``attribute()`` does. Stage k's seconds minus stage k-1's is
+what the CTEs between them cost; each is reported as a multiple of the floor by ``run.py``.
+
+Stages, in order:
+
+``checked``  the checked-lines work table: exact duplicates collapsed, checks 2-9
+``lines``    + eligible member months joined, the run's date range, the unit of each line
+``metrics``  + the fan-out to scope keys and every pass's cents and visits per NPI
+``units``    + roll-up per unit with the earliest step (a projection for NPI-unit methods)
+``ranking``  + eligibility per scope key, paths, fallback rows and the ranking window: the
+             ``provider_ranking`` table
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution.compile import QueryBuilder
+from provider_attribution.dialects import DropTableIfExists, tune_transaction, write_select_table
+from provider_attribution.inputs import Inputs
+from provider_attribution.method_file import resolve_method
+from provider_attribution.run import resolve_scope
+from provider_attribution.valuesets import ValueSets
+from provider_attribution.windows import ScopeKey
+
+STAGES = ("checked", "lines", "metrics", "units", "ranking")
+CHECKED = "bench_stage_checked"
+
+
+def _everything(cte: sa.CTE) -> sa.Select[Any]:
+    return sa.select(*cte.c)
+
+
+def stage_selects(
+    builder: QueryBuilder, keys: tuple[ScopeKey, ...]
+) -> dict[str, Callable[[], sa.Select[Any]]]:
+    """Stage name → its select (after ``checked``, built over the written checked table)."""
+    return {
+        "lines": lambda: _everything(builder.parts(keys).lines),
+        "metrics": lambda: _everything(builder.parts(keys).metrics),
+        "units": lambda: _everything(builder.parts(keys).units),
+        "ranking": lambda: builder.provider_ranking(keys),
+    }
+
+
+def run_stages(engine: sa.Engine, inputs: Inputs, method: str, as_of: dt.date, schema: str) -> Any:
+    """Write every stage in its own transaction; seconds and rows of each, then drop them."""
+    loaded = resolve_method(method)
+    valuesets = loaded.valuesets or ValueSets.for_year()
+    results: dict[str, dict[str, float | int]] = {}
+    written: list[sa.Table] = []
+    with engine.begin() as conn:
+        conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        keys = resolve_scope(conn, inputs, as_of=as_of, years=None, method=loaded.method)
+    plain = QueryBuilder(inputs, loaded.method, valuesets)
+
+    def timed(name: str, select: Callable[[], sa.Select[Any]]) -> sa.Table:
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            tune_transaction(conn)
+            table = write_select_table(conn, f"bench_stage_{name}", schema, select())
+        seconds = time.perf_counter() - started
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        results[name] = {"seconds": round(seconds, 3), "rows": int(rows)}
+        print(f"    stage {name}: {seconds:.2f} s, {rows:,} rows", flush=True)
+        written.append(table)
+        return table
+
+    checked = timed("checked", plain.checked_lines)
+    builder = QueryBuilder(inputs, loaded.method, valuesets, checked_source=checked)
+    try:
+        for name, select in stage_selects(builder, keys).items():
+            timed(name, select)
+    finally:
+        with engine.begin() as conn:
+            for table in written:
+                conn.execute(DropTableIfExists(table))
+    return results
