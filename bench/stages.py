@@ -8,6 +8,8 @@ what the CTEs between them cost; each is reported as a multiple of the floor by 
 
 Stages, in order:
 
+``distinct`` only the exact-duplicate collapse (one GROUP BY over every mapped claims column):
+             the first rule of the method, on its own
 ``checked``  the checked-lines work table: exact duplicates collapsed, checks 2-9
 ``lines``    + eligible member months joined, the run's date range, the unit of each line
 ``metrics``  + the fan-out to scope keys and every pass's cents and visits per NPI
@@ -33,7 +35,7 @@ from provider_attribution.run import resolve_scope
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
 
-STAGES = ("checked", "lines", "metrics", "units", "ranking")
+STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
 CHECKED = "bench_stage_checked"
 
 
@@ -77,6 +79,7 @@ def run_stages(engine: sa.Engine, inputs: Inputs, method: str, as_of: dt.date, s
         written.append(table)
         return table
 
+    timed("distinct", lambda: _everything(plain.claim_lines().distinct_rows()))
     checked = timed("checked", plain.checked_lines)
     builder = QueryBuilder(inputs, loaded.method, valuesets, checked_source=checked)
     try:

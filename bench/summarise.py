@@ -149,6 +149,43 @@ def machine_lines(runs: list[Entry]) -> list[str]:
     return lines
 
 
+STAGE_NAMES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
+RUN_STAGES = ("validate", "candidates", "ranking", "write")
+
+
+def stage_table(results: dict[tuple[str, int], Entry]) -> str | None:
+    """Cumulative seconds of each query prefix (``--stages``) as multiples of the floor, and
+    the full run's own stage seconds; None when no result has stages."""
+    head = [
+        "engine", "size", "method", "floor s",
+        *(f"{name} s (× floor)" for name in STAGE_NAMES),
+        "full run s (× floor)", "run stages s: " + " / ".join(RUN_STAGES),
+    ]  # fmt: skip
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (engine, lines), entry in sorted(results.items()):
+        m = entry.get("measurements", {})
+        floor = m.get("floor", {})
+        for method in ("tuva", "mssp"):
+            staged = m.get(f"stages_{method}", {})
+            if staged.get("status") != "ok" or floor.get("status") != "ok":
+                continue
+            base = float(floor["min_s"])
+            stages = staged["runs"][0]["stages"]
+            cells = [engine, size_label(lines), method, f"{base:.2f}"]
+            for name in STAGE_NAMES:
+                value = stages.get(name, {}).get("seconds")
+                cells.append("-" if value is None else f"{value:.2f} ({value / base:.1f}×)")
+            run = m.get(method, {})
+            if run.get("status") == "ok":
+                split = run["runs"][0].get("stage_seconds", {})
+                cells.append(f"{run['min_s']:.2f} ({run['min_s'] / base:.1f}×)")
+                cells.append(" / ".join(f"{split.get(n, 0):.2f}" for n in RUN_STAGES))
+            else:
+                cells += ["-", "-"]
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) if len(rows) > 2 else None
+
+
 def render(paths: list[Path]) -> str:
     """The Markdown block: machines, then one table per engine."""
     results, runs = load(paths)
@@ -157,6 +194,9 @@ def render(paths: list[Path]) -> str:
         sizes = sorted({parse_size(s) for s in planned} | {n for e, n in results if e == engine})
         parts += [f"#### {'DuckDB' if engine == 'duckdb' else 'PostgreSQL'}", ""]
         parts += [engine_table(engine, results, sizes), ""]
+    stages = stage_table(results)
+    if stages is not None:
+        parts += ["#### Where the time goes (`--stages`)", "", stages, ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
