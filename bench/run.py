@@ -552,9 +552,9 @@ def default_out() -> Path:
 )
 @click.option(
     "--preserve-insertion-order/--no-preserve-insertion-order",
-    default=False,
+    default=True,
     show_default=True,
-    help="DuckDB preserve_insertion_order (off: less memory for large writes).",
+    help="DuckDB preserve_insertion_order (DuckDB's default: on).",
 )
 @click.option(
     "--postgres-url",
