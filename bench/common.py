@@ -51,7 +51,7 @@ class DuckdbSettings:
     threads: int
     temp_directory: str
     # DuckDB's default. False is DuckDB's advice for writes larger than memory, but the one
-    # 100M Tuva run with it off took 2.1x as long and spilled 43 GB (RESULTS.md).
+    # 100M Tuva run with it off took 2.1x as long, on a shared machine (RESULTS.md).
     preserve_insertion_order: bool = True
 
     def config(self) -> dict[str, Any]:
