@@ -215,8 +215,6 @@ def measure_engine(options: Options, engine: str, lines: int, db: Path) -> Task:
     entry["measurements"] = measurements
     entry["ratios"] = ratios(measurements, options.methods)
     entry["rows_per_s"] = rows_per_second(measurements, lines)
-    if options.stages:
-        entry["stage_floors"] = stage_floors(measurements, options.methods)
     return entry
 
 
@@ -273,21 +271,6 @@ def ratios(measurements: dict[str, Task], methods: list[str]) -> dict[str, float
         for stat in ("min_s", "median_s"):
             ok = floor.get("status") == "ok" and m.get("status") == "ok" and floor[stat] > 0
             result[f"{method}_{stat[:-2]}"] = round(m[stat] / floor[stat], 2) if ok else None
-    return result
-
-
-def stage_floors(measurements: dict[str, Task], methods: list[str]) -> dict[str, Any]:
-    """Per method, each stage's cumulative seconds (first run) as a multiple of the floor."""
-    floor = measurements.get("floor", {})
-    result: dict[str, Any] = {}
-    for method in methods:
-        m = measurements.get(f"stages_{method}", {})
-        if floor.get("status") != "ok" or m.get("status") != "ok" or floor["min_s"] <= 0:
-            continue
-        stages = m["runs"][0]["stages"]
-        result[method] = {
-            name: round(stage["seconds"] / floor["min_s"], 2) for name, stage in stages.items()
-        }
     return result
 
 

@@ -4,7 +4,7 @@ The attribution is one chain of CTEs (``compile.py``'s module docstring). A stag
 whole chain up to one CTE, written with ``dialects.write_select_table`` exactly as ``attribute()``
 writes its tables (same transaction settings, bound parameters, ``INSERT ... SELECT``) and read
 from the checked-lines work table as ``attribute()`` does. Stage k's seconds minus stage k-1's is
-what the CTEs between them cost; each is reported as a multiple of the floor by ``run.py``.
+what the CTEs between them cost; ``summarise.py`` shows each as a multiple of the floor.
 
 Stages, in order:
 
@@ -36,7 +36,6 @@ from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
 
 STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
-CHECKED = "bench_stage_checked"
 
 
 def _everything(cte: sa.CTE) -> sa.Select[Any]:
@@ -55,7 +54,9 @@ def stage_selects(
     }
 
 
-def run_stages(engine: sa.Engine, inputs: Inputs, method: str, as_of: dt.date, schema: str) -> Any:
+def run_stages(
+    engine: sa.Engine, inputs: Inputs, method: str, as_of: dt.date, schema: str
+) -> dict[str, dict[str, float | int]]:
     """Write every stage in its own transaction; seconds and rows of each, then drop them."""
     loaded = resolve_method(method)
     valuesets = loaded.valuesets or ValueSets.for_year()
@@ -79,10 +80,10 @@ def run_stages(engine: sa.Engine, inputs: Inputs, method: str, as_of: dt.date, s
         written.append(table)
         return table
 
-    timed("distinct", lambda: _everything(plain.claim_lines().distinct_rows()))
-    checked = timed("checked", plain.checked_lines)
-    builder = QueryBuilder(inputs, loaded.method, valuesets, checked_source=checked)
     try:
+        timed("distinct", lambda: _everything(plain.claim_lines().distinct_rows()))
+        checked = timed("checked", plain.checked_lines)
+        builder = QueryBuilder(inputs, loaded.method, valuesets, checked_source=checked)
         for name, select in stage_selects(builder, keys).items():
             timed(name, select)
     finally:

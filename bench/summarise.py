@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 from common import parse_size, size_label
+from stages import STAGES
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
@@ -149,7 +150,6 @@ def machine_lines(runs: list[Entry]) -> list[str]:
     return lines
 
 
-STAGE_NAMES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
 RUN_STAGES = ("validate", "candidates", "ranking", "write")
 
 
@@ -158,7 +158,7 @@ def stage_table(results: dict[tuple[str, int], Entry]) -> str | None:
     the full run's own stage seconds; None when no result has stages."""
     head = [
         "engine", "size", "method", "floor s",
-        *(f"{name} s (× floor)" for name in STAGE_NAMES),
+        *(f"{name} s (× floor)" for name in STAGES),
         "full run s (× floor)", "run stages s: " + " / ".join(RUN_STAGES),
     ]  # fmt: skip
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -172,7 +172,7 @@ def stage_table(results: dict[tuple[str, int], Entry]) -> str | None:
             base = float(floor["min_s"])
             stages = staged["runs"][0]["stages"]
             cells = [engine, size_label(lines), method, f"{base:.2f}"]
-            for name in STAGE_NAMES:
+            for name in STAGES:
                 value = stages.get(name, {}).get("seconds")
                 cells.append("-" if value is None else f"{value:.2f} ({value / base:.1f}×)")
             run = m.get(method, {})
