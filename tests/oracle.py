@@ -86,6 +86,13 @@ class ScopeKey:
     def attribution_key(self, person_id: str) -> str:
         return f"{self.scope}|{self.key_text()}|{person_id}"
 
+    def rule_year(self) -> int:
+        """The year deciding which passes apply: performance year, or the as-of date's year."""
+        if self.performance_year is not None:
+            return self.performance_year
+        assert self.as_of_date is not None
+        return self.as_of_date.year
+
 
 def scope_keys(
     as_of: dt.date | None, years: Sequence[int], method: Method | None = None
@@ -369,11 +376,27 @@ def is_fqhc(claim: dict[str, Any], method: Method) -> bool:
     return code is not None and code.strip() in method.fqhc_revenue_codes
 
 
-def widest_months(method: Method) -> int:
-    """The longest of the pass windows and the gate window."""
-    months = [p.months for p in method.passes]
-    if method.gate is not None:
-        months.append(method.gate.months)
+def pass_applies(pass_: Pass, key: ScopeKey) -> bool:
+    """A pass without ``from_year`` applies always; else from that rule year on."""
+    return pass_.from_year is None or key.rule_year() >= pass_.from_year
+
+
+def pass_conditions(pass_: Pass, method: Method) -> list[tuple[Gate, bool]]:
+    """(gate, negated) the pass needs: its own ``requires``, else the method gate, else none."""
+    if pass_.requires is not None:
+        return [(r.gate, r.negated) for r in pass_.requires]
+    if method.gate is None:
+        return []
+    return [(method.gate, False)]
+
+
+def widest_months(method: Method, key: ScopeKey) -> int:
+    """The longest window of the passes applying in ``key`` and of the gates they need."""
+    months = []
+    for pass_ in method.passes:
+        if pass_applies(pass_, key):
+            months.append(pass_.months)
+            months.extend(gate.months for gate, _ in pass_conditions(pass_, method))
     return max(months)
 
 
@@ -410,8 +433,7 @@ def prepare_lines(
     reversed_keys = reversed_claims(claims, distinct)
     organizations = organizational_npis(providers) if entity_type_mapped else set()
     attested_npis = None if attested is None else {r.get("npi") for r in attested}
-    widest = widest_months(method)
-    reach = [(window_start(k.anchor_end, widest), k.anchor_end) for k in keys]
+    reach = [(window_start(k.anchor_end, widest_months(method, k)), k.anchor_end) for k in keys]
 
     statuses: list[str | None] = []
     lines: list[tuple[int, Line]] = []
@@ -536,13 +558,21 @@ def weighted_money(weighted_cents: int, total_weight: int) -> Decimal:
 # --------------------------------------------------------------------------- claims path
 
 
-def claims_assignable(person_lines: list[Line], key: ScopeKey, gate: Gate | None) -> bool:
-    """The pre-step gate: some line falls in it (from an ACO unit when participants only)."""
-    if gate is None:
-        return True
+def gate_holds(person_lines: list[Line], key: ScopeKey, gate: Gate) -> bool:
+    """Some line of the person falls in the gate (from an ACO unit when participants only)."""
     return any(
         falls_in(line, gate, key) and (not gate.participants_only or line.unit_type == "aco")
         for line in person_lines
+    )
+
+
+def pass_open(person_lines: list[Line], key: ScopeKey, pass_: Pass, method: Method) -> bool:
+    """The pass applies in ``key`` and each of its conditions holds (a negated one fails)."""
+    if not pass_applies(pass_, key):
+        return False
+    return all(
+        gate_holds(person_lines, key, gate) != negated
+        for gate, negated in pass_conditions(pass_, method)
     )
 
 
@@ -607,15 +637,18 @@ def claims_rows(
     labels: dict[str, tuple[str, str | None]],
 ) -> list[dict[str, Any]]:
     """Ranked claims candidates (units) of one person in one scope key."""
-    if not claims_assignable(person_lines, key, method.gate):
-        return []
+    open_passes = [
+        (step, pass_)
+        for step, pass_ in enumerate(method.passes, start=1)
+        if pass_open(person_lines, key, pass_, method)
+    ]
     by_unit: dict[tuple[str, str], list[Line]] = {}
     for line in person_lines:
         by_unit.setdefault((line.unit_type, line.unit_id), []).append(line)
 
     candidates = []
     for unit, unit_lines in by_unit.items():
-        for step, pass_ in enumerate(method.passes, start=1):
+        for step, pass_ in open_passes:
             in_pass = [line for line in unit_lines if falls_in(line, pass_, key)]
             if in_pass:  # the smallest pass with a line is the candidate's step
                 candidates.append(
@@ -643,14 +676,14 @@ def classify_lines(
 ) -> dict[int, str]:
     """Row index -> status 12..16 of every line that takes part.
 
-    A line counts in scope key k when it falls in a pass of k, its person is in k's eligible
-    population and (with a gate) passes the gate in k.
+    A line counts in scope key k when it falls in a pass applying in k whose conditions hold
+    for its person there, and its person is in k's eligible population.
     """
     by_person: dict[str, list[Line]] = {}
     for _, line in lines:
         by_person.setdefault(line.person_id, []).append(line)
     populations = [eligible_population(member_months, key, method) for key in keys]
-    gate_passed: dict[tuple[str, int], bool] = {}  # (person, key position) -> passes the gate
+    opened: dict[tuple[str, int, int], bool] = {}  # (person, key position, step) -> pass open
     statuses: dict[int, str] = {}
     for index, line in lines:
         if Path.CLAIMS not in method.paths:
@@ -658,18 +691,24 @@ def classify_lines(
             continue
         in_pass = in_pass_eligible = counts = False
         for position, (key, population) in enumerate(zip(keys, populations, strict=True)):
-            if not any(falls_in(line, pass_, key) for pass_ in method.passes):
+            steps = [
+                step
+                for step, pass_ in enumerate(method.passes, start=1)
+                if pass_applies(pass_, key) and falls_in(line, pass_, key)
+            ]
+            if not steps:
                 continue
             in_pass = True
             if line.person_id not in population:
                 continue
             in_pass_eligible = True
-            person_key = (line.person_id, position)
-            if person_key not in gate_passed:
-                gate_passed[person_key] = claims_assignable(
-                    by_person[line.person_id], key, method.gate
-                )
-            counts = counts or gate_passed[person_key]
+            for step in steps:
+                memo = (line.person_id, position, step)
+                if memo not in opened:
+                    opened[memo] = pass_open(
+                        by_person[line.person_id], key, method.passes[step - 1], method
+                    )
+                counts = counts or opened[memo]
         if not in_pass:
             statuses[index] = "no_matching_pass" if line.primary_care else "not_primary_care"
         elif not in_pass_eligible:
@@ -750,7 +789,9 @@ def _fallback(key: ScopeKey, method: Method) -> dict[str, Any]:
         "allowed_amount": ZERO,
         "visits": 0,
         "last_service_date": None,
-        "lookback_start_date": window_start(key.anchor_end, max(p.months for p in method.passes)),
+        "lookback_start_date": window_start(
+            key.anchor_end, max(p.months for p in method.passes if pass_applies(p, key))
+        ),
         "lookback_end_date": key.anchor_end,
     }
 

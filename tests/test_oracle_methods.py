@@ -68,7 +68,7 @@ N0, N1, N2, N3, N4, N5, N6, N7, N8, N9 = (luhn_npi(f"10000000{i}") for i in rang
 R1 = luhn_npi("300000001")
 S1 = luhn_npi("400000001")
 CUR = "current|20240630|"
-STEP_1, STEP_2 = (p.description for p in MSSP.passes)
+STEP_1, STEP_2, STEP_3 = (p.description for p in MSSP.passes)
 
 _counter = iter(range(1, 1_000_000))
 
@@ -559,13 +559,15 @@ def test_mssp_prospective_anchor_is_september_of_the_prior_year() -> None:
     assert summary(out, "yearly|2025|p1") == [fallback()]
     assert summary(out, "yearly|2025|p2") == [fallback()]
 
-    # A pinned anchor: window Nov 2023 .. Oct 2024 holds only N9, which fails the gate.
+    # A pinned anchor: window Nov 2023 .. Oct 2024 holds only N9, which fails the gate (and
+    # step 3, which needs an NPP). The fallback's lookback is PY2025's widest pass: step 3's 24
+    # months.
     pinned = replace(MSSP, year_anchors={2025: D(2024, 10, 31)})
     out = run(claims, eligibility, providers, pinned, as_of=None, years=[2025], roster=roster)
     assert summary(out, "yearly|2025|p1") == [fallback()]
     p1 = row_of(out, "yearly|2025|p1")
     assert (p1["lookback_start_date"], p1["lookback_end_date"]) == (
-        D(2023, 11, 1),
+        D(2022, 11, 1),
         D(2024, 10, 31),
     )
 
@@ -711,7 +713,7 @@ def test_selection_validity_by_dates_and_latest_effective_date() -> None:
 
 
 def test_reach_two_thirds_weighting_flips_the_winner() -> None:
-    # Yearly 2024: 24-month window 2023-01-01..2024-12-31; weight 2 in 2024, 1 in 2023.
+    # PY 2025: 24-month window 2022-07-01..2024-06-30; weight 2 from 2023-07-01, 1 before.
     providers = buckets({N1: "pcp", N2: "pcp", N5: "pcp", N6: "npp", N7: "pcp"})
     roster = [member(N5, "A1"), member(N6, "A1")]
     claims = [
@@ -721,20 +723,20 @@ def test_reach_two_thirds_weighting_flips_the_winner() -> None:
         claim(N6, D(2023, 3, 1), "90", person="p2"),  # weighted 9000 (more dollars)
         claim(N7, D(2024, 2, 1), "70", person="p2"),  # weighted 14000 -> 46.67
     ]
-    years = [2024]
+    years = [2025]
     out = run(
         claims, enrolled("p1", "p2"), providers, REACH, as_of=None, years=years, roster=roster
     )
-    assert summary(out, "yearly|2024|p1") == [
+    assert summary(out, "yearly|2025|p1") == [
         ("claims", N2, "npi", N2, 1, M("66.67"), 1, 1),
         ("claims", N1, "npi", N1, 1, M("50.00"), 1, 2),
     ]
-    assert summary(out, "yearly|2024|p2") == [
+    assert summary(out, "yearly|2025|p2") == [
         ("claims", "A1", "aco", N5, 1, M("63.33"), 2, 1),  # 19000 / 3 = 6333.33 cents
         ("claims", N7, "npi", N7, 1, M("46.67"), 1, 2),
     ]
-    p1 = row_of(out, "yearly|2024|p1")
-    assert (p1["lookback_start_date"], p1["lookback_end_date"]) == (D(2023, 1, 1), D(2024, 12, 31))
+    p1 = row_of(out, "yearly|2025|p1")
+    assert (p1["lookback_start_date"], p1["lookback_end_date"]) == (D(2022, 7, 1), D(2024, 6, 30))
     assert p1["step_description"] == REACH.passes[0].description
     assert str(p1["allowed_amount"]) == "66.67"
 
@@ -742,31 +744,31 @@ def test_reach_two_thirds_weighting_flips_the_winner() -> None:
     out = run(
         claims, enrolled("p1", "p2"), providers, unweighted, as_of=None, years=years, roster=roster
     )
-    assert summary(out, "yearly|2024|p1") == [
+    assert summary(out, "yearly|2025|p1") == [
         ("claims", N1, "npi", N1, 1, M("150.01"), 1, 1),
         ("claims", N2, "npi", N2, 1, M("100.00"), 1, 2),
     ]
-    assert summary(out, "yearly|2024|p2")[0] == ("claims", "A1", "aco", N6, 1, M("140.00"), 2, 1)
+    assert summary(out, "yearly|2025|p2")[0] == ("claims", "A1", "aco", N6, 1, M("140.00"), 2, 1)
 
 
 def test_reach_weighted_ties_go_to_the_most_recent_service() -> None:
     providers = buckets({N1: "pcp", N2: "pcp", N3: "pcp"})
     claims = [
-        claim(N1, D(2024, 1, 1), "10.00", person="p1"),  # first day of weight 2: 2000
-        claim(N2, D(2023, 12, 31), "20.00", person="p1"),  # last day of weight 1: 2000
+        claim(N1, D(2023, 7, 1), "10.00", person="p1"),  # first day of weight 2: 2000
+        claim(N2, D(2023, 6, 30), "20.00", person="p1"),  # last day of weight 1: 2000
         claim(N3, D(2023, 5, 1), "20.00", person="p2"),
         claim(N2, D(2023, 5, 1), "20.00", person="p2"),  # full tie: the smaller id N2
     ]
-    out = run(claims, enrolled("p1", "p2"), providers, REACH, as_of=None, years=[2024])
-    assert summary(out, "yearly|2024|p1") == [
+    out = run(claims, enrolled("p1", "p2"), providers, REACH, as_of=None, years=[2025])
+    assert summary(out, "yearly|2025|p1") == [
         ("claims", N1, "npi", N1, 1, M("6.67"), 1, 1),  # 2000 / 3 = 666.67 cents
         ("claims", N2, "npi", N2, 1, M("6.67"), 1, 2),
     ]
     assert [r["last_service_date"] for r in out["provider_ranking"][:2]] == [
-        D(2024, 1, 1),
-        D(2023, 12, 31),
+        D(2023, 7, 1),
+        D(2023, 6, 30),
     ]
-    assert summary(out, "yearly|2024|p2") == [
+    assert summary(out, "yearly|2025|p2") == [
         ("claims", N2, "npi", N2, 1, M("6.67"), 1, 1),
         ("claims", N3, "npi", N3, 1, M("6.67"), 1, 2),
     ]

@@ -32,7 +32,7 @@ from provider_attribution import dialects, outputs, tables
 from provider_attribution.claim_lines import ORGANIZATION_VALUES, ClaimLines
 from provider_attribution.exclusions import exclusions_select
 from provider_attribution.inputs import Classification, Inputs, SelectionTable
-from provider_attribution.method import Method, Pass, Path, RankKey, Services, Unit
+from provider_attribution.method import Gate, Method, Pass, Path, RankKey, Services, Unit
 from provider_attribution.valuesets import BUCKETS, ValueSets
 from provider_attribution.windows import ScopeKey, month_key
 
@@ -161,12 +161,18 @@ class QueryBuilder:
 
     def _window_lengths(self) -> list[int]:
         lengths = {m for p in self.method.passes for m, _ in p.segments}
-        if self.method.gate is not None:
-            lengths.add(self.method.gate.months)
+        lengths.update(g.months for g in self.method.conditions)
         return sorted(lengths)
 
     def widest_window(self) -> int:
         return max(self._window_lengths())
+
+    def key_widest(self, key: ScopeKey) -> int:
+        """The widest window that matters in scope key ``key`` (the passes applying there)."""
+        return max(self.method.windows_in(key.rule_year))
+
+    def _fallback_months(self, key: ScopeKey) -> int:
+        return max(p.months for _, p in self.method.passes_in(key.rule_year))
 
     def _uses_roster(self) -> bool:
         return self.method.unit is Unit.ACO and self.inputs.roster is not None
@@ -187,6 +193,9 @@ class QueryBuilder:
                 _date(key.anchor_end).label("anchor_end"),
                 _int(first).label("elig_first"),
                 _int(last).label("elig_last"),
+                _int(key.rule_year).label("rule_year"),
+                _date(key.window_start(self.key_widest(key))).label("run_start"),
+                _date(key.window_start(self._fallback_months(key))).label("fallback_start"),
             ]
             cols += [_date(key.window_start(n)).label(f"start_{n}") for n in self._window_lengths()]
             rows.append(sa.select(*cols))
@@ -356,7 +365,7 @@ class QueryBuilder:
         eligible member month; with their unit."""
         npi = checked.c.npi
         tin = checked.c.tin if self.inputs.claims.tin is not None else None
-        first = min(k.window_start(self.widest_window()) for k in keys)
+        first = min(k.window_start(self.key_widest(k)) for k in keys)
         last = max(k.anchor_end for k in keys)
         # member months are distinct per (person, month): the join keeps one row a line
         source: sa.FromClause = checked.join(
@@ -418,6 +427,20 @@ class QueryBuilder:
             cond.append(line.c.is_primary_care == 1)
         return sa.and_(*cond)
 
+    def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+        """The line falls in pass ``p`` of the scope key (the pass applies in its year)."""
+        hit = self._in_window(p.months, p.buckets, p.services, line, scope)
+        if p.from_year is not None:
+            hit = sa.and_(hit, scope.c.rule_year >= _int(p.from_year))
+        return hit
+
+    def _in_gate(self, gate: Gate, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+        """The line falls in ``gate`` (from an ACO unit when participants only)."""
+        hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
+        if gate.participants_only:
+            hit = sa.and_(hit, line.c.unit_type == "aco")
+        return hit
+
     def _weight(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[Any] | None:
         if p.weights is None:
             return None
@@ -436,7 +459,7 @@ class QueryBuilder:
         unit_id = line.c.unit_id
         per_visit: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
-            hit = self._in_window(p.months, p.buckets, p.services, line, scope)
+            hit = self._in_pass(p, line, scope)
             weight = self._weight(p, line, scope)
             cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
             per_visit += [
@@ -444,15 +467,10 @@ class QueryBuilder:
                 sa.func.max(_case([(hit, 1)], 0)).label(f"hit_{i}"),
                 sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
             ]
-        gate = self.method.gate
-        if gate is not None:
-            hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
-            if gate.participants_only:
-                hit = sa.and_(hit, unit_type == "aco")
-            per_visit.append(sa.func.max(_case([(hit, 1)], 0)).label("gate"))
-        else:
-            per_visit.append(sa.literal(1, sa.Integer).label("gate"))
-        widest = self.widest_window()
+        per_visit += [
+            sa.func.max(_case([(self._in_gate(g, line, scope), 1)], 0)).label(f"cond_{j}")
+            for j, g in enumerate(self.method.conditions)
+        ]
         visit_keys = (
             scope.c.scope_id,
             line.c.person_id,
@@ -467,7 +485,7 @@ class QueryBuilder:
                 line.join(
                     scope,
                     sa.and_(
-                        line.c.service_date >= scope.c[f"start_{widest}"],
+                        line.c.service_date >= scope.c.run_start,
                         line.c.service_date <= scope.c.anchor_end,
                     ),
                 )
@@ -488,10 +506,17 @@ class QueryBuilder:
             ]
         keys = [visits.c[name] for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi")]
         return (
-            sa.select(*keys, *aggregates, sa.func.max(visits.c.gate).label("gate"))
+            sa.select(*keys, *aggregates, *self._max_conditions(visits))
             .group_by(*keys)
             .cte("pa_metrics")
         )
+
+    def _max_conditions(self, source: sa.FromClause) -> list[sa.ColumnElement[Any]]:
+        """``max(cond_j)`` of every condition, for a group-by over ``source``."""
+        return [
+            sa.func.max(source.c[f"cond_{j}"]).label(f"cond_{j}")
+            for j in range(len(self.method.conditions))
+        ]
 
     def _passes(self) -> list[tuple[int, Pass]]:
         return list(enumerate(self.method.passes, start=1))
@@ -511,19 +536,36 @@ class QueryBuilder:
             base = sa.select(*(c for c in metrics.c if c.name != "npi")).subquery("pa_unit_sums")
         else:
             base = (
-                sa.select(*keys, *rolled, sa.func.max(metrics.c.gate).label("gate"))
+                sa.select(*keys, *rolled, *self._max_conditions(metrics))
                 .group_by(*keys)
                 .subquery("pa_unit_sums")
             )
-        step = _case([(base.c[f"cents_{i}"].is_not(None), i) for i, _ in self._passes()])
-        person_gate: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
-        if self.method.gate is not None:
-            person_gate = sa.func.max(base.c.gate).over(
-                partition_by=(base.c.scope_id, base.c.person_id)
-            )
-        return sa.select(*base.c, step.label("step"), person_gate.label("person_gate")).cte(
-            "pa_units"
-        )
+        conditions = self.method.conditions
+        if conditions:
+            # each condition per person: does any of the person's units have a line in it
+            person = (base.c.scope_id, base.c.person_id)
+            held = [
+                sa.func.max(base.c[f"cond_{j}"]).over(partition_by=person).label(f"held_{j}")
+                for j in range(len(conditions))
+            ]
+            base = sa.select(*base.c, *held).subquery("pa_unit_conditions")
+        index = {g: j for j, g in enumerate(conditions)}
+        ok: list[sa.ColumnElement[Any]] = []  # per pass: 1 when its requirement holds
+        steps: list[tuple[sa.ColumnElement[bool], Any]] = []
+        for i, p in self._passes():
+            tests = [
+                base.c[f"held_{index[r.gate]}"] == (0 if r.negated else 1)
+                for r in self.method.requirements(p)
+            ]
+            has_line = base.c[f"cents_{i}"].is_not(None)
+            if tests:
+                ok.append(_case([(sa.and_(*tests), 1)], 0).label(f"ok_{i}"))
+                steps.append((sa.and_(has_line, *tests), i))
+            else:
+                ok.append(_int(1).label(f"ok_{i}"))
+                steps.append((has_line, i))
+        # the step: the earliest pass with a line whose requirement holds for the person
+        return sa.select(*base.c, *ok, _case(steps).label("step")).cte("pa_units")
 
     def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE | None:
         """Per unit, the NPI with the most (weighted) cents in the decisive pass; None when
@@ -666,7 +708,6 @@ class QueryBuilder:
             )
             .select_from(joined.outerjoin(prov, prov.c.npi == top_npi))
             .where(units.c.step.is_not(None))
-            .where(units.c.person_gate == 1)
             .subquery("pa_claims_rows")
         )
         return sa.select(*(rows.c[n] for n in _PATH_COLUMNS))
@@ -772,7 +813,6 @@ class QueryBuilder:
             .where(ranked.c.person_id == eligible.c.person_id)
             .exists()
         )
-        widest = max(p.months for p in self.method.passes)
         values: dict[str, sa.ColumnElement[Any]] = {
             "scope_id": eligible.c.scope_id,
             "person_id": eligible.c.person_id,
@@ -787,7 +827,7 @@ class QueryBuilder:
             "allowed_amount": dialects.money(sa.literal(0)),
             "visits": _int(0),
             "last_service_date": sa.cast(sa.null(), sa.Date),
-            "lookback_start_date": scope.c[f"start_{widest}"],
+            "lookback_start_date": scope.c.fallback_start,
             "lookback_end_date": scope.c.anchor_end,
             "ranking": _int(1),
         }

@@ -55,7 +55,7 @@ def _flags_by_person(source: sa.CTE, keys: Sequence[ScopeKey], name: str) -> sa.
     return sa.select(source.c.person_id, *flags).group_by(source.c.person_id).cte(name)
 
 
-def _flag(flags: sa.CTE, index: int) -> sa.ColumnElement[bool]:
+def _flag(flags: sa.CTE, index: int | str) -> sa.ColumnElement[bool]:
     """The person has flag ``k{index}`` (false, not null, for a person without a row)."""
     return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
 
@@ -67,24 +67,42 @@ def _within(line: sa.FromClause, start: dt.date, end: dt.date) -> sa.ColumnEleme
     )
 
 
-def _in_a_pass(method: Method, line: sa.FromClause, key: ScopeKey) -> sa.ColumnElement[bool]:
-    """The line falls in some pass of ``method`` for scope key ``key``."""
-    conditions = []
-    for p in method.passes:
+def _pass_hits(
+    method: Method, line: sa.FromClause, key: ScopeKey
+) -> list[tuple[int, sa.ColumnElement[bool]]]:
+    """(step, the line falls in it) for each pass of ``method`` applying in scope key ``key``."""
+    hits = []
+    for step, p in method.passes_in(key.rule_year):
         cond = [_within(line, key.window_start(p.months), key.anchor_end)]
         if p.buckets is not None:
             cond.append(line.c.bucket.in_(sorted(p.buckets)))
         if p.services is Services.PRIMARY_CARE:
             cond.append(line.c.is_primary_care == 1)
-        conditions.append(sa.and_(*cond))
-    return sa.or_(*conditions)
+        hits.append((step, sa.and_(*cond)))
+    return hits
+
+
+def _requirement_flags(run: RunParts, keys: Sequence[ScopeKey], method: Method) -> sa.CTE:
+    """One row per person with units: ``k{index}_p{step}`` is 1 where the requirement of pass
+    ``step`` holds for the person in scope key ``index``."""
+    units = run.units
+    flags = [
+        sa.func.max(
+            sa.case((sa.and_(units.c.scope_id == index, units.c[f"ok_{step}"] == 1), 1), else_=0)
+        ).label(f"k{index}_p{step}")
+        for index, key in enumerate(keys)
+        for step, p in method.passes_in(key.rule_year)
+        if method.requirements(p)
+    ]
+    return sa.select(units.c.person_id, *flags).group_by(units.c.person_id).cte("pa_pass_flags")
 
 
 def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) -> sa.CTE:
     """``(status, copies)`` per distinct claims row."""
     line, mm = run.checked, run.member_months
-    widest = builder.widest_window()
-    in_run_window = sa.or_(*(_within(line, k.window_start(widest), k.anchor_end) for k in keys))
+    in_run_window = sa.or_(
+        *(_within(line, k.window_start(builder.key_widest(k)), k.anchor_end) for k in keys)
+    )
     eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
     source: sa.FromClause = line.outerjoin(
         mm,
@@ -101,7 +119,9 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
     if Path.CLAIMS not in builder.method.paths:
         status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
     else:
-        in_pass = [_in_a_pass(builder.method, line, k) for k in keys]
+        method = builder.method
+        hits = [_pass_hits(method, line, k) for k in keys]
+        in_pass = [sa.or_(*(hit for _, hit in key_hits)) for key_hits in hits]
         counts = [sa.and_(hit, _flag(eligible, i)) for i, hit in enumerate(in_pass)]
         not_pc = sa.case(
             (line.c.is_primary_care == 0, REASON_ORDER["not_primary_care"]),
@@ -111,12 +131,24 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
             (~sa.or_(*in_pass), not_pc),
             (~sa.or_(*counts), REASON_ORDER["person_not_eligible"]),
         ]
-        if builder.method.gate is not None:
-            units = run.units
-            gated = sa.select(units.c.scope_id, units.c.person_id).where(units.c.person_gate == 1)
-            flags = _flags_by_person(gated.distinct().cte("pa_gated"), keys, "pa_gate_flags")
+        if method.conditions:
+            flags = _requirement_flags(run, keys, method)
             source = source.outerjoin(flags, flags.c.person_id == line.c.person_id)
-            assignable = [sa.and_(c, _flag(flags, i)) for i, c in enumerate(counts)]
+            # the line counts in key i through a pass whose requirement holds for its person
+            assignable = [
+                sa.and_(
+                    _flag(eligible, i),
+                    sa.or_(
+                        *(
+                            sa.and_(hit, _flag(flags, f"{i}_p{step}"))
+                            if method.requirements(method.passes[step - 1])
+                            else hit
+                            for step, hit in key_hits
+                        )
+                    ),
+                )
+                for i, key_hits in enumerate(hits)
+            ]
             whens.append((~sa.or_(*assignable), REASON_ORDER["person_not_assignable"]))
         status = sa.case(*whens, else_=REASON_ORDER["used"])
     return (

@@ -46,17 +46,52 @@ class Path(str, Enum):
 
 
 @dataclass(frozen=True)
+class Gate:
+    """A person-level condition: the person has a line falling in this window, buckets and
+    services (from an ACO participant when ``participants_only``). As ``Method.gate`` it is
+    the pre-step every pass without its own requirement needs."""
+
+    months: int
+    buckets: frozenset[str] | None
+    services: Services
+    participants_only: bool = True
+    name: str = "gate"
+
+    def __post_init__(self) -> None:
+        _check_window(f"gate {self.name!r}", self.months, self.buckets)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A gate that must hold for the person, or (``negated``) must not."""
+
+    gate: Gate
+    negated: bool = False
+
+
+@dataclass(frozen=True)
 class Pass:
-    """One step: a window, the provider buckets allowed and the services counted."""
+    """One step: a window, the provider buckets allowed and the services counted.
+
+    ``requires``: the conditions that must all hold for the person for the pass to apply
+    (None: the method's gate, if any; empty: none). ``from_year``: the first performance year
+    the pass applies to (current scope keys use the as-of date's year); None: every year.
+    """
 
     months: int
     buckets: frozenset[str] | None
     services: Services
     description: str
     weights: tuple[tuple[int, int], ...] | None = None
+    requires: tuple[Requirement, ...] | None = None
+    from_year: int | None = None
 
     def __post_init__(self) -> None:
         _check_window(f"pass {self.description!r}", self.months, self.buckets)
+        if self.from_year is not None and not 1 <= self.from_year <= 9999:
+            raise ValueError(
+                f"pass {self.description!r}: from_year must be 1..9999, got {self.from_year}"
+            )
         if self.weights is not None:
             months = [m for m, _ in self.weights]
             if not self.weights or months != sorted(set(months)) or months[-1] != self.months:
@@ -70,6 +105,10 @@ class Pass:
                     "sum (so a weighted amount never sits on half a cent), "
                     f"got {list(self.weights)}"
                 )
+
+    def applies_in(self, year: int) -> bool:
+        """Whether the pass applies to scope keys of rule year ``year``."""
+        return self.from_year is None or year >= self.from_year
 
     @property
     def segments(self) -> tuple[tuple[int, int], ...]:
@@ -92,19 +131,6 @@ def _check_window(what: str, months: int, buckets: frozenset[str] | None) -> Non
                 f"{what}: buckets must be a non-empty subset of "
                 f"{[*BUCKETS, 'unknown']}, got {sorted(buckets)}"
             )
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Pre-step: a person is claims-assignable only with a line falling in this gate."""
-
-    months: int
-    buckets: frozenset[str] | None
-    services: Services
-    participants_only: bool = True
-
-    def __post_init__(self) -> None:
-        _check_window("gate", self.months, self.buckets)
 
 
 @dataclass(frozen=True)
@@ -143,6 +169,38 @@ class Method:
             raise ValueError(f"method {self.name!r}: paths must be non-empty and distinct")
         if not 1 <= self.eligibility_months <= 120:
             raise ValueError(f"method {self.name!r}: eligibility_months must be 1..120")
+        if all(p.from_year is not None for p in self.passes):
+            raise ValueError(
+                f"method {self.name!r}: at least one pass must apply in every year (no from_year)"
+            )
+
+    def requirements(self, p: Pass) -> tuple[Requirement, ...]:
+        """The conditions pass ``p`` needs: its own, else the method's gate, else none."""
+        if p.requires is not None:
+            return p.requires
+        return () if self.gate is None else (Requirement(self.gate),)
+
+    @property
+    def conditions(self) -> tuple[Gate, ...]:
+        """The distinct gates some pass needs, in order of first use."""
+        found: dict[Gate, None] = {}
+        for p in self.passes:
+            for r in self.requirements(p):
+                found.setdefault(r.gate, None)
+        return tuple(found)
+
+    def passes_in(self, year: int) -> tuple[tuple[int, Pass], ...]:
+        """(step, pass) of the passes that apply in rule year ``year``."""
+        return tuple((i, p) for i, p in enumerate(self.passes, start=1) if p.applies_in(year))
+
+    def windows_in(self, year: int) -> tuple[int, ...]:
+        """Window lengths that matter in rule year ``year`` (the passes that apply, their
+        weight segments and conditions), ascending."""
+        lengths: set[int] = set()
+        for _, p in self.passes_in(year):
+            lengths.update(m for m, _ in p.segments)
+            lengths.update(r.gate.months for r in self.requirements(p))
+        return tuple(sorted(lengths))
 
     def year_anchor(self, year: int) -> dt.date:
         """Anchor end date of performance year ``year``."""
@@ -188,14 +246,32 @@ TUVA = Method(
     ),
 )
 
+_PHYSICIANS = frozenset({"pcp", "specialist"})
+MSSP_PRE_STEP = Gate(12, _PHYSICIANS, Services.PRIMARY_CARE, participants_only=True, name="pre_step")
+MSSP_STEP_3 = Pass(
+    24,
+    frozenset({"pcp", "npp", "specialist"}),
+    Services.PRIMARY_CARE,
+    "Step 3: expanded window, 24-month primary care",
+    requires=(
+        Requirement(MSSP_PRE_STEP, negated=True),
+        Requirement(
+            Gate(12, frozenset({"npp"}), Services.PRIMARY_CARE, name="npp_participant_12")
+        ),
+        Requirement(Gate(24, _PHYSICIANS, Services.PRIMARY_CARE, name="physician_participant_24")),
+    ),
+    from_year=2025,
+)
+
 MSSP = Method(
     name="mssp",
     unit=Unit.ACO,
     paths=(Path.SELF_SELECTION, Path.CLAIMS),
-    gate=Gate(12, frozenset({"pcp", "specialist"}), Services.PRIMARY_CARE, participants_only=True),
+    gate=MSSP_PRE_STEP,
     passes=(
         _pass(12, ("pcp", "npp"), Services.PRIMARY_CARE, "Step 1: primary care by PCPs and NPPs"),
         _pass(12, ("specialist",), Services.PRIMARY_CARE, "Step 2: primary care by specialists"),
+        MSSP_STEP_3,
     ),
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
     fqhc_revenue_codes=frozenset({"0521", "0522", "0524", "0525"}),
@@ -236,6 +312,8 @@ REACH = Method(
         ),
     ),
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
+    # PY Y aligns on July Y-2 .. June Y-1 (2/3) and July Y-3 .. June Y-2 (1/3)
+    year_anchor_offset_months=-18,
 )
 
 PRESETS: dict[str, Method] = {m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)}

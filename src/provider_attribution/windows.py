@@ -62,6 +62,14 @@ class ScopeKey:
         return month_key(self.window_start(months)), month_key(self.anchor_end)
 
     @property
+    def rule_year(self) -> int:
+        """The year that decides which passes apply: the performance year, or for the current
+        scope the as-of date's year."""
+        if self.performance_year is not None:
+            return self.performance_year
+        return self.anchor_end.year
+
+    @property
     def key_text(self) -> str:
         """The middle part of ``attribution_key``: ``YYYYMMDD`` or ``YYYY``."""
         day = self.anchor_end
