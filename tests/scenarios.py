@@ -15,7 +15,7 @@ from typing import Any
 from harness import TODAY, Dataset
 from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
-from provider_attribution.method import TUVA, Gate, Method, Services
+from provider_attribution.method import MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Gate, Method, Services
 
 # Luhn-valid NPIs (check digit last) whose order follows their first nine digits.
 PCP = "1111111112"  # family medicine
@@ -523,6 +523,162 @@ LINE_CHECK_SCENARIOS = [
     ),
 ]
 SCENARIOS += LINE_CHECK_SCENARIOS
+
+# --------------------------------------------------------------------------- MSSP step 3, REACH
+
+NPP2 = "1777777776"  # physician assistant, not on the roster
+WITH_NPP2 = [*PROVIDERS, {"npi": NPP2, "classification": "363A00000X"}]
+# A1's participants: PCP, NPP and SPEC for all dates. PCP2 and NPP2 are unaffiliated NPI units.
+A1_ROSTER = {
+    "roster": [
+        {"npi": npi, "tin": None, "aco_id": "A1", "start_date": None, "end_date": None}
+        for npi in (PCP, NPP, SPEC)
+    ]
+}
+PY25 = "yearly|2025|"
+CUR25 = "current|20251231|"
+
+
+def mssp(name: str, claims: list[dict[str, Any]], **kwargs: Any) -> Scenario:
+    """An MSSP scenario with the A1 roster and providers including NPP2."""
+    kwargs.setdefault("method", MSSP)
+    return Scenario(name, claims, providers=WITH_NPP2, extra=A1_ROSTER, **kwargs)
+
+
+STEP_3_SCENARIOS = [
+    # PY2025 (retrospective): 12-month window 2025-01..2025-12, 24-month window 2024-01..2025-12.
+    # A: no ACO physician in 12 months (no pre-step); an ACO NPP in 12 months and an ACO physician
+    # on the first day of the 24-month window: step 3, plurality over 24 months of every
+    # clinician kind: A1 = NPP 50 + PCP 60 = 110.00 beats PCP2's 100.00. The current key at
+    # 2025-12-31 has the same windows and rule year 2025.
+    mssp(
+        "mssp step 3 assigns over 24 months when no ACO physician is seen in 12",
+        [
+            line("A", NPP, "99213", "2025-03-01", "50"),
+            line("A", PCP, "99213", "2024-01-01", "60"),
+            line("A", PCP2, "99213", "2024-09-01", "100"),
+        ],
+        eligibility=months("A", "2023-01", "2025-12"),
+        as_of=d("2025-12-31"),
+        years=[2025],
+        assigned={PY25 + "A": ("A1", 3, "110.00", 2), CUR25 + "A": ("A1", 3, "110.00", 2)},
+        ranking={PY25 + "A": ["A1", PCP2]},
+        top_npi={PY25 + "A": PCP},
+        excluded=every_reason(used=3),
+    ),
+    # The same history a year earlier, PY2024 (and the current key at 2024-12-31): step 3 does
+    # not apply, A fails the pre-step (its NPP line: person_not_assignable) and the physician
+    # lines are outside PY2024's widest window, 12 months (step 3's 24 do not apply).
+    mssp(
+        "mssp step 3 does not apply before performance year 2025",
+        [
+            line("A", NPP, "99213", "2024-03-01", "50"),
+            line("A", PCP, "99213", "2023-01-01", "60"),
+            line("A", PCP2, "99213", "2023-09-01", "100"),
+        ],
+        eligibility=months("A", "2022-01", "2024-12"),
+        as_of=d("2024-12-31"),
+        years=[2024],
+        assigned={
+            "yearly|2024|A": (FALLBACK, 0, "0.00", 0),
+            "current|20241231|A": (FALLBACK, 0, "0.00", 0),
+        },
+        excluded=every_reason(person_not_assignable=1, outside_window=2),
+    ),
+    # B passes the pre-step (an ACO specialist in 12 months): steps 1-2 only. Its ACO NPP line
+    # makes A1 a step-1 candidate with 20.00; PCP2's larger amount 13-24 months back would win
+    # step 3, which is not open to B, so PCP2 is no candidate and its line
+    # person_not_assignable.
+    mssp(
+        "mssp pre-step passers do not get step 3",
+        [
+            line("B", SPEC, "99213", "2025-05-01", "10"),
+            line("B", NPP, "99213", "2025-03-01", "20"),
+            line("B", PCP2, "99213", "2024-03-01", "500"),
+        ],
+        eligibility=months("B", "2023-01", "2025-12"),
+        as_of=None,
+        years=[2025],
+        assigned={PY25 + "B": ("A1", 1, "20.00", 1)},
+        ranking={PY25 + "B": ["A1"]},
+        excluded=every_reason(used=2, person_not_assignable=1),
+    ),
+    # Step 3 needs both conditions, each from an ACO participant:
+    # C: ACO NPP in 12 months, but the physician in 24 months (PCP2) is unaffiliated;
+    # D: ACO physician in 24 months, but the NPP in 12 months (NPP2) is unaffiliated;
+    # E: ACO NPP in 12 months, the ACO physician a day before the 24-month window
+    #    (outside_window: PY2025's widest window is 24 months).
+    mssp(
+        "mssp step 3 needs an ACO NPP in 12 months and an ACO physician in 24",
+        [
+            line("C", NPP, "99213", "2025-03-01", "50"),
+            line("C", PCP2, "99213", "2024-06-01", "100"),
+            line("D", PCP, "99213", "2024-06-01", "60"),
+            line("D", NPP2, "99213", "2025-04-01", "30"),
+            line("E", NPP, "99213", "2025-03-01", "50"),
+            line("E", PCP, "99213", "2023-12-31", "60"),
+        ],
+        eligibility=[
+            *months("C", "2023-01", "2025-12"),
+            *months("D", "2023-01", "2025-12"),
+            *months("E", "2023-01", "2025-12"),
+        ],
+        as_of=None,
+        years=[2025],
+        assigned={p: (FALLBACK, 0, "0.00", 0) for p in (PY25 + "C", PY25 + "D", PY25 + "E")},
+        excluded=every_reason(person_not_assignable=5, outside_window=1),
+    ),
+    # Prospective PY2025: anchor 2024-09-30, 12 months 2023-10..2024-09, 24 months
+    # 2022-10..2024-09; both conditions on the edges of their windows. A1 = 40 + 40 beats 70.
+    mssp(
+        "mssp prospective step 3 uses the 24 months ending September 30 before the year",
+        [
+            line("P", NPP, "99213", "2024-09-30", "40"),
+            line("P", PCP, "99213", "2022-10-01", "40"),
+            line("P", PCP2, "99213", "2023-05-01", "70"),
+            line("P", NPP, "99213", "2022-09-30", "900"),  # a day early: outside_window
+        ],
+        eligibility=months("P", "2022-01", "2025-12"),
+        as_of=None,
+        years=[2025],
+        assigned={PY25 + "P": ("A1", 3, "80.00", 2)},
+        ranking={PY25 + "P": ["A1", PCP2]},
+        method=MSSP_PROSPECTIVE,
+        excluded=every_reason(used=3, outside_window=1),
+    ),
+]
+
+# REACH PY2025: anchor 2024-06-30; weight 2 for 2023-07-01..2024-06-30, weight 1 for
+# 2022-07-01..2023-06-30; the performance year's claims (from 2024-07-01) are not used. R:
+# PCP 2 x 30.00 (the anchor day) + 1 x 15.00 (first day) = 75.00 weighted -> 25.00;
+# NPP 2 x 10.00 (2023-07-01) + 1 x 10.00 (2023-06-30) = 30.00 weighted -> 10.00.
+# S is enrolled only in the performance year: not eligible (the eligibility window is the
+# recent alignment year, 2023-07..2024-06), so S has no row. The current key at 2024-06-30
+# has the same windows.
+REACH_SCENARIOS = [
+    Scenario(
+        "reach alignment years end June 30 before the performance year",
+        [
+            line("R", PCP, "99213", "2024-06-30", "30"),
+            line("R", PCP, "99213", "2022-07-01", "15"),
+            line("R", NPP, "99213", "2023-07-01", "10"),
+            line("R", NPP, "99213", "2023-06-30", "10"),
+            line("R", PCP2, "99213", "2024-07-01", "1000"),  # performance year: outside_window
+            line("R", PCP2, "99213", "2022-06-30", "2000"),  # a day early: outside_window
+        ],
+        [*months("R", "2022-01", "2025-12"), *months("S", "2024-07", "2025-12")],
+        d("2024-06-30"),
+        [2025],
+        {
+            PY25 + "R": (PCP, 1, "25.00", 2),
+            "current|20240630|R": (PCP, 1, "25.00", 2),
+        },
+        ranking={PY25 + "R": [PCP, NPP]},
+        method=REACH,
+        excluded=every_reason(used=4, outside_window=2),
+    ),
+]
+SCENARIOS += STEP_3_SCENARIOS + REACH_SCENARIOS
 
 
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
