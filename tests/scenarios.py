@@ -625,7 +625,7 @@ STEP_3_SCENARIOS = [
         ],
         as_of=None,
         years=[2025],
-        assigned={p: (FALLBACK, 0, "0.00", 0) for p in (PY25 + "C", PY25 + "D", PY25 + "E")},
+        assigned=dict.fromkeys((PY25 + "C", PY25 + "D", PY25 + "E"), (FALLBACK, 0, "0.00", 0)),
         excluded=every_reason(person_not_assignable=5, outside_window=1),
     ),
     # Prospective PY2025: anchor 2024-09-30, 12 months 2023-10..2024-09, 24 months

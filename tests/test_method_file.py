@@ -13,7 +13,15 @@ from click.testing import CliRunner
 from harness import run_sql
 from provider_attribution import outputs
 from provider_attribution.cli import main
-from provider_attribution.method import MEDICAID, Gate, RankKey, Services
+from provider_attribution.method import (
+    MEDICAID,
+    MSSP,
+    MSSP_PRE_STEP,
+    Gate,
+    RankKey,
+    Requirement,
+    Services,
+)
 from provider_attribution.method import Path as AttributionPath
 from provider_attribution.method_file import MethodFileError, load_method, method_from_dict
 from scenarios import NPP, PCP, Scenario, line, months
@@ -98,6 +106,84 @@ def test_yaml_and_json_say_the_same(tmp_path: Path) -> None:
     assert from_yaml.paths[0] is AttributionPath.SELF_SELECTION
 
 
+MSSP_BY_HAND = """
+name = "mssp-by-hand"
+based_on = "mssp"
+gate = "pre_step"
+
+[gates.pre_step]
+months = 12
+buckets = ["pcp", "specialist"]
+services = "primary_care"
+
+[gates.npp_participant_12]
+months = 12
+buckets = ["npp"]
+services = "primary_care"
+participants_only = true
+
+[gates.physician_participant_24]
+months = 24
+buckets = ["pcp", "specialist"]
+services = "primary_care"
+
+[[passes]]
+months = 12
+buckets = ["pcp", "npp"]
+services = "primary_care"
+description = "Step 1: primary care by PCPs and NPPs"
+
+[[passes]]
+months = 12
+buckets = ["specialist"]
+services = "primary_care"
+description = "Step 2: primary care by specialists"
+
+[[passes]]
+months = 24
+buckets = ["pcp", "npp", "specialist"]
+services = "primary_care"
+description = "Step 3: expanded window, 24-month primary care"
+requires = ["not pre_step", "npp_participant_12", "physician_participant_24"]
+from_year = 2025
+"""
+
+
+def test_a_file_states_mssp_step_3(tmp_path: Path) -> None:
+    m = load_method(write(tmp_path, "mssp.toml", MSSP_BY_HAND)).method
+    assert m.passes == MSSP.passes
+    assert m.gate == MSSP.gate
+    assert m.passes[0].requires is None  # the method's gate
+    assert m.passes[2].requires is not None
+    assert m.passes[2].requires[0] == Requirement(MSSP_PRE_STEP, negated=True)
+
+
+def test_passes_name_the_base_presets_gates_and_opt_out() -> None:
+    data = {
+        "name": "x",
+        "based_on": "mssp",
+        "passes": [
+            {"months": 12, "services": "any", "description": "ungated", "requires": []},
+            {
+                "months": 24,
+                "services": "any",
+                "description": "late",
+                "requires": ["gate", "not npp_participant_12"],
+                "from_year": 2030,
+            },
+        ],
+    }
+    m = method_from_dict(data).method
+    assert m.passes[0].requires == ()
+    late = m.passes[1]
+    assert late.from_year == 2030
+    assert late.requires is not None
+    assert [(r.gate.name, r.negated) for r in late.requires] == [
+        ("pre_step", False),
+        ("npp_participant_12", True),
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -145,6 +231,57 @@ def test_yaml_and_json_say_the_same(tmp_path: Path) -> None:
         (
             {"name": "x", "based_on": "tuva", "value_sets": {"edition": 1999}},
             r"method.value_sets: no edition",
+        ),
+        (
+            {"name": "x", "based_on": "tuva", "gate": "pre_step"},
+            r"method.gate: unknown gate 'pre_step'; gates: \[\]",
+        ),
+        (
+            {"name": "x", "based_on": "tuva", "gates": ["g"]},
+            r"method.gates: expected a table of name = gate",
+        ),
+        (
+            {"name": "x", "based_on": "tuva", "gates": {"g": {"months": 12, "services": "x"}}},
+            r"method.gates.g.services: 'x' is not one of",
+        ),
+        (
+            {
+                "name": "x",
+                "based_on": "mssp",
+                "passes": [
+                    {"months": 12, "services": "any", "description": "d", "requires": ["nott"]}
+                ],
+            },
+            r"method.passes\[0\].requires\[0\]: 'nott' is not a gate name or 'not NAME'; "
+            r"gates: \['gate', 'npp_participant_12', 'physician_participant_24', 'pre_step'\]",
+        ),
+        (
+            {
+                "name": "x",
+                "based_on": "mssp",
+                "passes": [
+                    {"months": 12, "services": "any", "description": "d", "requires": "gate"}
+                ],
+            },
+            r"method.passes\[0\].requires: expected a list of strings",
+        ),
+        (
+            {
+                "name": "x",
+                "passes": [
+                    {"months": 12, "services": "any", "description": "d", "from_year": "2025"}
+                ],
+            },
+            r"method.passes\[0\].from_year: expected an integer",
+        ),
+        (
+            {
+                "name": "x",
+                "passes": [
+                    {"months": 12, "services": "any", "description": "d", "from_year": 2025}
+                ],
+            },
+            r"method: method 'x': at least one pass must apply in every year",
         ),
     ],
 )

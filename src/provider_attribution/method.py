@@ -247,7 +247,7 @@ TUVA = Method(
 )
 
 _PHYSICIANS = frozenset({"pcp", "specialist"})
-MSSP_PRE_STEP = Gate(12, _PHYSICIANS, Services.PRIMARY_CARE, participants_only=True, name="pre_step")
+MSSP_PRE_STEP = Gate(12, _PHYSICIANS, Services.PRIMARY_CARE, name="pre_step")
 MSSP_STEP_3 = Pass(
     24,
     frozenset({"pcp", "npp", "specialist"}),
@@ -255,9 +255,7 @@ MSSP_STEP_3 = Pass(
     "Step 3: expanded window, 24-month primary care",
     requires=(
         Requirement(MSSP_PRE_STEP, negated=True),
-        Requirement(
-            Gate(12, frozenset({"npp"}), Services.PRIMARY_CARE, name="npp_participant_12")
-        ),
+        Requirement(Gate(12, frozenset({"npp"}), Services.PRIMARY_CARE, name="npp_participant_12")),
         Requirement(Gate(24, _PHYSICIANS, Services.PRIMARY_CARE, name="physician_participant_24")),
     ),
     from_year=2025,

@@ -13,11 +13,24 @@ A file states a whole method, or starts from a preset (``based_on``) and overrid
     description = "12-month PCP/NPP primary care"
     weights = [[6, 3], [12, 2]]       # optional: recent 6 months weigh 3, months 7-12 weigh 2
 
-    [gate]                            # optional pre-step
+    [gate]                            # optional pre-step for passes without `requires`
     months = 12
     buckets = ["pcp"]
     services = "primary_care"
     participants_only = false
+
+    [gates.npp_12]                    # named conditions for `requires` (also: gate = "name")
+    months = 12
+    buckets = ["npp"]
+    services = "primary_care"
+
+    [[passes]]                        # a pass with its own requirement and first year
+    months = 24
+    buckets = ["pcp", "npp"]
+    services = "primary_care"
+    description = "24-month primary care, NPP seen in 12 months"
+    requires = ["npp_12", "not gate"]  # all must hold; "not NAME" must not; [] = no gate
+    from_year = 2025
 
     [value_sets]                      # optional
     edition = 2025
@@ -25,7 +38,9 @@ A file states a whole method, or starts from a preset (``based_on``) and overrid
 
 Keys: name, based_on, unit (npi|aco), paths, ranking (allowed_amount_desc, visits_desc,
 last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_months, check_npi,
-year_anchors (year → date), passes, gate, fallback (provider_id, provider_bucket,
+year_anchors (year → date), passes (months, buckets, services, description, weights, requires,
+from_year), gate (a table, a gate name, or false), gates (name → table), fallback (provider_id,
+provider_bucket,
 prov_specialty, step_description), value_sets (edition, primary_care_codes,
 extra_primary_care_codes).
 """
@@ -49,6 +64,7 @@ from provider_attribution.method import (
     Pass,
     Path,
     RankKey,
+    Requirement,
     Services,
     Unit,
 )
@@ -75,6 +91,7 @@ _TOP_KEYS = {
     "check_npi",
     "passes",
     "gate",
+    "gates",
     "fallback",
     "value_sets",
 }
@@ -147,10 +164,27 @@ def _guard(where: str, build: Callable[[], T]) -> T:
         raise _fail(where, str(error)) from None
 
 
-def _pass(where: str, data: Any) -> Pass:
+def _requires(where: str, value: Any, gates: Mapping[str, Gate]) -> tuple[Requirement, ...]:
+    """``["name", "not name", ...]`` → requirements on the named gates."""
+    result = []
+    for i, item in enumerate(_strings(where, value)):
+        words = item.split()
+        negated = len(words) == 2 and words[0] == "not"
+        name = words[-1] if words else ""
+        if len(words) != (2 if negated else 1) or name not in gates:
+            raise _fail(
+                f"{where}[{i}]",
+                f"{item!r} is not a gate name or 'not NAME'; gates: {sorted(gates)}",
+            )
+        result.append(Requirement(gates[name], negated=negated))
+    return tuple(result)
+
+
+def _pass(where: str, data: Any, gates: Mapping[str, Gate]) -> Pass:
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table, got {data!r}")
-    _check_keys(where, data, {"months", "buckets", "services", "description", "weights"})
+    allowed = {"months", "buckets", "services", "description", "weights", "requires", "from_year"}
+    _check_keys(where, data, allowed)
     for required in ("months", "services", "description"):
         if required not in data:
             raise _fail(where, f"missing key {required!r}")
@@ -172,11 +206,19 @@ def _pass(where: str, data: Any) -> Pass:
             services=_enum(f"{where}.services", Services, data["services"]),
             description=str(data["description"]),
             weights=segments,
+            requires=(
+                _requires(f"{where}.requires", data["requires"], gates)
+                if "requires" in data
+                else None
+            ),
+            from_year=(
+                _int(f"{where}.from_year", data["from_year"]) if "from_year" in data else None
+            ),
         ),
     )
 
 
-def _gate(where: str, data: Any) -> Gate:
+def _gate(where: str, data: Any, name: str = "gate") -> Gate:
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table, got {data!r}")
     _check_keys(where, data, {"months", "buckets", "services", "participants_only"})
@@ -189,8 +231,38 @@ def _gate(where: str, data: Any) -> Gate:
             participants_only=_bool(
                 f"{where}.participants_only", data.get("participants_only", True)
             ),
+            name=name,
         ),
     )
+
+
+def _named_gates(where: str, data: Mapping[str, Any], base: Method | None) -> dict[str, Gate]:
+    """Gates a file can name: the base preset's, then the file's ``[gates.NAME]`` tables."""
+    gates: dict[str, Gate] = {}
+    if base is not None:
+        gates.update({g.name: g for g in base.conditions})
+        if base.gate is not None and "gate" not in data:
+            gates["gate"] = base.gate
+    if "gates" in data:
+        table = data["gates"]
+        if not isinstance(table, Mapping):
+            raise _fail(f"{where}.gates", f"expected a table of name = gate, got {table!r}")
+        for name, spec in table.items():
+            if not str(name).isidentifier() or name == "not":
+                raise _fail(f"{where}.gates.{name}", "gate names are words (letters, digits, _)")
+            gates[name] = _gate(f"{where}.gates.{name}", spec, name)
+    return gates
+
+
+def _method_gate(where: str, value: Any, gates: Mapping[str, Gate]) -> Gate | None:
+    """``gate``: false (none), a gate name, or a table."""
+    if value is False:
+        return None
+    if isinstance(value, str):
+        if value not in gates:
+            raise _fail(where, f"unknown gate {value!r}; gates: {sorted(gates)}")
+        return gates[value]
+    return _gate(where, value)
 
 
 def _anchors(where: str, data: Any) -> dict[int, dt.date]:
@@ -239,11 +311,18 @@ def method_from_dict(data: Mapping[str, Any], where: str = "method") -> LoadedMe
     if "name" not in data:
         raise _fail(where, "missing key 'name'")
     fields: dict[str, Any] = {"name": str(data["name"])}
+    gates = _named_gates(where, data, base)
+    if "gate" in data:
+        fields["gate"] = _method_gate(f"{where}.gate", data["gate"], gates)
+        if fields["gate"] is not None:
+            gates["gate"] = fields["gate"]
     if "passes" in data:
         passes = data["passes"]
         if not isinstance(passes, list) or not passes:
             raise _fail(f"{where}.passes", "expected a non-empty list of tables")
-        fields["passes"] = tuple(_pass(f"{where}.passes[{i}]", p) for i, p in enumerate(passes))
+        fields["passes"] = tuple(
+            _pass(f"{where}.passes[{i}]", p, gates) for i, p in enumerate(passes)
+        )
     if "unit" in data:
         fields["unit"] = _enum(f"{where}.unit", Unit, data["unit"])
     if "paths" in data:
@@ -270,8 +349,6 @@ def method_from_dict(data: Mapping[str, Any], where: str = "method") -> LoadedMe
         fields["year_anchors"] = _anchors(f"{where}.year_anchors", data["year_anchors"])
     if "check_npi" in data:
         fields["check_npi"] = _bool(f"{where}.check_npi", data["check_npi"])
-    if "gate" in data:
-        fields["gate"] = None if data["gate"] is False else _gate(f"{where}.gate", data["gate"])
     if "fallback" in data:
         fb = data["fallback"]
         if not isinstance(fb, Mapping):

@@ -907,8 +907,8 @@ def _method_checks(inputs: Inputs, method: Method) -> list[Check]:
             f"method {method.name!r} ranks ACOs but Inputs.roster is not mapped: no line "
             "belongs to an ACO"
             + (
-                ", so the gate admits no member"
-                if method.gate and method.gate.participants_only
+                ", so the participants-only gates admit no member"
+                if any(g.participants_only for g in method.conditions)
                 else ""
             )
             + "; set Inputs.roster (RosterTable(...), or [roster] in an inputs file)",
