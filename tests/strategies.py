@@ -46,6 +46,7 @@ AS_OF_DATES = [
     dt.date(2024, 3, 31),
     dt.date(2023, 12, 31),
     dt.date(2024, 6, 15),
+    dt.date(2025, 3, 31),  # rule year 2025: MSSP step 3 applies
 ]
 
 dates = st.one_of(st.sampled_from(EDGE_DATES), st.dates(min_value=START, max_value=END))
@@ -173,8 +174,73 @@ def selection_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
     return rows
 
 
+# MSSP step 3 shapes: an ACO NPP and an ACO PCP (classification value per kind), NPP lines in
+# recent months and PCP lines reaching back two years.
+SHAPED_NPP, SHAPED_PCP = NPIS[4], NPIS[5]
+SHAPED_VALUES = {
+    Classification.TAXONOMY: ("363L00000X", "207Q00000X"),
+    Classification.SPECIALTY: ("50", "08"),
+    Classification.BUCKET: ("NPP", "pcp"),
+}
+
+
 @st.composite
-def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
+def step_3_lines(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Primary-care lines of the shaped NPP (recent) and PCP (older); the rich data sets give
+    other claims only to the first three persons, so p4 and p5 have these alone."""
+    lines = []
+    for npi, first, last in (
+        (SHAPED_NPP, dt.date(2023, 10, 1), END),
+        (SHAPED_PCP, dt.date(2022, 10, 1), dt.date(2024, 6, 30)),
+    ):
+        others = draw(st.lists(st.sampled_from(PERSONS[:3]), max_size=2))
+        for person in [*PERSONS[3:], *others]:
+            day = draw(st.dates(min_value=first, max_value=last))
+            lines.append(
+                {
+                    "tin": None,
+                    "revenue_center_code": None,
+                    "attending_npi": None,
+                    "person_id": person,
+                    "claim_id": draw(st.sampled_from(["s1", "s2", "s3", "s4"])),
+                    "claim_line_number": 1,
+                    "encounter_id": None,
+                    "rendering_npi": npi,
+                    "hcpcs_code": "99213",
+                    "claim_start_date": day,
+                    "claim_end_date": day,
+                    "allowed_amount": draw(st.sampled_from([Decimal("40.00"), Decimal("75.50")])),
+                    "paid_amount": None,
+                }
+            )
+    return lines
+
+
+def _shape_for_step_3(
+    draw: st.DrawFn,
+    kind: Classification,
+    providers: list[dict[str, Any]],
+    claims: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> None:
+    """Make the shaped NPIs an ACO NPP and PCP and add their lines (in place)."""
+    values = dict(zip((SHAPED_NPP, SHAPED_PCP), SHAPED_VALUES[kind], strict=True))
+    for row in providers:
+        if row["npi"] in values:
+            row["classification"] = values[row["npi"]]
+            row["entity_type"] = None
+    roster = [r for r in extra["roster"] or [] if r["npi"] not in values]
+    extra["roster"] = roster + [
+        {"npi": npi, "tin": None, "aco_id": "A1", "start_date": None, "end_date": None}
+        for npi in values
+    ]
+    claims += draw(step_3_lines())
+
+
+@st.composite
+def datasets(draw: st.DrawFn, rich: bool = False, step_3: bool = False) -> Dataset:
+    """Small data sets; ``rich``: rosters, TINs, FQHC lines and selections, and half the time
+    the MSSP step 3 shapes (always with ``step_3``)."""
     kind = draw(st.sampled_from(list(Classification)))
     pool = {
         Classification.TAXONOMY: TAXONOMIES,
@@ -213,6 +279,8 @@ def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
             "self_selections": draw(selection_rows()) if draw(maybe) else None,
             "geographic": draw(selection_rows()) if draw(maybe) else None,
         }
+        if step_3 or draw(maybe):
+            _shape_for_step_3(draw, kind, providers, claims, extra)
     return Dataset(
         claims=claims,
         eligibility=eligibility,
@@ -227,5 +295,12 @@ def datasets(draw: st.DrawFn, rich: bool = False) -> Dataset:
 
 scopes = st.tuples(
     st.one_of(st.none(), st.sampled_from(AS_OF_DATES)),
-    st.lists(st.sampled_from([2022, 2023, 2024]), max_size=2, unique=True),
+    # 2025: MSSP step 3 applies; prospective MSSP and REACH windows end in 2024
+    st.lists(st.sampled_from([2022, 2023, 2024, 2025]), max_size=2, unique=True),
+).filter(lambda s: s[0] is not None or s[1])
+
+# Scope keys where MSSP step 3 applies (rule year 2025) and the data reach its windows.
+step_3_scopes = st.tuples(
+    st.one_of(st.none(), st.just(dt.date(2025, 3, 31))),
+    st.lists(st.sampled_from([2024, 2025]), max_size=2, unique=True),
 ).filter(lambda s: s[0] is not None or s[1])
