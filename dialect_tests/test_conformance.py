@@ -24,7 +24,7 @@ from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
 from scenarios import SCENARIOS, Scenario, check
 from sessions import shared_session
-from strategies import datasets, scopes
+from strategies import datasets, scopes, step_3_scopes
 
 VALUESETS = ValueSets.for_year()
 
@@ -77,6 +77,31 @@ def test_every_preset_matches_oracle(
     backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
 ) -> None:
     """Rosters, TINs, FQHC lines, attestation and selections on every engine."""
+    as_of, years = scope
+    got = run_sql(
+        backend.engine,
+        data,
+        schema=backend.schema,
+        target_schema=backend.schema,
+        method=method,
+        as_of=as_of,
+        years=years,
+    )
+    assert_same(got, run_oracle(data, method=method, as_of=as_of, years=years))
+
+
+@pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE], ids=lambda m: m.name)
+@given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_mssp_step_3_matches_oracle(
+    backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
+) -> None:
+    """Data shaped for MSSP's expanded window, in scope keys of rule years 2024 and 2025."""
     as_of, years = scope
     got = run_sql(
         backend.engine,
