@@ -572,6 +572,53 @@ def test_mssp_prospective_anchor_is_september_of_the_prior_year() -> None:
     )
 
 
+def test_mssp_step_3_by_performance_year_in_one_run() -> None:
+    roster = [member(N1, "A1"), member(N2, "A1")]  # N1 a PCP, N2 an NPP; N9 unaffiliated
+    providers = buckets({N1: "pcp", N2: "npp", N9: "pcp"})
+    claims = [
+        claim(N2, D(2025, 3, 1), "50"),
+        claim(N1, D(2024, 1, 1), "60"),
+        claim(N9, D(2024, 9, 1), "100"),
+        claim(N9, D(2024, 9, 1), "70", person="p2"),  # p2: no ACO line at all
+    ]
+    eligibility = enrolled("p1", "p2", first=202301, last=202512)
+    years = [2024, 2025]
+    out = run(claims, eligibility, providers, MSSP, as_of=None, years=years, roster=roster)
+    # PY2024: N1's line passes the pre-step; step 1 is won by N9's larger amount.
+    assert summary(out, "yearly|2024|p1") == [
+        ("claims", N9, "npi", N9, 1, M("100.00"), 1, 1),
+        ("claims", "A1", "aco", N1, 1, M("60.00"), 1, 2),
+    ]
+    # PY2025: no ACO physician in 2025, an ACO NPP in 2025 and N1 on the first day of the
+    # 24 months: step 3, over 24 months, of all three lines.
+    assert summary(out, "yearly|2025|p1") == [
+        ("claims", "A1", "aco", N1, 3, M("110.00"), 2, 1),
+        ("claims", N9, "npi", N9, 3, M("100.00"), 1, 2),
+    ]
+    step_3 = row_of(out, "yearly|2025|p1")
+    assert step_3["step_description"] == STEP_3
+    assert (step_3["lookback_start_date"], step_3["lookback_end_date"]) == (
+        D(2024, 1, 1),
+        D(2025, 12, 31),
+    )
+    # p2 fails every requirement: the fallback in both years.
+    assert summary(out, "yearly|2024|p2") == summary(out, "yearly|2025|p2") == [fallback()]
+    # N9's p2 line falls in step 1 (2024) and step 3 (2025) but p2 meets neither requirement.
+    assert nonzero(out) == {"used": 3, "person_not_assignable": 1}
+
+
+def test_mssp_step_3_fallback_lookback_is_24_months_from_2025() -> None:
+    providers = buckets({N9: "pcp"})
+    eligibility = enrolled("p1", first=202301, last=202512)
+    out = run([], eligibility, providers, MSSP, as_of=D(2025, 1, 31), years=[2024, 2025])
+    starts = {r["attribution_key"]: r["lookback_start_date"] for r in out["provider_ranking"]}
+    assert starts == {
+        "current|20250131|p1": D(2023, 2, 1),  # rule year 2025: step 3's 24 months
+        "yearly|2024|p1": D(2024, 1, 1),  # steps 1-2 only: 12 months
+        "yearly|2025|p1": D(2024, 1, 1),
+    }
+
+
 # --------------------------------------------------------------------------- Medicaid
 
 

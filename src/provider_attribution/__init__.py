@@ -15,7 +15,16 @@ from provider_attribution.inputs import (
     Inputs,
     ProvidersTable,
 )
-from provider_attribution.method import TUVA, Fallback, Method, Pass, RankKey, Services
+from provider_attribution.method import (
+    TUVA,
+    Fallback,
+    Gate,
+    Method,
+    Pass,
+    RankKey,
+    Requirement,
+    Services,
+)
 from provider_attribution.report_html import write_report
 from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
 from provider_attribution.sqltext import SUPPORTED_DIALECTS, session_settings, sql_statements
@@ -30,11 +39,13 @@ __all__ = [
     "CompiledRun",
     "EligibilityTable",
     "Fallback",
+    "Gate",
     "Inputs",
     "Method",
     "Pass",
     "ProvidersTable",
     "RankKey",
+    "Requirement",
     "RunSummary",
     "ScopeKey",
     "Services",
