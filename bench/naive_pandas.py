@@ -380,7 +380,9 @@ def require_tuva_like(method: Method) -> None:
         and method.paths == (MethodPath.CLAIMS,)
         and method.gate is None
         and not method.fqhc_revenue_codes
-        and all(p.weights is None for p in method.passes)
+        and all(
+            p.weights is None and p.requires is None and p.from_year is None for p in method.passes
+        )
         and method.check_npi
         and not method.year_anchors
         and method.year_anchor_offset_months == 0
