@@ -450,7 +450,8 @@ class QueryBuilder:
         )
 
     def metrics(self, line: sa.CTE, scope: sa.CTE) -> sa.CTE:
-        """Per scope key, person, unit and NPI: each pass's cents, visits, last service.
+        """Per scope key, person, unit and NPI: each pass's cents, visits, last service, and
+        ``cond_j``: 1 when a line falls in the method's j-th gate condition.
 
         Two group-bys: per visit key first (each pass's cents, last date and whether the visit
         has a line in the pass), then per NPI, where a pass's visits are the visits that hit
@@ -522,7 +523,9 @@ class QueryBuilder:
         return list(enumerate(self.method.passes, start=1))
 
     def units(self, metrics: sa.CTE) -> sa.CTE:
-        """Per scope key, person and unit: pass metrics rolled up, and the earliest step."""
+        """Per scope key, person and unit: pass metrics rolled up, ``ok_i`` (pass i's
+        requirement holds for the person) and the step: the earliest pass with a line and
+        ``ok_i``."""
         rolled: list[sa.ColumnElement[Any]] = []
         for i, _ in self._passes():
             rolled += [
