@@ -13,6 +13,11 @@ from click.testing import CliRunner
 from harness import load
 from provider_attribution import outputs
 from provider_attribution.cli import main
+from provider_attribution.cli_common import DEFAULT_DB, DEFAULT_SCHEMA, DEFAULT_URL
+from provider_attribution.dialects import has_table
+from provider_attribution.explain import ExplainError, explain
+from provider_attribution.method import TUVA
+from provider_attribution.report_data import collect
 from scenarios import SCENARIOS
 
 
@@ -63,6 +68,84 @@ def test_run_prints_a_json_summary(tmp_path: Path) -> None:
     summary = json.loads(result.output)
     assert [s["key"] for s in summary["scopes"]] == ["2024-06-30", "2024"]
     assert summary["scopes"][0]["by_step"] == {"1": 1}
+    assert summary["target_schema"] == DEFAULT_SCHEMA == "provider_attribution"
+    engine = sa.create_engine(url)
+    assert sa.inspect(engine).has_table(outputs.RANKING, schema=DEFAULT_SCHEMA)
+    engine.dispose()
+
+
+def test_run_on_sqlite_writes_into_the_database_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = sa.create_engine(url)
+    inputs = load(engine, SCENARIOS[0].dataset(), None)
+    mapping = tmp_path / "inputs.json"
+    mapping.write_text(json.dumps(inputs.to_dict()))
+    args = ["--url", url, "--inputs", str(mapping), "--as-of", "2024-06-30", "--years", "none"]
+    result = CliRunner().invoke(main, ["run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["target_schema"] is None
+    assert sa.inspect(engine).has_table(outputs.CURRENT)
+    engine.dispose()
+    explained = CliRunner().invoke(main, ["explain", "A", "--url", url, "--json"])
+    assert explained.exit_code == 0, explained.output
+    assert json.loads(explained.stdout)[0]["person_id"] == "A"
+
+
+def test_report_and_explain_read_what_demo_wrote_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", "--members", "300", "--no-report", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["target_schema"] == DEFAULT_SCHEMA
+    assert (tmp_path / DEFAULT_DB).exists()
+    reported = runner.invoke(main, ["report", "--out", "r.html"])
+    assert reported.exit_code == 0, reported.output
+    assert (tmp_path / "r.html").stat().st_size > 100_000
+    engine = sa.create_engine(DEFAULT_URL)
+    with engine.connect() as conn:
+        ranking = outputs.table(outputs.RANKING, DEFAULT_SCHEMA)
+        person = conn.execute(sa.select(sa.func.min(ranking.c.person_id))).scalar_one()
+    engine.dispose()
+    explained = runner.invoke(main, ["explain", person, "--json"])
+    assert explained.exit_code == 0, explained.output
+    assert {item["person_id"] for item in json.loads(explained.stdout)} == {person}
+
+
+@pytest.mark.parametrize("command", [["report", "--out", "r.html"], ["explain", "p1"]])
+def test_outputs_missing_from_the_schema_are_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = sa.create_engine(DEFAULT_URL)
+    load(engine, SCENARIOS[0].dataset(), "main")  # a warehouse with inputs but no outputs
+    load(engine, SCENARIOS[0].dataset(), "elsewhere")
+    outputs.table(outputs.RANKING, "elsewhere").metadata.create_all(engine)  # not in main
+    engine.dispose()
+    for schema, where in ((None, DEFAULT_SCHEMA), ("main", "main")):
+        extra = [] if schema is None else ["--schema", schema]
+        result = CliRunner().invoke(main, [*command, *extra])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith("Error: ")
+        assert where in line
+        assert "--schema" in line
+        assert "provider_ranking" in line
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("command", [["report"], ["explain", "p1"]])
+def test_a_missing_database_file_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2
+    assert f"no database file {DEFAULT_DB}" in result.output
+    assert "provider-attribution demo" in result.output
+    assert not (tmp_path / DEFAULT_DB).exists()
 
 
 def test_run_reports_a_bad_inputs_file(tmp_path: Path) -> None:
@@ -111,3 +194,18 @@ def test_every_preset_runs_on_the_demo_data(tmp_path: Path, method: str) -> None
     if method.startswith("mssp"):
         assert "fqhc_not_attested" in result.output
     assert "Claim lines by status" in result.output
+
+
+def test_outputs_in_another_schema_are_not_found_in_the_default_one(tmp_path: Path) -> None:
+    """DuckDB's inspector finds a table of any schema when asked about schema None."""
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    load(engine, SCENARIOS[0].dataset(), "elsewhere")
+    for name in outputs.WRITTEN:
+        outputs.table(name, "elsewhere").create(engine)
+    assert not has_table(engine, outputs.RANKING, None)
+    assert has_table(engine, outputs.RANKING, "elsewhere")
+    with pytest.raises(ExplainError, match="no output table provider_ranking"):
+        explain(engine, "A", None, method=TUVA)
+    with pytest.raises(ValueError, match="provider_ranking not found in the default schema"):
+        collect(engine, None)
+    engine.dispose()

@@ -156,7 +156,7 @@ def test_an_unknown_person_names_the_table_and_the_id(url: str) -> None:
     try:
         with pytest.raises(ExplainError, match=r"'nobody' has no rows in out_a\.provider_ranking"):
             explain(engine, "nobody", "out_a", method=TUVA)
-        with pytest.raises(ExplainError, match=r"no table missing\.provider_ranking"):
+        with pytest.raises(ExplainError, match=r"no output table missing\.provider_ranking"):
             explain(engine, "only", "missing", method=TUVA)
         with pytest.raises(ValueError, match="not a date"):
             explain(engine, "only", "out_a", method=TUVA, scope="current", key="2024")

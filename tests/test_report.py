@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -329,6 +331,30 @@ def test_write_report_writes_the_file(db: tuple[str, sa.Engine], tmp_path: Path)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     assert f"Churn 2025 → {AS_OF}" in text
+
+
+def test_import_leaves_the_report_stack_out_until_write_report_is_used(
+    db: tuple[str, sa.Engine], tmp_path: Path
+) -> None:
+    """``import provider_attribution`` (and its CLI) load no altair, vl-convert or pandas;
+    ``provider_attribution.write_report`` loads them on first use and writes the page."""
+    out = tmp_path / "lazy.html"
+    code = f"""
+import sys
+import sqlalchemy
+import provider_attribution as pa
+import provider_attribution.cli
+heavy = ("altair", "vl_convert", "pandas", "narwhals", "jsonschema")
+assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
+path = pa.write_report(sqlalchemy.create_engine({db[0]!r}), {str(out)!r}, "pa")
+assert "altair" in sys.modules and "vl_convert" in sys.modules
+print(path)
+"""
+    db[1].dispose()  # release the DuckDB file for the child process
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out)
+    assert 'id="chart-coverage"' in out.read_text(encoding="utf-8")
 
 
 # --- the command ------------------------------------------------------------------------------

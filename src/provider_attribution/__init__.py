@@ -4,7 +4,12 @@ The public API: describe where your tables are (:class:`Inputs`), pick a method
 (:data:`TUVA` or your own :class:`Method`), and :func:`attribute` writes the outputs, or
 :func:`build_queries` hands you the SQLAlchemy selects, or :func:`sql_statements` the SQL text
 for any of :data:`SUPPORTED_DIALECTS`.
+
+:func:`write_report` is imported on first use: the report stack (altair, vl-convert) stays out
+of ``import provider_attribution``.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from provider_attribution.compile import CompiledRun
 from provider_attribution.explain import explain
@@ -25,11 +30,23 @@ from provider_attribution.method import (
     Requirement,
     Services,
 )
-from provider_attribution.report_html import write_report
 from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
 from provider_attribution.sqltext import SUPPORTED_DIALECTS, session_settings, sql_statements
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
+
+if TYPE_CHECKING:
+    from provider_attribution.report_html import write_report
+
+
+def __getattr__(name: str) -> Any:
+    """Import the report stack only when :func:`write_report` is asked for."""
+    if name == "write_report":
+        from provider_attribution.report_html import write_report
+
+        return write_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SUPPORTED_DIALECTS",

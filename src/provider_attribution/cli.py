@@ -18,7 +18,15 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from provider_attribution import outputs
-from provider_attribution.cli_common import engine_from_url
+from provider_attribution.cli_common import (
+    DEFAULT_DB,
+    DEFAULT_SCHEMA,
+    DEFAULT_URL,
+    SCHEMA_HELP,
+    engine_from_url,
+    output_schema,
+    reading_engine,
+)
 from provider_attribution.dbt import DEFAULT_SOURCE, write_dbt_project
 from provider_attribution.explain import ExplainError, KeyExplanation, explain
 from provider_attribution.inputs import Inputs
@@ -236,7 +244,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--db", default="demo.duckdb", show_default=True, help="DuckDB file to create.")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to create.")
 @click.option("--members", default=15_000, show_default=True, help="Members to generate.")
 @click.option("--seed", default=0, show_default=True)
 @_method
@@ -270,7 +278,7 @@ def demo(db: str, members: int, seed: int, method_name: str, report: bool, as_js
             method=loaded.method,
             valuesets=loaded.valuesets,
             as_of=spec.last_day,
-            target_schema="provider_attribution",
+            target_schema=DEFAULT_SCHEMA,
             progress=progress,
         )
     report_path = _demo_report(engine, path) if report else None
@@ -279,8 +287,8 @@ def demo(db: str, members: int, seed: int, method_name: str, report: bool, as_js
         click.echo(json.dumps({**summary.to_dict(), **extra}, indent=2))
         return
     print_summary(summary)
-    print_top_panels(engine, "provider_attribution")
-    console.print(f"Tables written to schema provider_attribution in {path}.")
+    print_top_panels(engine, DEFAULT_SCHEMA)
+    console.print(f"Tables written to schema {DEFAULT_SCHEMA} in {path}.")
     if report_path is not None:
         console.print(f"Report written to {report_path}.")
 
@@ -289,16 +297,16 @@ def _demo_report(engine: sa.Engine, path: Path) -> str:
     """Write the demo's HTML report next to its database; its path."""
     from provider_attribution.report_html import write_report
 
-    return str(
-        write_report(engine, path.with_name(path.stem + "_report.html"), "provider_attribution")
-    )
+    return str(write_report(engine, path.with_name(path.stem + "_report.html"), DEFAULT_SCHEMA))
 
 
 @main.command()
 @click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
 @click.option("--inputs-schema", default=None, help="Schema holding all the inputs.")
 @_inputs_file
-@click.option("--target-schema", default=None, help="Schema to write the outputs to.")
+@click.option(
+    "--target-schema", default=None, help=f"Schema to write the outputs to {SCHEMA_HELP}."
+)
 @_as_of
 @_years
 @_method
@@ -317,6 +325,7 @@ def run(
 ) -> None:
     """Attribute the members of the warehouse at URL."""
     loaded = _load(method_name)
+    target_schema = output_schema(url, target_schema)
     try:
         if inputs_file == CCLF_PRESET:
             inputs = prepare_cclf_inputs(url, inputs_schema, target_schema)
@@ -523,8 +532,10 @@ def print_explanation(item: KeyExplanation) -> None:
 
 @main.command("explain")
 @click.argument("person_id")
-@click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
-@click.option("--schema", default=None, help="Schema holding the outputs (the run's target).")
+@click.option(
+    "--url", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the warehouse."
+)
+@click.option("--schema", default=None, help=f"Schema holding the outputs {SCHEMA_HELP}.")
 @click.option(
     "--scope", type=click.Choice(["current", "yearly"]), default=None, help="Only this scope."
 )
@@ -542,12 +553,19 @@ def explain_command(
 ) -> None:
     """Why PERSON_ID went to their provider: every candidate and the rule that decided."""
     loaded = _load(method_name)
-    engine = engine_from_url(url)
+    engine = reading_engine(url)
     try:
-        items = explain(engine, person_id, schema, method=loaded.method, scope=scope, key=key)
+        items = explain(
+            engine,
+            person_id,
+            output_schema(url, schema),
+            method=loaded.method,
+            scope=scope,
+            key=key,
+        )
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--key") from None
-    except (ExplainError, sa.exc.OperationalError) as error:
+    except (ExplainError, sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
         if as_json:
             _json_error(str(error))
         raise click.ClickException(str(error)) from None

@@ -10,18 +10,20 @@ import click
 import sqlalchemy as sa
 
 from provider_attribution.cclf import CclfError, CclfTables, prepare
+from provider_attribution.cli_common import DEFAULT_SCHEMA
+from provider_attribution.dialects import has_table
 from provider_attribution.inputs import Inputs, NpiListTable, RosterTable
 
 #: Optional tables looked for next to the CCLF tables.
 ROSTER_TABLE = "aco_participants"
 ATTESTED_TABLE = "attested_npis"
 DEMO_SOURCE_SCHEMA = "cclf_files"
-DEMO_TARGET_SCHEMA = "provider_attribution"
+DEMO_TARGET_SCHEMA = DEFAULT_SCHEMA
 
 
 def _has_table(engine: sa.Engine, name: str, schema: str | None) -> bool:
     try:
-        return bool(sa.inspect(engine).has_table(name, schema=schema))
+        return has_table(engine, name, schema)
     except sa.exc.SQLAlchemyError:
         return False
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from provider_attribution.cli_common import engine_from_url
+from provider_attribution.cli_common import SCHEMA_HELP, engine_from_url, output_schema
 from provider_attribution.reconcile import (
     REASONS,
     AssignmentListTable,
@@ -87,7 +87,7 @@ def _print_disagreements(result: Reconciliation, console: Console) -> None:
     metavar="TABLE",
     help="CMS's assignment list (QALR/AALR rows): table or schema.table.",
 )
-@click.option("--schema", default=None, help="Schema of the written output tables.")
+@click.option("--schema", default=None, help=f"Schema of the written output tables {SCHEMA_HELP}.")
 @click.option("--year", required=True, type=int, help="Performance year to compare.")
 @click.option(
     "--quarter",
@@ -139,7 +139,12 @@ def reconcile(
     engine = engine_from_url(url)
     try:
         result = run_reconcile(
-            engine, listing, outputs_schema=schema, year=year, quarter=quarter, write_to=write_to
+            engine,
+            listing,
+            outputs_schema=output_schema(url, schema),
+            year=year,
+            quarter=quarter,
+            write_to=write_to,
         )
     except (ReconcileError, sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
         if as_json:

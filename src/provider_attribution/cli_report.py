@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 import sqlalchemy as sa
 
-from provider_attribution.cli_common import engine_from_url
-from provider_attribution.report_data import ReportData, collect
-from provider_attribution.report_html import save
+from provider_attribution.cli_common import (
+    DEFAULT_URL,
+    SCHEMA_HELP,
+    output_schema,
+    reading_engine,
+)
+
+if TYPE_CHECKING:
+    from provider_attribution.report_data import ReportData
 
 
 def summary_line(data: ReportData) -> str:
@@ -30,8 +38,10 @@ def summary_line(data: ReportData) -> str:
 
 
 @click.command()
-@click.option("--url", required=True, help="SQLAlchemy URL of the warehouse.")
-@click.option("--schema", default=None, help="Schema of the written output tables.")
+@click.option(
+    "--url", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the warehouse."
+)
+@click.option("--schema", default=None, help=f"Schema of the written output tables {SCHEMA_HELP}.")
 @click.option(
     "--out",
     default="report.html",
@@ -58,12 +68,15 @@ def report(
     if (from_key is None) != (to_key is None):
         raise click.UsageError("give both --from and --to, or neither")
     churn = (from_key, to_key) if from_key is not None and to_key is not None else None
-    engine = engine_from_url(url)
+    from provider_attribution.report_data import collect
+    from provider_attribution.report_html import save
+
+    engine = reading_engine(url)
     try:
-        data = collect(engine, schema, churn=churn, top=top)
+        data = collect(engine, output_schema(url, schema), churn=churn, top=top)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    except sa.exc.OperationalError as error:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
         raise click.ClickException(f"cannot read {engine.url!r}: {error.orig}") from None
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
+from provider_attribution.dialects import has_table
 from provider_attribution.method import Method, Path, RankKey
 
 CENT = Decimal("0.01")
@@ -265,8 +266,11 @@ def _rows(
         .order_by(t.c.scope, t.c.as_of_date, t.c.performance_year, t.c.ranking)
     )
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(outputs.RANKING, schema=schema):
-            raise ExplainError(f"no table {_table_name(schema)}: run an attribution first")
+        if not has_table(conn, outputs.RANKING, schema):
+            raise ExplainError(
+                f"no output table {_table_name(schema)}: run an attribution into that schema "
+                "first, or name the schema holding the outputs (--schema)"
+            )
         return list(conn.execute(query).mappings())
 
 

@@ -60,6 +60,7 @@ from provider_attribution import outputs
 from provider_attribution.dialects import (
     DropTableIfExists,
     capabilities,
+    has_table,
     is_emulated,
     swap_in,
 )
@@ -213,7 +214,7 @@ class Reconciliation:
 def _list_columns(conn: sa.Connection, listing: AssignmentListTable) -> dict[str, str]:
     """Configured column name → the table's actual spelling; errors name table and column."""
     inspector = sa.inspect(conn)
-    if not inspector.has_table(listing.name, schema=listing.schema):
+    if not has_table(conn, listing.name, listing.schema):
         raise ReconcileError(f"assignment list table {listing.label} does not exist")
     actual = {
         str(c["name"]).lower(): str(c["name"])
@@ -234,9 +235,8 @@ def _list_columns(conn: sa.Connection, listing: AssignmentListTable) -> dict[str
 
 def _output_tables(conn: sa.Connection, schema: str | None) -> tuple[sa.Table, sa.Table]:
     """``assigned_beneficiaries_yearly`` and ``provider_ranking``, which must exist."""
-    inspector = sa.inspect(conn)
     for name in (outputs.YEARLY, outputs.RANKING):
-        if not inspector.has_table(name, schema=schema):
+        if not has_table(conn, name, schema):
             where = f"{schema}.{name}" if schema else name
             raise ReconcileError(f"no output table {where}: run an attribution first")
     return outputs.table(outputs.YEARLY, schema), outputs.table(outputs.RANKING, schema)

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
+from provider_attribution.dialects import has_table
 
 OTHER = "(other providers)"
 UNATTRIBUTED = "(unattributed)"
@@ -192,16 +193,15 @@ def _money(value: Any) -> Decimal:
 
 def _tables(engine: sa.Engine, schema: str | None) -> dict[str, sa.Table]:
     """The output tables; ValueError naming any required one that is missing."""
-    inspector = sa.inspect(engine)
     found: dict[str, sa.Table] = {}
     for name in outputs.WRITTEN:
-        if inspector.has_table(name, schema=schema):
+        if has_table(engine, name, schema):
             found[name] = outputs.table(name, schema)
         elif name != outputs.EXCLUSIONS:
             where = f"schema {schema!r}" if schema else "the default schema"
             raise ValueError(
-                f"output table {name} not found in {where}; run an attribution first "
-                "(provider-attribution run --target-schema ...)"
+                f"output table {name} not found in {where}; run an attribution into it "
+                "first, or name the schema holding the outputs (--schema)"
             )
     return found
 

@@ -453,7 +453,9 @@ def _type_problem(
 
 def _exists(insp: sa.Inspector, schema: str | None, name: str) -> bool:
     try:
-        return bool(insp.has_table(name, schema=schema))
+        return bool(
+            insp.has_table(name, schema=insp.default_schema_name if schema is None else schema)
+        )
     except (NotImplementedError, sa.exc.SQLAlchemyError):
         return False
 
