@@ -6,14 +6,16 @@
   each such case (``KNOWN_FAILURES``) asserts the error and says why.
 - Ids full of quotes, semicolons, comment markers, backslashes and percent signs are data, never
   SQL: outputs equal the oracle's, and a canary table the payloads try to drop survives. Ids
-  differing only in case, trailing spaces or accents stay apart where text compares bytewise.
+  differing only in case, trailing spaces or accents stay apart (on MySQL/MariaDB through the
+  binary collation the package forces on ids).
 - Values reach the database only as bound parameters; the SQL the ``sql`` command prints quotes
   them as literals, parses back as exactly one statement per output table, and stores quotes,
   backslashes and percent signs verbatim when run.
 - Hypothesis data sets of hostile but schema-valid data (``tests/strategies_hostile.py``) on
   DuckDB and PostgreSQL: no crash, the output invariants hold, and the oracle agrees.
-- Known differences and bugs are pinned: non-ASCII whitespace/case in codes per engine, and
-  strict xfails for the Python side's date limits (years 1 and 9999), each with its reason.
+- Known differences are pinned: non-ASCII whitespace/case in codes per engine; ids differing
+  only in case, trailing spaces or accents stay apart on every engine (MySQL/MariaDB included);
+  the Python side's date limits (years 1 and 9999) run or fail with a clear error.
 """
 
 from __future__ import annotations
@@ -242,12 +244,16 @@ def attribute_and_read(
     out_schema: str | None,
     table: Namer = _plain,
     column: Namer = _plain,
+    after_load: Callable[[sa.Connection, Inputs], None] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Load ``data`` under the given names, attribute it, read the three outputs back."""
+    """Load ``data`` under the given names (then ``after_load``), attribute it, read the three
+    outputs back."""
     fresh = in_schema != session.schema
     with session.engine.begin() as conn:
         inputs = load_inputs(conn, data, in_schema, table=table, column=column, fresh=fresh)
+        if after_load is not None:
+            after_load(conn, inputs)
     summary = attribute(
         session.engine,
         inputs,
@@ -824,13 +830,8 @@ def _case_dataset() -> Dataset:
 
 
 def _byte_order_collation(session: Session) -> str | None:
-    """Why text comparison is not byte order on this engine, or None if it is."""
-    if session.name == "mysql":
-        return (
-            "MySQL/MariaDB compare text with the column collation (default utf8mb4_general_ci: "
-            "case- and accent-insensitive, trailing spaces ignored); the package does not force "
-            "a binary collation, so these ids merge and ties order differently"
-        )
+    """Why text comparison is not byte order on this engine, or None if it is (MySQL/MariaDB
+    compare with their column collation, but the package forces a binary one for ids)."""
     if session.name == "postgres":
         with session.engine.connect() as conn:
             collation = conn.execute(
@@ -858,6 +859,73 @@ def test_ids_differing_in_case_space_or_accent_stay_apart(
         backend, data, TUVA, AS_OF, [], in_schema=backend.schema, out_schema=backend.schema
     )
     assert_matches_oracle(got, data, TUVA, AS_OF, [])
+
+
+def case_ids() -> dict[str, str]:
+    """Ids of every kind (persons, NPIs, ACOs, TINs, claims) equal to one another ignoring case,
+    trailing spaces or accents, all Latin-1 characters."""
+    return {
+        **dict(zip(("P1", "P2", "P3", "P4", "P5"), ("a", "A", "a ", "á", "Á"), strict=True)),
+        **dict(zip(("N1", "N2", "N3", "N4", "N5"), ("n", "N", "n ", "ñ", "Ñ"), strict=True)),
+        "A1": "x",
+        "A2": "X",
+        "T1": "t",
+        "T2": "T ",
+        **{
+            f"C{i}": claim
+            for i, claim in enumerate(
+                ("c", "C", "c ", "ç", "Ç", "c  ", "C ", "cc", "cC", "Cc", "çC"), start=1
+            )
+        },
+        "E1": "e",
+    }
+
+
+def _to_latin1(conn: sa.Connection, inputs: Inputs) -> None:
+    """Store every input table in Latin-1 (MySQL/MariaDB), the columns' collation with it."""
+    specs = (
+        inputs.claims,
+        inputs.eligibility,
+        inputs.providers,
+        inputs.roster,
+        inputs.attested,
+        inputs.self_selections,
+        inputs.geographic,
+    )
+    for spec in specs:
+        if spec is not None:
+            name = conn.dialect.identifier_preparer.format_table(
+                sa.table(spec.name, schema=spec.schema)
+            )
+            conn.exec_driver_sql(f"ALTER TABLE {name} CONVERT TO CHARACTER SET latin1")
+
+
+@pytest.mark.parametrize("charset", ["default", "latin1"])
+def test_case_variant_ids_of_every_input_stay_apart(
+    backend: Session, charset: str, request: pytest.FixtureRequest
+) -> None:
+    """Persons, NPIs, ACO ids, TINs and claim ids that merge under a case-, accent- or
+    space-insensitive collation stay apart through every path (selections, roster, FQHC lines):
+    MySQL/MariaDB ids are compared byte by byte whatever the input columns' character set."""
+    if charset == "latin1" and backend.name != "mysql":
+        pytest.skip("character sets per column: MySQL/MariaDB only")
+    why = _byte_order_collation(backend)
+    if why is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=why))
+    data = with_ids(base_dataset(), case_ids())
+    got = attribute_and_read(
+        backend,
+        data,
+        EVERY_INPUT,
+        AS_OF,
+        YEARS,
+        in_schema=backend.schema,
+        out_schema=backend.schema,
+        after_load=_to_latin1 if charset == "latin1" else None,
+    )
+    assert_matches_oracle(got, data, EVERY_INPUT, AS_OF, YEARS)
+    persons = {r["person_id"] for r in got[outputs.CURRENT]}
+    assert {"a", "A", "a ", "á"} <= persons
 
 
 # ------------------------------------------------------------ values never become SQL text
@@ -1165,14 +1233,9 @@ def _late_dataset(day: dt.date) -> Dataset:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="validate.preflight computes 'latest claim end date + 24 months' as a date "
-    "(_plus_months): claims within 24 months of 9999-12-31 crash the default run with 'year "
-    "10000 is out of range'; attribute(validate=False) runs",
-)
 def test_preflight_accepts_claims_near_year_9999() -> None:
+    """The latest as-of date preflight allows (24 months after the claims) stops at 9999-12-31
+    instead of overflowing; the default run equals the oracle."""
     session = shared_session("duckdb")
     day = dt.date(9999, 12, 31)
     data = _late_dataset(day)

@@ -26,6 +26,7 @@ from provider_attribution.validate import (
     require_valid,
     warnings,
 )
+from provider_attribution.windows import months_later
 from scenarios import NPP, PCP, SPEC, line, months
 
 AS_OF = dt.date(2024, 6, 30)
@@ -328,6 +329,39 @@ def test_as_of_far_after_the_data(engine: sa.Engine, inputs: Inputs) -> None:
     assert_run_refused(
         engine, inputs, "2026-06-04", "2024-06-03", as_of=dt.date(2026, 6, 4), strict=True
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "later"),
+    [
+        ("2024-01-31", 1, "2024-02-29"),  # clamped to the month's last day
+        ("2023-01-31", 13, "2024-02-29"),
+        ("2024-06-03", 24, "2026-06-03"),
+        ("9997-12-31", 24, "9999-12-31"),  # exactly the last date
+        ("9998-01-15", 24, "9999-12-31"),  # beyond it: clamped, not 'year 10000 out of range'
+        ("9999-12-31", 24, "9999-12-31"),
+    ],
+)
+def test_months_later_clamps_at_the_last_representable_date(
+    day: str, months: int, later: str
+) -> None:
+    assert months_later(dt.date.fromisoformat(day), months) == dt.date.fromisoformat(later)
+
+
+def test_as_of_check_near_year_9999(tmp_path: Path) -> None:
+    """Claims within 24 months of 9999-12-31: every as-of date up to it is accepted, and one
+    before the claims is still refused, naming the last date as the latest allowed."""
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    data = Dataset(
+        claims=[line("A", PCP, "99213", "9999-03-01", "10")],
+        eligibility=months("A", "9999-01", "9999-12"),
+        providers=[{"npi": PCP, "classification": "207Q00000X"}],
+    )
+    late = load(engine, data, "raw")
+    assert errors(check(engine, late, as_of=dt.date(9999, 12, 31))) == []
+    error = only_error(check(engine, late, as_of=dt.date(9999, 1, 1)))
+    assert error.name == "as_of"
+    assert "give an as-of date from 9999-03-01 to 9999-12-31" in error.message
 
 
 def test_years_without_eligibility_are_a_warning(engine: sa.Engine, inputs: Inputs) -> None:

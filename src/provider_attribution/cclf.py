@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from provider_attribution import cclf_layout as lay
 from provider_attribution.dialects import (
     DropTableIfExists,
+    binary_id,
     capabilities,
     is_emulated,
     swap_in,
@@ -198,7 +199,10 @@ def _winners(versions: sa.FromClause, name: str) -> sa.Subquery:
     )
     rank = (
         sa.func.row_number()
-        .over(partition_by=[_col(versions, lay.BENE_MBI_ID), key], order_by=_latest_first(versions))
+        .over(
+            partition_by=[binary_id(_col(versions, lay.BENE_MBI_ID)), binary_id(key)],
+            order_by=_latest_first(versions),
+        )
         .label("version_rank")
     )
     ranked = sa.select(*versions.c, rank).subquery(f"{name}_ranked")
@@ -249,10 +253,17 @@ def _part_b(cclf5: sa.TableClause) -> sa.Select[Any]:
     ).join_from(
         c,
         won,
-        sa.and_(
-            _col(c, lay.CUR_CLM_UNIQ_ID) == _col(won, lay.CUR_CLM_UNIQ_ID),
-            _col(c, lay.BENE_MBI_ID) == _col(won, lay.BENE_MBI_ID),
-        ),
+        _same_claim(c, won),
+    )
+
+
+def _same_claim(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Rows of the same claim version: beneficiary and CUR_CLM_UNIQ_ID, compared bytewise."""
+    return sa.and_(
+        *(
+            binary_id(_col(a, field)) == binary_id(_col(b, field))
+            for field in (lay.CUR_CLM_UNIQ_ID, lay.BENE_MBI_ID)
+        )
     )
 
 
@@ -298,10 +309,7 @@ def _part_a(cclf1: sa.TableClause, cclf2: sa.TableClause) -> sa.Select[Any]:
         .join_from(
             line,
             head,
-            sa.and_(
-                _col(line, lay.CUR_CLM_UNIQ_ID) == _col(head, lay.CUR_CLM_UNIQ_ID),
-                _col(line, lay.BENE_MBI_ID) == _col(head, lay.BENE_MBI_ID),
-            ),
+            _same_claim(line, head),
         )
         .where(kept, sa.func.coalesce(revenue, "") != lay.TOTAL_REVENUE_CODE)
     )
@@ -382,7 +390,7 @@ def member_months_select(cclf8: sa.TableClause, months: sa.Table) -> sa.Select[A
     """Beneficiary × month of the enrollment range, through the death month."""
     begin, end = _col(cclf8, lay.BENE_RNG_BGN_DT), _col(cclf8, lay.BENE_RNG_END_DT)
     death = _col(cclf8, lay.BENE_DEATH_DT)
-    person = sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID)
+    person = binary_id(sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID))
     return (
         sa.select(person.label("person_id"), months.c.year_month)
         .distinct()
@@ -404,7 +412,7 @@ def member_months_select(cclf8: sa.TableClause, months: sa.Table) -> sa.Select[A
 
 def providers_select(lines: sa.Table) -> sa.Select[Any]:
     """Each Part B rendering NPI with its most frequent specialty code (ties: smallest)."""
-    npi, code = lines.c.rendering_npi, lines.c.specialty_code
+    npi, code = binary_id(lines.c.rendering_npi), lines.c.specialty_code
     counted = (
         sa.select(npi.label("npi"), code.label("specialty_code"), sa.func.count().label("n"))
         .where(npi.is_not(None), code.is_not(None), code != "")

@@ -38,6 +38,10 @@ ORGANIZATIONAL_NPI = 8
 REVERSED_CLAIM = 9
 
 ORGANIZATION_VALUES = ("2", "organization")
+# Claims columns holding ids: compared byte by byte on every engine (dialects.binary_id).
+ID_COLUMNS = frozenset(
+    {"person_id", "claim_id", "encounter_id", "rendering_npi", "tin", "attending_npi"}
+)
 
 _DIGITS = {str(d): d for d in range(10)}
 _DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}
@@ -102,8 +106,13 @@ class ClaimLines:
     def distinct_rows(self) -> sa.CTE:
         """The distinct claims rows (over every mapped column) and their number of copies."""
         src = tables.claims(self.inputs)
-        columns = [src.c[column].label(logical) for logical, column in self._mapped().items()]
-        grouping = [src.c[column] for column in self._mapped().values()]
+        grouping = [
+            dialects.binary_id(src.c[column]) if logical in ID_COLUMNS else src.c[column]
+            for logical, column in self._mapped().items()
+        ]
+        columns = [
+            value.label(logical) for value, logical in zip(grouping, self._mapped(), strict=True)
+        ]
         return (
             sa.select(*columns, sa.func.count().label("copies"))
             .group_by(*grouping)
@@ -120,7 +129,8 @@ class ClaimLines:
         if self.inputs.attested is None or not self.fqhc_applies():
             return sa.false()
         listed = tables.npi_list(self.inputs.attested)
-        return rows.c.attending_npi.in_(sa.select(listed.c[self.inputs.attested.npi]))
+        listed_npi = dialects.binary_id(listed.c[self.inputs.attested.npi])
+        return rows.c.attending_npi.in_(sa.select(listed_npi))
 
     def parts(self, prov: sa.CTE) -> sa.Subquery:
         """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""

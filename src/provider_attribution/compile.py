@@ -213,7 +213,7 @@ class QueryBuilder:
             norm = sa.func.upper(sa.func.trim(raw))
             if kind is Classification.SPECIALTY:
                 norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
-        npi = src.c[self.inputs.providers.npi]
+        npi = dialects.binary_id(src.c[self.inputs.providers.npi])
         entity = self.inputs.providers.entity_type
         org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
         if entity is not None:
@@ -276,9 +276,8 @@ class QueryBuilder:
         widest = max(self.widest_window(), self.method.eligibility_months)
         first = min(month_key(k.window_start(widest)) for k in keys)
         last = max(month_key(k.anchor_end) for k in keys)
-        inner = sa.select(src.c[e.person_id].label("person_id"), key.label("month_key")).subquery(
-            "pa_mm_raw"
-        )
+        person = dialects.binary_id(src.c[e.person_id])
+        inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")
         return (
             sa.select(inner.c.person_id, inner.c.month_key)
             .where(inner.c.person_id.is_not(None))
@@ -317,7 +316,7 @@ class QueryBuilder:
                 keys.c.npi,
                 keys.c.service_date,
                 *tin_columns,
-                sa.func.min(r.c[spec.aco_id]).label("aco_id"),
+                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
             )
             .select_from(keys.join(r, sa.and_(*conds)))
             .group_by(*keys.c)
@@ -337,7 +336,8 @@ class QueryBuilder:
         assert spec is not None
         r = tables.roster(spec).alias("pa_roster")
         conds = self._roster_match(r, npi, day, tin)
-        return sa.select(sa.func.min(r.c[spec.aco_id])).where(*conds).scalar_subquery()
+        aco_id = dialects.binary_id(r.c[spec.aco_id])
+        return sa.select(sa.func.min(aco_id)).where(*conds).scalar_subquery()
 
     def _roster_match(
         self,
@@ -349,13 +349,14 @@ class QueryBuilder:
         """Roster row ``r`` lists ``npi`` (with ``tin`` when both are known) on ``day``."""
         spec = self.inputs.roster
         assert spec is not None
-        conds: list[sa.ColumnElement[bool]] = [r.c[spec.npi] == npi]
+        conds: list[sa.ColumnElement[bool]] = [dialects.binary_id(r.c[spec.npi]) == npi]
         if spec.start_date is not None:
             conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
         if spec.end_date is not None:
             conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
         if tin is not None and spec.tin is not None:
-            conds.append(sa.or_(r.c[spec.tin].is_(None), r.c[spec.tin] == tin))
+            roster_tin = dialects.binary_id(r.c[spec.tin])
+            conds.append(sa.or_(r.c[spec.tin].is_(None), roster_tin == tin))
         return conds
 
     # -- the scan -------------------------------------------------------------------------------
@@ -727,6 +728,7 @@ class QueryBuilder:
         """The valid selection of each eligible person (latest effective date, then NPI)."""
         sel = tables.selections(spec).alias(f"pa_{path.value}")
         effective = sel.c[spec.effective_date]
+        npi = dialects.binary_id(sel.c[spec.npi])
         valid: list[sa.ColumnElement[bool]] = [
             sel.c[spec.npi].is_not(None),
             effective.is_not(None),
@@ -737,20 +739,20 @@ class QueryBuilder:
             valid.append(sa.or_(end.is_(None), end >= scope.c.anchor_end))
         pick = sa.func.row_number().over(
             partition_by=(eligible.c.scope_id, eligible.c.person_id),
-            order_by=(effective.desc(), sel.c[spec.npi].asc()),
+            order_by=(effective.desc(), npi.asc()),
         )
         chosen = (
             sa.select(
                 eligible.c.scope_id,
                 eligible.c.person_id,
-                sel.c[spec.npi].label("npi"),
+                npi.label("npi"),
                 effective.label("effective_date"),
                 scope.c.anchor_end,
                 pick.label("pick"),
             )
             .select_from(
                 eligible.join(scope, scope.c.scope_id == eligible.c.scope_id).join(
-                    sel, sel.c[spec.person_id] == eligible.c.person_id
+                    sel, dialects.binary_id(sel.c[spec.person_id]) == eligible.c.person_id
                 )
             )
             .where(*valid)

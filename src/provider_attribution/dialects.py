@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.sql.expression import ClauseElement, Executable
+from sqlalchemy.sql.functions import FunctionElement
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,72 @@ def month_key(day: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 def text_month_key(year_month: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     """An integer ``YYYYMM`` from a ``YYYYMM`` text or integer column."""
     return sa.cast(year_month, sa.Integer)
+
+
+def binary_collation(dialect: sa.Dialect) -> str:
+    """The utf8mb4 collation comparing text byte by byte, trailing spaces included, on this
+    MySQL/MariaDB server: MariaDB's ``utf8mb4_nopad_bin``, MySQL 8's ``utf8mb4_0900_bin``;
+    ``utf8mb4_bin`` (which ignores trailing spaces) on older MySQL servers or when the server
+    is unknown (SQL printed without a connection)."""
+    if getattr(dialect, "is_mariadb", False):
+        return "utf8mb4_nopad_bin"
+    version = dialect.server_version_info
+    if version is not None and tuple(version[:3]) >= (8, 0, 17):
+        return "utf8mb4_0900_bin"
+    return "utf8mb4_bin"
+
+
+class BinaryId(FunctionElement[str]):
+    """An id read from the user's tables, compared byte by byte everywhere it is used: on
+    MySQL/MariaDB ``CONVERT(id USING utf8mb4) COLLATE <binary collation>`` (any column
+    charset; every later join, group, order and window sees the explicit collation), elsewhere
+    the id itself (the other engines compare text bytewise already)."""
+
+    name = "binary_id"
+    inherit_cache = True
+
+    def __init__(self, value: sa.ColumnElement[Any]) -> None:
+        super().__init__(value)
+        # The id's own text type (and length, which MySQL DDL needs); plain text otherwise.
+        self.type = value.type if isinstance(value.type, sa.String) else sa.String()
+
+
+@compiles(BinaryId)
+def _binary_id(element: BinaryId, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(BinaryId, "mysql")
+@compiles(BinaryId, "mariadb")
+def _binary_id_mysql(element: BinaryId, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"CONVERT({inner} USING utf8mb4) COLLATE {binary_collation(compiler.dialect)}"
+
+
+def binary_id(value: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``value`` as an id compared byte by byte (see :class:`BinaryId`)."""
+    return BinaryId(value)
+
+
+class IdString(sa.types.TypeDecorator[str]):
+    """An id column of the outputs: ``VARCHAR(n)``, on MySQL/MariaDB in utf8mb4 with the
+    server's :func:`binary_collation`, so reading the outputs compares ids as the run did."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        length = self.length
+        if dialect.name in {"mysql", "mariadb"}:
+            collation = binary_collation(dialect)
+            return dialect.type_descriptor(
+                mysql.VARCHAR(length, charset="utf8mb4", collation=collation)
+            )
+        return dialect.type_descriptor(sa.String(length))
 
 
 class DateLiteral(sa.sql.expression.ColumnElement[Any]):

@@ -24,6 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from provider_attribution.dialects import IdString
+
 RANKING = "provider_ranking"
 CURRENT = "assigned_beneficiaries_current"
 YEARLY = "assigned_beneficiaries_yearly"
@@ -31,8 +33,9 @@ EXCLUSIONS = "attribution_exclusions"
 TABLES = (RANKING, CURRENT, YEARLY)  # the attribution results
 WRITTEN = (*TABLES, EXCLUSIONS)  # every table a run writes (and swaps in together)
 
-_ID = sa.String(255)
+_ID = IdString(255)  # byte-order comparison on MySQL/MariaDB too (dialects.IdString)
 _TEXT = sa.String(255)
+_KEY = IdString(300)
 _MONEY = sa.Numeric(18, 2)
 
 # (column, type, meaning)
@@ -63,7 +66,7 @@ COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
         ("step", sa.Integer(), "Earliest pass the provider qualifies in; 0 for the fallback"),
         *_METRICS,
         ("ranking", sa.Integer(), "1-based rank within attribution_key; 1 is assigned"),
-        ("attribution_key", sa.String(300), "scope|YYYYMMDD-or-YYYY|person_id"),
+        ("attribution_key", _KEY, "scope|YYYYMMDD-or-YYYY|person_id"),
     ),
     CURRENT: (
         ("person_id", _ID, "Member id"),
@@ -71,7 +74,7 @@ COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
         *_COMMON_AFTER_KEY,
         ("assigned_step", sa.Integer(), "Step that decided; 0 for the fallback"),
         *_METRICS,
-        ("attribution_key", sa.String(300), "current|YYYYMMDD|person_id"),
+        ("attribution_key", _KEY, "current|YYYYMMDD|person_id"),
     ),
     YEARLY: (
         ("person_id", _ID, "Member id"),
@@ -79,7 +82,7 @@ COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
         *_COMMON_AFTER_KEY,
         ("assigned_step", sa.Integer(), "Step that decided; 0 for the fallback"),
         *_METRICS,
-        ("attribution_key", sa.String(300), "yearly|YYYY|person_id"),
+        ("attribution_key", _KEY, "yearly|YYYY|person_id"),
     ),
     EXCLUSIONS: (
         ("reason_order", sa.Integer(), "Order of the check (1..16); a row gets the first failed"),

@@ -59,6 +59,7 @@ import sqlalchemy as sa
 from provider_attribution import outputs
 from provider_attribution.dialects import (
     DropTableIfExists,
+    binary_id,
     capabilities,
     has_table,
     is_emulated,
@@ -278,7 +279,10 @@ def _list_pairs(
         q = sa.cast(t.c[cols[listing.quarter]], sa.Integer)
         where.append(sa.or_(q.is_(None), q == 0) if quarter is None else q == quarter)
     return (
-        sa.select(sa.cast(t.c[bene], _ID).label("bene"), sa.cast(t.c[aco], _ID).label("cms_aco"))
+        sa.select(
+            binary_id(sa.cast(t.c[bene], _ID)).label("bene"),
+            binary_id(sa.cast(t.c[aco], _ID)).label("cms_aco"),
+        )
         .where(*where)
         .distinct()
         .subquery("cms")

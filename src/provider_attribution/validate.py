@@ -51,7 +51,7 @@ from provider_attribution.dialects import month_key as sql_month_key
 from provider_attribution.dialects import text_month_key
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import Method, Path, Unit
-from provider_attribution.windows import first_of_month_back, month_key
+from provider_attribution.windows import first_of_month_back, month_key, months_later
 
 Severity = Literal["error", "warning"]
 _Kind = Literal["text", "date", "amount", "month", "any"]  # any: no type check
@@ -603,15 +603,6 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def _plus_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    following = dt.date(year + (month == 12), month % 12 + 1, 1)
-    last = (following - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
 def _month_text(key: int) -> str:
     return f"{key // 100:04d}-{key % 100:02d}"
 
@@ -699,7 +690,7 @@ def _claims_data(
         return
     if as_of is None:
         return
-    latest_ok = _plus_months(last, MAX_MONTHS_AFTER_DATA)
+    latest_ok = months_later(last, MAX_MONTHS_AFTER_DATA)
     where = f"{spec.label}.{c.claim_start_date}/{c.claim_end_date}"
     if as_of < first:
         checks.append(

@@ -6,6 +6,7 @@ engine compares claim dates against the same literal dates.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +34,16 @@ def first_of_month_back(end: dt.date, months: int) -> dt.date:
             "use a later as-of date or performance year"
         )
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    """``day`` moved ``months`` months later (its day clamped to that month's last day); the
+    last representable date, 9999-12-31, when the result would lie beyond it."""
+    index = month_index(day) + months
+    if index > month_index(dt.date.max):
+        return dt.date.max
+    year, month = index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
