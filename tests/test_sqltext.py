@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 import sqlglot
 from click.testing import CliRunner
+from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import CreateTable
 from sqlglot import exp
 
 import provider_attribution as pa
 from provider_attribution import outputs
 from provider_attribution.cli import main
+from provider_attribution.dialects import binary_id
 from provider_attribution.method import PRESETS
-from provider_attribution.sqltext import SUPPORTED_DIALECTS
+from provider_attribution.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
 
 # SQLAlchemy names → sqlglot's
 _READ = {"postgres": "postgres"}
@@ -96,3 +100,43 @@ def test_the_sql_command_prints_the_postgres_settings_before_the_statements() ->
     created = parsed[len(settings) :]
     assert len(created) == len(outputs.WRITTEN)
     assert all(isinstance(s, exp.Create) for s in created)
+
+
+def _mysql(version: tuple[int, ...] | None, *, mariadb: bool = False) -> sa.Dialect:
+    dialect = mysql.dialect()
+    dialect.server_version_info = version
+    dialect.is_mariadb = mariadb
+    return dialect
+
+
+@pytest.mark.parametrize(
+    ("version", "mariadb", "collation"),
+    [
+        ((10, 11, 9), True, "utf8mb4_nopad_bin"),  # MariaDB: utf8mb4_bin would pad spaces
+        ((8, 0, 36), False, "utf8mb4_0900_bin"),  # MySQL 8: NO PAD binary
+        ((5, 7, 44), False, "utf8mb4_bin"),  # the only binary utf8mb4 collation there
+        (None, False, "utf8mb4_bin"),  # printed SQL: one that every server has
+    ],
+)
+def test_ids_compare_in_the_servers_binary_collation(
+    version: tuple[int, ...] | None, mariadb: bool, collation: str
+) -> None:
+    dialect = _mysql(version, mariadb=mariadb)
+    person = sa.column("person_id", sa.String(20))
+    text = str(binary_id(person).compile(dialect=dialect))
+    assert text == f"CONVERT(person_id USING utf8mb4) COLLATE {collation}"
+    ddl = str(CreateTable(outputs.table(outputs.RANKING, None)).compile(dialect=dialect))
+    assert f"person_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}" in ddl
+    assert f"attribution_key VARCHAR(300) CHARACTER SET utf8mb4 COLLATE {collation}" in ddl
+    assert "scope VARCHAR(16)," in ddl
+
+
+@pytest.mark.parametrize("name", ["duckdb", "postgres", "sqlite", "snowflake"])
+def test_ids_are_left_alone_where_text_compares_bytewise(name: str) -> None:
+    dialect = sqlalchemy_dialect(name)
+    assert dialect is not None
+    person = sa.column("person_id", sa.String(20))
+    assert str(binary_id(person).compile(dialect=dialect)) == "person_id"
+    ddl = str(CreateTable(outputs.table(outputs.RANKING, None)).compile(dialect=dialect))
+    assert "person_id VARCHAR(255)" in ddl
+    assert "COLLATE" not in ddl
