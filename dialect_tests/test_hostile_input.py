@@ -51,7 +51,7 @@ from provider_attribution.inputs import (
     RosterTable,
     SelectionTable,
 )
-from provider_attribution.method import MSSP, TUVA, Fallback, Method, Path
+from provider_attribution.method import MSSP, MSSP_PROSPECTIVE, TUVA, Fallback, Method, Path
 from provider_attribution.run import attribute, build_queries
 from provider_attribution.sqltext import session_settings, sqlalchemy_dialect, statements
 from provider_attribution.valuesets import ValueSets
@@ -1217,6 +1217,19 @@ def test_windows_reaching_before_year_1_fail_clearly() -> None:
 
 def test_performance_year_9999_has_an_anchor() -> None:
     assert TUVA.year_anchor(9999) == dt.date(9999, 12, 31)
+    assert MSSP_PROSPECTIVE.year_anchor(2) == dt.date(1, 9, 30)  # 15 months back
+
+
+def test_anchors_beyond_the_calendar_are_a_clear_error() -> None:
+    """An anchor offset moving year 9999 past 9999-12-31 (or year 1 before 0001-01-01) names
+    the method, the year and the offset instead of 'year 10000 is out of range'."""
+    later = replace(TUVA, name="later", year_anchor_offset_months=3)
+    assert later.year_anchor(9998) == dt.date(9999, 3, 31)
+    with pytest.raises(ValueError, match=r"'later': performance year 9999 would end in year 10000"):
+        later.year_anchor(9999)
+    earlier = replace(TUVA, name="earlier", year_anchor_offset_months=-24)
+    with pytest.raises(ValueError, match=r"year_anchor_offset_months = -24"):
+        earlier.year_anchor(1)
 
 
 def test_attribution_keys_pad_years_below_1000() -> None:

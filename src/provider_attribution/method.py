@@ -208,6 +208,12 @@ class Method:
             return self.year_anchors[year]
         index = year * 12 + 11 + self.year_anchor_offset_months  # the anchor's month
         anchor_year, month = index // 12, index % 12 + 1
+        if not dt.MINYEAR <= anchor_year <= dt.MAXYEAR:
+            raise ValueError(
+                f"method {self.name!r}: performance year {year} would end in year {anchor_year} "
+                f"(year_anchor_offset_months = {self.year_anchor_offset_months}), outside "
+                f"{dt.MINYEAR}..{dt.MAXYEAR}; leave that year out of the run"
+            )
         return dt.date(anchor_year, month, calendar.monthrange(anchor_year, month)[1])
 
     @property
