@@ -41,6 +41,7 @@ from engines import Session, selected
 from harness import Dataset, canonical, run_oracle
 from provider_attribution import outputs
 from provider_attribution.dialects import DropTableIfExists
+from provider_attribution.explain import explain
 from provider_attribution.inputs import (
     ClaimsTable,
     Classification,
@@ -926,6 +927,10 @@ def test_case_variant_ids_of_every_input_stay_apart(
     assert_matches_oracle(got, data, EVERY_INPUT, AS_OF, YEARS)
     persons = {r["person_id"] for r in got[outputs.CURRENT]}
     assert {"a", "A", "a ", "á"} <= persons
+    schema = None if backend.schema is None else physical(backend.schema, backend.name)
+    for person in ("a", "A", "a "):
+        items = explain(backend.engine, person, schema, method=EVERY_INPUT)
+        assert {item.person_id for item in items} == {person}
 
 
 # ------------------------------------------------------------ values never become SQL text

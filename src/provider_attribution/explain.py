@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
-from provider_attribution.dialects import has_table
+from provider_attribution.dialects import binary_id, has_table
 from provider_attribution.method import Method, Path, RankKey
 
 CENT = Decimal("0.01")
@@ -262,7 +262,8 @@ def _rows(
     t = outputs.table(outputs.RANKING, schema)
     query = (
         sa.select(t)
-        .where(sa.cast(t.c.person_id, sa.String) == str(person_id), *_key_filter(t, scope, key))
+        .where(binary_id(sa.cast(t.c.person_id, sa.String)) == str(person_id))
+        .where(*_key_filter(t, scope, key))
         .order_by(t.c.scope, t.c.as_of_date, t.c.performance_year, t.c.ranking)
     )
     with engine.connect() as conn:
