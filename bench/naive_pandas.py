@@ -106,7 +106,7 @@ def read_tables(db: Path) -> Tables:
         claims = con.sql(f"SELECT {columns} FROM core.medical_claim").df()
         months = con.sql("SELECT person_id, year_month FROM core.member_months").df()
         providers = con.sql(
-            "SELECT npi, primary_taxonomy_code, entity_type_code FROM terminology.provider"
+            "SELECT npi, primary_taxonomy_code, entity_type_description FROM terminology.provider"
         ).df()
     finally:
         con.close()
@@ -135,7 +135,7 @@ def providers_by_npi(providers: pd.DataFrame, valuesets: ValueSets) -> pd.DataFr
     """One row per NPI: bucket, specialty description and organisation flag (taxonomy codes)."""
     p = providers[providers["npi"].notna()].copy()
     p["cls"] = p["primary_taxonomy_code"].str.strip().str.upper()
-    entity = p["entity_type_code"].astype("string").str.strip().str.lower()
+    entity = p["entity_type_description"].astype("string").str.strip().str.lower()
     p["is_org"] = entity.isin(["2", "organization"]).astype("int64")
     per_npi = p.groupby("npi", as_index=False).agg(cls=("cls", "min"), is_org=("is_org", "max"))
     specialty = per_npi["cls"].map(dict(valuesets.taxonomy_specialty))
@@ -148,6 +148,7 @@ def line_attributes(rows: pd.DataFrame, prov: pd.DataFrame, valuesets: ValueSets
     """Service date, cents, visit key, primary-care flag, bucket, claim net and claim minimum."""
     rows = rows.copy()
     rows["service_date"] = rows["claim_start_date"].fillna(rows["claim_end_date"])
+    rows["end_date"] = rows["claim_end_date"].fillna(rows["claim_start_date"])
     allowed = rows["allowed_amount"]
     amount = allowed.where(allowed.notna() & (allowed != 0), rows["paid_amount"].fillna(0))
     rows["cents"] = (amount.astype("float64") * 100).round().astype("int64")
@@ -227,6 +228,8 @@ def in_pass(lines: pd.DataFrame, scope: Scope, p: Pass, widest: int) -> pd.Serie
     day = lines["service_date"]
     hit = (day >= pd.Timestamp(scope.start(widest))) & (day <= pd.Timestamp(scope.anchor_end))
     hit &= day >= pd.Timestamp(scope.start(p.months))
+    if scope.scope == "current":  # current scope: lines that ended by the as-of date
+        hit &= lines["end_date"] <= pd.Timestamp(scope.anchor_end)
     if p.buckets is not None:
         hit &= lines["bucket"].isin(sorted(p.buckets))
     if p.services is Services.PRIMARY_CARE:
@@ -426,9 +429,10 @@ def attribute(
     day = rows["service_date"]
     in_some_window = pd.Series(False, index=rows.index)
     for s in scopes:
-        in_some_window |= (day >= pd.Timestamp(s.start(widest))) & (
-            day <= pd.Timestamp(s.anchor_end)
-        )
+        within = (day >= pd.Timestamp(s.start(widest))) & (day <= pd.Timestamp(s.anchor_end))
+        if s.scope == "current":
+            within &= rows["end_date"] <= pd.Timestamp(s.anchor_end)
+        in_some_window |= within
     rows.loc[checked & ~in_some_window, "status"] = CODE["outside_window"]
     rows["month"] = month_key(day)
     line_months = pd.MultiIndex.from_arrays([rows["person_id"], rows["month"]])

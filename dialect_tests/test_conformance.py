@@ -18,7 +18,7 @@ from engines import Session, open_session
 from harness import Dataset, assert_same, load, read_outputs, run_oracle, run_sql
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification
-from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, Method
+from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA_MART, Method
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
@@ -65,7 +65,9 @@ def test_generated_cases_match_oracle(
     assert_same(got, run_oracle(data, as_of=as_of, years=years))
 
 
-@pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH, TUVA_MART], ids=lambda m: m.name
+)
 @given(data=datasets(rich=True), scope=scopes)
 @settings(
     max_examples=6,
@@ -130,7 +132,7 @@ def _synthetic(seed: int) -> Dataset:
             {
                 "npi": r.npi,
                 "classification": r.primary_taxonomy_code,
-                "entity_type": r.entity_type_code,
+                "entity_type": r.entity_type_description,
             }
             for r in conn.exec_driver_sql("select * from terminology.provider")
         ]

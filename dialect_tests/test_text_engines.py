@@ -21,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from engines import TEXT_ENGINES, BackendUnavailableError, required, text_engine_selected
 from harness import Dataset, run_sql
 from provider_attribution import outputs
-from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
+from provider_attribution.method import (
+    MEDICAID,
+    MSSP,
+    MSSP_PROSPECTIVE,
+    REACH,
+    TUVA,
+    TUVA_MART,
+    Method,
+)
 from scenarios import SCENARIOS, Scenario, check
 from strategies import datasets, scopes
 from test_conformance import _synthetic
@@ -90,7 +98,7 @@ def test_rule_scenario(text_engine: TextEngine, duckdb: sa.Engine, scenario: Sce
 
 
 @pytest.mark.parametrize(
-    "method", [TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name
+    "method", [TUVA, TUVA_MART, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name
 )
 @given(data=datasets(rich=True), scope=scopes)
 @settings(

@@ -53,7 +53,12 @@ COLUMNS: dict[str, Sequence[tuple[str, str]]] = {
         ("attending_npi", STRING),
     ),
     "member_months": (("person_id", STRING), ("year_month", STRING)),
-    "provider": (("npi", STRING), ("classification", STRING), ("entity_type", STRING)),
+    "provider": (
+        ("npi", STRING),
+        ("classification", STRING),
+        ("entity_type", STRING),
+        ("specialty_description", STRING),
+    ),
     "aco_participants": (
         ("npi", STRING),
         ("tin", STRING),

@@ -44,6 +44,7 @@ class Dataset:
     encounter_mapped: bool = True
     claims_have_tin: bool = False
     entity_type_mapped: bool = False
+    specialty_mapped: bool = False  # providers' specialty_description mapped
     today: dt.date = TODAY  # the run date: later service dates are excluded
     roster: list[dict[str, Any]] | None = None
     attested: list[dict[str, Any]] | None = None
@@ -57,6 +58,7 @@ class Dataset:
             "encounter_mapped": self.encounter_mapped,
             "claims_have_tin": self.claims_have_tin,
             "entity_type_mapped": self.entity_type_mapped,
+            "specialty_mapped": self.specialty_mapped,
             "roster": self.roster,
             "attested": self.attested,
             "self_selections": self.self_selections,
@@ -80,6 +82,7 @@ def inputs_for(data: Dataset, schema: str | None) -> Inputs:
         classification="classification",
         classification_kind=data.classification_kind,
         entity_type="entity_type" if data.entity_type_mapped else None,
+        specialty_description="specialty_description" if data.specialty_mapped else None,
     )
     return Inputs(
         claims=claims,
@@ -160,6 +163,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column("npi", sa.String(64)),
         sa.Column("classification", sa.String(32)),
         sa.Column("entity_type", sa.String(16)),
+        sa.Column("specialty_description", sa.String(64)),
         schema=schema,
     )
     return claims, eligibility, providers
@@ -183,7 +187,8 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
                 [{**r, "year_month": str(r["year_month"])} for r in data.eligibility],
             )
         if data.providers:
-            conn.execute(providers.insert(), [{"entity_type": None, **r} for r in data.providers])
+            blank = {"entity_type": None, "specialty_description": None}
+            conn.execute(providers.insert(), [{**blank, **r} for r in data.providers])
         for name, table in _optional_tables(sa.MetaData(), schema).items():
             rows = getattr(data, name)
             conn.execute(DropTableIfExists(table))

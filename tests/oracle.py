@@ -9,7 +9,7 @@ ranking) is re-implemented here with loops and dicts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -181,6 +181,37 @@ def provider_labels(
     return labels
 
 
+Shown = Callable[[str], tuple[str, "str | None"]]
+
+
+def shown_labels(
+    labels: dict[str, tuple[str, str | None]],
+    providers: list[dict[str, Any]],
+    method: Method,
+    specialty_mapped: bool,
+) -> Shown:
+    """NPI -> (provider_bucket, prov_specialty) as the outputs show them: an unclassified NPI
+    gets the method's label; with ``specialty_description`` mapped, prov_specialty is the
+    smallest non-null description among the NPI's rows."""
+    described: dict[str, str] = {}
+    for row in providers:
+        npi, text = row.get("npi"), row.get("specialty_description")
+        if npi is None or text is None:
+            continue
+        if npi not in described or text < described[npi]:
+            described[npi] = text
+
+    def shown(npi: str) -> tuple[str, str | None]:
+        bucket, specialty = labels.get(npi, ("unknown", None))
+        if bucket not in KEPT_BUCKETS:
+            bucket = method.unknown_bucket_label
+        if specialty_mapped:
+            specialty = described.get(npi)
+        return bucket, specialty
+
+    return shown
+
+
 # --------------------------------------------------------------------------- roster and units
 
 
@@ -263,6 +294,7 @@ BASE_CLAIM_COLUMNS = (
 )  # fmt: skip
 AMOUNT_COLUMNS = ("allowed_amount", "paid_amount")
 ORGANIZATION_ENTITY_TYPES = ("2", "organization")
+INDIVIDUAL_ENTITY_TYPES = ("1", "individual")
 ASCII_DIGITS = "0123456789"
 
 
@@ -273,6 +305,8 @@ class Line:
     person_id: str
     npi: str  # the credited NPI: rendering NPI, or the attending NPI of an FQHC/RHC line
     service_date: dt.date
+    end_date: dt.date | None  # compared with a current key's as-of date; None: never by it
+    takes_steps: bool  # False: the method requires the directory and the NPI is not in it
     cents: int
     visit_key: str | None
     primary_care: bool
@@ -342,6 +376,40 @@ def organizational_npis(providers: list[dict[str, Any]]) -> set[str]:
         if str(entity_type).strip(" ").lower() in ORGANIZATION_ENTITY_TYPES:
             found.add(npi)
     return found
+
+
+def directory_npis(providers: list[dict[str, Any]], entity_type_mapped: bool) -> set[str]:
+    """NPIs with a providers row; with the entity type mapped, a row of an individual (entity
+    type 1 or individual, trimmed, any case)."""
+    found = set()
+    for row in providers:
+        npi = row.get("npi")
+        if npi is None:
+            continue
+        if entity_type_mapped:
+            entity_type = row.get("entity_type")
+            if entity_type is None:
+                continue
+            if str(entity_type).strip(" ").lower() not in INDIVIDUAL_ENTITY_TYPES:
+                continue
+        found.add(npi)
+    return found
+
+
+def service_dates(claim: dict[str, Any], method: Method) -> tuple[dt.date | None, dt.date | None]:
+    """(service date, end date) of a row: the start date, else (unless the method uses start
+    dates only) the end date; the end date, else (same condition) the start date."""
+    start, end = claim.get("claim_start_date"), claim.get("claim_end_date")
+    if method.service_date_start_only:
+        return start, end
+    return (start if start is not None else end), (end if end is not None else start)
+
+
+def ended_by(line_end: dt.date | None, key: ScopeKey) -> bool:
+    """A current key counts only lines whose end date is known and not after its as-of date."""
+    if key.scope != "current":
+        return True
+    return line_end is not None and line_end <= key.anchor_end
 
 
 def reversed_claims(claims: list[dict[str, Any]], distinct: list[int]) -> set[tuple[Any, ...]]:
@@ -429,11 +497,13 @@ def prepare_lines(
         if identity not in seen:
             seen.add(identity)
             distinct.append(index)
-    first_copies = set(distinct)
-    reversed_keys = reversed_claims(claims, distinct)
+    # Without the duplicate collapse every row is a first copy (each adds its amount).
+    first_copies = set(distinct) if method.collapse_duplicates else set(range(len(claims)))
+    reversed_keys = reversed_claims(claims, distinct) if method.drop_reversed_claims else set()
     organizations = organizational_npis(providers) if entity_type_mapped else set()
+    directory = directory_npis(providers, entity_type_mapped)
     attested_npis = None if attested is None else {r.get("npi") for r in attested}
-    reach = [(window_start(k.anchor_end, widest_months(method, k)), k.anchor_end) for k in keys]
+    reach = [(window_start(k.anchor_end, widest_months(method, k)), k) for k in keys]
 
     statuses: list[str | None] = []
     lines: list[tuple[int, Line]] = []
@@ -454,15 +524,17 @@ def prepare_lines(
         if status is not None:
             continue
         person: str = claim["person_id"]
-        service_date: dt.date = claim.get("claim_start_date")
-        if service_date is None:
-            service_date = claim["claim_end_date"]
+        service_date, end_date = service_dates(claim, method)
+        assert service_date is not None
         fqhc = is_fqhc(claim, method)
         npi: str = claim["attending_npi"] if fqhc else claim["rendering_npi"]
         encounter = claim.get("encounter_id") if encounter_mapped else None
         # A null claim_id with no encounter gives a null visit key, which is not a visit
-        # (like COUNT(DISTINCT ...) ignoring nulls); the line's amount still counts.
-        visit_key = encounter if encounter is not None else claim.get("claim_id")
+        # (like COUNT(DISTINCT ...) ignoring nulls); the line's amount still counts. With
+        # visits from encounters only, a null encounter is no visit.
+        visit_key = encounter
+        if visit_key is None and not method.visits_from_encounters:
+            visit_key = claim.get("claim_id")
         hcpcs = claim.get("hcpcs_code")
         primary_care = fqhc or (
             hcpcs is not None and hcpcs.strip().upper() in valuesets.primary_care_hcpcs
@@ -474,6 +546,8 @@ def prepare_lines(
             person_id=person,
             npi=npi,
             service_date=service_date,
+            end_date=end_date,
+            takes_steps=not method.directory_required or npi in directory,
             cents=int(amount.scaleb(2)),
             visit_key=visit_key,
             primary_care=primary_care,
@@ -495,7 +569,7 @@ def _removing_status(
     attested_npis: set[Any] | None,
     organizations: set[str],
     reversed_keys: set[tuple[Any, ...]],
-    reach: list[tuple[dt.date, dt.date]],
+    reach: list[tuple[dt.date, ScopeKey]],
     member_months: dict[str, set[int]],
 ) -> str | None:
     """The first of the statuses 1..11 that applies to a claims row, or None."""
@@ -504,9 +578,7 @@ def _removing_status(
     person = claim.get("person_id")
     if person is None:
         return "missing_person_id"
-    service_date = claim.get("claim_start_date")
-    if service_date is None:
-        service_date = claim.get("claim_end_date")
+    service_date, end_date = service_dates(claim, method)
     if service_date is None:
         return "missing_service_date"
     if service_date > today:
@@ -524,7 +596,9 @@ def _removing_status(
         return "organizational_npi"
     if claim_key(claim, index) in reversed_keys:
         return "reversed_claim"
-    if not any(start <= service_date <= end for start, end in reach):
+    if not any(
+        start <= service_date <= key.anchor_end and ended_by(end_date, key) for start, key in reach
+    ):
         return "outside_window"
     if month_key(service_date) not in member_months.get(person, set()):
         return "no_eligibility"
@@ -535,6 +609,10 @@ def falls_in(line: Line, pass_: Pass | Gate, key: ScopeKey) -> bool:
     """Whether ``line`` falls in ``pass_`` (or the gate) for scope key ``key``."""
     start = window_start(key.anchor_end, pass_.months)
     if not start <= line.service_date <= key.anchor_end:
+        return False
+    if not ended_by(line.end_date, key):
+        return False
+    if not line.takes_steps:
         return False
     if pass_.buckets is not None and line.bucket not in pass_.buckets:
         return False
@@ -583,7 +661,7 @@ def _claims_candidate(
     in_pass: list[Line],
     key: ScopeKey,
     method: Method,
-    labels: dict[str, tuple[str, str | None]],
+    shown: Shown,
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """(sort key, row) of one unit at its step, from its lines in that pass."""
     unit_type, unit_id = unit
@@ -602,7 +680,7 @@ def _claims_candidate(
     visits = sum(len(keys) for keys in npi_visits.values())  # per-NPI visit counts, summed
     last_service = max(npi_last.values())
     top_npi = min(npi_amount, key=lambda n: (-npi_amount[n], -npi_last[n].toordinal(), n))
-    bucket, specialty = labels.get(top_npi, ("unknown", None))
+    bucket, specialty = shown(top_npi)
     row = {
         "attribution_type": Path.CLAIMS.value,
         "provider_id": unit_id,
@@ -634,7 +712,7 @@ def claims_rows(
     person_lines: list[Line],
     key: ScopeKey,
     method: Method,
-    labels: dict[str, tuple[str, str | None]],
+    shown: Shown,
 ) -> list[dict[str, Any]]:
     """Ranked claims candidates (units) of one person in one scope key."""
     open_passes = [
@@ -651,9 +729,7 @@ def claims_rows(
         for step, pass_ in open_passes:
             in_pass = [line for line in unit_lines if falls_in(line, pass_, key)]
             if in_pass:  # the smallest pass with a line is the candidate's step
-                candidates.append(
-                    _claims_candidate(unit, step, pass_, in_pass, key, method, labels)
-                )
+                candidates.append(_claims_candidate(unit, step, pass_, in_pass, key, method, shown))
                 break
     candidates.sort(key=lambda pair: pair[0])
     return [row for _, row in candidates]
@@ -710,7 +786,8 @@ def classify_lines(
                     )
                 counts = counts or opened[memo]
         if not in_pass:
-            statuses[index] = "no_matching_pass" if line.primary_care else "not_primary_care"
+            not_pc = not line.primary_care and line.takes_steps
+            statuses[index] = "not_primary_care" if not_pc else "no_matching_pass"
         elif not in_pass_eligible:
             statuses[index] = "person_not_eligible"
         elif not counts:
@@ -729,7 +806,7 @@ def selection_row(
     person: str,
     key: ScopeKey,
     roster: list[dict[str, Any]] | None,
-    labels: dict[str, tuple[str, str | None]],
+    shown: Shown,
 ) -> dict[str, Any] | None:
     """The valid selection of one person in one scope key as a row, or None.
 
@@ -754,7 +831,7 @@ def selection_row(
         return None
     npi = best["npi"]
     aco = roster_aco(roster, npi, None, key.anchor_end, compare_tin=False)
-    bucket, specialty = labels.get(npi, ("unknown", None))
+    bucket, specialty = shown(npi)
     return {
         "attribution_type": path.value,
         "provider_id": npi if aco is None else aco,
@@ -777,6 +854,9 @@ def selection_row(
 
 def _fallback(key: ScopeKey, method: Method) -> dict[str, Any]:
     fb = method.fallback
+    months = max(p.months for p in method.passes if pass_applies(p, key))
+    if key.scope == "yearly" and method.yearly_fallback_eligibility_window:
+        months = method.eligibility_months
     return {
         "attribution_type": "none",
         "provider_id": fb.provider_id,
@@ -789,9 +869,7 @@ def _fallback(key: ScopeKey, method: Method) -> dict[str, Any]:
         "allowed_amount": ZERO,
         "visits": 0,
         "last_service_date": None,
-        "lookback_start_date": window_start(
-            key.anchor_end, max(p.months for p in method.passes if pass_applies(p, key))
-        ),
+        "lookback_start_date": window_start(key.anchor_end, months),
         "lookback_end_date": key.anchor_end,
     }
 
@@ -814,6 +892,7 @@ def attribute_reference(
     claims_have_tin: bool = False,
     today: dt.date,
     entity_type_mapped: bool = False,
+    specialty_mapped: bool = False,
 ) -> dict[str, Any]:
     """The three output tables (sorted lists of dicts) and ``exclusions``.
 
@@ -828,6 +907,7 @@ def attribute_reference(
             continue
         member_months.setdefault(row["person_id"], set()).add(parse_year_month(row["year_month"]))
     labels = provider_labels(providers, classification_kind, valuesets)
+    shown = shown_labels(labels, providers, method, specialty_mapped)
     keys = scope_keys(as_of, years, method)
     statuses, indexed_lines = prepare_lines(
         claims,
@@ -866,11 +946,11 @@ def attribute_reference(
             rows: list[dict[str, Any]] = []
             for path in method.paths:  # precedence order; ranking 1 is the first path's row
                 if path is Path.CLAIMS:
-                    rows.extend(claims_rows(lines_by_person.get(person, []), key, method, labels))
+                    rows.extend(claims_rows(lines_by_person.get(person, []), key, method, shown))
                     continue
                 # The roster decides a selection's unit only for ACO-unit methods.
                 unit_roster = roster if method.unit is Unit.ACO else None
-                selected = selection_row(selections[path], path, person, key, unit_roster, labels)
+                selected = selection_row(selections[path], path, person, key, unit_roster, shown)
                 if selected is not None:
                     rows.append(selected)
             if not rows:

@@ -15,7 +15,16 @@ from typing import Any
 from harness import TODAY, Dataset
 from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
-from provider_attribution.method import MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Gate, Method, Services
+from provider_attribution.method import (
+    MSSP,
+    MSSP_PROSPECTIVE,
+    REACH,
+    TUVA,
+    TUVA_MART,
+    Gate,
+    Method,
+    Services,
+)
 
 # Luhn-valid NPIs (check digit last) whose order follows their first nine digits.
 PCP = "1111111112"  # family medicine
@@ -65,6 +74,7 @@ def line(
     claim: str | None = None,
     encounter: str | None = None,
     end: str | None = None,
+    open_end: bool = False,
     tin: str | None = None,
     revenue: str | None = None,
     attending: str | None = None,
@@ -80,7 +90,7 @@ def line(
         "rendering_npi": npi,
         "hcpcs_code": code,
         "claim_start_date": d(start) if start else None,
-        "claim_end_date": d(end) if end else (d(start) if start else None),
+        "claim_end_date": None if open_end else d(end) if end else d(start) if start else None,
         "allowed_amount": Decimal(allowed) if allowed is not None else None,
         "paid_amount": Decimal(paid) if paid is not None else None,
     }
@@ -107,6 +117,7 @@ class Scenario:
     extra: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)  # expected exclusion counts
     today: dt.date = TODAY
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # assigned row columns
 
     def dataset(self) -> Dataset:
         return Dataset(
@@ -680,6 +691,182 @@ REACH_SCENARIOS = [
 ]
 SCENARIOS += STEP_3_SCENARIOS + REACH_SCENARIOS
 
+# --- the as-of date bounds end dates; the tuva_mart line options (docs/METHOD.md) -------------
+
+Y24 = "yearly|2024|"
+NOTYPE = "1777777770"  # in the directory, entity type null: not an individual
+UNCHECKED = "1234567890"  # fails the NPI check digit; an unclassified individual
+# The directory as Tuva's input layer has it: entity type descriptions and specialty texts.
+MART_PROVIDERS = [
+    {**row, "entity_type": "Individual", "specialty_description": text}
+    for row, text in zip(
+        PROVIDERS,
+        [
+            "Family Practice",
+            "Internal Medicine",
+            "Nurse Practitioner",
+            "Cardiology",
+            "Orthopedic Surgery",
+        ],
+        strict=True,
+    )
+] + [
+    {"npi": ORG, "classification": "207Q00000X", "entity_type": " Organization "},
+    {"npi": NOTYPE, "classification": "207Q00000X", "entity_type": None},
+    {"npi": UNCHECKED, "classification": None, "entity_type": "individual"},
+]
+MART_INPUTS = {"entity_type_mapped": True, "specialty_mapped": True}
+# Exact duplicates, a null encounter and a reversed claim for one PCP; one larger NPP claim.
+_E1 = line("A", PCP, "99213", "2024-05-02", "100", claim="k1", encounter="e1")
+_SUMMED = [
+    _E1,
+    dict(_E1),
+    line("A", PCP, "99213", "2024-05-03", "60", claim="k2"),
+    line("A", PCP, "99213", "2024-05-04", "80", claim="r", encounter="e2"),
+    line("A", PCP, "99213", "2024-05-04", "-80", claim="r", encounter="e2"),
+    line("A", NPP, "99213", "2024-05-05", "250", claim="k3", encounter="e3"),
+]
+
+AS_OF_SCENARIOS = [
+    Scenario(
+        "a line ending after the as-of date counts in its year, not in the current scope",
+        [
+            line("A", PCP, "99213", "2024-06-20", "100", end="2024-07-05"),
+            line("A", NPP, "99213", "2024-05-10", "50"),
+        ],
+        ALL_A,
+        AS_OF,
+        [2024],
+        {CUR + "A": (NPP, 1, "50.00", 1), Y24 + "A": (PCP, 1, "100.00", 1)},
+        excluded=every_reason(used=2),
+    ),
+    Scenario(
+        "current scope only: a line ending after the as-of date is outside_window; one ending "
+        "on it, or with a null end date (the start date stands in), counts",
+        [
+            line("A", PCP, "99213", "2024-06-20", "100", end="2024-07-05"),
+            line("A", NPP, "99213", "2024-06-01", "50", end="2024-06-30"),
+            line("A", PCP2, "99213", "2024-06-10", "30", open_end=True),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (NPP, 1, "50.00", 1)},
+        ranking={CUR + "A": [NPP, PCP2]},
+        excluded=every_reason(outside_window=1, used=2),
+    ),
+    Scenario(
+        "tuva (default): duplicates once, reversed claims out, claim id stands in for a null "
+        "encounter",
+        _SUMMED,
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (NPP, 1, "250.00", 1)},
+        ranking={CUR + "A": [NPP, PCP]},
+        providers=MART_PROVIDERS,
+        extra={"entity_type_mapped": True},
+        excluded=every_reason(duplicate_line=1, reversed_claim=2, used=3),
+        fields={CUR + "A": {"step_description": TUVA.passes[0].description}},
+    ),
+    Scenario(
+        "tuva_mart: duplicates and reversals summed signed, visits are distinct non-null "
+        "encounters, the directory's specialty text",
+        _SUMMED,
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "260.00", 2)},
+        ranking={CUR + "A": [PCP, NPP]},
+        providers=MART_PROVIDERS,
+        method=TUVA_MART,
+        extra=MART_INPUTS,
+        excluded=every_reason(used=6),
+        fields={
+            CUR + "A": {
+                "provider_bucket": "pcp",
+                "prov_specialty": "Family Practice",
+                "step_description": "12-month PCP/NPP primary-care HCPCS",
+            }
+        },
+    ),
+    Scenario(
+        "tuva_mart: NPIs outside the directory or not individuals take no step; no NPI check; "
+        "an unclassified individual is other_individual",
+        [
+            line("A", MISSING, "99213", "2024-05-02", "500"),
+            line("A", ORG, "99213", "2024-05-02", "400"),
+            line("A", NOTYPE, "80053", "2024-05-02", "300"),
+            line("A", OTHER, "99213", "2024-05-03", "70"),
+            line("A", UNCHECKED, "99213", "2024-05-04", "65"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (OTHER, 4, "70.00", 0)},  # no encounter ids: no visits
+        ranking={CUR + "A": [OTHER, UNCHECKED]},
+        providers=MART_PROVIDERS,
+        method=TUVA_MART,
+        extra=MART_INPUTS,
+        excluded=every_reason(organizational_npi=1, no_matching_pass=2, used=2),
+        fields={
+            CUR + "A": {
+                "provider_bucket": "other_individual",
+                "prov_specialty": "Orthopedic Surgery",
+                "step_description": "24-month primary-care HCPCS (any classification)",
+            }
+        },
+    ),
+    Scenario(
+        "tuva_mart: the service date is the start date only, a null end date is out of the "
+        "current scope, the yearly fallback looks back over the calendar year",
+        [
+            line("A", PCP, "99213", None, "100", end="2024-05-02"),
+            line("A", NPP, "99213", "2024-05-03", "50", open_end=True),
+        ],
+        ALL_A + months("B", "2024-01", "2024-12"),
+        AS_OF,
+        [2024],
+        {
+            CUR + "A": (FALLBACK, 0, "0.00", 0),
+            Y24 + "A": (NPP, 1, "50.00", 0),
+            CUR + "B": (FALLBACK, 0, "0.00", 0),
+            Y24 + "B": (FALLBACK, 0, "0.00", 0),
+        },
+        providers=MART_PROVIDERS,
+        method=TUVA_MART,
+        extra=MART_INPUTS,
+        excluded=every_reason(missing_service_date=1, used=1),
+        fields={
+            CUR + "B": {
+                "lookback_start_date": d("2022-07-01"),
+                "lookback_end_date": AS_OF,
+            },
+            Y24 + "B": {
+                "lookback_start_date": d("2024-01-01"),
+                "lookback_end_date": d("2024-12-31"),
+            },
+        },
+    ),
+    Scenario(
+        "tuva (default): a null start date falls back to the end date; the yearly fallback "
+        "looks back 24 months",
+        [line("A", PCP, "99213", None, "100", end="2024-05-02")],
+        ALL_A + months("B", "2024-01", "2024-12"),
+        AS_OF,
+        [2024],
+        {
+            CUR + "A": (PCP, 1, "100.00", 1),
+            Y24 + "A": (PCP, 1, "100.00", 1),
+            CUR + "B": (FALLBACK, 0, "0.00", 0),
+            Y24 + "B": (FALLBACK, 0, "0.00", 0),
+        },
+        excluded=every_reason(used=1),
+        fields={Y24 + "B": {"lookback_start_date": d("2023-01-01")}},
+    ),
+]
+SCENARIOS += AS_OF_SCENARIOS
+
 
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
     """Assert a scenario's expectations against canonical outputs."""
@@ -697,6 +884,8 @@ def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
         assert assigned[key]["attribution_type"] == kind, key
     for key, npi in scenario.top_npi.items():
         assert assigned[key]["top_npi"] == npi, key
+    for key, columns in scenario.fields.items():
+        assert {c: assigned[key][c] for c in columns} == columns, key
     for key, order in scenario.ranking.items():
         rows = [r for r in result["provider_ranking"] if r["attribution_key"] == key]
         assert [r["provider_id"] for r in sorted(rows, key=lambda r: r["ranking"])] == order, key

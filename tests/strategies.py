@@ -57,7 +57,8 @@ amounts = st.one_of(
 )
 
 
-ENTITY_TYPES = [None, "1", "1", "2", " Organization ", "individual"]
+ENTITY_TYPES = [None, "1", "1", "2", " Organization ", "individual", " Individual ", "other"]
+SPECIALTY_TEXTS = [None, "Family Practice", "Cardiology", "Nurse Practitioner"]
 # Run dates: mostly after every drawn date; sometimes inside the data (future lines).
 RUN_DATES = [TODAY, TODAY, TODAY, dt.date(2024, 6, 30), dt.date(2024, 3, 15)]
 
@@ -253,6 +254,7 @@ def datasets(draw: st.DrawFn, rich: bool = False, step_3: bool = False) -> Datas
             "npi": npi,
             "classification": draw(st.sampled_from(pool)),
             "entity_type": draw(st.sampled_from(ENTITY_TYPES)),
+            "specialty_description": draw(st.sampled_from(SPECIALTY_TEXTS)),
         }
         for npi in listed
     ]
@@ -288,6 +290,7 @@ def datasets(draw: st.DrawFn, rich: bool = False, step_3: bool = False) -> Datas
         classification_kind=kind,
         encounter_mapped=draw(st.booleans()),
         entity_type_mapped=draw(st.booleans()),
+        specialty_mapped=draw(st.booleans()),
         today=draw(st.sampled_from(RUN_DATES)),
         **extra,
     )

@@ -126,6 +126,7 @@ def test_month_start_eligibility_and_renamed_columns(duckdb_engine: sa.Engine) -
             claim_end_date="Thru",
             allowed_amount="Allowed",
             paid_amount="Paid",
+            encounter_id=None,
         ),
         eligibility=pa.EligibilityTable(
             name="enrol", schema=None, person_id="Member", year_month=None, month_start="Month"
@@ -136,6 +137,7 @@ def test_month_start_eligibility_and_renamed_columns(duckdb_engine: sa.Engine) -
             npi="NPI",
             classification="Bucket",
             classification_kind=pa.Classification.BUCKET,
+            entity_type=None,
         ),
     )
     pa.attribute(duckdb_engine, inputs, as_of=dt.date(2024, 3, 31), years=[])

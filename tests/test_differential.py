@@ -14,7 +14,15 @@ from harness import TODAY, Dataset, assert_same, read_outputs, run_oracle, run_s
 from oracle import attribute_reference
 from provider_attribution import outputs
 from provider_attribution.inputs import Classification, Inputs
-from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA, Method
+from provider_attribution.method import (
+    MEDICAID,
+    MSSP,
+    MSSP_PROSPECTIVE,
+    REACH,
+    TUVA,
+    TUVA_MART,
+    Method,
+)
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
 from provider_attribution.valuesets import ValueSets
@@ -30,6 +38,19 @@ def test_sql_matches_oracle(
     as_of, years = scope
     got = run_sql(duckdb_engine, data, as_of=as_of, years=years)
     want = run_oracle(data, as_of=as_of, years=years)
+    note(f"oracle {want}\nsql {got}")
+    assert_same(got, want)
+
+
+@given(data=datasets(), scope=scopes)
+def test_tuva_mart_matches_oracle(
+    duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
+) -> None:
+    """The tuva_mart line options (start dates only, no collapse, no reversal or NPI check,
+    directory required, visits from encounters, labels, yearly fallback lookback)."""
+    as_of, years = scope
+    got = run_sql(duckdb_engine, data, method=TUVA_MART, as_of=as_of, years=years)
+    want = run_oracle(data, method=TUVA_MART, as_of=as_of, years=years)
     note(f"oracle {want}\nsql {got}")
     assert_same(got, want)
 
@@ -52,12 +73,12 @@ def test_sql_matches_oracle_on_synthetic_data(
     """Realistic shapes (reversals, multi-line claims, gaps, missing providers, organizations)
     at 600 members; with encounters mapped, the entity type is mapped too."""
     generate(duckdb_engine, SyntheticSpec(members=600, seed=seed))
-    inputs = Inputs()
-    if encounters:
+    inputs = Inputs()  # the defaults map encounter_id and the entity type
+    if not encounters:
         inputs = replace(
             inputs,
-            claims=replace(inputs.claims, encounter_id="encounter_id"),
-            providers=replace(inputs.providers, entity_type="entity_type_code"),
+            claims=replace(inputs.claims, encounter_id=None),
+            providers=replace(inputs.providers, entity_type=None),
         )
     unmapped = {"tin", "revenue_center_code", "attending_npi"}
     with duckdb_engine.connect() as conn:
@@ -70,7 +91,7 @@ def test_sql_matches_oracle_on_synthetic_data(
             {
                 "npi": r["npi"],
                 "classification": r["primary_taxonomy_code"],
-                "entity_type": r["entity_type_code"],
+                "entity_type": r["entity_type_description"],
             }
             for r in _fetch(conn, "terminology.provider")
         ]
@@ -102,7 +123,9 @@ def test_sql_matches_oracle_on_synthetic_data(
         assert got[table] == rows, table
 
 
-@pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH], ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH, TUVA_MART], ids=lambda m: m.name
+)
 @given(data=datasets(rich=True), scope=scopes)
 @settings(max_examples=60)
 def test_presets_match_oracle(

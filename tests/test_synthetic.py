@@ -53,7 +53,7 @@ ELIGIBILITY_COLUMNS: Columns = {"person_id": sa.String, "year_month": sa.String,
 PROVIDER_COLUMNS: Columns = {
     "npi": sa.String,
     "primary_taxonomy_code": sa.String,
-    "entity_type_code": sa.String,
+    "entity_type_description": sa.String,
 }
 ROSTER_COLUMNS: Columns = {
     "npi": sa.String,
@@ -216,7 +216,7 @@ def test_npis_pass_luhn(data: dict[str, list[Row]]) -> None:
 
 def test_provider_mix(data: dict[str, list[Row]]) -> None:
     taxonomies = ValueSets.for_year(2023).taxonomy_specialty
-    kinds = Counter(r["entity_type_code"] for r in data["provider"])
+    kinds = Counter(r["entity_type_description"] for r in data["provider"])
     assert kinds["2"] >= 1
     assert kinds["1"] > kinds["2"]
     buckets = Counter(
@@ -397,7 +397,7 @@ def test_practice_tins(data: dict[str, list[Row]]) -> None:
     sizes = Counter(next(iter(ts)) for ts in tins.values())
     assert max(sizes.values()) <= 8
     assert sum(n >= 3 for n in sizes.values()) >= 2  # practices of several providers
-    orgs = {r["npi"] for r in data["provider"] if r["entity_type_code"] == "2"}
+    orgs = {r["npi"] for r in data["provider"] if r["entity_type_description"] == "2"}
     assert orgs & set(tins)
     assert all(sizes[next(iter(tins[o]))] == 1 for o in orgs & set(tins))  # their own TIN
     null_tin = [r for r in lines if r["tin"] is None]

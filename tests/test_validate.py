@@ -456,6 +456,7 @@ def test_mixed_case_quoted_identifiers_are_valid(engine: sa.Engine) -> None:
             claim_end_date="Thru",
             allowed_amount="Allowed",
             paid_amount="Paid",
+            encounter_id=None,
         ),
         eligibility=pa.EligibilityTable(
             name="Enrol",
@@ -470,6 +471,7 @@ def test_mixed_case_quoted_identifiers_are_valid(engine: sa.Engine) -> None:
             npi="NPI",
             classification="Bucket",
             classification_kind=pa.Classification.BUCKET,
+            entity_type=None,
         ),
     )
     as_of = dt.date(2024, 3, 31)
@@ -503,14 +505,15 @@ def test_sqlite_columns_without_declared_types_are_not_type_checked(tmp_path: Pa
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'w.db'}")
     sql(
         engine,
-        "create table medical_claim(person_id, claim_id, claim_line_number, rendering_npi, "
-        "hcpcs_code, claim_start_date, claim_end_date, allowed_amount, paid_amount)",
+        "create table medical_claim(person_id, claim_id, claim_line_number, encounter_id, "
+        "rendering_npi, hcpcs_code, claim_start_date, claim_end_date, allowed_amount, "
+        "paid_amount)",
         "insert into medical_claim values "
-        "('A','c1',1,'1111111111','99213','2024-05-02','2024-05-02',100,100)",
+        "('A','c1',1,'e1','1111111111','99213','2024-05-02','2024-05-02',100,100)",
         "create table member_months(person_id, year_month)",
         "insert into member_months values ('A', '202405')",
-        "create table provider(npi, primary_taxonomy_code)",
-        "insert into provider values ('1111111111', '207Q00000X')",
+        "create table provider(npi, primary_taxonomy_code, entity_type_description)",
+        "insert into provider values ('1111111111', '207Q00000X', 'Individual')",
     )
     checks = check(engine, Inputs().in_schema(None))
     engine.dispose()

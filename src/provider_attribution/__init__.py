@@ -22,6 +22,7 @@ from provider_attribution.inputs import (
 )
 from provider_attribution.method import (
     TUVA,
+    TUVA_MART,
     Fallback,
     Gate,
     Method,
@@ -51,6 +52,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SUPPORTED_DIALECTS",
     "TUVA",
+    "TUVA_MART",
     "ClaimsTable",
     "Classification",
     "CompiledRun",

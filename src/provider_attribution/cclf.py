@@ -103,6 +103,7 @@ def cclf_inputs(
         claims=ClaimsTable(
             name=CLAIM_LINES,
             schema=work_schema,
+            encounter_id=None,
             tin="tin",
             revenue_center_code="revenue_center_code",
             attending_npi="attending_npi",
@@ -113,6 +114,7 @@ def cclf_inputs(
             schema=work_schema,
             classification="specialty_code",
             classification_kind=Classification.SPECIALTY,
+            entity_type=None,
         ),
         roster=roster,
         attested=attested,

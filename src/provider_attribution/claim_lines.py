@@ -6,8 +6,9 @@
                    an NPI, not once a line: the check is a dozen string operations)
 ``pa_reversed_claims``  (person, claim) of claims with a negative line and a net amount
                    that is not positive (their lines fail check 9)
-``pa_line_parts``  per distinct row: credited NPI, service date, amount in cents, visit key,
-                   primary-care flag, bucket, NPI checks and the reversed-claim flag
+``pa_line_parts``  per distinct row: credited NPI, service date, end date, amount in cents,
+                   visit key, primary-care flag, bucket, directory flag, NPI checks and the
+                   reversed-claim flag
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
                    the ``reason_order`` of the first check it fails
 
@@ -42,6 +43,7 @@ ORGANIZATION_VALUES = ("2", "organization")
 ID_COLUMNS = frozenset(
     {"person_id", "claim_id", "encounter_id", "rendering_npi", "tin", "attending_npi"}
 )
+INDIVIDUAL_VALUES = ("1", "individual")
 
 _DIGITS = {str(d): d for d in range(10)}
 _DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}
@@ -132,19 +134,37 @@ class ClaimLines:
         listed_npi = dialects.binary_id(listed.c[self.inputs.attested.npi])
         return rows.c.attending_npi.in_(sa.select(listed_npi))
 
+    def _service_dates(self, rows: sa.CTE) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """The service date and the end date current scope keys compare with their as-of date
+        (``docs/METHOD.md``, "Derived line attributes")."""
+        start, end = rows.c.claim_start_date, rows.c.claim_end_date
+        if self.method.service_date_start_only:
+            return start, end
+        service_date = sa.func.coalesce(start, end)
+        return service_date, sa.func.coalesce(end, start)
+
+    def _visit_key(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
+        encounter = rows.c.encounter_id if "encounter_id" in rows.c else None
+        if self.method.visits_from_encounters:
+            return encounter if encounter is not None else sa.cast(sa.null(), sa.String)
+        if encounter is None:
+            return rows.c.claim_id
+        return sa.func.coalesce(encounter, rows.c.claim_id)
+
     def parts(self, prov: sa.CTE) -> sa.Subquery:
         """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
         rows = self.distinct_rows()
-        service_date = sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date)
+        service_date, end_date = self._service_dates(rows)
         allowed = rows.c.allowed_amount
         amount = sa.case(
             (sa.and_(allowed.is_not(None), allowed != 0), allowed),
             else_=sa.func.coalesce(rows.c.paid_amount, 0),
         )
         cents = dialects.cents(amount)
-        visit_key: sa.ColumnElement[Any] = rows.c.claim_id
-        if "encounter_id" in rows.c:
-            visit_key = sa.func.coalesce(rows.c.encounter_id, rows.c.claim_id)
+        # Without the duplicate collapse every copy of a row adds its amount.
+        line_cents = cents
+        if not self.method.collapse_duplicates:
+            line_cents = cents * sa.cast(rows.c.copies, sa.BigInteger)
         fqhc = self._fqhc_flag(rows)
         npi: sa.ColumnElement[Any] = rows.c.rendering_npi
         if self.fqhc_applies():
@@ -153,19 +173,25 @@ class ClaimLines:
         hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
         primary_care = sa.case((fqhc == 1, 1), (hcpcs.in_(codes), 1), else_=0)
         bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
-        reversed_claims = self._reversed_claims(rows, cents)
-        reversed_line = sa.case(
-            (rows.c.claim_id.is_(None), sa.case((cents < 0, 1), else_=0)),
-            (reversed_claims.c.claim_id.is_not(None), 1),
-            else_=0,
+        in_directory = sa.case(
+            (sa.and_(prov.c.npi.is_not(None), prov.c.is_individual == 1), 1), else_=0
         )
-        joined = rows.outerjoin(prov, prov.c.npi == npi).outerjoin(
-            reversed_claims,
-            sa.and_(
-                reversed_claims.c.person_id == rows.c.person_id,
-                reversed_claims.c.claim_id == rows.c.claim_id,
-            ),
-        )
+        joined = rows.outerjoin(prov, prov.c.npi == npi)
+        reversed_line: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
+        if self.method.drop_reversed_claims:
+            reversed_claims = self._reversed_claims(rows, cents)
+            reversed_line = sa.case(
+                (rows.c.claim_id.is_(None), sa.case((cents < 0, 1), else_=0)),
+                (reversed_claims.c.claim_id.is_not(None), 1),
+                else_=0,
+            )
+            joined = joined.outerjoin(
+                reversed_claims,
+                sa.and_(
+                    reversed_claims.c.person_id == rows.c.person_id,
+                    reversed_claims.c.claim_id == rows.c.claim_id,
+                ),
+            )
         npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
         if self.method.check_npi:
             checks = self._npi_checks(rows, npi)
@@ -177,10 +203,12 @@ class ClaimLines:
                 rows.c.person_id,
                 npi.label("npi"),
                 service_date.label("service_date"),
-                cents.label("amount_cents"),
-                visit_key.label("visit_key"),
+                end_date.label("end_date"),
+                line_cents.label("amount_cents"),
+                self._visit_key(rows).label("visit_key"),
                 primary_care.label("is_primary_care"),
                 bucket.label("bucket"),
+                in_directory.label("in_directory"),
                 (rows.c.tin if "tin" in rows.c else sa.cast(sa.null(), sa.String)).label("tin"),
                 rows.c.copies,
                 fqhc_ok.label("fqhc_ok"),

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import dialects, outputs, tables
-from provider_attribution.claim_lines import ORGANIZATION_VALUES, ClaimLines
+from provider_attribution.claim_lines import INDIVIDUAL_VALUES, ORGANIZATION_VALUES, ClaimLines
 from provider_attribution.exclusions import exclusions_select
 from provider_attribution.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.method import Gate, Method, Pass, Path, RankKey, Services, Unit
@@ -174,6 +174,13 @@ class QueryBuilder:
     def _fallback_months(self, key: ScopeKey) -> int:
         return max(p.months for _, p in self.method.passes_in(key.rule_year))
 
+    def _fallback_start(self, key: ScopeKey) -> dt.date:
+        """Start of the fallback row's lookback: the widest pass window of the key's rule year,
+        or (``yearly_fallback_eligibility_window``) a yearly key's eligibility window."""
+        if key.scope == "yearly" and self.method.yearly_fallback_eligibility_window:
+            return key.window_start(self.method.eligibility_months)
+        return key.window_start(self._fallback_months(key))
+
     def _uses_roster(self) -> bool:
         return self.method.unit is Unit.ACO and self.inputs.roster is not None
 
@@ -191,11 +198,12 @@ class QueryBuilder:
                 _date(key.as_of_date).label("as_of_date"),
                 _text(f"{key.scope}|{key.key_text}|").label("key_prefix"),
                 _date(key.anchor_end).label("anchor_end"),
+                _int(1 if key.scope == "current" else 0).label("is_current"),
                 _int(first).label("elig_first"),
                 _int(last).label("elig_last"),
                 _int(key.rule_year).label("rule_year"),
                 _date(key.window_start(self.key_widest(key))).label("run_start"),
-                _date(key.window_start(self._fallback_months(key))).label("fallback_start"),
+                _date(self._fallback_start(key)).label("fallback_start"),
             ]
             cols += [_date(key.window_start(n)).label(f"start_{n}") for n in self._window_lengths()]
             rows.append(sa.select(*cols))
@@ -203,49 +211,58 @@ class QueryBuilder:
         return union.cte("pa_scopes")
 
     def providers(self) -> sa.CTE:
-        """One row per NPI: provider bucket and specialty description."""
+        """One row per NPI: provider bucket, specialty description, organization and
+        individual flags."""
+        spec = self.inputs.providers
         src = tables.providers(self.inputs)
-        kind = self.inputs.providers.classification_kind
-        raw = src.c[self.inputs.providers.classification]
+        kind = spec.classification_kind
+        raw = src.c[spec.classification]
         if kind is Classification.BUCKET:
             norm: sa.ColumnElement[Any] = sa.func.lower(sa.func.trim(raw))
         else:
             norm = sa.func.upper(sa.func.trim(raw))
             if kind is Classification.SPECIALTY:
                 norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
-        npi = dialects.binary_id(src.c[self.inputs.providers.npi])
-        entity = self.inputs.providers.entity_type
+        npi = dialects.binary_id(src.c[spec.npi])
         org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
-        if entity is not None:
-            kind_text = sa.func.lower(sa.func.trim(sa.cast(src.c[entity], sa.String)))
+        individual: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
+        if spec.entity_type is not None:
+            kind_text = sa.func.lower(sa.func.trim(sa.cast(src.c[spec.entity_type], sa.String)))
             org = _case([(kind_text.in_(ORGANIZATION_VALUES), 1)], 0)
+            individual = _case([(kind_text.in_(INDIVIDUAL_VALUES), 1)], 0)
+        described: list[sa.ColumnElement[Any]] = []
+        if spec.specialty_description is not None:
+            described.append(sa.func.min(src.c[spec.specialty_description]).label("described"))
         dedup = (
             sa.select(
                 npi.label("npi"),
                 sa.func.min(norm).label("cls"),
                 sa.func.max(org).label("is_org"),
+                sa.func.max(individual).label("is_individual"),
+                *described,
             )
             .where(npi.is_not(None))
             .group_by(npi)
             .subquery("pa_provider_dedup")
         )
+        flags = (dedup.c.is_org, dedup.c.is_individual)
         cls = dedup.c.cls
         if kind is Classification.BUCKET:
             bucket = _case([(cls.in_(BUCKETS), cls)], "unknown")
             return sa.select(
                 dedup.c.npi,
                 bucket.label("bucket"),
-                _text(None).label("prov_specialty"),
-                dedup.c.is_org,
+                self._specialty_text(dedup, _text(None)).label("prov_specialty"),
+                *flags,
             ).cte("pa_providers")
         if kind is Classification.TAXONOMY:
             crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
             specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
         else:
             specialty_of = cls
-        mapped = sa.select(dedup.c.npi, specialty_of.label("specialty"), dedup.c.is_org).subquery(
-            "pa_provider_spec"
-        )
+        mapped = sa.select(
+            *(c for c in dedup.c if c.name != "cls"), specialty_of.label("specialty")
+        ).subquery("pa_provider_spec")
         specialty = mapped.c.specialty
         bucket = _case(
             [
@@ -260,9 +277,21 @@ class QueryBuilder:
         return sa.select(
             mapped.c.npi,
             bucket.label("bucket"),
-            sa.cast(specialty_text, sa.String).label("prov_specialty"),
+            self._specialty_text(mapped, sa.cast(specialty_text, sa.String)).label(
+                "prov_specialty"
+            ),
             mapped.c.is_org,
+            mapped.c.is_individual,
         ).cte("pa_providers")
+
+    def _specialty_text(
+        self, source: sa.Subquery, from_codes: sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[Any]:
+        """``prov_specialty``: the directory's description column when mapped, else the value
+        sets' description of the specialty code."""
+        if self.inputs.providers.specialty_description is None:
+            return from_codes
+        return sa.cast(source.c.described, sa.String)
 
     def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
         """Distinct (person_id, month_key) for the months any scope key looks at."""
@@ -398,10 +427,12 @@ class QueryBuilder:
                 checked.c.person_id,
                 npi,
                 checked.c.service_date,
+                checked.c.end_date,
                 checked.c.amount_cents,
                 checked.c.visit_key,
                 checked.c.is_primary_care,
                 checked.c.bucket,
+                checked.c.in_directory,
                 unit_type.label("unit_type"),
                 unit_id.label("unit_id"),
             )
@@ -420,8 +451,10 @@ class QueryBuilder:
         scope: sa.CTE,
     ) -> sa.ColumnElement[bool]:
         """The line is on or after the window start and its bucket and services match (the
-        caller bounds the anchor end)."""
+        caller bounds the anchor end and the end date)."""
         cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{months}"]]
+        if self.method.directory_required:
+            cond.append(line.c.in_directory == 1)
         if buckets is not None:
             cond.append(line.c.bucket.in_(sorted(buckets)))
         if services is Services.PRIMARY_CARE:
@@ -489,6 +522,8 @@ class QueryBuilder:
                     sa.and_(
                         line.c.service_date >= scope.c.run_start,
                         line.c.service_date <= scope.c.anchor_end,
+                        # current keys: only lines that ended by the as-of date
+                        sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
                     ),
                 )
             )
@@ -699,7 +734,7 @@ class QueryBuilder:
                 units.c.unit_id.label("provider_id"),
                 units.c.unit_type,
                 top_npi.label("top_npi"),
-                sa.func.coalesce(prov.c.bucket, "unknown").label("provider_bucket"),
+                self._bucket_label(prov.c.bucket).label("provider_bucket"),
                 prov.c.prov_specialty,
                 units.c.step,
                 sa.cast(description, sa.String).label("step_description"),
@@ -771,7 +806,7 @@ class QueryBuilder:
                 sa.func.coalesce(aco, chosen.c.npi).label("provider_id"),
                 unit_type.label("unit_type"),
                 chosen.c.npi.label("top_npi"),
-                sa.func.coalesce(prov.c.bucket, "unknown").label("provider_bucket"),
+                self._bucket_label(prov.c.bucket).label("provider_bucket"),
                 prov.c.prov_specialty,
                 _int(0).label("step"),
                 _text(SELECTION_DESCRIPTIONS[path]).label("step_description"),
@@ -785,6 +820,11 @@ class QueryBuilder:
             .select_from(chosen.outerjoin(prov, prov.c.npi == chosen.c.npi))
             .where(chosen.c.pick == 1)
         )
+
+    def _bucket_label(self, bucket: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """The output ``provider_bucket``: the method's label for an unclassified NPI."""
+        label = self.method.unknown_bucket_label
+        return _case([(bucket.in_(BUCKETS), bucket)], _text(label))
 
     def _selection_input(self, path: Path) -> SelectionTable | None:
         if path is Path.SELF_SELECTION:

@@ -60,11 +60,14 @@ def _flag(flags: sa.CTE, index: int | str) -> sa.ColumnElement[bool]:
     return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
 
 
-def _within(line: sa.FromClause, start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        line.c.service_date >= dialects.date_literal(start),
-        line.c.service_date <= dialects.date_literal(end),
-    )
+def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElement[bool]:
+    """The service date is in ``[start, anchor end]``; for a current key the line also ended
+    by the as-of date."""
+    end = dialects.date_literal(key.anchor_end)
+    cond = [line.c.service_date >= dialects.date_literal(start), line.c.service_date <= end]
+    if key.scope == "current":  # not null: a negated condition must stay true or false
+        cond += [line.c.end_date.is_not(None), line.c.end_date <= end]
+    return sa.and_(*cond)
 
 
 def _pass_hits(
@@ -73,7 +76,9 @@ def _pass_hits(
     """(step, the line falls in it) for each pass of ``method`` applying in scope key ``key``."""
     hits = []
     for step, p in method.passes_in(key.rule_year):
-        cond = [_within(line, key.window_start(p.months), key.anchor_end)]
+        cond = [_within(line, key.window_start(p.months), key)]
+        if method.directory_required:
+            cond.append(line.c.in_directory == 1)
         if p.buckets is not None:
             cond.append(line.c.bucket.in_(sorted(p.buckets)))
         if p.services is Services.PRIMARY_CARE:
@@ -100,9 +105,7 @@ def _requirement_flags(run: RunParts, keys: Sequence[ScopeKey], method: Method) 
 def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) -> sa.CTE:
     """``(status, copies)`` per distinct claims row."""
     line, mm = run.checked, run.member_months
-    in_run_window = sa.or_(
-        *(_within(line, k.window_start(builder.key_widest(k)), k.anchor_end) for k in keys)
-    )
+    in_run_window = sa.or_(*(_within(line, k.window_start(builder.key_widest(k)), k) for k in keys))
     eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
     source: sa.FromClause = line.outerjoin(
         mm,
@@ -127,6 +130,10 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
             (line.c.is_primary_care == 0, REASON_ORDER["not_primary_care"]),
             else_=REASON_ORDER["no_matching_pass"],
         )
+        if builder.method.directory_required:  # an NPI outside the directory takes no step
+            not_pc = sa.case(
+                (line.c.in_directory == 0, REASON_ORDER["no_matching_pass"]), else_=not_pc
+            )
         whens += [
             (~sa.or_(*in_pass), not_pc),
             (~sa.or_(*counts), REASON_ORDER["person_not_eligible"]),
@@ -161,12 +168,13 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
 def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
     """Rows ``(reason_order, reason, description, lines)``: all 16 reasons, 0 when unused."""
     statuses = _statuses(builder, builder.parts(keys), keys)
+    collapse = builder.method.collapse_duplicates
+    # Collapsed, a row counts once under its status and its other copies as duplicate_line;
+    # otherwise every copy counts under the row's status.
+    rows = sa.func.count() if collapse else sa.func.sum(statuses.c.copies)
+    extra = sa.func.sum(statuses.c.copies - 1) if collapse else sa.literal(0, sa.BigInteger)
     grouped = (
-        sa.select(
-            statuses.c.status,
-            sa.func.count().label("n"),
-            sa.func.sum(statuses.c.copies - 1).label("extra_copies"),
-        )
+        sa.select(statuses.c.status, rows.label("n"), extra.label("extra_copies"))
         .group_by(statuses.c.status)
         .cte("pa_status_groups")
     )

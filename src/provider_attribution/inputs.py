@@ -1,7 +1,9 @@
 """Where the logical inputs live: the user's tables and their column names.
 
-Defaults follow the Tuva input layer (``core.medical_claim``, ``core.member_months``,
-``terminology.provider``) so a Tuva warehouse needs no mapping at all.
+Defaults follow the Tuva input layer (``core.medical_claim`` with ``encounter_id``,
+``core.member_months``, ``terminology.provider`` with ``entity_type_description``; Tuva 0.18's
+``provider_data.provider`` is read when ``terminology.provider`` does not exist, see
+:func:`provider_attribution.validate.resolve_inputs`) so a Tuva warehouse needs no mapping.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class ClaimsTable:
     person_id: str = "person_id"
     claim_id: str = "claim_id"
     claim_line_number: str = "claim_line_number"
-    encounter_id: str | None = None
+    encounter_id: str | None = "encounter_id"
     rendering_npi: str = "rendering_npi"
     hcpcs_code: str = "hcpcs_code"
     claim_start_date: str = "claim_start_date"
@@ -71,14 +73,28 @@ class EligibilityTable:
 
 @dataclass(frozen=True)
 class ProvidersTable:
-    """Provider directory: one row per NPI with one classification column."""
+    """Provider directory: one row per NPI with one classification column.
+
+    ``entity_type``: ``1``/``Individual`` or ``2``/``Organization``; ``specialty_description``
+    (optional): the text ``prov_specialty`` shows instead of the value sets' description.
+    """
 
     name: str = "provider"
     schema: str | None = "terminology"
     npi: str = "npi"
     classification: str = "primary_taxonomy_code"
     classification_kind: Classification = Classification.TAXONOMY
-    entity_type: str | None = None
+    entity_type: str | None = "entity_type_description"
+    specialty_description: str | None = None
+
+
+#: Where the Tuva input layer keeps the provider directory: ``terminology.provider`` before
+#: Tuva 0.18, ``provider_data.provider`` since. The default mapping names the first; a run reads
+#: the second when only it exists.
+TUVA_PROVIDER_LOCATIONS: tuple[tuple[str, str], ...] = (
+    ("terminology", "provider"),
+    ("provider_data", "provider"),
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,11 @@ class Inputs:
             if section in optional and data.get(section) is None:
                 continue
             values = dict(data.get(section, {}))
+            # TOML has no null: an empty string unmaps an optional column (e.g. encounter_id).
+            optional_fields = {f.name for f in fields(kind) if "None" in str(f.type)}
+            values = {
+                k: (None if v == "" and k in optional_fields else v) for k, v in values.items()
+            }
             allowed = {f.name for f in fields(kind)}
             bad = set(values) - allowed
             if bad:

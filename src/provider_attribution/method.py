@@ -159,6 +159,15 @@ class Method:
     year_anchor_offset_months: int = 0
     year_anchors: Mapping[int, dt.date] = field(default_factory=dict)
     check_npi: bool = True  # lines whose credited NPI fails the NPI Luhn check take no part
+    # Options of the line rules (docs/METHOD.md, "Line options"); the defaults are ours, the
+    # ``tuva_mart`` preset sets each to what the Tuva mart does.
+    service_date_start_only: bool = False  # service date = claim_start_date, never the end date
+    collapse_duplicates: bool = True  # exact duplicate rows count once
+    drop_reversed_claims: bool = True  # lines of fully reversed claims take no part
+    directory_required: bool = False  # only NPIs in the providers input (individuals) take part
+    visits_from_encounters: bool = False  # visit key = encounter_id only (no claim_id fallback)
+    unknown_bucket_label: str = "unknown"  # provider_bucket output of an unclassified NPI
+    yearly_fallback_eligibility_window: bool = False  # yearly fallback lookback = eligibility
 
     def __post_init__(self) -> None:
         if not self.passes:
@@ -172,6 +181,12 @@ class Method:
         if all(p.from_year is not None for p in self.passes):
             raise ValueError(
                 f"method {self.name!r}: at least one pass must apply in every year (no from_year)"
+            )
+        label = self.unknown_bucket_label
+        if not label or label != label.strip() or label in BUCKETS:
+            raise ValueError(
+                f"method {self.name!r}: unknown_bucket_label must be non-empty text without "
+                f"surrounding spaces and not one of {list(BUCKETS)}, got {label!r}"
             )
 
     def requirements(self, p: Pass) -> tuple[Requirement, ...]:
@@ -252,6 +267,32 @@ TUVA = Method(
     ),
 )
 
+# The Tuva mart's own rules (docs/METHOD.md, "Line options"; README, "Differences from the
+# Tuva mart"): the same passes with the mart's step descriptions and line rules.
+TUVA_MART = Method(
+    name="tuva_mart",
+    passes=(
+        _pass(12, ("pcp", "npp"), Services.PRIMARY_CARE, "12-month PCP/NPP primary-care HCPCS"),
+        _pass(12, ("specialist",), Services.PRIMARY_CARE, "12-month specialist primary-care HCPCS"),
+        _pass(24, ("pcp", "npp"), Services.PRIMARY_CARE, "24-month PCP/NPP primary-care HCPCS"),
+        _pass(
+            24,
+            None,
+            Services.PRIMARY_CARE,
+            "24-month primary-care HCPCS (any classification)",
+        ),
+        _pass(24, None, Services.ANY, "24-month any rendering NPI"),
+    ),
+    check_npi=False,
+    service_date_start_only=True,
+    collapse_duplicates=False,
+    drop_reversed_claims=False,
+    directory_required=True,
+    visits_from_encounters=True,
+    unknown_bucket_label="other_individual",
+    yearly_fallback_eligibility_window=True,
+)
+
 _PHYSICIANS = frozenset({"pcp", "specialist"})
 MSSP_PRE_STEP = Gate(12, _PHYSICIANS, Services.PRIMARY_CARE, name="pre_step")
 MSSP_STEP_3 = Pass(
@@ -320,4 +361,6 @@ REACH = Method(
     year_anchor_offset_months=-18,
 )
 
-PRESETS: dict[str, Method] = {m.name: m for m in (TUVA, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)}
+PRESETS: dict[str, Method] = {
+    m.name: m for m in (TUVA, TUVA_MART, MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH)
+}

@@ -39,9 +39,11 @@ A file states a whole method, or starts from a preset (``based_on``) and overrid
 Keys: name, based_on, unit (npi|aco), paths, ranking (allowed_amount_desc, visits_desc,
 last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_months, check_npi,
 year_anchors (year → date), passes (months, buckets, services, description, weights, requires,
-from_year), gate (a table, a gate name, or false), gates (name → table), fallback (provider_id,
-provider_bucket,
-prov_specialty, step_description), value_sets (edition, primary_care_codes,
+from_year), gate (a table, a gate name, or false), gates (name → table), the line options
+(true/false: service_date_start_only, collapse_duplicates, drop_reversed_claims,
+directory_required, visits_from_encounters, yearly_fallback_eligibility_window; text:
+unknown_bucket_label), fallback (provider_id, provider_bucket, prov_specialty,
+step_description), value_sets (edition, primary_care_codes,
 extra_primary_care_codes).
 """
 
@@ -78,7 +80,20 @@ else:  # pragma: no cover - Python 3.10
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
 
+# The method's true/false line options (docs/METHOD.md, "Line options").
+_FLAG_KEYS = (
+    "check_npi",
+    "service_date_start_only",
+    "collapse_duplicates",
+    "drop_reversed_claims",
+    "directory_required",
+    "visits_from_encounters",
+    "yearly_fallback_eligibility_window",
+)
+
 _TOP_KEYS = {
+    *_FLAG_KEYS,
+    "unknown_bucket_label",
     "name",
     "based_on",
     "unit",
@@ -88,7 +103,6 @@ _TOP_KEYS = {
     "fqhc_revenue_codes",
     "year_anchor_offset_months",
     "year_anchors",
-    "check_npi",
     "passes",
     "gate",
     "gates",
@@ -347,8 +361,14 @@ def method_from_dict(data: Mapping[str, Any], where: str = "method") -> LoadedMe
         )
     if "year_anchors" in data:
         fields["year_anchors"] = _anchors(f"{where}.year_anchors", data["year_anchors"])
-    if "check_npi" in data:
-        fields["check_npi"] = _bool(f"{where}.check_npi", data["check_npi"])
+    for flag in _FLAG_KEYS:
+        if flag in data:
+            fields[flag] = _bool(f"{where}.{flag}", data[flag])
+    if "unknown_bucket_label" in data:
+        label = data["unknown_bucket_label"]
+        if not isinstance(label, str):
+            raise _fail(f"{where}.unknown_bucket_label", f"expected text, got {label!r}")
+        fields["unknown_bucket_label"] = label
     if "fallback" in data:
         fb = data["fallback"]
         if not isinstance(fb, Mapping):

@@ -30,7 +30,7 @@ from provider_attribution.dialects import (
 from provider_attribution.inputs import Inputs
 from provider_attribution.method import TUVA, Method
 from provider_attribution.method_file import LoadedMethod, resolve_method
-from provider_attribution.validate import preflight, require_valid
+from provider_attribution.validate import preflight, require_valid, resolve_inputs
 from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey, scope_keys
 
@@ -330,6 +330,7 @@ def attribute(
     clock = _StageClock(progress)
     clock.start("validate")
     with engine.begin() as conn:
+        inputs = resolve_inputs(conn, inputs)
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         wanted = tuple(years) if years is not None else None
         if validate:

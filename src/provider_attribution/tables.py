@@ -44,7 +44,12 @@ def eligibility(inputs: Inputs) -> sa.TableClause:
 def providers(inputs: Inputs) -> sa.TableClause:
     """Provider directory."""
     p = inputs.providers
-    cols = _cols((p.npi, sa.String), (p.classification, sa.String), (p.entity_type, sa.String))
+    cols = _cols(
+        (p.npi, sa.String),
+        (p.classification, sa.String),
+        (p.entity_type, sa.String),
+        (p.specialty_description, sa.String),
+    )
     return sa.table(p.name, *cols, schema=p.schema)
 
 

@@ -10,6 +10,8 @@ What is checked:
 
 - ``table``: every mapped table (or view) exists; the three required inputs always, the optional
   ones (roster, attested, self_selections, geographic) when mapped.
+  The default directory ``terminology.provider`` stands for Tuva 0.18's ``provider_data.provider``
+  when only that exists (:func:`resolve_inputs`); when neither does, the error names both.
 - ``column``: every mapped column exists and has a type attribution can use: ids and codes
   text (numbers are an error), dates ``DATE`` (``TIMESTAMP`` is a warning; on SQLite, where
   dates are ISO text, any declared type is), amounts numeric, ``year_month`` text or integer.
@@ -39,7 +41,7 @@ import contextlib
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -49,7 +51,12 @@ from provider_attribution import tables as input_tables
 from provider_attribution.claim_lines import fqhc_applies
 from provider_attribution.dialects import month_key as sql_month_key
 from provider_attribution.dialects import text_month_key
-from provider_attribution.inputs import Inputs
+from provider_attribution.inputs import (
+    TUVA_PROVIDER_LOCATIONS,
+    ClaimsTable,
+    Inputs,
+    ProvidersTable,
+)
 from provider_attribution.method import Method, Path, Unit
 from provider_attribution.windows import first_of_month_back, month_key, months_later
 
@@ -207,6 +214,7 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
                 ("npi", p.npi, "text"),
                 ("classification", p.classification, "text"),
                 ("entity_type", p.entity_type, "any"),
+                ("specialty_description", p.specialty_description, "text"),
             ),
             True,
         ),
@@ -276,6 +284,40 @@ def _find_name(
         close = difflib.get_close_matches(wanted.lower(), [n.lower() for n in names], n=3)
         close = [n for n in names if n.lower() in close]
     return None, f" (did you mean {', '.join(repr(n) for n in close)}?)" if close else ""
+
+
+#: Optional columns the default mapping names (the Tuva input layer has them): a table without
+#: one needs the column unmapped.
+_DEFAULT_OPTIONAL = {
+    ("claims", "encounter_id"): ClaimsTable().encounter_id,
+    ("providers", "entity_type"): ProvidersTable().entity_type,
+}
+
+
+def _unmap_hint(spec: _Input, col: _Column) -> str:
+    """For a missing optional column the default mapping names: how to unmap it."""
+    if _DEFAULT_OPTIONAL.get((spec.field, col.field)) != col.name:
+        return ""
+    return (
+        f"; or, if your table has no such column, unmap it: {spec.kind}({col.field}=None) "
+        f'({col.field} = "" under [{spec.field}] in an inputs file)'
+    )
+
+
+def resolve_inputs(conn: sa.Connection, inputs: Inputs) -> Inputs:
+    """The inputs a run reads: the default provider directory ``terminology.provider`` is
+    replaced by Tuva 0.18's ``provider_data.provider`` when only the latter exists."""
+    p = inputs.providers
+    locations = TUVA_PROVIDER_LOCATIONS
+    if (p.schema, p.name) != locations[0]:
+        return inputs
+    insp = sa.inspect(conn)
+    if _exists(insp, *locations[0]):
+        return inputs
+    for schema, name in locations[1:]:
+        if _exists(insp, schema, name):
+            return replace(inputs, providers=replace(p, schema=schema, name=name))
+    return inputs
 
 
 def _reflected_name(dialect: sa.Dialect, name: str) -> str:
@@ -497,6 +539,9 @@ def _structure(
     else:
         resolved, problem = _resolve_table(insp, dialect, spec)
     if resolved is None:
+        if spec.field == "providers" and (spec.schema, spec.name) == TUVA_PROVIDER_LOCATIONS[0]:
+            others = " nor ".join(f"{s}.{n}" for s, n in TUVA_PROVIDER_LOCATIONS[1:])
+            problem += f"; nor does {others} (where Tuva 0.18 keeps the provider directory)"
         checks.append(
             Check(
                 "table",
@@ -546,7 +591,7 @@ def _structure(
                     f"{spec.label} has no column {col.name}{hint} (columns: "
                     f"{_listing(list(by_name))}): map Inputs.{spec.field}.{col.field} to the right "
                     f"column ({spec.kind}({col.field}=...), or {col.field} under [{spec.field}] "
-                    f"in an inputs file){note}",
+                    f"in an inputs file){_unmap_hint(spec, col)}{note}",
                 )
             )
             continue
@@ -906,6 +951,13 @@ def _method_checks(inputs: Inputs, method: Method) -> list[Check]:
             )
             + "; set Inputs.roster (RosterTable(...), or [roster] in an inputs file)",
         )
+    if method.visits_from_encounters:
+        check(
+            inputs.claims.encounter_id is not None,
+            "visits from encounters: Inputs.claims.encounter_id",
+            f"method {method.name!r} counts visits as distinct encounter_id but "
+            "Inputs.claims.encounter_id is not mapped: every visit count is 0; set it",
+        )
     if method.fqhc_revenue_codes:
         c = inputs.claims
         missing = [
@@ -944,6 +996,7 @@ def preflight(
     Runs the inspector and at most one cheap aggregate per table (count, min, max). Returns
     every check, passing or not; :func:`require_valid` turns the errors into an exception.
     """
+    inputs = resolve_inputs(conn, inputs)
     insp = sa.inspect(conn)
     checks: list[Check] = []
     usable: dict[str, set[str]] = {}
