@@ -387,6 +387,14 @@ def require_tuva_like(method: Method) -> None:
             p.weights is None and p.requires is None and p.from_year is None for p in method.passes
         )
         and method.check_npi
+        # the default line options only (not tuva_mart's)
+        and not method.service_date_start_only
+        and method.collapse_duplicates
+        and method.drop_reversed_claims
+        and not method.directory_required
+        and not method.visits_from_encounters
+        and method.unknown_bucket_label == "unknown"
+        and not method.yearly_fallback_eligibility_window
         and not method.year_anchors
         and method.year_anchor_offset_months == 0
     )
