@@ -279,11 +279,12 @@ def _crosswalk_table(conn: sa.Connection, cclf9: sa.TableClause, schema: str | N
 def _current_mbis(file: sa.TableClause, xwalk: sa.Table, name: str) -> sa.Subquery:
     """``file`` with BENE_MBI_ID replaced by the current MBI of the crosswalk."""
     mbi = _col(file, lay.BENE_MBI_ID)
-    current = sa.func.coalesce(xwalk.c.current, sa.cast(mbi, _ID)).label(mbi.name)
+    own = binary_id(sa.cast(mbi, _ID))
+    current = sa.func.coalesce(binary_id(xwalk.c.current), own).label(mbi.name)
     others = [c for c in file.c if c is not mbi]
     return (
         sa.select(*others, current)
-        .select_from(file.outerjoin(xwalk, xwalk.c.previous == sa.cast(mbi, _ID)))
+        .select_from(file.outerjoin(xwalk, binary_id(xwalk.c.previous) == own))
         .subquery(f"{name}_current")
     )
 
@@ -569,7 +570,7 @@ def _buyin_part(cclf8: sa.FromClause, codes: tuple[str, ...]) -> sa.ColumnElemen
 
 def enrollment_select(cclf8: sa.FromClause, months: sa.Table) -> sa.Select[Any]:
     """The member months with the Part A / Part B flags and the death date."""
-    person = sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID)
+    person = binary_id(sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID))
     begin, end = _col(cclf8, lay.BENE_RNG_BGN_DT), _col(cclf8, lay.BENE_RNG_END_DT)
     death = _col(cclf8, lay.BENE_DEATH_DT)
     return (

@@ -59,9 +59,10 @@ def _months(builder: QueryBuilder) -> sa.CTE:
         for name in _FLAGS
         if (column := getattr(spec, name)) is not None
     ]
-    inner = sa.select(
-        src.c[spec.person_id].label("person_id"), key.label("month_key"), *flags
-    ).subquery("pa_enrollment_raw")
+    person = dialects.binary_id(src.c[spec.person_id])
+    inner = sa.select(person.label("person_id"), key.label("month_key"), *flags).subquery(
+        "pa_enrollment_raw"
+    )
     maxima = [sa.func.max(inner.c[f.name]).label(f.name) for f in flags]
     return (
         sa.select(inner.c.person_id, inner.c.month_key, *maxima)
@@ -99,7 +100,7 @@ def _deaths(builder: QueryBuilder) -> sa.CTE:
     assert spec is not None
     assert spec.death_date is not None
     src = tables.enrollment(spec)
-    person, death = src.c[spec.person_id], src.c[spec.death_date]
+    person, death = dialects.binary_id(src.c[spec.person_id]), src.c[spec.death_date]
     return (
         sa.select(person.label("person_id"), sa.func.min(death).label("death_date"))
         .where(person.is_not(None), death.is_not(None))

@@ -134,7 +134,6 @@ def _check_window(what: str, months: int, buckets: frozenset[str] | None) -> Non
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class SettingExclusion:
     """HCPCS codes that are no primary-care service when furnished in a setting: on a claim
     line with one of ``places_of_service``, or overlapping a facility claim of the person whose
