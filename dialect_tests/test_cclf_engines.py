@@ -1,8 +1,10 @@
 """CCLF preparation and MSSP attribution give the same rows on every engine.
 
 Each backend gets the same synthetic CCLF tables (adjusted, cancelled and reversed claims,
-FQHC/RHC/CAH/ETA Part A claims, deceased beneficiaries); its prepared claim lines and its
-``assigned_beneficiaries_yearly`` rows must equal those computed on DuckDB in this test.
+FQHC/RHC/CAH/ETA Part A claims, SNF and inpatient stays, deceased and Part-A-only
+beneficiaries, MBI changes in CCLF9); its prepared claim lines and its
+``assigned_beneficiaries_yearly`` and ``beneficiary_exclusions`` rows must equal those computed
+on DuckDB in this test.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ LINE_COLUMNS = (
     "paid_amount",
     "revenue_center_code",
     "attending_npi",
+    "place_of_service",
+    "bill_type",
 )
 
 
@@ -72,9 +76,11 @@ def _run(engine: sa.Engine, schema: str | None) -> dict[str, Any]:
         target_schema=schema,
         today=TODAY,
     )
+    written = read_outputs(engine, schema)
     return {
         "lines": _line_rows(engine, schema),
-        "yearly": read_outputs(engine, schema)[outputs.YEARLY],
+        "yearly": written[outputs.YEARLY],
+        "beneficiaries": written[outputs.BENEFICIARY_EXCLUSIONS],
         "exclusions": summary.exclusions,
     }
 
@@ -90,13 +96,21 @@ def _duckdb_result() -> dict[str, Any]:
 
 def test_reference_data_has_every_case() -> None:
     data = build_cclf(MEMBERS, SEED)
-    for fact in ("adjusted", "cancelled", "reversed_claims", "deaths", "part_a_kept"):
+    facts = ("adjusted", "cancelled", "reversed_claims", "deaths", "part_a_kept", "part_a_only")
+    for fact in (*facts, "mbi_changes", "setting_visits"):
         assert getattr(data, fact), fact
     assert data.part_a_dropped
     ref = _duckdb_result()
     assert ref["exclusions"]["reversed_claim"] > 0
     assert any(r["allowed_amount"] is not None and r["allowed_amount"] < 0 for r in ref["lines"])
-    assert len(ref["yearly"]) == MEMBERS * len(YEARS)
+    assert not {r["person_id"] for r in ref["lines"]} & set(data.mbi_changes)
+    assert {r["bill_type"] for r in ref["lines"]} >= {"11", "21", "77"}
+    kept = MEMBERS - len(data.part_a_only)
+    assert len(ref["yearly"]) == kept * len(YEARS)
+    for year in YEARS:
+        counts = ref["beneficiaries"][f"yearly|{year}"]
+        assert counts["not_part_a_and_b"] == len(data.part_a_only)
+        assert counts["not_excluded"] == kept
     assert sum(r["unit_type"] == "aco" for r in ref["yearly"]) > MEMBERS
 
 
@@ -106,6 +120,7 @@ def test_cclf_mssp_matches_duckdb(backend: Session) -> None:
     assert got["lines"] == want["lines"]
     assert got["exclusions"] == want["exclusions"]
     assert got["yearly"] == want["yearly"]
+    assert got["beneficiaries"] == want["beneficiaries"]
     assert {r["allowed_amount"] for r in got["yearly"]} != {Decimal("0.00")}
     with backend.engine.connect() as conn:
         names = sa.inspect(conn).get_table_names(schema=backend.schema)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engines import BackendUnavailableError
-from harness import Dataset, canonical, inputs_for
+from harness import Dataset, beneficiary_counts, canonical, inputs_for
 from provider_attribution import outputs
 from provider_attribution.method import Method
 from provider_attribution.run import build_queries
@@ -51,6 +51,8 @@ COLUMNS: dict[str, Sequence[tuple[str, str]]] = {
         ("tin", STRING),
         ("revenue_center_code", STRING),
         ("attending_npi", STRING),
+        ("place_of_service", STRING),
+        ("bill_type", STRING),
     ),
     "member_months": (("person_id", STRING), ("year_month", STRING)),
     "provider": (
@@ -79,6 +81,16 @@ COLUMNS: dict[str, Sequence[tuple[str, str]]] = {
         ("effective_date", DATE),
         ("end_date", DATE),
     ),
+    "enrollment": (
+        ("person_id", STRING),
+        ("year_month", STRING),
+        ("part_a", STRING),
+        ("part_b", STRING),
+        ("managed_care", STRING),
+        ("outside_us", STRING),
+        ("other_initiative", STRING),
+        ("death_date", DATE),
+    ),
 }
 # Dataset attribute → input table, for the optional inputs
 _OPTIONAL = {
@@ -86,6 +98,7 @@ _OPTIONAL = {
     "attested": "attested_npis",
     "self_selections": "self_selections",
     "geographic": "geographic_assignments",
+    "enrollment": "enrollment",
 }
 
 
@@ -333,6 +346,8 @@ def run_text(
         }
         counts = sorted(engine.rows(schema, outputs.EXCLUSIONS), key=lambda r: r["reason_order"])
         result["exclusions"] = {str(r["reason"]): int(r["lines"]) for r in counts}
+        beneficiaries = engine.rows(schema, outputs.BENEFICIARY_EXCLUSIONS)
+        result[outputs.BENEFICIARY_EXCLUSIONS] = beneficiary_counts(beneficiaries)
     finally:
         engine.drop_schema(schema)
     return result

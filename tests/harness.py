@@ -18,6 +18,7 @@ from provider_attribution.dialects import DropTableIfExists
 from provider_attribution.inputs import (
     Classification,
     EligibilityTable,
+    EnrollmentTable,
     Inputs,
     NpiListTable,
     ProvidersTable,
@@ -50,6 +51,8 @@ class Dataset:
     attested: list[dict[str, Any]] | None = None
     self_selections: list[dict[str, Any]] | None = None
     geographic: list[dict[str, Any]] | None = None
+    setting_mapped: bool = True  # claims map place_of_service and bill_type
+    enrollment: list[dict[str, Any]] | None = None
 
     def oracle_inputs(self) -> dict[str, Any]:
         """Keyword arguments of the oracle describing this data set."""
@@ -63,6 +66,8 @@ class Dataset:
             "attested": self.attested,
             "self_selections": self.self_selections,
             "geographic": self.geographic,
+            "setting_mapped": self.setting_mapped,
+            "enrollment": self.enrollment,
         }
 
 
@@ -75,6 +80,8 @@ def inputs_for(data: Dataset, schema: str | None) -> Inputs:
         tin="tin" if data.claims_have_tin else None,
         revenue_center_code="revenue_center_code",
         attending_npi="attending_npi",
+        place_of_service="place_of_service" if data.setting_mapped else None,
+        bill_type="bill_type" if data.setting_mapped else None,
     )
     eligibility = EligibilityTable(schema=schema)
     providers = ProvidersTable(
@@ -98,6 +105,7 @@ def inputs_for(data: Dataset, schema: str | None) -> Inputs:
             if data.geographic is not None
             else None
         ),
+        enrollment=EnrollmentTable(schema=schema) if data.enrollment is not None else None,
     )
 
 
@@ -127,6 +135,18 @@ def _optional_tables(md: sa.MetaData, schema: str | None) -> dict[str, sa.Table]
         "attested": sa.Table("attested_npis", md, sa.Column("npi", sa.String(64)), schema=schema),
         "self_selections": selection("self_selections"),
         "geographic": selection("geographic_assignments"),
+        "enrollment": sa.Table(
+            "enrollment",
+            md,
+            sa.Column("person_id", sa.String(64)),
+            sa.Column("year_month", sa.String(6)),
+            *(
+                sa.Column(name, sa.String(8))
+                for name in ("part_a", "part_b", "managed_care", "outside_us", "other_initiative")
+            ),
+            sa.Column("death_date", sa.Date),
+            schema=schema,
+        ),
     }
 
 
@@ -148,6 +168,8 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column("tin", sa.String(64)),
         sa.Column("revenue_center_code", sa.String(8)),
         sa.Column("attending_npi", sa.String(64)),
+        sa.Column("place_of_service", sa.String(8)),
+        sa.Column("bill_type", sa.String(8)),
         schema=schema,
     )
     eligibility = sa.Table(
@@ -179,7 +201,13 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
             conn.execute(DropTableIfExists(table))
             table.create(conn)
         if data.claims:
-            extra = {"tin": None, "revenue_center_code": None, "attending_npi": None}
+            extra = {
+                "tin": None,
+                "revenue_center_code": None,
+                "attending_npi": None,
+                "place_of_service": None,
+                "bill_type": None,
+            }
             conn.execute(claims.insert(), [{**extra, **row} for row in data.claims])
         if data.eligibility:
             conn.execute(
@@ -196,8 +224,16 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
                 continue
             table.create(conn)
             if rows:
-                conn.execute(table.insert(), rows)
+                conn.execute(table.insert(), [_optional_row(table, row) for row in rows])
     return inputs_for(data, schema)
+
+
+def _optional_row(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with every column of ``table`` (missing ones null; year_month as text)."""
+    full = {column.name: row.get(column.name) for column in table.columns}
+    if full.get("year_month") is not None:
+        full["year_month"] = str(full["year_month"])
+    return full
 
 
 def _canon(value: Any) -> Any:
@@ -232,6 +268,22 @@ def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[s
             table = outputs.table(name, schema)
             rows = conn.execute(sa.select(table)).mappings().all()
             result[name] = canonical(rows, cols)
+        table = outputs.table(outputs.BENEFICIARY_EXCLUSIONS, schema)
+        rows = conn.execute(sa.select(table)).mappings().all()
+        result[outputs.BENEFICIARY_EXCLUSIONS] = beneficiary_counts(rows)
+    return result
+
+
+def beneficiary_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """``beneficiary_exclusions`` rows as {``scope|YYYYMMDD-or-YYYY``: {reason: count}}."""
+    result: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row["scope"] == "current":
+            day = _canon(row["as_of_date"])
+            key = f"current|{day.year:04d}{day.month:02d}{day.day:02d}"
+        else:
+            key = f"yearly|{int(row['performance_year']):04d}"
+        result.setdefault(key, {})[str(row["reason"])] = int(row["beneficiaries"])
     return result
 
 
@@ -293,6 +345,6 @@ def run_oracle(
 
 def assert_same(got: Mapping[str, Any], want: Mapping[str, Any]) -> None:
     """The three outputs and the exclusion counts are equal, table by table."""
-    for table in outputs.TABLES:
+    for table in (*outputs.TABLES, outputs.BENEFICIARY_EXCLUSIONS):
         assert got[table] == want[table], f"{table} differs"
     assert dict(got["exclusions"]) == dict(want["exclusions"]), "exclusions differ"

@@ -349,10 +349,64 @@ def npi_is_valid(npi: str) -> bool:
     return int(npi[9]) == npi_check_digit(npi[:9])
 
 
-def claim_columns(encounter_mapped: bool, claims_have_tin: bool) -> tuple[str, ...]:
+def claim_columns(
+    encounter_mapped: bool, claims_have_tin: bool, setting_mapped: bool = False
+) -> tuple[str, ...]:
     """The mapped claims columns: the ones exact duplicates agree on."""
     extra = (("encounter_id",) if encounter_mapped else ()) + (("tin",) if claims_have_tin else ())
+    if setting_mapped:
+        extra += ("place_of_service", "bill_type")
     return BASE_CLAIM_COLUMNS + extra
+
+
+def bill_type_code(value: Any) -> str | None:
+    """A bill type as text without surrounding spaces; ``0211`` (four characters, leading
+    zero) reads as ``211``."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) == 4 and text.startswith("0"):
+        return text[1:]
+    return text
+
+
+def facility_stays(
+    claims: list[dict[str, Any]], prefixes: frozenset[str]
+) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    """Person -> (from, thru) of every claims row whose bill type starts with a prefix."""
+    stays: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for claim in claims:
+        bill, person = bill_type_code(claim.get("bill_type")), claim.get("person_id")
+        if bill is None or person is None or not any(bill.startswith(p) for p in prefixes):
+            continue
+        start, end = claim.get("claim_start_date"), claim.get("claim_end_date")
+        first = start if start is not None else end
+        last = end if end is not None else start
+        if first is not None and last is not None:
+            stays.setdefault(person, []).append((first, last))
+    return stays
+
+
+def in_excluded_setting(
+    claim: dict[str, Any],
+    service_date: dt.date,
+    method: Method,
+    stays: list[dict[str, list[tuple[dt.date, dt.date]]]],
+) -> bool:
+    """The line's code belongs to a setting exclusion of the method and it was furnished in
+    that setting: its place of service is listed, or it falls in one of the person's facility
+    stays of the rule (``stays``: per rule, from :func:`facility_stays`)."""
+    code = (claim.get("hcpcs_code") or "").strip().upper()
+    pos = claim.get("place_of_service")
+    for rule, rule_stays in zip(method.setting_exclusions, stays, strict=True):
+        if code not in rule.hcpcs:
+            continue
+        if pos is not None and str(pos).strip() in rule.places_of_service:
+            return True
+        for first, last in rule_stays.get(claim["person_id"], []):
+            if first <= service_date <= last:
+                return True
+    return False
 
 
 def row_identity(claim: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
@@ -483,13 +537,16 @@ def prepare_lines(
     attested: list[dict[str, Any]] | None = None,
     claims_have_tin: bool = False,
     entity_type_mapped: bool = False,
+    setting_mapped: bool = False,
 ) -> tuple[list[str | None], list[tuple[int, Line]]]:
     """The line checks 1..11 of every claims row, and the lines that pass them all.
 
     Returns one status per row (None for a line that takes part; its status 12..16 comes from
     :func:`classify_lines`) and the taking-part lines with their row index.
     """
-    columns = claim_columns(encounter_mapped, claims_have_tin)
+    columns = claim_columns(encounter_mapped, claims_have_tin, setting_mapped)
+    rules = method.setting_exclusions if setting_mapped else ()
+    stays = [facility_stays(claims, rule.bill_type_prefixes) for rule in rules]
     seen: set[tuple[Any, ...]] = set()
     distinct: list[int] = []
     for index, claim in enumerate(claims):
@@ -537,7 +594,9 @@ def prepare_lines(
             visit_key = claim.get("claim_id")
         hcpcs = claim.get("hcpcs_code")
         primary_care = fqhc or (
-            hcpcs is not None and hcpcs.strip().upper() in valuesets.primary_care_hcpcs
+            hcpcs is not None
+            and hcpcs.strip().upper() in valuesets.primary_care_hcpcs
+            and not (setting_mapped and in_excluded_setting(claim, service_date, method, stays))
         )
         tin = claim.get("tin") if claims_have_tin else None
         unit_type, unit_id = line_unit(method, npi, tin, service_date, roster, claims_have_tin)
@@ -748,9 +807,10 @@ def classify_lines(
     lines: list[tuple[int, Line]],
     keys: Sequence[ScopeKey],
     method: Method,
-    member_months: dict[str, set[int]],
+    populations: list[set[str]],
 ) -> dict[int, str]:
-    """Row index -> status 12..16 of every line that takes part.
+    """Row index -> status 12..16 of every line that takes part (``populations``: the eligible
+    persons of each scope key, after the beneficiary exclusions).
 
     A line counts in scope key k when it falls in a pass applying in k whose conditions hold
     for its person there, and its person is in k's eligible population.
@@ -758,7 +818,6 @@ def classify_lines(
     by_person: dict[str, list[Line]] = {}
     for _, line in lines:
         by_person.setdefault(line.person_id, []).append(line)
-    populations = [eligible_population(member_months, key, method) for key in keys]
     opened: dict[tuple[str, int, int], bool] = {}  # (person, key position, step) -> pass open
     statuses: dict[int, str] = {}
     for index, line in lines:
@@ -795,6 +854,80 @@ def classify_lines(
         else:
             statuses[index] = "used"
     return statuses
+
+
+# --------------------------------------------------------------------------- enrollment
+
+BENEFICIARY_REASONS = (
+    "deceased",
+    "not_part_a_and_b",
+    "managed_care",
+    "outside_us",
+    "other_initiative",
+    "not_excluded",
+)
+ENROLLMENT_FLAGS = ("part_a", "part_b", "managed_care", "outside_us", "other_initiative")
+
+
+def is_true(value: Any) -> bool:
+    """A flag value: boolean true, 1, or y / yes / t / true in any case, spaces ignored."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "y", "yes", "t", "true"}
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """Per person: the months each flag is set in, and the earliest death date."""
+
+    months: dict[str, dict[str, set[int]]]  # person -> flag -> months where it is true
+    listed: dict[str, set[int]]  # person -> months with any enrollment row
+    deaths: dict[str, dt.date]
+
+
+def index_enrollment(rows: list[dict[str, Any]]) -> Enrollment:
+    months: dict[str, dict[str, set[int]]] = {}
+    listed: dict[str, set[int]] = {}
+    deaths: dict[str, dt.date] = {}
+    for row in rows:
+        person = row.get("person_id")
+        if person is None:
+            continue
+        death = row.get("death_date")
+        if death is not None and (person not in deaths or death < deaths[person]):
+            deaths[person] = death
+        if row.get("year_month") is None:
+            continue
+        month = parse_year_month(row["year_month"])
+        listed.setdefault(person, set()).add(month)
+        for name in ENROLLMENT_FLAGS:
+            if is_true(row.get(name)):
+                months.setdefault(person, {}).setdefault(name, set()).add(month)
+    return Enrollment(months, listed, deaths)
+
+
+def exclusion_reason(person: str, key: ScopeKey, method: Method, enrollment: Enrollment) -> str:
+    """The first beneficiary exclusion reason of ``person`` in scope key ``key``."""
+    start = window_start(key.anchor_end, method.eligibility_months)
+    first, last = month_key(start), month_key(key.anchor_end)
+    alive_from = start if key.performance_year is None else dt.date(key.performance_year, 1, 1)
+    death = enrollment.deaths.get(person)
+    if death is not None and death < alive_from:
+        return "deceased"
+    flags = enrollment.months.get(person, {})
+
+    def window(name: str) -> set[int]:
+        return {m for m in flags.get(name, set()) if first <= m <= last}
+
+    part_a, part_b = window("part_a"), window("part_b")
+    if not part_a & part_b or part_a ^ part_b:
+        return "not_part_a_and_b"
+    for name in ("managed_care", "outside_us", "other_initiative"):
+        if window(name):
+            return name
+    return "not_excluded"
 
 
 # --------------------------------------------------------------------------- selection paths
@@ -893,6 +1026,8 @@ def attribute_reference(
     today: dt.date,
     entity_type_mapped: bool = False,
     specialty_mapped: bool = False,
+    setting_mapped: bool = False,
+    enrollment: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The three output tables (sorted lists of dicts) and ``exclusions``.
 
@@ -923,8 +1058,24 @@ def attribute_reference(
         attested=attested,
         claims_have_tin=claims_have_tin,
         entity_type_mapped=entity_type_mapped,
+        setting_mapped=setting_mapped,
     )
-    later = classify_lines(indexed_lines, keys, method, member_months)
+    enrolled = None if enrollment is None else index_enrollment(enrollment)
+    beneficiaries: dict[str, dict[str, int]] = {}
+    populations: list[set[str]] = []
+    for key in keys:
+        counts = dict.fromkeys(BENEFICIARY_REASONS, 0)
+        kept = set()
+        for person in eligible_population(member_months, key, method):
+            reason = "not_excluded"
+            if enrolled is not None:
+                reason = exclusion_reason(person, key, method, enrolled)
+            counts[reason] += 1
+            if reason == "not_excluded":
+                kept.add(person)
+        beneficiaries[f"{key.scope}|{key.key_text()}"] = counts
+        populations.append(kept)
+    later = classify_lines(indexed_lines, keys, method, populations)
     exclusions = dict.fromkeys(EXCLUSION_REASONS, 0)
     for index, status in enumerate(statuses):
         exclusions[status if status is not None else later[index]] += 1
@@ -937,12 +1088,8 @@ def attribute_reference(
     ranking_rows: list[dict[str, Any]] = []
     current_rows: list[dict[str, Any]] = []
     yearly_rows: list[dict[str, Any]] = []
-    for key in keys:
-        first = month_key(window_start(key.anchor_end, method.eligibility_months))
-        last = month_key(key.anchor_end)
-        for person in sorted(member_months):
-            if not any(first <= m <= last for m in member_months[person]):
-                continue  # not in this scope key's eligible population
+    for key, population in zip(keys, populations, strict=True):
+        for person in sorted(population):
             rows: list[dict[str, Any]] = []
             for path in method.paths:  # precedence order; ranking 1 is the first path's row
                 if path is Path.CLAIMS:
@@ -983,4 +1130,5 @@ def attribute_reference(
         "assigned_beneficiaries_current": current_rows,
         "assigned_beneficiaries_yearly": yearly_rows,
         "exclusions": exclusions,
+        "beneficiary_exclusions": beneficiaries,
     }

@@ -13,12 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from harness import TODAY, Dataset
+from provider_attribution.enrollment import REASONS as BENEFICIARY_REASONS
 from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
 from provider_attribution.method import (
+    INPATIENT_ACP_EXCLUSION,
     MSSP,
     MSSP_PROSPECTIVE,
     REACH,
+    SNF_EXCLUSION,
     TUVA,
     TUVA_MART,
     Gate,
@@ -78,8 +81,12 @@ def line(
     tin: str | None = None,
     revenue: str | None = None,
     attending: str | None = None,
+    pos: str | None = None,
+    bill: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "place_of_service": pos,
+        "bill_type": bill,
         "tin": tin,
         "revenue_center_code": revenue,
         "attending_npi": attending,
@@ -118,6 +125,8 @@ class Scenario:
     excluded: dict[str, int] = field(default_factory=dict)  # expected exclusion counts
     today: dt.date = TODAY
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # assigned row columns
+    # expected beneficiary_exclusions: {"scope|key": {reason: count}} (unlisted reasons: 0)
+    beneficiaries: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def dataset(self) -> Dataset:
         return Dataset(
@@ -868,6 +877,165 @@ AS_OF_SCENARIOS = [
 SCENARIOS += AS_OF_SCENARIOS
 
 
+def facility(person: str, bill: str, start: str, end: str) -> dict[str, Any]:
+    """A facility claim row (no NPI, no code): it marks a stay for the setting exclusions."""
+    return line(person, None, "", start, None, end=end, bill=bill) | {"hcpcs_code": None}
+
+
+SETTINGS = Method(
+    "settings",
+    passes=TUVA.passes[:3],
+    setting_exclusions=(SNF_EXCLUSION, INPATIENT_ACP_EXCLUSION),
+)
+
+SETTING_SCENARIOS = [
+    Scenario(
+        "SNF visits: POS 31 and a SNF stay of the same person are not primary care, POS 32 is",
+        [
+            line("A", PCP, "99309", "2024-05-02", "500", pos="31"),  # not_primary_care
+            line("A", PCP2, "99310", "2024-05-03", "200", pos="32"),
+            facility("A", " 0211 ", "2024-04-01", "2024-04-20"),  # missing_npi
+            line("A", NPP, "99308", "2024-04-10", "300", pos="11"),  # in the stay
+            line("A", NPP, "99213", "2024-04-15", "50", pos="11"),  # not a SNF code
+            line("A", NPP, "99308", "2024-04-21", "100", pos="11"),  # the day after
+            facility("B", "221", "2024-05-01", "2024-05-31"),  # B's stay: not A's
+            line("B", PCP, "99304", "2024-05-10", "80"),  # in B's stay
+        ],
+        ALL_AB,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP2, 1, "200.00", 1), CUR + "B": (FALLBACK, 0, "0.00", 0)},
+        ranking={CUR + "A": [PCP2, NPP]},
+        method=SETTINGS,
+        excluded=every_reason(not_primary_care=3, missing_npi=2, used=3),
+    ),
+    Scenario(
+        "advance care planning: POS 21 or an inpatient stay is not primary care",
+        [
+            line("A", PCP, "99497", "2024-05-02", "300", pos="21"),  # not_primary_care
+            facility("A", "111", "2024-05-01", "2024-05-05"),  # missing_npi
+            line("A", NPP, "99498", "2024-05-03", "200", pos="11"),  # in the stay
+            line("A", PCP2, "99497", "2024-05-10", "100", pos="11"),
+            line("A", SPEC, "99304", "2024-05-04", "1000", pos="21"),  # not an ACP code
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP2, 1, "100.00", 1)},
+        ranking={CUR + "A": [PCP2, SPEC]},
+        method=SETTINGS,
+        excluded=every_reason(not_primary_care=2, missing_npi=1, used=2),
+    ),
+    Scenario(
+        "without setting exclusions the same lines are primary care",
+        [
+            line("A", PCP, "99497", "2024-05-02", "300", pos="21"),
+            facility("A", "111", "2024-05-01", "2024-05-05"),
+            line("A", NPP, "99498", "2024-05-03", "200", pos="11"),
+            line("A", PCP2, "99497", "2024-05-10", "100", pos="11"),
+            line("A", SPEC, "99304", "2024-05-04", "1000", pos="31"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "300.00", 1)},
+        ranking={CUR + "A": [PCP, NPP, PCP2, SPEC]},
+        method=NARROW,
+        excluded=every_reason(missing_npi=1, used=4),
+    ),
+    Scenario(
+        "unmapped place of service and bill type: the setting rules change nothing",
+        [
+            line("A", PCP, "99309", "2024-05-02", "500"),
+            line("A", PCP2, "99310", "2024-05-03", "200"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "500.00", 1)},
+        method=SETTINGS,
+        extra={"setting_mapped": False},
+        excluded=every_reason(used=2),
+    ),
+]
+SCENARIOS += SETTING_SCENARIOS
+
+
+def enrolled(person: str, first: str, last: str, **values: Any) -> list[dict[str, Any]]:
+    """Enrollment rows with Part A and B from ``first`` to ``last`` (YYYY-MM); ``values``
+    override columns on every row."""
+    return [{"part_a": "Y", "part_b": "1", **row, **values} for row in months(person, first, last)]
+
+
+def _with(rows: list[dict[str, Any]], month: int, **values: Any) -> list[dict[str, Any]]:
+    """``rows`` with ``values`` set on the row of ``month`` (YYYYMM)."""
+    return [{**r, **values} if r["year_month"] == month else r for r in rows]
+
+
+_WHOLE = ("2023-07", "2024-12")
+ENROLLMENT = [
+    *enrolled("A", *_WHOLE),
+    *_with(enrolled("B", *_WHOLE), 202403, part_b="0"),
+    *_with(enrolled("C", *_WHOLE), 202308, managed_care="true"),
+    *_with(enrolled("E", "2023-07", "2023-11"), 202311, death_date=d("2023-11-30")),
+    *_with(enrolled("G", *_WHOLE), 202405, outside_us="t", other_initiative="y"),
+    *_with(enrolled("H", *_WHOLE), 202410, other_initiative=" Yes "),
+    *_with(enrolled("I", "2024-01", "2024-06"), 202402, managed_care=1, death_date=d("2022-12-01")),
+]
+YEAR = "yearly|2024|"
+
+
+def reasons(**counts: int) -> dict[str, int]:
+    """Beneficiary counts for all reasons: the given ones, 0 for the rest."""
+    unknown = set(counts) - {reason for reason, _ in BENEFICIARY_REASONS}
+    assert not unknown, unknown
+    return {reason: counts.get(reason, 0) for reason, _ in BENEFICIARY_REASONS}
+
+
+ENROLLMENT_SCENARIOS = [
+    Scenario(
+        "beneficiary exclusions: the first reason per scope key removes the person",
+        [
+            line(p, PCP, "99213", "2024-01-15" if p == "E" else "2024-05-02", "100")
+            for p in "ABCEFGHI"
+        ],
+        [
+            *(row for p in "ABCFGH" for row in months(p, *_WHOLE)),
+            *months("E", "2023-07", "2024-02"),
+            *months("I", "2024-01", "2024-06"),
+        ],
+        AS_OF,
+        [2024],
+        {
+            **{CUR + p: (PCP, 1, "100.00", 1) for p in "AEH"},
+            **{YEAR + p: (PCP, 1, "100.00", 1) for p in "AC"},
+        },
+        extra={"enrollment": ENROLLMENT},
+        excluded=every_reason(person_not_eligible=4, used=4),
+        beneficiaries={
+            "current|20240630": reasons(
+                deceased=1, not_part_a_and_b=2, managed_care=1, outside_us=1, not_excluded=3
+            ),
+            "yearly|2024": reasons(
+                deceased=2, not_part_a_and_b=2, outside_us=1, other_initiative=1, not_excluded=2
+            ),
+        },
+    ),
+    Scenario(
+        "an empty enrollment input excludes everyone: no month with Part A and B",
+        [line("A", PCP, "99213", "2024-05-02", "100")],
+        ALL_A,
+        AS_OF,
+        [],
+        {},
+        extra={"enrollment": []},
+        excluded=every_reason(person_not_eligible=1),
+        beneficiaries={"current|20240630": reasons(not_part_a_and_b=1)},
+    ),
+]
+SCENARIOS += ENROLLMENT_SCENARIOS
+
+
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
     """Assert a scenario's expectations against canonical outputs."""
     assigned = {
@@ -893,3 +1061,13 @@ def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
     if scenario.excluded:
         assert result["exclusions"] == scenario.excluded
     assert sum(result["exclusions"].values()) == len(scenario.claims)
+    counts = result["beneficiary_exclusions"]
+    if scenario.beneficiaries:
+        assert counts == scenario.beneficiaries
+    else:  # no enrollment input: nobody is excluded, every eligible person is attributed
+        per_key: dict[str, int] = {}
+        for key in assigned:
+            prefix = key.rsplit("|", 1)[0]
+            per_key[prefix] = per_key.get(prefix, 0) + 1
+        for key, by_reason in counts.items():
+            assert by_reason == reasons(not_excluded=per_key.get(key, 0)), key

@@ -65,6 +65,11 @@ RUN_DATES = [TODAY, TODAY, TODAY, dt.date(2024, 6, 30), dt.date(2024, 3, 15)]
 TINS = ["111111111", "222222222"]
 ACOS = ["A1", "A2"]
 REVENUE_CODES = ["0521", " 0522", "0524", "0450"]
+# Codes of the MSSP setting exclusions, places of service and bill types around them.
+SETTING_CODES = ["99304", "99310", " 99318", "99497", "99498"]
+PLACES = [None, None, "11", "31", " 31", "32", "21"]
+BILL_TYPES = [None, None, None, None, "211", "0221", "231", "281", "111", " 0112", "131", "771"]
+FLAG_VALUES = ["Y", "1", "y", " true ", "T", "0", "N", "false", None]
 
 
 @st.composite
@@ -94,8 +99,15 @@ def claim_line(draw: st.DrawFn, rich: bool = False) -> dict[str, Any]:
             )
         ),
         "hcpcs_code": draw(
-            st.sampled_from(PRIMARY_CARE * (3 if rich else 1) + OTHER_CODES + [None])
+            st.sampled_from(
+                PRIMARY_CARE * (3 if rich else 1)
+                + OTHER_CODES
+                + [None]
+                + (SETTING_CODES * 2 if rich else [])
+            )
         ),
+        "place_of_service": draw(st.sampled_from(PLACES)),
+        "bill_type": draw(st.sampled_from(BILL_TYPES)),
         "claim_start_date": start,
         "claim_end_date": end,
         "allowed_amount": draw(amounts),
@@ -170,6 +182,37 @@ def selection_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "npi": draw(st.sampled_from(NPIS)),
                 "effective_date": effective or START,
                 "end_date": end,
+            }
+        )
+    return rows
+
+
+def _enrollment(draw: st.DrawFn, eligibility: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Enrollment rows for the member months. Per person: clean Part A and B months (true in
+    varied spellings), or any flag values, or no rows; rarely managed care, outside the US,
+    another initiative; sometimes a death date."""
+    if draw(st.booleans()):
+        return None
+    clean = st.sampled_from(["Y", "1", " true ", "t", "YES"])
+    rarely = st.sampled_from([None] * 12 + ["0", "N", "Y", "1"])
+    profile = {person: draw(st.integers(0, 4)) for person in PERSONS}
+    death = {person: draw(st.one_of(st.none(), st.none(), dates)) for person in PERSONS}
+    rows = []
+    for member in eligibility:
+        person = member["person_id"]
+        if profile[person] == 0 or draw(st.integers(0, 19)) == 0:
+            continue  # a person, or a member month, without enrollment rows
+        parts = st.sampled_from(FLAG_VALUES) if profile[person] == 1 else clean
+        rows.append(
+            {
+                "person_id": person,
+                "year_month": member["year_month"],
+                "part_a": draw(parts),
+                "part_b": draw(parts),
+                "managed_care": draw(rarely),
+                "outside_us": draw(rarely),
+                "other_initiative": draw(rarely),
+                "death_date": death[person] if draw(st.booleans()) else None,
             }
         )
     return rows
@@ -292,6 +335,8 @@ def datasets(draw: st.DrawFn, rich: bool = False, step_3: bool = False) -> Datas
         entity_type_mapped=draw(st.booleans()),
         specialty_mapped=draw(st.booleans()),
         today=draw(st.sampled_from(RUN_DATES)),
+        setting_mapped=draw(st.integers(0, 4)) > 0,
+        enrollment=_enrollment(draw, eligibility),
         **extra,
     )
 

@@ -16,7 +16,13 @@ from click.testing import CliRunner
 
 from provider_attribution import cclf_layout as lay
 from provider_attribution import outputs
-from provider_attribution.cclf import CclfError, CclfTables, month_starts, prepare
+from provider_attribution.cclf import (
+    CclfError,
+    CclfTables,
+    month_starts,
+    prepare,
+    resolve_mbi_chains,
+)
 from provider_attribution.cli_cclf import cclf_demo, prepare_cclf_inputs
 from provider_attribution.inputs import Inputs, NpiListTable, RosterTable
 from provider_attribution.run import attribute
@@ -155,8 +161,10 @@ def test_member_months_cut_at_death(
         for m in months:
             enrolled = begin <= m.replace(day=28) and (end is None or end >= m)
             if enrolled and (death is None or death >= m):
-                want.add((bene[lay.BENE_MBI_ID], f"{m.year}{m.month:02d}"))
+                mbi = synth.mbi_changes.get(bene[lay.BENE_MBI_ID], bene[lay.BENE_MBI_ID])
+                want.add((mbi, f"{m.year}{m.month:02d}"))
     assert got == want
+    assert not {person for person, _ in got} & set(synth.mbi_changes)
     assert synth.deaths
     ends = {b[lay.BENE_MBI_ID]: b[lay.BENE_RNG_END_DT] for b in synth.rows["cclf8"]}
     cut = [mbi for mbi, death in synth.deaths.items() if ends[mbi] is None or ends[mbi] > death]
@@ -173,7 +181,7 @@ def test_providers_take_the_specialty(prepared: tuple[sa.Engine, Inputs]) -> Non
     assert {r["specialty_code"] for r in rows} == {"08", "11", "50", "06"}
 
 
-def test_mssp_end_to_end(prepared: tuple[sa.Engine, Inputs]) -> None:
+def test_mssp_end_to_end(prepared: tuple[sa.Engine, Inputs], synth: CclfSynthetic) -> None:
     engine, inputs = prepared
     summary = attribute(
         engine, inputs, method="mssp", years=[2024, 2025], target_schema="out", today=TODAY
@@ -181,7 +189,23 @@ def test_mssp_end_to_end(prepared: tuple[sa.Engine, Inputs]) -> None:
     assert summary.exclusions["reversed_claim"] > 0
     assert summary.exclusions["fqhc_not_attested"] > 0
     rows = _rows(engine, "select * from out.assigned_beneficiaries_yearly")
-    assert len(rows) == len({r["attribution_key"] for r in rows}) == 2 * MEMBERS
+    # Part A only all along (BENE_ENTLMT_BUYIN_IND 1): excluded in both years
+    kept = MEMBERS - len(synth.part_a_only)
+    assert synth.part_a_only
+    assert len(rows) == len({r["attribution_key"] for r in rows}) == 2 * kept
+    assert not {r["person_id"] for r in rows} & synth.part_a_only
+    counts = {
+        (r["performance_year"], r["reason"]): r["beneficiaries"]
+        for r in _rows(engine, "select * from out.beneficiary_exclusions")
+    }
+    for year in (2024, 2025):
+        assert counts[(year, "not_part_a_and_b")] == len(synth.part_a_only)
+        assert counts[(year, "not_excluded")] == kept
+        assert counts[(year, "deceased")] == 0
+    # nursing-facility visits in a SNF stay and inpatient advance care planning never count
+    used = _rows(engine, "select claim_id, hcpcs_code from work.cclf_claim_lines")
+    assert {r["hcpcs_code"] for r in used} >= {"99309", "99497"}
+    assert summary.exclusions["not_primary_care"] > 0
     acos = [r for r in rows if r["unit_type"] == "aco"]
     assert len(acos) > 0.6 * len(rows)
     assert {r["provider_id"] for r in acos} == {"A0001", "A0002", "A0003"}
@@ -310,19 +334,43 @@ HAND: dict[str, list[dict[str, Any]]] = {
             CLM_LINE_ALOWD_CHRG_AMT=D("10"),
             CLM_LINE_HCPCS_CD="80053",
         ),
+        # M1 at ACO A, none primary care under MSSP: a nursing-facility visit at POS 31
+        # (500.00), advance care planning at POS 21 (300.00), a nursing-facility visit at POS 11
+        # inside the SNF stay 0104 (200.00). Counted, they would make A win (1080 > 90).
+        _b("0020", "C20", "M1", "2024-06-01", NPI_A, TIN_A, CLM_LINE_ALOWD_CHRG_AMT=D("500"))
+        | {lay.CLM_LINE_HCPCS_CD: "99309", lay.CLM_POS_CD: "31"},
+        _b("0021", "C21", "M1", "2024-06-02", NPI_A, TIN_A, CLM_LINE_ALOWD_CHRG_AMT=D("300"))
+        | {lay.CLM_LINE_HCPCS_CD: "99497", lay.CLM_POS_CD: "21"},
+        _b("0022", "C22", "M1", "2024-07-05", NPI_A, TIN_A, CLM_LINE_ALOWD_CHRG_AMT=D("200"))
+        | {lay.CLM_LINE_HCPCS_CD: "99310", lay.CLM_POS_CD: "11"},
+        # M4's history under three MBIs (CCLF9: M4OLDER → M4OLD → M4): ACO A 30.00 + 50.00
+        # under the previous MBIs beat TIN X 70.00 under the current one.
+        _b("0010", "C10", "M4OLDER", "2024-02-01", NPI_A, TIN_A, CLM_LINE_ALOWD_CHRG_AMT=D("30")),
+        _b("0011", "C11", "M4OLD", "2024-04-01", NPI_A, TIN_A, CLM_LINE_ALOWD_CHRG_AMT=D("50")),
+        _b("0012", "C12", "M4", "2024-08-01", NPI_X, TIN_X, CLM_LINE_ALOWD_CHRG_AMT=D("70")),
     ],
     "cclf1": [
         _a("0101", "M2", "2024-02-20", "011801", "77", NPI_F),
         _a("0102", "M3", "2024-06-01", "013401", "71", NPI_R),  # RHC, not attested
         _a("0103", "M3", "2024-07-01", "011301", "85", NPI_C),  # Method II CAH
+        _a("0104", "M1", "2024-07-01", "015001", "21", NPI_C)  # a SNF stay: no lines
+        | {lay.CLM_THRU_DT: dt.date(2024, 7, 20)},
     ],
     "cclf2": [
         _a_line("0101", "M2", "0521", "70"),
         _a_line("0102", "M3", "0521", "400"),
         _a_line("0103", "M3", "0960", "75"),
     ],
-    "cclf8": [_bene("M1"), _bene("M2", dt.date(2024, 3, 15)), _bene("M3")],
+    "cclf8": [_bene("M1"), _bene("M2", dt.date(2024, 3, 15)), _bene("M3"), _bene("M4")],
+    "cclf9": [
+        {lay.CRNT_NUM: "M4", lay.PRVS_NUM: "M4OLD", lay.PRVS_ID_EFCTV_DT: dt.date(2024, 6, 1)},
+        {lay.CRNT_NUM: "M4OLD", lay.PRVS_NUM: "M4OLDER", lay.PRVS_ID_EFCTV_DT: None},
+        {lay.CRNT_NUM: "CYC1", lay.PRVS_NUM: "CYC2", lay.PRVS_ID_EFCTV_DT: None},
+        {lay.CRNT_NUM: "CYC2", lay.PRVS_NUM: "CYC1", lay.PRVS_ID_EFCTV_DT: None},
+    ],
 }
+for _row in HAND["cclf9"]:
+    _row.setdefault(lay.PRVS_ID_OBSLT_DT, None)
 ROSTER = [
     {"npi": NPI_A, "tin": TIN_A, "aco_id": "A0001", "start_date": None, "end_date": None},
     {"npi": NPI_F, "tin": "011801", "aco_id": "A0001", "start_date": None, "end_date": None},
@@ -356,6 +404,70 @@ def _load_hand(engine: sa.Engine, drop: tuple[str, str] | None = None) -> None:
         conn.execute(attested.insert(), [{"npi": NPI_F}])
 
 
+def _hand_run(source: CclfTables) -> dict[str, tuple[str, str, Decimal]]:
+    """Prepare the hand case from ``source`` and attribute 2024 with MSSP: person → (provider,
+    unit type, allowed)."""
+    engine = sa.create_engine("duckdb:///:memory:")
+    _load_hand(engine)
+    inputs = prepare(
+        engine,
+        source,
+        work_schema="work",
+        months=(dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+        roster=RosterTable(schema="raw"),
+        attested=NpiListTable(schema="raw"),
+    )
+    attribute(engine, inputs, method="mssp", years=[2024], current=False, target_schema="out")
+    table = outputs.table(outputs.YEARLY, "out")
+    with engine.connect() as conn:
+        got = {
+            r.person_id: (r.provider_id, r.unit_type, _canon(r.allowed_amount))
+            for r in conn.execute(sa.select(table))
+        }
+    engine.dispose()
+    return got
+
+
+def test_mbi_crosswalk_merges_histories() -> None:
+    """With CCLF9, M4's lines under M4OLDER and M4OLD are M4's: ACO A 80.00 beats TIN X 70.00;
+    without it, M4's own history has no service by an ACO professional: the pre-step fails and
+    M4 gets the fallback row (the previous MBIs have no member months)."""
+    merged = _hand_run(CclfTables(schema="raw"))
+    assert merged["M4"] == ("A0001", "aco", D("80.00"))
+    assert not {"M4OLD", "M4OLDER", "CYC1", "CYC2"} & set(merged)
+    apart = _hand_run(CclfTables(schema="raw", cclf9=None))
+    assert apart["M4"][0] == "9999999999"
+    assert not {"M4OLD", "M4OLDER"} & set(apart)
+
+
+def test_resolve_mbi_chains() -> None:
+    day = dt.date(2024, 1, 1)
+    rows = [
+        ("B", "A", day),  # A → B → C: a chain
+        ("C", "B", day),
+        ("Y", "X", day),  # X listed twice: the later effective date wins
+        ("Z", "X", dt.date(2024, 6, 1)),
+        ("Q", "P", None),  # P → Q or R on the same (null) date: the larger current MBI
+        ("R", "P", None),
+        ("K2", "K1", day),  # a cycle K1 → K2 → K3 → K1, and J leading into it
+        ("K3", "K2", day),
+        ("K1", "K3", day),
+        ("K2", "J", day),
+        ("S", "S", day),  # ignored: no change
+        (" ", "T", day),  # ignored: blank
+        (None, "U", day),
+    ]
+    assert resolve_mbi_chains(rows) == {
+        "A": "C",
+        "B": "C",
+        "X": "Z",
+        "P": "R",
+        "K2": "K1",
+        "K3": "K1",
+        "J": "K1",
+    }
+
+
 def test_hand_computed_case() -> None:
     engine = sa.create_engine("duckdb:///:memory:")
     _load_hand(engine)
@@ -376,7 +488,23 @@ def test_hand_computed_case() -> None:
         ("0101", None),
         ("0102", None),
         ("0103", None),
+        ("0104", None),
+        ("0020", D("500.00")),
+        ("0021", D("300.00")),
+        ("0022", D("200.00")),
+        ("0010", D("30.00")),
+        ("0011", D("50.00")),
+        ("0012", D("70.00")),
     }
+    setting = {
+        r["claim_id"]: (r["person_id"], r["place_of_service"], r["bill_type"])
+        for r in _rows(engine, "select * from work.cclf_claim_lines")
+    }
+    assert setting["0020"] == ("M1", "31", None)
+    assert setting["0021"] == ("M1", "21", None)
+    assert setting["0104"] == ("M1", None, "21")
+    assert setting["0101"] == ("M2", None, "77")
+    assert {setting[c][0] for c in ("0010", "0011", "0012")} == {"M4"}
     months = _rows(engine, "select * from work.cclf_member_months where person_id = 'M2'")
     assert sorted(r["year_month"] for r in months) == ["202401", "202402", "202403"]
     attribute(engine, inputs, method="mssp", years=[2024], current=False, target_schema="out")
@@ -391,6 +519,7 @@ def test_hand_computed_case() -> None:
         "M1": (TIN_X, "tin", D("90.00")),
         "M2": ("A0001", "aco", D("130.00")),
         "M3": ("A0002", "aco", D("75.00")),
+        "M4": ("A0001", "aco", D("80.00")),
     }
 
 
@@ -411,7 +540,12 @@ def test_prepare_replaces_and_leaves_no_work_tables() -> None:
         prepare(engine, CclfTables(schema="raw"), work_schema="work")
     names = sorted(sa.inspect(engine).get_table_names(schema="work"))
     engine.dispose()
-    assert names == ["cclf_claim_lines", "cclf_member_months", "cclf_providers"]
+    assert names == [
+        "cclf_claim_lines",
+        "cclf_enrollment",
+        "cclf_member_months",
+        "cclf_providers",
+    ]
 
 
 def test_cclf_demo_command(tmp_path: Path) -> None:
@@ -420,6 +554,7 @@ def test_cclf_demo_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["method"] == "mssp"
-    assert summary["rows"]["assigned_beneficiaries_yearly"] == 80
+    part_a_only = build_cclf(40, 0).part_a_only  # excluded: no month with Part A and B
+    assert summary["rows"]["assigned_beneficiaries_yearly"] == 2 * (40 - len(part_a_only))
     with pytest.raises(click.ClickException, match="cclf1 in schema missing"):
         prepare_cclf_inputs(f"duckdb:///{db}", "missing", "out")

@@ -265,7 +265,13 @@ def test_models_write_the_rows_of_a_run(
     )
     write_dbt_project(tmp_path, _run(inputs, method), inputs, "duckdb")
     tables = _source_tables(inputs)
-    order = [outputs.RANKING, outputs.CURRENT, outputs.YEARLY, outputs.EXCLUSIONS]
+    order = [
+        outputs.RANKING,
+        outputs.CURRENT,
+        outputs.YEARLY,
+        outputs.EXCLUSIONS,
+        outputs.BENEFICIARY_EXCLUSIONS,
+    ]
     assert set(order) == set(outputs.WRITTEN)
     with demo_engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {models}")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from oracle import (
+    BENEFICIARY_REASONS,
     CURRENT_COLUMNS,
     EXCLUSION_REASONS,
     RANKING_COLUMNS,
@@ -27,6 +28,7 @@ from oracle import (
     window_start,
 )
 from provider_attribution import outputs
+from provider_attribution.enrollment import REASONS as ENGINE_BENEFICIARY_REASONS
 from provider_attribution.exclusions import REASONS
 from provider_attribution.inputs import Classification
 from provider_attribution.method import TUVA, Gate, Method, Pass, Path, Services
@@ -714,9 +716,11 @@ def test_exclusion_reasons_in_the_documented_order() -> None:
     """The oracle's statuses, the engine's and METHOD.md's table list the same names in the
     same order."""
     spec = (pathlib.Path(__file__).parents[1] / "docs" / "METHOD.md").read_text(encoding="utf-8")
-    documented = tuple(re.findall(r"^\| \d+ \| `([a-z_]+)` \|", spec, flags=re.MULTILINE))
-    assert len(documented) == 16
+    tables = tuple(re.findall(r"^\| \d+ \| `([a-z_]+)` \|", spec, flags=re.MULTILINE))
+    documented, beneficiary = tables[:16], tables[16:]  # line checks, beneficiary exclusions
     assert documented == EXCLUSION_REASONS
+    assert beneficiary == BENEFICIARY_REASONS
+    assert tuple(reason for reason, _ in ENGINE_BENEFICIARY_REASONS) == beneficiary
     assert tuple(reason for reason, _ in REASONS) == documented
     out = run([], months("p1", 202406, 202406), [])
     assert out["exclusions"] == dict.fromkeys(EXCLUSION_REASONS, 0)

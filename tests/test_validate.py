@@ -543,7 +543,7 @@ def test_sqlite_text_dates_are_a_warning(tmp_path: Path) -> None:
         "create table medical_claim(person_id text, claim_id text, claim_line_number int, "
         "encounter_id text, rendering_npi text, hcpcs_code text, claim_start_date text, "
         "claim_end_date date, allowed_amount decimal(18,2), paid_amount decimal(18,2), tin text, "
-        "revenue_center_code text, attending_npi text)",
+        "revenue_center_code text, attending_npi text, place_of_service text, bill_type text)",
         "insert into medical_claim select * from medical_claim_old",
     )
     checks = check(engine, inputs)

@@ -17,6 +17,18 @@ into a work schema, inside the database:
   (``BENE_RNG_BGN_DT`` .. ``BENE_RNG_END_DT``, null: open), through the month of death.
 * ``cclf_providers``: each rendering NPI of the Part B lines with its most frequent
   ``CLM_PRVDR_SPCLTY_CD`` (ties: the smallest code), a Medicare specialty classification.
+* ``cclf_enrollment``: the member months with ``part_a`` / ``part_b`` from CCLF8's
+  ``BENE_ENTLMT_BUYIN_IND`` (1, 3, A, C: Part A; 2, 3, B, C: Part B; a missing column or null
+  value: both) and ``death_date`` from ``BENE_DEATH_DT``, for the beneficiary exclusions.
+
+Claim lines carry ``place_of_service`` (CCLF5 ``CLM_POS_CD``) and ``bill_type`` (CCLF1 facility
+type and classification digits, e.g. ``21``) for the setting exclusions; the winning CCLF1
+headers of inpatient (11x) and SNF (21x, 22x, 23x, 28x) claims are added as one row each
+(line number 0, header dates, no NPI, code or amount): they only mark the stays.
+
+MBI crosswalk: when the optional CCLF9 table is there, every previous MBI (``PRVS_NUM``) is
+replaced by its current MBI (``CRNT_NUM``) in every file before anything else, following chains
+(A→B, B→C: A→C); see :func:`resolve_mbi_chains` for conflicts and cycles.
 
 Netting: the versions of a claim share ``BENE_MBI_ID`` and ``CLM_CNTL_NUM`` (a null control
 number: the version is a claim of its own). The latest version wins - latest ``CLM_EFCTV_DT``,
@@ -48,6 +60,7 @@ from provider_attribution.inputs import (
     ClaimsTable,
     Classification,
     EligibilityTable,
+    EnrollmentTable,
     Inputs,
     NpiListTable,
     ProvidersTable,
@@ -56,18 +69,22 @@ from provider_attribution.inputs import (
 
 __all__ = [
     "CLAIM_LINES",
+    "ENROLLMENT",
     "MEMBER_MONTHS",
     "PROVIDERS",
     "CclfError",
     "CclfTables",
     "cclf_inputs",
     "prepare",
+    "resolve_mbi_chains",
 ]
 
 CLAIM_LINES = "cclf_claim_lines"
 MEMBER_MONTHS = "cclf_member_months"
 PROVIDERS = "cclf_providers"
+ENROLLMENT = "cclf_enrollment"
 _MONTHS_WORK = "cclf_months__work"
+_XWALK_WORK = "cclf_mbi_xwalk__work"
 _MAX_MONTHS = 600
 _ID = sa.String(64)
 _CODE = sa.String(16)
@@ -87,9 +104,10 @@ class CclfTables:
     cclf2: str = "cclf2"
     cclf5: str = "cclf5"
     cclf8: str = "cclf8"
+    cclf9: str | None = "cclf9"  # optional: used when the table exists
 
     def names(self) -> dict[str, str]:
-        """File → table name."""
+        """File → table name, for the required files."""
         return {"cclf1": self.cclf1, "cclf2": self.cclf2, "cclf5": self.cclf5, "cclf8": self.cclf8}
 
 
@@ -107,6 +125,8 @@ def cclf_inputs(
             tin="tin",
             revenue_center_code="revenue_center_code",
             attending_npi="attending_npi",
+            place_of_service="place_of_service",
+            bill_type="bill_type",
         ),
         eligibility=EligibilityTable(name=MEMBER_MONTHS, schema=work_schema),
         providers=ProvidersTable(
@@ -118,6 +138,13 @@ def cclf_inputs(
         ),
         roster=roster,
         attested=attested,
+        enrollment=EnrollmentTable(
+            name=ENROLLMENT,
+            schema=work_schema,
+            managed_care=None,
+            outside_us=None,
+            other_initiative=None,
+        ),
     )
 
 
@@ -134,7 +161,8 @@ def _match(wanted: str, names: Iterable[str]) -> str | None:
 
 
 def _reflect(conn: sa.Connection, source: CclfTables) -> dict[str, sa.TableClause]:
-    """Typed table clauses of the four files; CclfError naming every missing table/column."""
+    """Typed table clauses of the four files (and CCLF9 when it exists); CclfError naming every
+    missing table/column."""
     insp = sa.inspect(conn)
     try:
         present = insp.get_table_names(schema=source.schema) + insp.get_view_names(
@@ -145,7 +173,10 @@ def _reflect(conn: sa.Connection, source: CclfTables) -> dict[str, sa.TableClaus
     where = f" in schema {source.schema}" if source.schema else ""
     problems: list[str] = []
     found: dict[str, sa.TableClause] = {}
-    for file, wanted in source.names().items():
+    wanted_files = dict(source.names())
+    if source.cclf9 is not None and _match(source.cclf9, present) is not None:
+        wanted_files["cclf9"] = source.cclf9
+    for file, wanted in wanted_files.items():
         name = _match(wanted, present)
         if name is None:
             problems.append(f"CCLF table {wanted}{where} ({file.upper()}) does not exist")
@@ -158,6 +189,9 @@ def _reflect(conn: sa.Connection, source: CclfTables) -> dict[str, sa.TableClaus
                 problems.append(f"CCLF table {wanted}{where} ({file.upper()}): missing {field}")
                 continue
             cols.append(sa.column(actual, lay.LAYOUTS[file][field]))
+        for field in lay.OPTIONAL.get(file, ()):
+            if (actual := _match(field, columns)) is not None:
+                cols.append(sa.column(actual, lay.LAYOUTS[file][field]))
         clause = sa.table(name, *cols, schema=source.schema)
         found[file] = clause
     if problems:
@@ -171,6 +205,90 @@ def _col(table: sa.FromClause, field: str) -> sa.ColumnElement[Any]:
         if column.name.lower() == field.lower():
             return column
     raise KeyError(field)
+
+
+def _has(table: sa.FromClause, field: str) -> bool:
+    return any(column.name.lower() == field.lower() for column in table.c)
+
+
+# -- MBI crosswalk ---------------------------------------------------------------------------
+
+
+def resolve_mbi_chains(
+    rows: Iterable[tuple[str | None, str | None, dt.date | None]],
+) -> dict[str, str]:
+    """Previous MBI → current MBI from CCLF9 rows ``(current, previous, effective date)``.
+
+    A previous MBI listed with several currents keeps the row with the latest effective date
+    (null: earliest), then the largest current MBI. Chains are followed to their end (A→B and
+    B→C give A→C and B→C). On a cycle (A→B, B→A) every MBI of the cycle, and every MBI leading
+    into it, maps to the smallest MBI of the cycle. Rows with a null or blank MBI, or with
+    previous = current, are ignored.
+    """
+    best: dict[str, tuple[dt.date, str]] = {}
+    for current, previous, effective in rows:
+        crnt, prvs = (current or "").strip(), (previous or "").strip()
+        if not crnt or not prvs or crnt == prvs:
+            continue
+        rank = (effective or dt.date.min, crnt)
+        if prvs not in best or rank > best[prvs]:
+            best[prvs] = rank
+    step = {prvs: crnt for prvs, (_, crnt) in best.items()}
+    resolved: dict[str, str] = {}
+    for start in step:
+        path: list[str] = []
+        seen: set[str] = set()
+        node = start
+        while node in step and node not in resolved and node not in seen:
+            seen.add(node)
+            path.append(node)
+            node = step[node]
+        if node in resolved:
+            end = resolved[node]
+        elif node in seen:  # a cycle: from node around back to node
+            end = min(path[path.index(node) :])
+        else:
+            end = node
+        for mbi in path:
+            resolved[mbi] = end
+    return {mbi: end for mbi, end in resolved.items() if mbi != end}
+
+
+def _crosswalk_table(conn: sa.Connection, cclf9: sa.TableClause, schema: str | None) -> sa.Table:
+    """Read CCLF9, resolve the chains in Python and write ``previous → current`` to a work
+    table."""
+    query = sa.select(
+        _text(_col(cclf9, lay.CRNT_NUM)),
+        _text(_col(cclf9, lay.PRVS_NUM)),
+        _col(cclf9, lay.PRVS_ID_EFCTV_DT),
+    )
+    rows = [(c, p, _as_date(e)) for c, p, e in conn.execute(query)]
+    table = sa.Table(
+        _XWALK_WORK,
+        sa.MetaData(),
+        sa.Column("previous", _ID),
+        sa.Column("current", _ID),
+        schema=schema,
+    )
+    conn.execute(DropTableIfExists(table))
+    table.create(conn)
+    pairs = [{"previous": p, "current": c} for p, c in sorted(resolve_mbi_chains(rows).items())]
+    if pairs:
+        conn.execute(table.insert(), pairs)
+    return table
+
+
+def _current_mbis(file: sa.TableClause, xwalk: sa.Table, name: str) -> sa.Subquery:
+    """``file`` with BENE_MBI_ID replaced by the current MBI of the crosswalk."""
+    mbi = _col(file, lay.BENE_MBI_ID)
+    own = binary_id(sa.cast(mbi, _ID))
+    current = sa.func.coalesce(binary_id(xwalk.c.current), own).label(mbi.name)
+    others = [c for c in file.c if c is not mbi]
+    return (
+        sa.select(*others, current)
+        .select_from(file.outerjoin(xwalk, binary_id(xwalk.c.previous) == own))
+        .subquery(f"{name}_current")
+    )
 
 
 # -- netting ---------------------------------------------------------------------------------
@@ -216,7 +334,7 @@ def _winners(versions: sa.FromClause, name: str) -> sa.Subquery:
     )
 
 
-def _part_b(cclf5: sa.TableClause) -> sa.Select[Any]:
+def _part_b(cclf5: sa.FromClause) -> sa.Select[Any]:
     """Lines of the winning CCLF5 versions."""
     version_fields = (
         lay.BENE_MBI_ID,
@@ -249,6 +367,7 @@ def _part_b(cclf5: sa.TableClause) -> sa.Select[Any]:
         sa.cast(sa.null(), _CODE).label("revenue_center_code"),
         sa.cast(sa.null(), _ID).label("attending_npi"),
         _text(_col(c, lay.CLM_POS_CD)).label("place_of_service"),
+        sa.cast(sa.null(), _CODE).label("bill_type"),
         _text(_col(c, lay.CLM_PRVDR_SPCLTY_CD)).label("specialty_code"),
         _text(_col(c, lay.CLM_TYPE_CD)).label("claim_type"),
         sa.literal("cclf5", _CODE).label("source_file"),
@@ -276,7 +395,7 @@ def _bill(header: sa.FromClause, kind: tuple[str, str]) -> sa.ColumnElement[bool
     )
 
 
-def _part_a(cclf1: sa.TableClause, cclf2: sa.TableClause) -> sa.Select[Any]:
+def _part_a(cclf1: sa.FromClause, cclf2: sa.FromClause) -> sa.Select[Any]:
     """CCLF2 lines of the winning CCLF1 FQHC/RHC/CAH/ETA headers."""
     head = _winners(cclf1, "a")
     line = cclf2
@@ -304,6 +423,7 @@ def _part_a(cclf1: sa.TableClause, cclf2: sa.TableClause) -> sa.Select[Any]:
             revenue,
             attending,
             sa.cast(sa.null(), _CODE),
+            _bill_type(head),
             sa.cast(sa.null(), _CODE),
             _text(_col(head, lay.CLM_TYPE_CD)),
             sa.literal("cclf2", _CODE),
@@ -317,9 +437,42 @@ def _part_a(cclf1: sa.TableClause, cclf2: sa.TableClause) -> sa.Select[Any]:
     )
 
 
-def claim_lines_select(files: dict[str, sa.TableClause]) -> sa.CompoundSelect[Any]:
-    """Part B lines, then Part A lines, netted (the body of ``cclf_claim_lines``)."""
-    return sa.union_all(_part_b(files["cclf5"]), _part_a(files["cclf1"], files["cclf2"]))
+def _bill_type(header: sa.FromClause) -> sa.ColumnElement[Any]:
+    """Facility type digit and classification digit: the first two digits of the bill type."""
+    fac = _text(_col(header, lay.CLM_BILL_FAC_TYPE_CD))
+    cls = _text(_col(header, lay.CLM_BILL_CLSFCTN_CD))
+    return sa.cast(fac + cls, _CODE)
+
+
+def _stays(cclf1: sa.FromClause) -> sa.Select[Any]:
+    """One row per winning inpatient or SNF header: the stay, for the setting exclusions."""
+    head = _winners(cclf1, "s")
+    return sa.select(
+        sa.cast(_col(head, lay.BENE_MBI_ID), _ID),
+        sa.cast(_col(head, lay.CUR_CLM_UNIQ_ID), _ID),
+        sa.literal(0, sa.Integer),
+        sa.cast(sa.null(), _ID),
+        _text(_col(head, lay.PRVDR_OSCAR_NUM)),
+        sa.cast(sa.null(), _CODE),
+        _col(head, lay.CLM_FROM_DT),
+        _col(head, lay.CLM_THRU_DT),
+        sa.cast(sa.null(), _AMOUNT),
+        sa.cast(sa.null(), _AMOUNT),
+        sa.cast(sa.null(), _CODE),
+        sa.cast(sa.null(), _ID),
+        sa.cast(sa.null(), _CODE),
+        _bill_type(head),
+        sa.cast(sa.null(), _CODE),
+        _text(_col(head, lay.CLM_TYPE_CD)),
+        sa.literal("cclf1", _CODE),
+    ).where(sa.or_(*(_bill(head, kind) for kind in lay.STAY_BILLS)))
+
+
+def claim_lines_select(files: dict[str, sa.FromClause]) -> sa.CompoundSelect[Any]:
+    """Part B lines, then Part A lines, then the stays, netted (``cclf_claim_lines``)."""
+    return sa.union_all(
+        _part_b(files["cclf5"]), _part_a(files["cclf1"], files["cclf2"]), _stays(files["cclf1"])
+    )
 
 
 # -- member months ---------------------------------------------------------------------------
@@ -344,7 +497,7 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def _default_months(
-    conn: sa.Connection, files: dict[str, sa.TableClause]
+    conn: sa.Connection, files: dict[str, sa.FromClause]
 ) -> tuple[dt.date, dt.date]:
     """From the earliest enrollment start to the latest closed enrollment end or claim date."""
     cclf8 = files["cclf8"]
@@ -388,13 +541,48 @@ def _months_table(conn: sa.Connection, schema: str | None, starts: Sequence[dt.d
     return table
 
 
-def member_months_select(cclf8: sa.TableClause, months: sa.Table) -> sa.Select[Any]:
+def member_months_select(cclf8: sa.FromClause, months: sa.Table) -> sa.Select[Any]:
     """Beneficiary × month of the enrollment range, through the death month."""
     begin, end = _col(cclf8, lay.BENE_RNG_BGN_DT), _col(cclf8, lay.BENE_RNG_END_DT)
     death = _col(cclf8, lay.BENE_DEATH_DT)
     person = binary_id(sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID))
     return (
         sa.select(person.label("person_id"), months.c.year_month)
+        .distinct()
+        .join_from(
+            cclf8,
+            months,
+            sa.and_(
+                sa.or_(begin.is_(None), begin <= months.c.month_end),
+                sa.or_(end.is_(None), end >= months.c.month_start),
+                sa.or_(death.is_(None), death >= months.c.month_start),
+            ),
+        )
+        .where(_col(cclf8, lay.BENE_MBI_ID).is_not(None))
+    )
+
+
+def _buyin_part(cclf8: sa.FromClause, codes: tuple[str, ...]) -> sa.ColumnElement[Any]:
+    """1 when the buy-in indicator grants the part, or is unknown (no column, null); else 0."""
+    if not _has(cclf8, lay.BENE_ENTLMT_BUYIN_IND):
+        return sa.literal(1, sa.Integer)
+    code = sa.func.upper(_text(_col(cclf8, lay.BENE_ENTLMT_BUYIN_IND)))
+    return sa.case((code.is_(None), 1), (code.in_(codes), 1), else_=0)
+
+
+def enrollment_select(cclf8: sa.FromClause, months: sa.Table) -> sa.Select[Any]:
+    """The member months with the Part A / Part B flags and the death date."""
+    person = binary_id(sa.cast(_col(cclf8, lay.BENE_MBI_ID), _ID))
+    begin, end = _col(cclf8, lay.BENE_RNG_BGN_DT), _col(cclf8, lay.BENE_RNG_END_DT)
+    death = _col(cclf8, lay.BENE_DEATH_DT)
+    return (
+        sa.select(
+            person.label("person_id"),
+            months.c.year_month,
+            _buyin_part(cclf8, lay.PART_A_BUYIN).label("part_a"),
+            _buyin_part(cclf8, lay.PART_B_BUYIN).label("part_b"),
+            death.label("death_date"),
+        )
         .distinct()
         .join_from(
             cclf8,
@@ -453,19 +641,30 @@ def _prepare_on(
     work_schema: str | None,
     months: tuple[dt.date, dt.date] | None,
 ) -> None:
-    files = _reflect(conn, source)
+    reflected = _reflect(conn, source)
     caps = capabilities(conn.dialect.name, emulated=is_emulated(conn))
     if work_schema is not None and caps.schemas:
         conn.execute(sa.schema.CreateSchema(work_schema, if_not_exists=True))
+    files: dict[str, sa.FromClause] = dict(reflected)
+    xwalk = None
+    if "cclf9" in reflected:
+        xwalk = _crosswalk_table(conn, reflected["cclf9"], work_schema)
+        for name in ("cclf1", "cclf2", "cclf5", "cclf8"):
+            files[name] = _current_mbis(reflected[name], xwalk, name)
     first, last = months or _default_months(conn, files)
     month_table = _months_table(conn, work_schema, month_starts(first, last))
     lines = _staged(conn, CLAIM_LINES, work_schema, claim_lines_select(files))
     members = _staged(
         conn, MEMBER_MONTHS, work_schema, member_months_select(files["cclf8"], month_table)
     )
+    enrollment = _staged(
+        conn, ENROLLMENT, work_schema, enrollment_select(files["cclf8"], month_table)
+    )
     providers = _staged(conn, PROVIDERS, work_schema, providers_select(lines[0]))
     conn.execute(DropTableIfExists(month_table))
-    swap_in(conn, [lines, members, providers], caps)
+    if xwalk is not None:
+        conn.execute(DropTableIfExists(xwalk))
+    swap_in(conn, [lines, members, enrollment, providers], caps)
 
 
 def prepare(
@@ -477,7 +676,8 @@ def prepare(
     roster: RosterTable | None = None,
     attested: NpiListTable | None = None,
 ) -> Inputs:
-    """Write ``cclf_claim_lines``, ``cclf_member_months`` and ``cclf_providers`` into
+    """Write ``cclf_claim_lines``, ``cclf_member_months``, ``cclf_enrollment`` and
+    ``cclf_providers`` into
     ``work_schema`` (replacing them, in one transaction where the engine has transactional DDL)
     from the CCLF tables of ``source``; the :class:`Inputs` reading them.
 

@@ -51,6 +51,13 @@ BENE_DEATH_DT = "BENE_DEATH_DT"
 BENE_RNG_BGN_DT = "BENE_RNG_BGN_DT"
 BENE_RNG_END_DT = "BENE_RNG_END_DT"
 BENE_MDCR_STUS_CD = "BENE_MDCR_STUS_CD"
+BENE_ENTLMT_BUYIN_IND = "BENE_ENTLMT_BUYIN_IND"
+
+# CCLF9: beneficiary identifier (MBI) crosswalk
+CRNT_NUM = "CRNT_NUM"
+PRVS_NUM = "PRVS_NUM"
+PRVS_ID_EFCTV_DT = "PRVS_ID_EFCTV_DT"
+PRVS_ID_OBSLT_DT = "PRVS_ID_OBSLT_DT"
 
 #: CLM_ADJSMT_TYPE_CD values: 0 original, 1 cancellation, 2 adjustment.
 ORIGINAL, CANCELLATION, ADJUSTMENT = "0", "1", "2"
@@ -117,6 +124,13 @@ CCLF8: dict[str, Any] = {
     BENE_RNG_BGN_DT: _DATE,
     BENE_RNG_END_DT: _DATE,
     BENE_MDCR_STUS_CD: sa.String(2),
+    BENE_ENTLMT_BUYIN_IND: sa.String(1),
+}
+CCLF9: dict[str, Any] = {
+    CRNT_NUM: sa.String(11),
+    PRVS_NUM: sa.String(11),
+    PRVS_ID_EFCTV_DT: _DATE,
+    PRVS_ID_OBSLT_DT: _DATE,
 }
 
 #: Columns :func:`provider_attribution.cclf.prepare` reads, per file (a missing one is an error).
@@ -125,13 +139,21 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "cclf2": tuple(CCLF2),
     "cclf5": tuple(CCLF5),
     "cclf8": (BENE_MBI_ID, BENE_DEATH_DT, BENE_RNG_BGN_DT, BENE_RNG_END_DT),
+    "cclf9": tuple(CCLF9),
 }
+#: Columns read when present.
+OPTIONAL: dict[str, tuple[str, ...]] = {"cclf8": (BENE_ENTLMT_BUYIN_IND,)}
 LAYOUTS: dict[str, dict[str, Any]] = {
     "cclf1": CCLF1,
     "cclf2": CCLF2,
     "cclf5": CCLF5,
     "cclf8": CCLF8,
+    "cclf9": CCLF9,
 }
+
+#: BENE_ENTLMT_BUYIN_IND values with Part A, with Part B (3 and C: both; A, B, C: state buy-in).
+PART_A_BUYIN = ("1", "3", "A", "C")
+PART_B_BUYIN = ("2", "3", "B", "C")
 
 # Part A bill types kept (facility type digit, classification digit) and the professional
 # revenue-centre prefixes that Method II CAH (85x) and ETA (13x) claims need.
@@ -140,4 +162,7 @@ RHC_BILL = ("7", "1")
 CAH_BILL = ("8", "5")
 ETA_BILL = ("1", "3")
 PROFESSIONAL_REVENUE_PREFIXES = ("096", "097", "098")
+#: Part A headers kept as one facility row each, to mark stays for the setting exclusions:
+#: inpatient hospital (11x) and skilled nursing facility (21x, 22x, 23x, 28x).
+STAY_BILLS = (("1", "1"), ("2", "1"), ("2", "2"), ("2", "3"), ("2", "8"))
 TOTAL_REVENUE_CODE = "0001"

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from provider_attribution import dialects, tables
 from provider_attribution.inputs import Inputs
-from provider_attribution.method import Method
+from provider_attribution.method import Method, SettingExclusion
 from provider_attribution.valuesets import ValueSets
 
 # The numbers of the checks applied here (reason_order in the exclusions table).
@@ -102,6 +102,8 @@ class ClaimLines:
             "tin": c.tin,
             "revenue_center_code": c.revenue_center_code,
             "attending_npi": c.attending_npi,
+            "place_of_service": c.place_of_service,
+            "bill_type": c.bill_type,
         }
         return {logical: column for logical, column in names.items() if column is not None}
 
@@ -151,6 +153,75 @@ class ClaimLines:
             return rows.c.claim_id
         return sa.func.coalesce(encounter, rows.c.claim_id)
 
+    def _setting_excluded(
+        self, rows: sa.CTE, hcpcs: sa.ColumnElement[Any], service_date: sa.ColumnElement[Any]
+    ) -> tuple[sa.ColumnElement[bool] | None, list[tuple[sa.Subquery, sa.ColumnElement[bool]]]]:
+        """Whether a row is a code of a setting exclusion furnished in its setting, and the
+        outer joins (subquery, on) that condition reads."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        joins: list[tuple[sa.Subquery, sa.ColumnElement[bool]]] = []
+        for index, rule in enumerate(self.method.setting_exclusions):
+            settings: list[sa.ColumnElement[bool]] = []
+            if rule.places_of_service and "place_of_service" in rows.c:
+                pos = sa.func.trim(sa.cast(rows.c.place_of_service, sa.String))
+                settings.append(pos.in_(sorted(rule.places_of_service)))
+            if rule.bill_type_prefixes and "bill_type" in rows.c:
+                hits = self._facility_overlaps(rows, rule, f"pa_setting_hits_{index}")
+                on = sa.and_(
+                    hits.c.person_id == rows.c.person_id, hits.c.service_date == service_date
+                )
+                joins.append((hits, on))
+                settings.append(hits.c.person_id.is_not(None))
+            if settings:
+                conditions.append(sa.and_(hcpcs.in_(sorted(rule.hcpcs)), sa.or_(*settings)))
+        return (sa.or_(*conditions) if conditions else None), joins
+
+    @staticmethod
+    def _facility_overlaps(rows: sa.CTE, rule: SettingExclusion, name: str) -> sa.Subquery:
+        """Distinct (person, service date) of the rows with one of ``rule``'s codes whose date
+        lies within a facility claim row of the person with one of its bill-type prefixes."""
+        raw = sa.func.trim(sa.cast(rows.c.bill_type, sa.String))
+        bill = sa.case(
+            (
+                sa.and_(sa.func.length(raw) == 4, sa.func.substr(raw, 1, 1) == "0"),
+                sa.func.substr(raw, 2, 3),
+            ),
+            else_=raw,
+        )
+        prefixes = sorted(rule.bill_type_prefixes)
+        lengths = sorted({len(p) for p in prefixes})
+        facility = (
+            sa.select(
+                rows.c.person_id,
+                sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date).label("from_d"),
+                sa.func.coalesce(rows.c.claim_end_date, rows.c.claim_start_date).label("thru_d"),
+            )
+            .where(rows.c.person_id.is_not(None))
+            .where(sa.or_(*(sa.func.substr(bill, 1, n).in_(prefixes) for n in lengths)))
+            .distinct()
+            .subquery(f"{name}_facility")
+        )
+        day = sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date)
+        hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
+        coded = (
+            sa.select(rows.c.person_id, day.label("service_date"))
+            .where(hcpcs.in_(sorted(rule.hcpcs)))
+            .where(day.is_not(None))
+            .distinct()
+            .subquery(f"{name}_coded")
+        )
+        on = sa.and_(
+            facility.c.person_id == coded.c.person_id,
+            coded.c.service_date >= facility.c.from_d,
+            coded.c.service_date <= facility.c.thru_d,
+        )
+        return (
+            sa.select(coded.c.person_id, coded.c.service_date)
+            .select_from(coded.join(facility, on))
+            .distinct()
+            .subquery(name)
+        )
+
     def parts(self, prov: sa.CTE) -> sa.Subquery:
         """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
         rows = self.distinct_rows()
@@ -171,7 +242,11 @@ class ClaimLines:
             npi = sa.case((fqhc == 1, rows.c.attending_npi), else_=rows.c.rendering_npi)
         codes = sorted(self.valuesets.primary_care_hcpcs)
         hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
-        primary_care = sa.case((fqhc == 1, 1), (hcpcs.in_(codes), 1), else_=0)
+        in_setting, setting_joins = self._setting_excluded(rows, hcpcs, service_date)
+        whens: list[tuple[sa.ColumnElement[bool], int]] = [(fqhc == 1, 1)]
+        if in_setting is not None:
+            whens.append((in_setting, 0))  # a code of a setting exclusion in that setting
+        primary_care = sa.case(*whens, (hcpcs.in_(codes), 1), else_=0)
         bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
         in_directory = sa.case(
             (sa.and_(prov.c.npi.is_not(None), prov.c.is_individual == 1), 1), else_=0
@@ -192,6 +267,8 @@ class ClaimLines:
                     reversed_claims.c.claim_id == rows.c.claim_id,
                 ),
             )
+        for hits, on in setting_joins:
+            joined = joined.outerjoin(hits, on)
         npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
         if self.method.check_npi:
             checks = self._npi_checks(rows, npi)

@@ -12,7 +12,10 @@ Shape of the query (see ``docs/METHOD.md`` for the rules):
 ``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
                      of every pass, by conditional aggregation
 ``pa_units``         the same rolled up per unit, with the earliest step
-``pa_eligible``      per scope key, the persons with a member month in the eligibility window
+``pa_population``    per scope key, the persons with a member month in the eligibility window
+``pa_person_reasons`` the same with the first beneficiary exclusion reason that applies
+                     (:mod:`provider_attribution.enrollment`)
+``pa_eligible``      the persons of the population that no reason excludes
 ``pa_paths``         candidate rows of every path (claims units, valid selections)
 ``pa_ranked``        those rows in a total order ending with provider_id
 
@@ -30,6 +33,11 @@ import sqlalchemy as sa
 
 from provider_attribution import dialects, outputs, tables
 from provider_attribution.claim_lines import INDIVIDUAL_VALUES, ORGANIZATION_VALUES, ClaimLines
+from provider_attribution.enrollment import (
+    NOT_EXCLUDED,
+    beneficiary_exclusions_select,
+    person_reasons,
+)
 from provider_attribution.exclusions import exclusions_select
 from provider_attribution.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.method import Gate, Method, Pass, Path, RankKey, Services, Unit
@@ -102,6 +110,7 @@ class RunParts:
     providers: sa.CTE
     member_months: sa.CTE
     eligible: sa.CTE
+    reasons: sa.CTE
     checked: sa.FromClause
     lines: sa.CTE
     metrics: sa.CTE
@@ -117,6 +126,7 @@ class CompiledRun:
     assigned_beneficiaries_yearly: sa.Select[Any]
     attribution_exclusions: sa.Select[Any]
     scope_keys: tuple[ScopeKey, ...]
+    beneficiary_exclusions: sa.Select[Any]
 
     def selects(self) -> dict[str, sa.Select[Any]]:
         """Output table name → select."""
@@ -125,6 +135,7 @@ class CompiledRun:
             outputs.CURRENT: self.assigned_beneficiaries_current,
             outputs.YEARLY: self.assigned_beneficiaries_yearly,
             outputs.EXCLUSIONS: self.attribution_exclusions,
+            outputs.BENEFICIARY_EXCLUSIONS: self.beneficiary_exclusions,
         }
 
 
@@ -204,11 +215,19 @@ class QueryBuilder:
                 _int(key.rule_year).label("rule_year"),
                 _date(key.window_start(self.key_widest(key))).label("run_start"),
                 _date(self._fallback_start(key)).label("fallback_start"),
+                _date(self._alive_from(key)).label("alive_from"),
             ]
             cols += [_date(key.window_start(n)).label(f"start_{n}") for n in self._window_lengths()]
             rows.append(sa.select(*cols))
         union = rows[0] if len(rows) == 1 else sa.union_all(*rows)
         return union.cte("pa_scopes")
+
+    def _alive_from(self, key: ScopeKey) -> dt.date:
+        """A death before this day excludes the person: January 1 of the performance year, or
+        the start of the eligibility window of the current scope."""
+        if key.performance_year is not None:
+            return dt.date(key.performance_year, 1, 1)
+        return key.window_start(self.method.eligibility_months)
 
     def providers(self) -> sa.CTE:
         """One row per NPI: provider bucket, specialty description, organization and
@@ -666,7 +685,7 @@ class QueryBuilder:
             .cte("pa_top_npi")
         )
 
-    def eligible(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
+    def population(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
         """Per scope key, persons with a member month in the eligibility window."""
         return (
             sa.select(scope.c.scope_id, mm.c.person_id)
@@ -674,6 +693,15 @@ class QueryBuilder:
                 mm.join(scope, mm.c.month_key.between(scope.c.elig_first, scope.c.elig_last))
             )
             .distinct()
+            .cte("pa_population")
+        )
+
+    @staticmethod
+    def eligible(reasons: sa.CTE) -> sa.CTE:
+        """Per scope key, the persons of the population no beneficiary exclusion removes."""
+        return (
+            sa.select(reasons.c.scope_id, reasons.c.person_id)
+            .where(reasons.c.reason_order == NOT_EXCLUDED)
             .cte("pa_eligible")
         )
 
@@ -897,11 +925,13 @@ class QueryBuilder:
         line = self.lines(keys, mm, checked)
         metrics = self.metrics(line, scope)
         units = self.units(metrics)
+        reasons = person_reasons(self, scope, self.population(mm, scope))
         return RunParts(
             scope=scope,
             providers=prov,
             member_months=mm,
-            eligible=self.eligible(mm, scope),
+            eligible=self.eligible(reasons),
+            reasons=reasons,
             checked=checked,
             lines=line,
             metrics=metrics,
@@ -966,6 +996,7 @@ class QueryBuilder:
             assigned_beneficiaries_yearly=self.assigned(sub, outputs.YEARLY),
             attribution_exclusions=exclusions_select(self, keys),
             scope_keys=tuple(keys),
+            beneficiary_exclusions=beneficiary_exclusions_select(self, keys),
         )
 
 

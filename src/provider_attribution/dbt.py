@@ -33,6 +33,7 @@ GRAIN = {
     outputs.CURRENT: ("attribution_key",),
     outputs.YEARLY: ("attribution_key",),
     outputs.EXCLUSIONS: ("reason",),
+    outputs.BENEFICIARY_EXCLUSIONS: ("scope", "reason_order", "reason"),
 }
 _NOT_COLUMNS = {"name", "schema", "classification_kind"}
 _PLACEHOLDER = "__pa_dbt_{}__"

@@ -49,6 +49,8 @@ class ClaimsTable:
     tin: str | None = None
     revenue_center_code: str | None = None
     attending_npi: str | None = None
+    place_of_service: str | None = None
+    bill_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,42 @@ class SelectionTable:
 
 
 @dataclass(frozen=True)
+class EnrollmentTable:
+    """Medicare enrollment by month, for the beneficiary exclusions (``docs/METHOD.md``).
+
+    One row per person and month (``year_month`` YYYYMM, or ``month_start`` a date in the
+    month). Flags (``part_a``, ``part_b``, ``managed_care``, ``outside_us``,
+    ``other_initiative``) are true for boolean true, 1, or the text y, yes, t, true (any case);
+    anything else or null is false. ``death_date`` may sit on any row of the person. A column
+    mapped as None switches its rule off; part_a and part_b go together.
+    """
+
+    name: str = "enrollment"
+    schema: str | None = None
+    person_id: str = "person_id"
+    year_month: str | None = "year_month"
+    month_start: str | None = None
+    part_a: str | None = "part_a"
+    part_b: str | None = "part_b"
+    managed_care: str | None = "managed_care"
+    outside_us: str | None = "outside_us"
+    other_initiative: str | None = "other_initiative"
+    death_date: str | None = "death_date"
+
+    def __post_init__(self) -> None:
+        if (self.year_month is None) == (self.month_start is None):
+            raise ValueError(
+                f"enrollment table {self.name!r}: give exactly one of year_month or month_start"
+            )
+        if (self.part_a is None) != (self.part_b is None):
+            raise ValueError(
+                f"enrollment table {self.name!r}: map both part_a and part_b, or neither"
+            )
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """The logical inputs of an attribution run: three required, four optional."""
+    """The logical inputs of an attribution run: three required, five optional."""
 
     claims: ClaimsTable = field(default_factory=ClaimsTable)
     eligibility: EligibilityTable = field(default_factory=EligibilityTable)
@@ -142,6 +178,7 @@ class Inputs:
     attested: NpiListTable | None = None
     self_selections: SelectionTable | None = None
     geographic: SelectionTable | None = None
+    enrollment: EnrollmentTable | None = None
 
     @classmethod
     def tuva(cls) -> Inputs:
@@ -189,8 +226,9 @@ class Inputs:
             "attested": NpiListTable,
             "self_selections": SelectionTable,
             "geographic": SelectionTable,
+            "enrollment": EnrollmentTable,
         }
-        optional = {"roster", "attested", "self_selections", "geographic"}
+        optional = {"roster", "attested", "self_selections", "geographic", "enrollment"}
         unknown = set(data) - set(sections)
         if unknown:
             raise ValueError(f"inputs: unknown sections {sorted(unknown)}; use {sorted(sections)}")

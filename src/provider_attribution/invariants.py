@@ -6,6 +6,8 @@
 3. Rankings per key are exactly 1..n.
 4. When the exclusions table and the claims input are given: its 16 statuses account for every
    claims row, once.
+5. When the beneficiary exclusions table is given: six reasons per scope key, and its
+   ``not_excluded`` beneficiaries are the assigned rows.
 
 A violation raises :class:`InvariantError` inside the run's transaction, so the previous outputs
 stay in place.
@@ -19,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution import outputs
+from provider_attribution.enrollment import REASONS as BENEFICIARY_REASONS
 from provider_attribution.exclusions import REASONS
 
 
@@ -34,8 +37,10 @@ def violations(
     conn: sa.Connection,
     tables: Mapping[str, sa.Table],
     claims: sa.FromClause | None = None,
+    scope_keys: int | None = None,
 ) -> list[str]:
-    """Descriptions of every broken invariant (empty when all hold)."""
+    """Descriptions of every broken invariant (empty when all hold); ``scope_keys``: the number
+    of scope keys of the run."""
     ranking = tables[outputs.RANKING]
     assigned = [tables[outputs.CURRENT], tables[outputs.YEARLY]]
     problems = []
@@ -94,6 +99,27 @@ def violations(
             problems.append(
                 f"{exclusions.name}: {counted} lines in {reasons} statuses for {rows} claims rows"
             )
+    beneficiaries = tables.get(outputs.BENEFICIARY_EXCLUSIONS)
+    if beneficiaries is not None:
+        problems += _beneficiary_problems(conn, beneficiaries, assigned_rows, scope_keys)
+    return problems
+
+
+def _beneficiary_problems(
+    conn: sa.Connection, table: sa.Table, assigned_rows: int, scope_keys: int | None
+) -> list[str]:
+    rows = _count(conn, sa.select(sa.func.count()).select_from(table))
+    kept = _count(
+        conn,
+        sa.select(sa.func.coalesce(sa.func.sum(table.c.beneficiaries), 0)).where(
+            table.c.reason == "not_excluded"
+        ),
+    )
+    problems = []
+    if scope_keys is not None and rows != scope_keys * len(BENEFICIARY_REASONS):
+        problems.append(f"{table.name}: {rows} rows for {scope_keys} scope keys")
+    if kept != assigned_rows:
+        problems.append(f"{table.name}: {kept} not excluded for {assigned_rows} assigned rows")
     return problems
 
 
@@ -101,8 +127,9 @@ def check(
     conn: sa.Connection,
     tables: Mapping[str, sa.Table],
     claims: sa.FromClause | None = None,
+    scope_keys: int | None = None,
 ) -> None:
     """Raise :class:`InvariantError` listing every broken invariant."""
-    problems = violations(conn, tables, claims)
+    problems = violations(conn, tables, claims, scope_keys)
     if problems:
         raise InvariantError("attribution outputs break invariants: " + "; ".join(problems))

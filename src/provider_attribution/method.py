@@ -134,6 +134,47 @@ def _check_window(what: str, months: int, buckets: frozenset[str] | None) -> Non
 
 
 @dataclass(frozen=True)
+class SettingExclusion:
+    """HCPCS codes that are no primary-care service when furnished in a setting: on a claim
+    line with one of ``places_of_service``, or overlapping a facility claim of the person whose
+    bill type starts with one of ``bill_type_prefixes`` (see ``docs/METHOD.md``)."""
+
+    name: str
+    hcpcs: frozenset[str]
+    places_of_service: frozenset[str] = frozenset()
+    bill_type_prefixes: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.hcpcs:
+            raise ValueError(f"setting exclusion {self.name!r}: hcpcs must not be empty")
+        if not self.places_of_service and not self.bill_type_prefixes:
+            raise ValueError(
+                f"setting exclusion {self.name!r}: give places_of_service, "
+                "bill_type_prefixes or both"
+            )
+        texts = [*self.hcpcs, *self.places_of_service, *self.bill_type_prefixes]
+        if any(t != t.strip() or not t for t in texts):
+            raise ValueError(
+                f"setting exclusion {self.name!r}: codes must be non-empty and trimmed"
+            )
+
+
+#: CPT 99304-99318 (nursing facility visits) in a skilled nursing facility: place of service 31,
+#: or during a SNF stay (bill types 21x, 22x, 23x, 28x). POS 32 (nursing facility) still counts.
+SNF_EXCLUSION = SettingExclusion(
+    "snf",
+    frozenset(str(code) for code in range(99304, 99319)),
+    frozenset({"31"}),
+    frozenset({"21", "22", "23", "28"}),
+)
+#: Advance care planning (CPT 99497, 99498) in an inpatient setting: place of service 21, or
+#: during an inpatient hospital stay (bill type 11x).
+INPATIENT_ACP_EXCLUSION = SettingExclusion(
+    "inpatient_acp", frozenset({"99497", "99498"}), frozenset({"21"}), frozenset({"11"})
+)
+
+
+@dataclass(frozen=True)
 class Fallback:
     """The labelled row for an eligible member with no assignable history."""
 
@@ -168,6 +209,7 @@ class Method:
     visits_from_encounters: bool = False  # visit key = encounter_id only (no claim_id fallback)
     unknown_bucket_label: str = "unknown"  # provider_bucket output of an unclassified NPI
     yearly_fallback_eligibility_window: bool = False  # yearly fallback lookback = eligibility
+    setting_exclusions: tuple[SettingExclusion, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.passes:
@@ -188,6 +230,10 @@ class Method:
                 f"method {self.name!r}: unknown_bucket_label must be non-empty text without "
                 f"surrounding spaces and not one of {list(BUCKETS)}, got {label!r}"
             )
+
+        names = [e.name for e in self.setting_exclusions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"method {self.name!r}: setting exclusion names repeat: {names}")
 
     def requirements(self, p: Pass) -> tuple[Requirement, ...]:
         """The conditions pass ``p`` needs: its own, else the method's gate, else none."""
@@ -320,6 +366,7 @@ MSSP = Method(
     ),
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
     fqhc_revenue_codes=frozenset({"0521", "0522", "0524", "0525"}),
+    setting_exclusions=(SNF_EXCLUSION, INPATIENT_ACP_EXCLUSION),
 )
 
 MSSP_PROSPECTIVE = replace(MSSP, name="mssp_prospective", year_anchor_offset_months=-15)

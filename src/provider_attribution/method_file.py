@@ -36,6 +36,12 @@ A file states a whole method, or starts from a preset (``based_on``) and overrid
     edition = 2025
     extra_primary_care_codes = ["99439"]
 
+    [[setting_exclusions]]            # optional; [] switches the preset's off
+    name = "snf"
+    hcpcs = ["99304", "99305"]        # not primary care when furnished in the setting:
+    places_of_service = ["31"]        # on a line with this place of service, or
+    bill_type_prefixes = ["21", "22"] # within a facility claim with such a bill type
+
 Keys: name, based_on, unit (npi|aco), paths, ranking (allowed_amount_desc, visits_desc,
 last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_months, check_npi,
 year_anchors (year → date), passes (months, buckets, services, description, weights, requires,
@@ -43,8 +49,8 @@ from_year), gate (a table, a gate name, or false), gates (name → table), the l
 (true/false: service_date_start_only, collapse_duplicates, drop_reversed_claims,
 directory_required, visits_from_encounters, yearly_fallback_eligibility_window; text:
 unknown_bucket_label), fallback (provider_id, provider_bucket, prov_specialty,
-step_description), value_sets (edition, primary_care_codes,
-extra_primary_care_codes).
+step_description), value_sets (edition, primary_care_codes, extra_primary_care_codes),
+setting_exclusions (name, hcpcs, places_of_service, bill_type_prefixes).
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ from provider_attribution.method import (
     RankKey,
     Requirement,
     Services,
+    SettingExclusion,
     Unit,
 )
 from provider_attribution.valuesets import BUCKETS, ValueSets
@@ -108,6 +115,7 @@ _TOP_KEYS = {
     "gates",
     "fallback",
     "value_sets",
+    "setting_exclusions",
 }
 
 
@@ -279,6 +287,29 @@ def _method_gate(where: str, value: Any, gates: Mapping[str, Gate]) -> Gate | No
     return _gate(where, value)
 
 
+def _setting_exclusion(where: str, data: Any) -> SettingExclusion:
+    if not isinstance(data, Mapping):
+        raise _fail(where, f"expected a table, got {data!r}")
+    _check_keys(where, data, {"name", "hcpcs", "places_of_service", "bill_type_prefixes"})
+    for required in ("name", "hcpcs"):
+        if required not in data:
+            raise _fail(where, f"missing key {required!r}")
+
+    def codes(key: str, upper: bool = False) -> frozenset[str]:
+        found = [c.strip() for c in _strings(f"{where}.{key}", data.get(key, []))]
+        return frozenset(c.upper() if upper else c for c in found)
+
+    return _guard(
+        where,
+        lambda: SettingExclusion(
+            name=str(data["name"]),
+            hcpcs=codes("hcpcs", upper=True),
+            places_of_service=codes("places_of_service"),
+            bill_type_prefixes=codes("bill_type_prefixes"),
+        ),
+    )
+
+
 def _anchors(where: str, data: Any) -> dict[int, dt.date]:
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table of year = date, got {data!r}")
@@ -369,6 +400,13 @@ def method_from_dict(data: Mapping[str, Any], where: str = "method") -> LoadedMe
         if not isinstance(label, str):
             raise _fail(f"{where}.unknown_bucket_label", f"expected text, got {label!r}")
         fields["unknown_bucket_label"] = label
+    if "setting_exclusions" in data:
+        rules = data["setting_exclusions"]
+        if not isinstance(rules, list):
+            raise _fail(f"{where}.setting_exclusions", f"expected a list of tables, got {rules!r}")
+        fields["setting_exclusions"] = tuple(
+            _setting_exclusion(f"{where}.setting_exclusions[{i}]", r) for i, r in enumerate(rules)
+        )
     if "fallback" in data:
         fb = data["fallback"]
         if not isinstance(fb, Mapping):

@@ -15,6 +15,10 @@
 ``attribution_exclusions``
     Grain: ``reason``. The number of claims input rows per line status (16 rows, the statuses
     in ``reason_order``; ``used`` last); the counts add up to the claims input's rows.
+``beneficiary_exclusions``
+    Grain: scope key (``scope`` + ``performance_year`` / ``as_of_date``) + ``reason``. The number
+    of beneficiaries of each scope key's eligible population per exclusion reason (six rows a
+    key, ``not_excluded`` last: the beneficiaries attributed); 0 when none.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ RANKING = "provider_ranking"
 CURRENT = "assigned_beneficiaries_current"
 YEARLY = "assigned_beneficiaries_yearly"
 EXCLUSIONS = "attribution_exclusions"
+BENEFICIARY_EXCLUSIONS = "beneficiary_exclusions"
 TABLES = (RANKING, CURRENT, YEARLY)  # the attribution results
-WRITTEN = (*TABLES, EXCLUSIONS)  # every table a run writes (and swaps in together)
+WRITTEN = (*TABLES, EXCLUSIONS, BENEFICIARY_EXCLUSIONS)  # every table a run writes (and swaps)
 
 _ID = IdString(255)  # byte-order comparison on MySQL/MariaDB too (dialects.IdString)
 _TEXT = sa.String(255)
@@ -89,6 +94,15 @@ COLUMNS: dict[str, Sequence[tuple[str, sa.types.TypeEngine[Any], str]]] = {
         ("reason", sa.String(32), "Line status, e.g. duplicate_line, invalid_npi, used"),
         ("description", _TEXT, "What the status means"),
         ("lines", sa.BigInteger(), "Number of claims input rows with that status"),
+    ),
+    BENEFICIARY_EXCLUSIONS: (
+        ("scope", sa.String(16), "current or yearly"),
+        ("performance_year", sa.Integer(), "Performance year (yearly scope), else null"),
+        ("as_of_date", sa.Date(), "As-of date (current scope), else null"),
+        ("reason_order", sa.Integer(), "Order of the reason (1..6); the first that applies"),
+        ("reason", sa.String(32), "deceased, not_part_a_and_b, ..., or not_excluded"),
+        ("description", _TEXT, "What the reason means"),
+        ("beneficiaries", sa.BigInteger(), "Beneficiaries of the eligible population"),
     ),
 }
 

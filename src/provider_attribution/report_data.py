@@ -197,7 +197,7 @@ def _tables(engine: sa.Engine, schema: str | None) -> dict[str, sa.Table]:
     for name in outputs.WRITTEN:
         if has_table(engine, name, schema):
             found[name] = outputs.table(name, schema)
-        elif name != outputs.EXCLUSIONS:
+        elif name not in (outputs.EXCLUSIONS, outputs.BENEFICIARY_EXCLUSIONS):
             where = f"schema {schema!r}" if schema else "the default schema"
             raise ValueError(
                 f"output table {name} not found in {where}; run an attribution into it "

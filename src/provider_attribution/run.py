@@ -142,6 +142,8 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     exclusions: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: ``current|YYYY-MM-DD`` or ``yearly|YYYY`` → exclusion reason → beneficiaries
+    beneficiary_exclusions: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def fqhc_lines_excluded(self) -> int:
@@ -160,6 +162,7 @@ class RunSummary:
             "target_schema": self.target_schema,
             "rows": self.rows,
             "exclusions": self.exclusions,
+            "beneficiary_exclusions": self.beneficiary_exclusions,
             "scopes": [
                 {
                     "scope": s.scope,
@@ -251,7 +254,13 @@ def _write(
             outputs.column_names(outputs.EXCLUSIONS), run.attribution_exclusions
         )
     )
-    invariants.check(conn, staged, claims)
+    beneficiaries = staged[outputs.BENEFICIARY_EXCLUSIONS]
+    conn.execute(
+        beneficiaries.insert().from_select(
+            outputs.column_names(outputs.BENEFICIARY_EXCLUSIONS), run.beneficiary_exclusions
+        )
+    )
+    invariants.check(conn, staged, claims, len(run.scope_keys))
     final = {name: outputs.table(name, schema, metadata) for name in outputs.WRITTEN}
     swap_in(conn, [(staged[name], final[name]) for name in outputs.WRITTEN], caps)
     return final
@@ -293,6 +302,22 @@ def _exclusions(conn: sa.Connection, table: sa.Table) -> dict[str, int]:
     """Reason → lines, in reason order."""
     query = sa.select(table.c.reason, table.c.lines).order_by(table.c.reason_order)
     return {str(reason): int(lines) for reason, lines in conn.execute(query)}
+
+
+def _beneficiary_exclusions(conn: sa.Connection, table: sa.Table) -> dict[str, dict[str, int]]:
+    """``scope|key`` → reason → beneficiaries, keys and reasons in order."""
+    query = sa.select(
+        table.c.scope,
+        table.c.performance_year,
+        table.c.as_of_date,
+        table.c.reason,
+        table.c.beneficiaries,
+    ).order_by(table.c.scope, table.c.performance_year, table.c.as_of_date, table.c.reason_order)
+    result: dict[str, dict[str, int]] = {}
+    for scope, year, as_of, reason, count in conn.execute(query):
+        key = f"{scope}|{year if scope == 'yearly' else as_of}"
+        result.setdefault(key, {})[str(reason)] = int(count)
+    return result
 
 
 def attribute(
@@ -364,7 +389,14 @@ def attribute(
         }
         scopes = _summarise(conn, tables)
         exclusions = _exclusions(conn, tables[outputs.EXCLUSIONS])
+        beneficiaries = _beneficiary_exclusions(conn, tables[outputs.BENEFICIARY_EXCLUSIONS])
     clock.stop()
     return RunSummary(
-        chosen.name, target_schema, tuple(scopes), rows, exclusions, dict(clock.seconds)
+        chosen.name,
+        target_schema,
+        tuple(scopes),
+        rows,
+        exclusions,
+        dict(clock.seconds),
+        beneficiaries,
     )

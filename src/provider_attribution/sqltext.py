@@ -88,6 +88,7 @@ def output_selects(run: CompiledRun, schema: str | None = None) -> dict[str, sa.
     for name in (outputs.CURRENT, outputs.YEARLY):
         bodies[name] = QueryBuilder.assigned(ranking, name)
     bodies[outputs.EXCLUSIONS] = run.attribution_exclusions
+    bodies[outputs.BENEFICIARY_EXCLUSIONS] = run.beneficiary_exclusions
     return bodies
 
 

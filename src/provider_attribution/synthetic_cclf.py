@@ -15,6 +15,12 @@ claim (a negated line), ~2 % carry a partial negative line, ~2 % have no control
 Part A: FQHC/RHC visits (revenue code 0521 plus a ``0001`` total line; some attending NPIs only
 in OPRTG), CAH/ETA visits with a professional (096x-098x) and a facility line, inpatient claims;
 some adjusted or cancelled.
+Setting exclusions: ~5 % have a SNF stay (bill type 21x) with a nursing-facility visit
+(99309) inside it, ~3 % an advance-care-planning visit (99497) at place of service 21.
+Enrollment: ~4 % have Part A only (``BENE_ENTLMT_BUYIN_IND`` 1), the rest 3 or C.
+MBI changes: ~6 % changed MBI during 2024-2025 (claims before the change carry the previous
+MBI, some a CCLF8 row under it too), a few twice (a chain); CCLF9 lists every change, plus a
+cycle between two MBIs nobody uses.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ FIRST_DAY = dt.date(2024, 1, 1)
 LAST_DAY = dt.date(2025, 12, 31)
 ACOS = ("A0001", "A0002", "A0003")
 FQHC_CCN, RHC_CCN, CAH_CCN, ETA_CCN = "011801", "013401", "011301", "010001"
+SNF_CCN = "015001"
 _PRACTICES = 12
 _PARTICIPATING = 9
 _PC_CODES = ("99213", "99214", "99203", "G0439", "99212")
@@ -56,6 +63,9 @@ class CclfSynthetic:
     part_a_dropped: set[str] = field(default_factory=set)  # by bill type (all versions)
     reversed_claims: set[str] = field(default_factory=set)  # claims netting to <= 0
     deaths: dict[str, dt.date] = field(default_factory=dict)
+    part_a_only: set[str] = field(default_factory=set)  # current MBIs with Part A only
+    mbi_changes: dict[str, str] = field(default_factory=dict)  # previous MBI → current MBI
+    setting_visits: set[str] = field(default_factory=set)  # claim ids of SNF/ACP visits
     expected_lines: list[dict[str, Any]] = field(default_factory=list)  # cclf_claim_lines
 
 
@@ -87,7 +97,7 @@ class _Builder:
         self.rng = random.Random(seed)
         self.members = members
         self.out = CclfSynthetic(
-            rows={n: [] for n in ("cclf1", "cclf2", "cclf5", "cclf8", "aco_participants")}
+            rows={n: [] for n in ("cclf1", "cclf2", "cclf5", "cclf8", "cclf9", "aco_participants")}
         )
         self.out.rows["attested_npis"] = []
         self.next_id = 1
@@ -100,6 +110,17 @@ class _Builder:
             for k in range(_PRACTICES)
         ]
         self.sites = {FQHC_CCN: (_npi(900), _npi(901)), RHC_CCN: (_npi(902), _npi(903))}
+        self.changes: list[tuple[dt.date, str]] = []  # the beneficiary's (until, previous MBI)
+
+    def mbi_on(self, mbi: str, day: dt.date) -> str:
+        """The MBI a claim of the current beneficiary carries on ``day``."""
+        for until, previous in self.changes:  # earliest change first
+            if day < until:
+                return previous
+        return mbi
+
+    def current(self, mbi: str) -> str:
+        return self.out.mbi_changes.get(mbi, mbi)
 
     def uniq(self) -> str:
         self.next_id += 1
@@ -139,26 +160,73 @@ class _Builder:
         if rng.random() < 0.05:
             death = dt.date(2025, rng.randint(1, 11), rng.randint(1, 28))
             self.out.deaths[mbi] = death
-        self.out.rows["cclf8"].append(
+        buyin = rng.choice(("3", "3", "3", "C"))
+        if rng.random() < 0.04:
+            buyin = "1"
+            self.out.part_a_only.add(mbi)
+        row = {
+            lay.BENE_MBI_ID: mbi,
+            lay.BENE_FIPS_STATE_CD: f"{rng.randint(1, 56):02d}",
+            lay.BENE_DOB: dt.date(rng.randint(1930, 1958), rng.randint(1, 12), 15),
+            lay.BENE_DEATH_DT: death,
+            lay.BENE_RNG_BGN_DT: begin,
+            lay.BENE_RNG_END_DT: end,
+            lay.BENE_MDCR_STUS_CD: rng.choice(("10", "11", "20")),
+            lay.BENE_ENTLMT_BUYIN_IND: buyin,
+        }
+        self.out.rows["cclf8"].append(row)
+        last = min(d for d in (end, death, LAST_DAY) if d is not None)
+        self.changes = []
+        if rng.random() < 0.06:
+            self._change_mbi(index, row, begin, last)
+        return mbi, begin, last
+
+    def _change_mbi(self, index: int, row: dict[str, Any], begin: dt.date, last: dt.date) -> None:
+        """Give the beneficiary one or two previous MBIs (a chain) and their CCLF9 rows."""
+        rng, mbi = self.rng, row[lay.BENE_MBI_ID]
+        span = max((last - begin).days, 2)
+        until = begin + dt.timedelta(days=rng.randint(1, span))
+        previous = f"9Y{index:09d}"
+        self.changes = [(until, previous)]
+        self._cclf9(mbi, previous, until)
+        if rng.random() < 0.5:  # CCLF8 also lists the previous MBI, until the change
+            self.out.rows["cclf8"].append(
+                {**row, lay.BENE_MBI_ID: previous, lay.BENE_DEATH_DT: None}
+                | {lay.BENE_RNG_END_DT: until - dt.timedelta(days=1)}
+            )
+        if rng.random() < 0.35 and (until - begin).days > 1:
+            earlier = begin + dt.timedelta(days=rng.randint(1, (until - begin).days))
+            older = f"9X{index:09d}"
+            self.changes.insert(0, (earlier, older))
+            self._cclf9(previous, older, earlier)
+            self.out.mbi_changes[older] = mbi
+
+    def _cclf9(self, current: str, previous: str, day: dt.date) -> None:
+        self.out.rows["cclf9"].append(
             {
-                lay.BENE_MBI_ID: mbi,
-                lay.BENE_FIPS_STATE_CD: f"{rng.randint(1, 56):02d}",
-                lay.BENE_DOB: dt.date(rng.randint(1930, 1958), rng.randint(1, 12), 15),
-                lay.BENE_DEATH_DT: death,
-                lay.BENE_RNG_BGN_DT: begin,
-                lay.BENE_RNG_END_DT: end,
-                lay.BENE_MDCR_STUS_CD: rng.choice(("10", "11", "20")),
+                lay.CRNT_NUM: current,
+                lay.PRVS_NUM: previous,
+                lay.PRVS_ID_EFCTV_DT: day,
+                lay.PRVS_ID_OBSLT_DT: None,
             }
         )
-        last = min(d for d in (end, death, LAST_DAY) if d is not None)
-        return mbi, begin, last
+        self.out.mbi_changes[previous] = self.out.mbi_changes.get(current, current)
 
     # -- Part B --------------------------------------------------------------------------------
 
-    def part_b_visit(self, mbi: str, day: dt.date, home: _Practice) -> None:
+    def part_b_visit(
+        self,
+        mbi: str,
+        day: dt.date,
+        home: _Practice,
+        setting: tuple[str, str] | None = None,
+    ) -> None:
+        """A Part B claim; ``setting`` (HCPCS, place of service): a home-PCP visit with them."""
         rng = self.rng
         draw = rng.random()
-        if draw < 0.7:
+        if setting is not None:
+            npi_index, practice, hcpcs = 0, home, setting[0]
+        elif draw < 0.7:
             npi_index = rng.choice((0, 0, 1, 2))
             practice, hcpcs = home, rng.choice(_PC_CODES)
         elif draw < 0.9:
@@ -175,14 +243,17 @@ class _Builder:
         elif 0.16 <= kind < 0.18:
             lines.append((hcpcs, -(lines[0][1] / 4).quantize(_CENT)))
         claim = {
-            "mbi": mbi,
+            "mbi": self.mbi_on(mbi, day),
             "cntl": None if rng.random() < 0.02 else f"B{self.next_id:012d}",
             "day": day,
             "npi": npi,
             "tin": practice.tin,
             "specialty": _SPECIALTIES[npi_index],
             "lines": lines,
+            "pos": "11" if setting is None else setting[1],
         }
+        if setting is not None:
+            kind = 0.5  # original only
         self._versions(claim, kind, self._write_b)
 
     def _versions(self, claim: dict[str, Any], kind: float, write: Any) -> None:
@@ -234,7 +305,7 @@ class _Builder:
                     lay.CLM_FROM_DT: day,
                     lay.CLM_THRU_DT: thru,
                     lay.CLM_PRVDR_SPCLTY_CD: claim["specialty"],
-                    lay.CLM_POS_CD: "11",
+                    lay.CLM_POS_CD: claim["pos"],
                     lay.CLM_LINE_FROM_DT: day,
                     lay.CLM_LINE_THRU_DT: thru,
                     lay.CLM_LINE_HCPCS_CD: hcpcs,
@@ -248,9 +319,12 @@ class _Builder:
                     lay.CLM_CNTL_NUM: claim["cntl"],
                 }
             )
+            if claim["pos"] != "11" or hcpcs == "99309":
+                self.out.setting_visits.add(uniq)
             if expected:
+                mbi = self.current(claim["mbi"])
                 self.out.expected_lines.append(
-                    _expected(claim["mbi"], uniq, number, claim["npi"], claim["tin"], hcpcs)
+                    _expected(mbi, uniq, number, claim["npi"], claim["tin"], hcpcs)
                     | {"allowed_amount": allowed, "paid_amount": paid, "claim_start_date": day}
                     | {"revenue_center_code": None, "attending_npi": None}
                 )
@@ -270,16 +344,20 @@ class _Builder:
         elif kind == ETA_CCN:
             attending, bill = doctor, lay.ETA_BILL
             lines = [("0983", "99214", _money(rng, 5000, 9000)), ("0300", "80053", Decimal(40))]
+        elif kind == "snf":
+            attending, bill = doctor, ("2", "1")
+            lines = [("0120", "", Decimal(4000))]
         else:
             attending, bill = doctor, ("1", "1")
             lines = [("0100", "", Decimal(9000))]
         total = sum((a for _, _, a in lines), Decimal(0))
         lines.append(("0001", "", total))
         claim = {
-            "mbi": mbi,
+            "mbi": self.mbi_on(mbi, day),
             "cntl": f"A{self.next_id:012d}",
             "day": day,
-            "ccn": kind,
+            "thru": min(day + dt.timedelta(days=12), LAST_DAY) if kind == "snf" else day,
+            "ccn": SNF_CCN if kind == "snf" else kind,
             "bill": bill,
             "attending": attending,
             "in_oprtg": rng.random() < 0.15,
@@ -306,9 +384,9 @@ class _Builder:
                 lay.CUR_CLM_UNIQ_ID: uniq,
                 lay.PRVDR_OSCAR_NUM: claim["ccn"],
                 lay.BENE_MBI_ID: claim["mbi"],
-                lay.CLM_TYPE_CD: "60" if claim["bill"] == ("1", "1") else "40",
+                lay.CLM_TYPE_CD: {("1", "1"): "60", ("2", "1"): "20"}.get(claim["bill"], "40"),
                 lay.CLM_FROM_DT: day,
-                lay.CLM_THRU_DT: day,
+                lay.CLM_THRU_DT: claim["thru"],
                 lay.CLM_BILL_FAC_TYPE_CD: claim["bill"][0],
                 lay.CLM_BILL_CLSFCTN_CD: claim["bill"][1],
                 lay.CLM_PMT_AMT: lines[-1][2],
@@ -336,15 +414,23 @@ class _Builder:
                 }
             )
             if keep and _line_kept(claim["bill"], revenue):
+                mbi = self.current(claim["mbi"])
                 self.out.expected_lines.append(
-                    _expected(claim["mbi"], uniq, number, attending, claim["ccn"], hcpcs or None)
+                    _expected(mbi, uniq, number, attending, claim["ccn"], hcpcs or None)
                     | {"allowed_amount": None, "paid_amount": paid, "claim_start_date": day}
                     | {"revenue_center_code": revenue, "attending_npi": attending}
                 )
 
     def _part_a_keeps(self, claim: dict[str, Any], uniq: str, expected: bool) -> bool:
-        if claim["bill"] == ("1", "1"):
+        if claim["bill"] in lay.STAY_BILLS:
             self.out.part_a_dropped.add(uniq)
+            if expected:  # the header stays, as one row marking the stay
+                self.out.expected_lines.append(
+                    _expected(self.current(claim["mbi"]), uniq, 0, None, claim["ccn"], None)
+                    | {"allowed_amount": None, "paid_amount": None}
+                    | {"claim_start_date": claim["day"], "revenue_center_code": None}
+                    | {"attending_npi": None}
+                )
             return False
         if expected:
             self.out.part_a_kept.add(uniq)
@@ -374,7 +460,26 @@ class _Builder:
             )
             for kind, day in zip(kinds, _days(rng, first, last, len(kinds)), strict=True):
                 self.part_a_visit(mbi, day, kind)
+            self._setting_visits(mbi, home, first, last)
+        for current, previous in (("9W000000001", "9W000000002"), ("9W000000002", "9W000000001")):
+            self.out.rows["cclf9"].append(  # a cycle between two MBIs nobody uses
+                {lay.CRNT_NUM: current, lay.PRVS_NUM: previous}
+                | {lay.PRVS_ID_EFCTV_DT: FIRST_DAY, lay.PRVS_ID_OBSLT_DT: None}
+            )
         return self.out
+
+    def _setting_visits(self, mbi: str, home: _Practice, first: dt.date, last: dt.date) -> None:
+        """Sometimes a SNF stay with a nursing-facility visit inside, or advance care planning
+        at place of service 21 (both not primary care under MSSP)."""
+        rng = self.rng
+        draw = rng.random()
+        if draw < 0.05 and (last - first).days > 14:
+            day = next(_days(rng, first, last - dt.timedelta(days=13), 1))
+            self.part_a_visit(mbi, day, "snf")
+            pos = rng.choice(("31", "11"))
+            self.part_b_visit(mbi, day + dt.timedelta(days=3), home, ("99309", pos))
+        elif draw < 0.08:
+            self.part_b_visit(mbi, next(_days(rng, first, last, 1)), home, ("99497", "21"))
 
 
 def _days(rng: random.Random, first: dt.date, last: dt.date, n: int) -> Iterator[dt.date]:
@@ -392,7 +497,7 @@ def _line_kept(bill: tuple[str, str], revenue: str) -> bool:
 
 
 def _expected(
-    mbi: str, uniq: str, number: int, npi: str, tin: str, hcpcs: str | None
+    mbi: str, uniq: str, number: int, npi: str | None, tin: str, hcpcs: str | None
 ) -> dict[str, Any]:
     return {
         "person_id": mbi,

@@ -6,7 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.inputs import Inputs, NpiListTable, RosterTable, SelectionTable
+from provider_attribution.inputs import (
+    EnrollmentTable,
+    Inputs,
+    NpiListTable,
+    RosterTable,
+    SelectionTable,
+)
 
 
 def _cols(*pairs: tuple[str | None, Any]) -> list[sa.ColumnClause[Any]]:
@@ -30,6 +36,8 @@ def claims(inputs: Inputs) -> sa.TableClause:
         (c.tin, sa.String),
         (c.revenue_center_code, sa.String),
         (c.attending_npi, sa.String),
+        (c.place_of_service, sa.String),
+        (c.bill_type, sa.String),
     )
     return sa.table(c.name, *cols, schema=c.schema)
 
@@ -77,5 +85,21 @@ def selections(spec: SelectionTable) -> sa.TableClause:
         (spec.npi, sa.String),
         (spec.effective_date, sa.Date),
         (spec.end_date, sa.Date),
+    )
+    return sa.table(spec.name, *cols, schema=spec.schema)
+
+
+def enrollment(spec: EnrollmentTable) -> sa.TableClause:
+    """Medicare enrollment by month (flags untyped: boolean, integer or text)."""
+    cols = _cols(
+        (spec.person_id, sa.String),
+        (spec.year_month, sa.String),
+        (spec.month_start, sa.Date),
+        (spec.part_a, None),
+        (spec.part_b, None),
+        (spec.managed_care, None),
+        (spec.outside_us, None),
+        (spec.other_initiative, None),
+        (spec.death_date, sa.Date),
     )
     return sa.table(spec.name, *cols, schema=spec.schema)

@@ -9,7 +9,7 @@ raises :class:`InputError` with every error, one per line; warnings never stop a
 What is checked:
 
 - ``table``: every mapped table (or view) exists; the three required inputs always, the optional
-  ones (roster, attested, self_selections, geographic) when mapped.
+  ones (roster, attested, self_selections, geographic, enrollment) when mapped.
   The default directory ``terminology.provider`` stands for Tuva 0.18's ``provider_data.provider``
   when only that exists (:func:`resolve_inputs`); when neither does, the error names both.
 - ``column``: every mapped column exists and has a type attribution can use: ids and codes
@@ -188,6 +188,11 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
                 fqhc,
                 ("revenue_center_code", c.revenue_center_code, "text"),
                 ("attending_npi", c.attending_npi, "text"),
+            )
+            + cols(
+                bool(method.setting_exclusions),
+                ("place_of_service", c.place_of_service, "any"),
+                ("bill_type", c.bill_type, "any"),
             ),
             True,
         ),
@@ -233,6 +238,20 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
         used = fqhc_applies(inputs, method)
         columns = cols(used, ("npi", a.npi, "text"))
         found.append(_Input("attested", "NpiListTable", a.schema, a.name, columns, used))
+    if (n := inputs.enrollment) is not None:
+        columns = cols(
+            True,
+            ("person_id", n.person_id, "text"),
+            ("year_month", n.year_month, "month"),
+            ("month_start", n.month_start, "date"),
+            ("part_a", n.part_a, "any"),
+            ("part_b", n.part_b, "any"),
+            ("managed_care", n.managed_care, "any"),
+            ("outside_us", n.outside_us, "any"),
+            ("other_initiative", n.other_initiative, "any"),
+            ("death_date", n.death_date, "date"),
+        )
+        found.append(_Input("enrollment", "EnrollmentTable", n.schema, n.name, columns, True))
     for field, path in (("self_selections", Path.SELF_SELECTION), ("geographic", Path.GEOGRAPHIC)):
         s = getattr(inputs, field)
         if s is None:
