@@ -214,6 +214,7 @@ def load_inputs(
             mapped["tin"] = None
         if logical == "providers":
             mapped["classification_kind"] = data.classification_kind
+            mapped["entity_type"] = None  # the generated directory has no entity type column
         specs[logical] = _SPECS[logical](
             name=physical(table(default), dialect),
             schema=None if schema is None else physical(schema, dialect),
