@@ -51,7 +51,7 @@ class Session:
 
 # Requirements that are not database engines; tests/conftest.py checks them (the report's
 # browser test needs Debian's chromium).
-OTHER_REQUIREMENTS = ("browser",)
+OTHER_REQUIREMENTS = ("browser", "dbt")
 
 
 def _names(variable: str) -> set[str]:

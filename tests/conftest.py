@@ -64,3 +64,32 @@ def chromium_path() -> str:
             )
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def dbt_executable() -> str:
+    """The ``dbt`` command of a separate environment with dbt-core and dbt-duckdb
+    (PROVIDER_ATTRIBUTION_DBT; ``./dev test`` builds ``.venv-dbt`` and sets it).
+
+    dbt pins its own dependencies (pathspec, protobuf, ...) against the dev tools', so it runs
+    from its own virtual environment, as a dbt user's project does. Missing, the test is
+    skipped, or fails when PROVIDER_ATTRIBUTION_REQUIRE names ``dbt`` (as CI does).
+    """
+    configured = os.environ.get("PROVIDER_ATTRIBUTION_DBT", "")
+    path = shutil.which(configured) if configured else None
+    if path is None:
+        where = (
+            f"PROVIDER_ATTRIBUTION_DBT={configured} is not an executable"
+            if configured
+            else "PROVIDER_ATTRIBUTION_DBT is not set"
+        )
+        message = (
+            f"dbt: {where}; `./dev test` builds .venv-dbt with dbt-core and dbt-duckdb, or "
+            "point PROVIDER_ATTRIBUTION_DBT at a dbt executable with the duckdb adapter"
+        )
+        if _required("dbt"):
+            pytest.fail(
+                f"required (PROVIDER_ATTRIBUTION_REQUIRE) but unavailable: {message}", pytrace=False
+            )
+        pytest.skip(message)
+    return path

@@ -27,13 +27,19 @@ CONFIG = "{{ config(materialized='table') }}"
 
 # names users type → sqlglot dialect names
 _SQLGLOT = {"postgresql": "postgres", "mariadb": "mysql", "sqlite3": "sqlite"}
-# grain of each output: the columns tested not_null
+# grain of each output: the columns that together identify a row (tested unique) ...
 GRAIN = {
     outputs.RANKING: ("attribution_key", "attribution_type", "provider_id"),
     outputs.CURRENT: ("attribution_key",),
     outputs.YEARLY: ("attribution_key",),
     outputs.EXCLUSIONS: ("reason",),
-    outputs.BENEFICIARY_EXCLUSIONS: ("scope", "reason_order", "reason"),
+    outputs.BENEFICIARY_EXCLUSIONS: ("scope", "performance_year", "as_of_date", "reason_order"),
+}
+# ... and the grain columns that are never null (tested not_null): a yearly row has no as-of
+# date, a current row no performance year
+NOT_NULL = {
+    **GRAIN,
+    outputs.BENEFICIARY_EXCLUSIONS: ("scope", "reason_order"),
 }
 _NOT_COLUMNS = {"name", "schema", "classification_kind"}
 _PLACEHOLDER = "__pa_dbt_{}__"
@@ -178,13 +184,14 @@ def models(
 
 
 def unique_grain_expression(dialect: str, columns: tuple[str, ...], sep: str = "|") -> str:
-    """The grain columns concatenated with ``sep`` in ``dialect``, in parentheses: the
-    ``column_name`` of dbt's ``unique`` test on a combined grain."""
+    """The grain columns as text (null as ''), joined with ``sep``, in ``dialect``, in
+    parentheses: the ``column_name`` of dbt's ``unique`` test on a combined grain."""
     parts: list[exp.Expression] = []
     for i, col in enumerate(columns):
         if i:
             parts.append(exp.Literal.string(sep))
-        parts.append(exp.column(col))
+        as_text = exp.cast(exp.column(col), exp.DataType.build("text"))
+        parts.append(exp.Coalesce(this=as_text, expressions=[exp.Literal.string("")]))
     joined = parts[0]
     for part in parts[1:]:
         joined = exp.DPipe(this=joined, expression=part, safe=True)
@@ -206,7 +213,7 @@ def _model_entry(name: str, dialect: str) -> dict[str, Any]:
     for col, _type, doc in outputs.COLUMNS[name]:
         column: dict[str, Any] = {"name": col, "description": doc}
         tests: list[str] = []
-        if col in grain:
+        if col in NOT_NULL[name]:
             tests.append("not_null")
             if len(grain) == 1:
                 tests.append("unique")
