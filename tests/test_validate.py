@@ -21,12 +21,12 @@ from provider_attribution.model.windows import months_later
 from provider_attribution.warehouse.validate import (
     Check,
     InputError,
-    _case_match_ok,
     errors,
     preflight,
     require_valid,
     warnings,
 )
+from provider_attribution.warehouse.validate.schema import _case_match_ok
 from scenarios import NPP, PCP, SPEC, line, months
 
 AS_OF = dt.date(2024, 6, 30)
