@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from common import bench_inputs, parse_size, spec_for
 
 from provider_attribution import attribute
-from provider_attribution.synthetic import generate
+from provider_attribution.synthetic.claims import generate
 
 TODAY = dt.date(2026, 1, 15)
 TARGET = "pa_check"

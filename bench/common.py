@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.inputs import Inputs
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LINES_PER_MEMBER = 12  # the generator's default ratio of claim lines to members

@@ -23,10 +23,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from provider_attribution.exclusions import REASONS as EXCLUSION_REASONS
-from provider_attribution.method import TUVA, Method, Pass, RankKey, Services, Unit
-from provider_attribution.method import Path as MethodPath
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.method import TUVA, Method, Pass, RankKey, Services, Unit
+from provider_attribution.model.method import Path as MethodPath
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.sql.exclusions import REASONS as EXCLUSION_REASONS
 
 CLAIM_COLUMNS = (
     "person_id",

@@ -27,13 +27,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.compile import QueryBuilder
-from provider_attribution.dialects import DropTableIfExists, tune_transaction, write_select_table
-from provider_attribution.inputs import Inputs
-from provider_attribution.method_file import resolve_method
-from provider_attribution.run import resolve_scope
-from provider_attribution.valuesets import ValueSets
-from provider_attribution.windows import ScopeKey
+from provider_attribution.engines.dialects import (
+    DropTableIfExists,
+    tune_transaction,
+    write_select_table,
+)
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method_file import resolve_method
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.windows import ScopeKey
+from provider_attribution.sql.compile import QueryBuilder
+from provider_attribution.warehouse.run import resolve_scope
 
 STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
 

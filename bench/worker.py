@@ -33,7 +33,7 @@ from common import (
 )
 
 from provider_attribution import attribute
-from provider_attribution.synthetic import generate
+from provider_attribution.synthetic.claims import generate
 
 Task = dict[str, Any]
 

@@ -18,11 +18,11 @@ import sqlalchemy as sa
 
 from engines import Session
 from harness import canonical, read_outputs
-from provider_attribution import outputs
-from provider_attribution.cclf import CLAIM_LINES, CclfTables, prepare
-from provider_attribution.inputs import NpiListTable, RosterTable
-from provider_attribution.run import attribute
-from provider_attribution.synthetic_cclf import build_cclf, generate_cclf
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import NpiListTable, RosterTable
+from provider_attribution.sources.cclf import CLAIM_LINES, CclfTables, prepare
+from provider_attribution.synthetic.cclf import build_cclf, generate_cclf
+from provider_attribution.warehouse.run import attribute
 
 MEMBERS, SEED = 120, 5
 TODAY = dt.date(2026, 1, 1)

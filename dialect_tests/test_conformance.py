@@ -16,12 +16,20 @@ from hypothesis import HealthCheck, given, settings
 
 from engines import Session, open_session
 from harness import Dataset, assert_same, load, read_outputs, run_oracle, run_sql
-from provider_attribution import outputs
-from provider_attribution.inputs import Classification
-from provider_attribution.method import MEDICAID, MSSP, MSSP_PROSPECTIVE, REACH, TUVA_MART, Method
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, generate
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import (
+    MEDICAID,
+    MSSP,
+    MSSP_PROSPECTIVE,
+    REACH,
+    TUVA_MART,
+    Method,
+)
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.synthetic.claims import SyntheticSpec, generate
+from provider_attribution.warehouse.run import attribute
 from scenarios import SCENARIOS, Scenario, check
 from sessions import shared_session
 from strategies import datasets, scopes, step_3_scopes
@@ -209,7 +217,7 @@ def test_output_column_types_read_back_exactly(backend: Session) -> None:
         as_of=scenario.as_of,
         years=[],
     )
-    table = outputs.table(outputs.CURRENT, backend.schema)
+    table = output_tables.table(outputs.CURRENT, backend.schema)
     with backend.engine.connect() as conn:
         row = conn.execute(sa.select(table)).mappings().one()
     (canon,) = read_outputs(backend.engine, backend.schema)[outputs.CURRENT]

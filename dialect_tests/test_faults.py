@@ -20,11 +20,13 @@ import pytest
 import sqlalchemy as sa
 
 from engines import Session
-from provider_attribution import invariants, outputs
-from provider_attribution.compile import QueryBuilder
-from provider_attribution.inputs import Inputs
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.sql import invariants
+from provider_attribution.sql.compile import QueryBuilder
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute
 from sessions import shared_session
 
 FIRST = dt.date(2025, 6, 30)
@@ -32,12 +34,12 @@ SECOND = dt.date(2025, 12, 31)
 
 
 def _tables(schema: str | None) -> dict[str, sa.Table]:
-    return {name: outputs.table(name, schema) for name in outputs.TABLES}
+    return {name: output_tables.table(name, schema) for name in outputs.TABLES}
 
 
 def _state(engine: sa.Engine, schema: str | None) -> tuple[set[dt.date], int, list[str]]:
     """As-of dates and row count of the current table, and invariant violations."""
-    current = outputs.table(outputs.CURRENT, schema)
+    current = output_tables.table(outputs.CURRENT, schema)
     with engine.connect() as conn:
         dates = {r[0] for r in conn.execute(sa.select(current.c.as_of_date).distinct())}
         rows = int(conn.execute(sa.select(sa.func.count()).select_from(current)).scalar_one())
@@ -48,8 +50,8 @@ def _state(engine: sa.Engine, schema: str | None) -> tuple[set[dt.date], int, li
 _CHILD = textwrap.dedent(
     """
     import datetime as dt, sys
-    from provider_attribution.run import attribute
-    from provider_attribution.synthetic import demo_inputs
+    from provider_attribution.warehouse.run import attribute
+    from provider_attribution.synthetic.claims import demo_inputs
     url, as_of, target, source = sys.argv[1:]
     inputs = demo_inputs().in_schema(source) if source else demo_inputs()
     print("started", flush=True)
@@ -193,14 +195,14 @@ def test_invariant_checks_detect_gaps_and_missing_rank_one(tmp_path: Path) -> No
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'gaps.duckdb'}")
     generate(engine, SyntheticSpec(members=300, seed=1), inputs=demo_inputs())
     attribute(engine, demo_inputs(), as_of=FIRST, years=[], target_schema="out")
-    ranking = outputs.table(outputs.RANKING, "out")
+    ranking = output_tables.table(outputs.RANKING, "out")
     with engine.begin() as conn:
         conn.execute(ranking.update().where(ranking.c.ranking == 2).values(ranking=5))
         assert any("not 1..n" in p for p in invariants.violations(conn, _tables("out")))
         conn.execute(ranking.delete().where(ranking.c.ranking == 1))
         assert any("ranking-1 rows" in p for p in invariants.violations(conn, _tables("out")))
         assert not any("is not assigned" in p for p in invariants.violations(conn, _tables("out")))
-        current = outputs.table(outputs.CURRENT, "out")
+        current = output_tables.table(outputs.CURRENT, "out")
         conn.execute(current.delete())
         orphaned = [
             p for p in invariants.violations(conn, _tables("out")) if "is not assigned" in p

@@ -39,10 +39,12 @@ from sqlglot import expressions as exp
 
 from engines import Session, selected
 from harness import Dataset, canonical, run_oracle
-from provider_attribution import outputs
-from provider_attribution.dialects import DropTableIfExists
-from provider_attribution.explain import explain
-from provider_attribution.inputs import (
+from provider_attribution.analysis.explain import explain
+from provider_attribution.emit.sqltext import session_settings, sqlalchemy_dialect, statements
+from provider_attribution.engines import output_tables
+from provider_attribution.engines.dialects import DropTableIfExists
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import (
     ClaimsTable,
     Classification,
     EligibilityTable,
@@ -52,11 +54,10 @@ from provider_attribution.inputs import (
     RosterTable,
     SelectionTable,
 )
-from provider_attribution.method import MSSP, MSSP_PROSPECTIVE, TUVA, Fallback, Method, Path
-from provider_attribution.run import attribute, build_queries
-from provider_attribution.sqltext import session_settings, sqlalchemy_dialect, statements
-from provider_attribution.valuesets import ValueSets
-from provider_attribution.windows import ScopeKey, month_key
+from provider_attribution.model.method import MSSP, MSSP_PROSPECTIVE, TUVA, Fallback, Method, Path
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.windows import ScopeKey, month_key
+from provider_attribution.warehouse.run import attribute, build_queries
 from sessions import shared_session
 from strategies_hostile import HostileCase, hostile_cases
 
@@ -280,7 +281,7 @@ def read_exact(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[str
     result = {}
     with engine.connect() as conn:
         for name in outputs.TABLES:
-            table = outputs.table(name, schema)
+            table = output_tables.table(name, schema)
             cols = outputs.column_names(name)
             raw = [sa.type_coerce(table.c[c], sa.types.NullType()).label(c) for c in cols]
             result[name] = canonical(conn.execute(sa.select(*raw)).mappings().all(), cols)
@@ -724,7 +725,7 @@ def test_odd_identifiers(case: IdentCase) -> None:
     if _engine_key(case.engine) == "fakesnow":
         # The emulator transpiles every statement (about a second a run): the three required
         # inputs and Tuva there; the optional inputs' names take the same code path
-        # (provider_attribution.tables) on the four other engines.
+        # (provider_attribution.engines.tables) on the four other engines.
         data = replace(data, roster=None, attested=None, self_selections=None, geographic=None)
         method = TUVA
     created: list[str] = []
@@ -1055,7 +1056,7 @@ def test_printed_sql_keeps_values(
     with backend.engine.begin() as conn:
         inputs = load_inputs(conn, data, backend.schema)
         for name in outputs.WRITTEN:
-            conn.execute(DropTableIfExists(outputs.table(name, backend.schema)))
+            conn.execute(DropTableIfExists(output_tables.table(name, backend.schema)))
     method = replace(TUVA, fallback=Fallback(provider_id=text))
     run = build_queries([ScopeKey.current(AS_OF)], inputs, method=method)
     raw = backend.engine.raw_connection()  # as printed: no parameter processing at all
@@ -1071,7 +1072,7 @@ def test_printed_sql_keeps_values(
         raw.commit()
     finally:
         raw.close()
-    ranking = outputs.table(outputs.RANKING, backend.schema)
+    ranking = output_tables.table(outputs.RANKING, backend.schema)
     with backend.engine.connect() as conn:
         got = conn.execute(sa.select(ranking.c.provider_id).where(ranking.c.step == 0)).scalars()
         assert set(got) == {text}

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 
 from engines import TEXT_ENGINES, BackendUnavailableError, required, text_engine_selected
 from harness import Dataset, run_sql
-from provider_attribution import outputs
-from provider_attribution.method import (
+from provider_attribution.model import outputs
+from provider_attribution.model.method import (
     MEDICAID,
     MSSP,
     MSSP_PROSPECTIVE,

@@ -27,11 +27,11 @@ from typing import Any, Protocol
 
 from engines import BackendUnavailableError
 from harness import Dataset, beneficiary_counts, canonical, inputs_for
-from provider_attribution import outputs
-from provider_attribution.method import Method
-from provider_attribution.run import build_queries
-from provider_attribution.sqltext import statements
-from provider_attribution.windows import scope_keys
+from provider_attribution.emit.sqltext import statements
+from provider_attribution.model import outputs
+from provider_attribution.model.method import Method
+from provider_attribution.model.windows import scope_keys
+from provider_attribution.warehouse.run import build_queries
 
 STRING, DATE, MONEY, INT = "string", "date", "decimal(18,2)", "int"
 

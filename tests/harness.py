@@ -13,9 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution import outputs
-from provider_attribution.dialects import DropTableIfExists
-from provider_attribution.inputs import (
+from provider_attribution.engines import output_tables
+from provider_attribution.engines.dialects import DropTableIfExists
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import (
     Classification,
     EligibilityTable,
     EnrollmentTable,
@@ -25,9 +26,9 @@ from provider_attribution.inputs import (
     RosterTable,
     SelectionTable,
 )
-from provider_attribution.method import TUVA, Method
-from provider_attribution.run import attribute
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.method import TUVA, Method
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.warehouse.run import attribute
 
 CENT = Decimal("0.01")
 # The run date of tests unless they pick one: after every date the strategies draw.
@@ -265,10 +266,10 @@ def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[s
     with engine.connect() as conn:
         for name in outputs.TABLES:
             cols = outputs.column_names(name)
-            table = outputs.table(name, schema)
+            table = output_tables.table(name, schema)
             rows = conn.execute(sa.select(table)).mappings().all()
             result[name] = canonical(rows, cols)
-        table = outputs.table(outputs.BENEFICIARY_EXCLUSIONS, schema)
+        table = output_tables.table(outputs.BENEFICIARY_EXCLUSIONS, schema)
         rows = conn.execute(sa.select(table)).mappings().all()
         result[outputs.BENEFICIARY_EXCLUSIONS] = beneficiary_counts(rows)
     return result

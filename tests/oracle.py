@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from provider_attribution.inputs import Classification
-from provider_attribution.method import Gate, Method, Pass, Path, RankKey, Services, Unit
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
+from provider_attribution.model.valuesets import ValueSets
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -13,10 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from harness import TODAY, Dataset
-from provider_attribution.enrollment import REASONS as BENEFICIARY_REASONS
-from provider_attribution.exclusions import REASONS
-from provider_attribution.inputs import Classification
-from provider_attribution.method import (
+from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import (
     INPATIENT_ACP_EXCLUSION,
     MSSP,
     MSSP_PROSPECTIVE,
@@ -28,6 +26,8 @@ from provider_attribution.method import (
     Method,
     Services,
 )
+from provider_attribution.sql.enrollment import REASONS as BENEFICIARY_REASONS
+from provider_attribution.sql.exclusions import REASONS
 
 # Luhn-valid NPIs (check digit last) whose order follows their first nine digits.
 PCP = "1111111112"  # family medicine

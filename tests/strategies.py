@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness import TODAY, Dataset
-from provider_attribution.inputs import Classification
+from provider_attribution.model.inputs import Classification
 
 PERSONS = ["p1", "p2", "p3", "p4", "p5"]
 # Luhn-valid NPIs in the order of their first nine digits, and two that fail the check.

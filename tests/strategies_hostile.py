@@ -34,7 +34,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness import Dataset
-from provider_attribution.inputs import Classification
+from provider_attribution.model.inputs import Classification
 
 MIN_DATE = dt.date(1, 1, 1)
 MAX_DATE = dt.date(9999, 12, 31)

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 import provider_attribution as pa
 from harness import load, read_outputs, run_sql
-from provider_attribution import outputs
-from provider_attribution.method import Services
-from provider_attribution.windows import ScopeKey, first_of_month_back
+from provider_attribution.model import outputs
+from provider_attribution.model.method import Services
+from provider_attribution.model.windows import ScopeKey, first_of_month_back
 from scenarios import NPP, PCP, PROVIDERS, SPEC, Scenario, line, months
 
 BASE = Scenario(

@@ -14,20 +14,21 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from provider_attribution import cclf_layout as lay
-from provider_attribution import outputs
-from provider_attribution.cclf import (
+from provider_attribution.cli.cclf import cclf_demo, prepare_cclf_inputs
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs, NpiListTable, RosterTable
+from provider_attribution.sources import cclf_layout as lay
+from provider_attribution.sources.cclf import (
     CclfError,
     CclfTables,
     month_starts,
     prepare,
     resolve_mbi_chains,
 )
-from provider_attribution.cli_cclf import cclf_demo, prepare_cclf_inputs
-from provider_attribution.inputs import Inputs, NpiListTable, RosterTable
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import luhn_npi_check_digit
-from provider_attribution.synthetic_cclf import CclfSynthetic, build_cclf, generate_cclf
+from provider_attribution.synthetic.cclf import CclfSynthetic, build_cclf, generate_cclf
+from provider_attribution.synthetic.claims import luhn_npi_check_digit
+from provider_attribution.warehouse.run import attribute
 
 MEMBERS, SEED = 200, 3
 TODAY = dt.date(2026, 1, 1)
@@ -418,7 +419,7 @@ def _hand_run(source: CclfTables) -> dict[str, tuple[str, str, Decimal]]:
         attested=NpiListTable(schema="raw"),
     )
     attribute(engine, inputs, method="mssp", years=[2024], current=False, target_schema="out")
-    table = outputs.table(outputs.YEARLY, "out")
+    table = output_tables.table(outputs.YEARLY, "out")
     with engine.connect() as conn:
         got = {
             r.person_id: (r.provider_id, r.unit_type, _canon(r.allowed_amount))
@@ -508,7 +509,7 @@ def test_hand_computed_case() -> None:
     months = _rows(engine, "select * from work.cclf_member_months where person_id = 'M2'")
     assert sorted(r["year_month"] for r in months) == ["202401", "202402", "202403"]
     attribute(engine, inputs, method="mssp", years=[2024], current=False, target_schema="out")
-    table = outputs.table(outputs.YEARLY, "out")
+    table = output_tables.table(outputs.YEARLY, "out")
     with engine.connect() as conn:
         got = {
             r.person_id: (r.provider_id, r.unit_type, _canon(r.allowed_amount))

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from provider_attribution.analysis.reconcile import AssignmentListTable
 from provider_attribution.cli import main
-from provider_attribution.reconcile import AssignmentListTable
-from provider_attribution.synthetic_assignment_list import plant_assignment_list
-from provider_attribution.synthetic_cclf import LAST_DAY, generate_cclf
+from provider_attribution.synthetic.assignment_list import plant_assignment_list
+from provider_attribution.synthetic.cclf import LAST_DAY, generate_cclf
 
 YEAR = LAST_DAY.year
 

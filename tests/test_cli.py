@@ -11,13 +11,14 @@ import sqlglot
 from click.testing import CliRunner
 
 from harness import load
-from provider_attribution import outputs
+from provider_attribution.analysis.explain import ExplainError, explain
+from provider_attribution.analysis.report_data import collect
 from provider_attribution.cli import main
-from provider_attribution.cli_common import DEFAULT_DB, DEFAULT_SCHEMA, DEFAULT_URL
-from provider_attribution.dialects import has_table
-from provider_attribution.explain import ExplainError, explain
-from provider_attribution.method import TUVA
-from provider_attribution.report_data import collect
+from provider_attribution.cli.common import DEFAULT_DB, DEFAULT_SCHEMA, DEFAULT_URL
+from provider_attribution.engines import output_tables
+from provider_attribution.engines.dialects import has_table
+from provider_attribution.model import outputs
+from provider_attribution.model.method import TUVA
 from scenarios import SCENARIOS
 
 
@@ -105,7 +106,7 @@ def test_report_and_explain_read_what_demo_wrote_by_default(
     assert (tmp_path / "r.html").stat().st_size > 100_000
     engine = sa.create_engine(DEFAULT_URL)
     with engine.connect() as conn:
-        ranking = outputs.table(outputs.RANKING, DEFAULT_SCHEMA)
+        ranking = output_tables.table(outputs.RANKING, DEFAULT_SCHEMA)
         person = conn.execute(sa.select(sa.func.min(ranking.c.person_id))).scalar_one()
     engine.dispose()
     explained = runner.invoke(main, ["explain", person, "--json"])
@@ -121,7 +122,7 @@ def test_outputs_missing_from_the_schema_are_a_one_line_error(
     engine = sa.create_engine(DEFAULT_URL)
     load(engine, SCENARIOS[0].dataset(), "main")  # a warehouse with inputs but no outputs
     load(engine, SCENARIOS[0].dataset(), "elsewhere")
-    outputs.table(outputs.RANKING, "elsewhere").metadata.create_all(engine)  # not in main
+    output_tables.table(outputs.RANKING, "elsewhere").metadata.create_all(engine)  # not in main
     engine.dispose()
     for schema, where in ((None, DEFAULT_SCHEMA), ("main", "main")):
         extra = [] if schema is None else ["--schema", schema]
@@ -201,7 +202,7 @@ def test_outputs_in_another_schema_are_not_found_in_the_default_one(tmp_path: Pa
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
     load(engine, SCENARIOS[0].dataset(), "elsewhere")
     for name in outputs.WRITTEN:
-        outputs.table(name, "elsewhere").create(engine)
+        output_tables.table(name, "elsewhere").create(engine)
     assert not has_table(engine, outputs.RANKING, None)
     assert has_table(engine, outputs.RANKING, "elsewhere")
     with pytest.raises(ExplainError, match="no output table provider_ranking"):

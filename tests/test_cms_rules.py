@@ -10,14 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from harness import Dataset, load
-from provider_attribution import outputs
-from provider_attribution.inputs import EnrollmentTable, Inputs
-from provider_attribution.method import MSSP, MSSP_PROSPECTIVE, TUVA, SettingExclusion
-from provider_attribution.method_file import MethodFileError, method_from_dict
-from provider_attribution.run import attribute, build_queries
-from provider_attribution.sqltext import select_texts
-from provider_attribution.validate import errors, preflight
-from provider_attribution.windows import ScopeKey
+from provider_attribution.emit.sqltext import select_texts
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import EnrollmentTable, Inputs
+from provider_attribution.model.method import MSSP, MSSP_PROSPECTIVE, TUVA, SettingExclusion
+from provider_attribution.model.method_file import MethodFileError, method_from_dict
+from provider_attribution.model.windows import ScopeKey
+from provider_attribution.warehouse.run import attribute, build_queries
+from provider_attribution.warehouse.validate import errors, preflight
 from scenarios import PCP, PROVIDERS, line, months
 
 AS_OF = dt.date(2024, 6, 30)
@@ -126,14 +127,16 @@ def test_typed_flag_columns_and_month_starts() -> None:
         "not_excluded": 1,
     }
     assert list(summary.beneficiary_exclusions) == ["current|2024-06-30", "yearly|2024"]
-    table = outputs.table(outputs.BENEFICIARY_EXCLUSIONS, None)
+    table = output_tables.table(outputs.BENEFICIARY_EXCLUSIONS, None)
     with engine.connect() as conn:
         got = {
             (r.scope, r.reason): r.beneficiaries
             for r in conn.execute(sa.select(table))
             if r.beneficiaries
         }
-        yearly = conn.execute(sa.select(outputs.table(outputs.YEARLY, None).c.person_id)).scalars()
+        yearly = conn.execute(
+            sa.select(output_tables.table(outputs.YEARLY, None).c.person_id)
+        ).scalars()
         assert sorted(yearly) == ["A"]
     engine.dispose()
     # current window 2023-07..2024-06: months 2023-07..12 have no rows, so nobody has a

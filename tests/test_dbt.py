@@ -15,10 +15,8 @@ import yaml
 from click.testing import CliRunner
 from sqlglot import exp
 
-from provider_attribution import outputs
 from provider_attribution.cli import main
-from provider_attribution.compile import CompiledRun
-from provider_attribution.dbt import (
+from provider_attribution.emit.dbt import (
     CONFIG,
     config_header,
     input_sources,
@@ -26,11 +24,13 @@ from provider_attribution.dbt import (
     sqlglot_dialect,
     write_dbt_project,
 )
-from provider_attribution.inputs import Inputs
-from provider_attribution.method_file import resolve_method
-from provider_attribution.run import attribute, build_queries
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
-from provider_attribution.windows import scope_keys
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method_file import resolve_method
+from provider_attribution.model.windows import scope_keys
+from provider_attribution.sql.compile import CompiledRun
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute, build_queries
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark")
 SPEC = SyntheticSpec(members=300, seed=1)

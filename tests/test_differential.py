@@ -12,9 +12,9 @@ from hypothesis import given, note, settings
 
 from harness import TODAY, Dataset, assert_same, read_outputs, run_oracle, run_sql
 from oracle import attribute_reference
-from provider_attribution import outputs
-from provider_attribution.inputs import Classification, Inputs
-from provider_attribution.method import (
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Classification, Inputs
+from provider_attribution.model.method import (
     MEDICAID,
     MSSP,
     MSSP_PROSPECTIVE,
@@ -23,9 +23,9 @@ from provider_attribution.method import (
     TUVA_MART,
     Method,
 )
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, generate
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.synthetic.claims import SyntheticSpec, generate
+from provider_attribution.warehouse.run import attribute
 from strategies import datasets, scopes, step_3_scopes
 
 VALUESETS = ValueSets.for_year()

@@ -13,18 +13,19 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from harness import Dataset, load
-from provider_attribution import outputs
-from provider_attribution.cli import main
-from provider_attribution.explain import (
+from provider_attribution.analysis.explain import (
     Candidate,
     ExplainError,
     KeyExplanation,
     decisive_rule,
     explain,
 )
-from provider_attribution.method import MEDICAID, REACH, TUVA
-from provider_attribution.method import Path as MethodPath
-from provider_attribution.run import attribute
+from provider_attribution.cli import main
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.method import MEDICAID, REACH, TUVA
+from provider_attribution.model.method import Path as MethodPath
+from provider_attribution.warehouse.run import attribute
 from scenarios import FALLBACK, PCP, PCP2, PROVIDERS, line, months
 
 AS_OF = dt.date(2024, 6, 30)
@@ -199,8 +200,8 @@ def test_a_weighted_full_tie_says_the_amounts_may_differ_under_a_cent() -> None:
 def test_integer_person_ids_are_compared_as_text(tmp_path: Path) -> None:
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'ints.duckdb'}")
     columns = [
-        sa.Column(name, sa.Integer() if name == "person_id" else type_)
-        for name, type_, _ in outputs.COLUMNS[outputs.RANKING]
+        sa.Column(name, sa.Integer() if name == "person_id" else output_tables.SQL_TYPES[kind])
+        for name, kind, _ in outputs.COLUMNS[outputs.RANKING]
     ]
     table = sa.Table(outputs.RANKING, sa.MetaData(), *columns)
     row: dict[str, object] = dict.fromkeys(outputs.column_names(outputs.RANKING))

@@ -19,15 +19,15 @@ import pytest
 import sqlglot
 
 import provider_attribution as pa
-from provider_attribution.inputs import (
+from provider_attribution.emit.sqltext import SQLALCHEMY_DIALECTS, SUPPORTED_DIALECTS
+from provider_attribution.model.inputs import (
     EnrollmentTable,
     Inputs,
     NpiListTable,
     RosterTable,
     SelectionTable,
 )
-from provider_attribution.method import PRESETS
-from provider_attribution.sqltext import SQLALCHEMY_DIALECTS, SUPPORTED_DIALECTS
+from provider_attribution.model.method import PRESETS
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PROVIDER_ATTRIBUTION_UPDATE_GOLDEN") == "1"

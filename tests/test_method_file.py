@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from harness import run_sql
-from provider_attribution import outputs
 from provider_attribution.cli import main
-from provider_attribution.method import (
+from provider_attribution.model import outputs
+from provider_attribution.model.method import (
     MEDICAID,
     MSSP,
     MSSP_PRE_STEP,
@@ -22,8 +22,8 @@ from provider_attribution.method import (
     Requirement,
     Services,
 )
-from provider_attribution.method import Path as AttributionPath
-from provider_attribution.method_file import MethodFileError, load_method, method_from_dict
+from provider_attribution.model.method import Path as AttributionPath
+from provider_attribution.model.method_file import MethodFileError, load_method, method_from_dict
 from scenarios import NPP, PCP, Scenario, line, months
 
 FULL = """

@@ -27,12 +27,12 @@ from oracle import (
     npi_is_valid,
     window_start,
 )
-from provider_attribution import outputs
-from provider_attribution.enrollment import REASONS as ENGINE_BENEFICIARY_REASONS
-from provider_attribution.exclusions import REASONS
-from provider_attribution.inputs import Classification
-from provider_attribution.method import TUVA, Gate, Method, Pass, Path, Services
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import TUVA, Gate, Method, Pass, Path, Services
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.sql.enrollment import REASONS as ENGINE_BENEFICIARY_REASONS
+from provider_attribution.sql.exclusions import REASONS
 
 D = dt.date
 PC = "99213"  # a primary-care code of VS

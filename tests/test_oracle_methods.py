@@ -22,9 +22,9 @@ from oracle import (
     YEARLY_COLUMNS,
     attribute_reference,
 )
-from provider_attribution import outputs
-from provider_attribution.inputs import Classification
-from provider_attribution.method import (
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import (
     MEDICAID,
     MSSP,
     MSSP_PROSPECTIVE,
@@ -33,7 +33,7 @@ from provider_attribution.method import (
     Method,
     Path,
 )
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets
 
 D = dt.date
 M = Decimal

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from harness import load
 from provider_attribution.cli import main
-from provider_attribution.run import STAGES, RunSummary, attribute
+from provider_attribution.warehouse.run import STAGES, RunSummary, attribute
 from scenarios import SCENARIOS
 
 

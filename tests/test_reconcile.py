@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from provider_attribution.cli_reconcile import reconcile as reconcile_cli
-from provider_attribution.reconcile import (
+from provider_attribution.analysis.reconcile import (
     AGREE,
     CLAIMS_MISSING,
     DIFFERENT_WINNER,
@@ -26,14 +25,15 @@ from provider_attribution.reconcile import (
     Reconciliation,
     reconcile,
 )
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import (
+from provider_attribution.cli.reconcile import reconcile as reconcile_cli
+from provider_attribution.synthetic.assignment_list import plant_assignment_list
+from provider_attribution.synthetic.claims import (
     PRIMARY_CARE_CODES,
     SyntheticSpec,
     demo_inputs,
     generate,
 )
-from provider_attribution.synthetic_assignment_list import plant_assignment_list
+from provider_attribution.warehouse.run import attribute
 
 YEAR = 2025
 PER_REASON = 3

@@ -20,12 +20,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from provider_attribution import outputs
-from provider_attribution.cli_report import report
-from provider_attribution.report_data import ReportData, collect
-from provider_attribution.report_html import render, write_report
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
+from provider_attribution.analysis.report_data import ReportData, collect
+from provider_attribution.analysis.report_html import render, write_report
+from provider_attribution.cli.report import report
+from provider_attribution.engines import output_tables
+from provider_attribution.model import outputs
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute
 
 SPEC = SyntheticSpec(members=800, seed=5)
 AS_OF = SPEC.last_day.isoformat()  # 2025-12-31
@@ -395,7 +396,7 @@ def test_empty_outputs_give_a_page_without_charts(db: tuple[str, sa.Engine]) -> 
     with db[1].begin() as conn:
         conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS empty")
         for name in (outputs.RANKING, outputs.CURRENT, outputs.YEARLY):
-            outputs.table(name, "empty", metadata).create(conn)
+            output_tables.table(name, "empty", metadata).create(conn)
     data = collect(db[1], "empty")
     assert (data.keys, data.headline_key, data.churn, data.exclusions) == ((), None, None, ())
     text = render(data)

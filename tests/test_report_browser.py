@@ -31,9 +31,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, ConsoleMessage, Error, Request, Route, sync_playwright
 
-from provider_attribution.report_html import write_report
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
+from provider_attribution.analysis.report_html import write_report
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 # Seconds the page may take to embed every chart (the inlined Vega bundle is parsed first; CI

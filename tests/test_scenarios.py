@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from harness import run_sql
 from oracle import attribute_reference
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets
 from scenarios import SCENARIOS, Scenario, check
 
 IDS = [s.name for s in SCENARIOS]

@@ -13,11 +13,12 @@ from sqlalchemy.schema import CreateTable
 from sqlglot import exp
 
 import provider_attribution as pa
-from provider_attribution import outputs
 from provider_attribution.cli import main
-from provider_attribution.dialects import binary_id
-from provider_attribution.method import PRESETS
-from provider_attribution.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
+from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
+from provider_attribution.engines import output_tables
+from provider_attribution.engines.dialects import binary_id
+from provider_attribution.model import outputs
+from provider_attribution.model.method import PRESETS
 
 # SQLAlchemy names → sqlglot's
 _READ = {"postgres": "postgres"}
@@ -125,7 +126,7 @@ def test_ids_compare_in_the_servers_binary_collation(
     person = sa.column("person_id", sa.String(20))
     text = str(binary_id(person).compile(dialect=dialect))
     assert text == f"CONVERT(person_id USING utf8mb4) COLLATE {collation}"
-    ddl = str(CreateTable(outputs.table(outputs.RANKING, None)).compile(dialect=dialect))
+    ddl = str(CreateTable(output_tables.table(outputs.RANKING, None)).compile(dialect=dialect))
     assert f"person_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}" in ddl
     assert f"attribution_key VARCHAR(300) CHARACTER SET utf8mb4 COLLATE {collation}" in ddl
     assert "scope VARCHAR(16)," in ddl
@@ -137,6 +138,6 @@ def test_ids_are_left_alone_where_text_compares_bytewise(name: str) -> None:
     assert dialect is not None
     person = sa.column("person_id", sa.String(20))
     assert str(binary_id(person).compile(dialect=dialect)) == "person_id"
-    ddl = str(CreateTable(outputs.table(outputs.RANKING, None)).compile(dialect=dialect))
+    ddl = str(CreateTable(output_tables.table(outputs.RANKING, None)).compile(dialect=dialect))
     assert "person_id VARCHAR(255)" in ddl
     assert "COLLATE" not in ddl

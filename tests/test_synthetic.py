@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from provider_attribution.inputs import (
+from provider_attribution.model.inputs import (
     Classification,
     EligibilityTable,
     Inputs,
@@ -25,9 +25,9 @@ from provider_attribution.inputs import (
     RosterTable,
     SelectionTable,
 )
-from provider_attribution.run import attribute
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
-from provider_attribution.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute
 
 SPEC = SyntheticSpec(members=300, seed=11)
 CENT = Decimal("0.01")

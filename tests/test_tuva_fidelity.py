@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 import provider_attribution as pa
-from provider_attribution.inputs import Inputs
-from provider_attribution.method import PRESETS, TUVA, TUVA_MART
-from provider_attribution.method_file import MethodFileError, method_from_dict
-from provider_attribution.validate import InputError, errors, preflight
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method import PRESETS, TUVA, TUVA_MART
+from provider_attribution.model.method_file import MethodFileError, method_from_dict
+from provider_attribution.warehouse.validate import InputError, errors, preflight
 from scenarios import NPP, ORG, PCP
 
 AS_OF = dt.date(2024, 6, 30)

@@ -13,20 +13,20 @@ from click.testing import CliRunner
 
 import provider_attribution as pa
 from harness import Dataset, load
-from provider_attribution import outputs
 from provider_attribution.cli import main
-from provider_attribution.inputs import Inputs, SelectionTable
-from provider_attribution.method import MEDICAID, MSSP, TUVA
-from provider_attribution.validate import (
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs, SelectionTable
+from provider_attribution.model.method import MEDICAID, MSSP, TUVA
+from provider_attribution.model.windows import months_later
+from provider_attribution.warehouse.validate import (
     Check,
     InputError,
-    _case_match_ok,
     errors,
     preflight,
     require_valid,
     warnings,
 )
-from provider_attribution.windows import months_later
+from provider_attribution.warehouse.validate.schema import _case_match_ok
 from scenarios import NPP, PCP, SPEC, line, months
 
 AS_OF = dt.date(2024, 6, 30)

@@ -11,16 +11,16 @@ of ``import provider_attribution``.
 
 from typing import TYPE_CHECKING, Any
 
-from provider_attribution.compile import CompiledRun
-from provider_attribution.explain import explain
-from provider_attribution.inputs import (
+from provider_attribution.analysis.explain import explain
+from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, session_settings, sql_statements
+from provider_attribution.model.inputs import (
     ClaimsTable,
     Classification,
     EligibilityTable,
     Inputs,
     ProvidersTable,
 )
-from provider_attribution.method import (
+from provider_attribution.model.method import (
     TUVA,
     TUVA_MART,
     Fallback,
@@ -31,19 +31,19 @@ from provider_attribution.method import (
     Requirement,
     Services,
 )
-from provider_attribution.run import RunSummary, attribute, build_queries, resolve_scope
-from provider_attribution.sqltext import SUPPORTED_DIALECTS, session_settings, sql_statements
-from provider_attribution.valuesets import ValueSets
-from provider_attribution.windows import ScopeKey
+from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.windows import ScopeKey
+from provider_attribution.sql.compile import CompiledRun
+from provider_attribution.warehouse.run import RunSummary, attribute, build_queries, resolve_scope
 
 if TYPE_CHECKING:
-    from provider_attribution.report_html import write_report
+    from provider_attribution.analysis.report_html import write_report
 
 
 def __getattr__(name: str) -> Any:
     """Import the report stack only when :func:`write_report` is asked for."""
     if name == "write_report":
-        from provider_attribution.report_html import write_report
+        from provider_attribution.analysis.report_html import write_report
 
         return write_report
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,180 @@
+"""SQL text of a run for any dialect: SQLAlchemy's compiler where the dialect is installed,
+sqlglot transpilation from PostgreSQL otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+import sqlglot
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.url import URL
+
+from provider_attribution.engines import dialects, output_tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method import Method
+from provider_attribution.model.method_file import resolve_method
+from provider_attribution.model.windows import scope_keys
+from provider_attribution.sql.compile import CompiledRun, QueryBuilder
+from provider_attribution.warehouse.run import build_queries
+
+# Dialects compiled by SQLAlchemy (when its dialect package is installed; else transpiled).
+SQLALCHEMY_DIALECTS = ("duckdb", "postgres", "snowflake", "mysql", "sqlite")
+# Dialects transpiled by sqlglot from the PostgreSQL text.
+TRANSPILED_DIALECTS = (
+    "bigquery",
+    "databricks",
+    "spark",
+    "trino",
+    "redshift",
+    "tsql",
+    "clickhouse",
+    "oracle",
+)
+# Every dialect :func:`sql_statements` and the ``sql`` command accept.
+SUPPORTED_DIALECTS = SQLALCHEMY_DIALECTS + TRANSPILED_DIALECTS
+
+# names users type → SQLAlchemy dialect names
+_ALIASES = {"postgres": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
+# SQLAlchemy dialect name → sqlglot dialect name
+_SQLGLOT_NAMES = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "duckdb": "duckdb",
+}
+
+
+_STANDARD_STRINGS = {"postgresql", "duckdb"}
+
+
+def check_dialect(name: str) -> str:
+    """``name`` if it is a supported dialect (or an alias of one); ValueError otherwise."""
+    if name in SUPPORTED_DIALECTS or name in _ALIASES or name in _SQLGLOT_NAMES:
+        return name
+    raise ValueError(
+        f"unsupported SQL dialect {name!r}; supported: {', '.join(SUPPORTED_DIALECTS)}"
+    )
+
+
+def sqlalchemy_dialect(name: str) -> Dialect | None:
+    """The installed SQLAlchemy dialect called ``name``, or None."""
+    real = _ALIASES.get(name, name)
+    try:
+        dialect_class: Any = URL.create(real).get_dialect()
+    except Exception:
+        return None
+    # A named paramstyle: pyformat dialects would print "%" in the SQL text as "%%".
+    dialect: Dialect = dialect_class(paramstyle="named")
+    if real in _STANDARD_STRINGS:
+        # Without a connection the PostgreSQL dialect (and DuckDB's, built on it) assumes
+        # standard_conforming_strings off and doubles backslashes in literals; both engines
+        # treat a backslash in '...' as an ordinary character.
+        dialect._backslash_escapes = False  # type: ignore[attr-defined]
+    return dialect
+
+
+def _compile(select: sa.Select[Any], dialect: Dialect) -> str:
+    return str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def output_selects(run: CompiledRun, schema: str | None = None) -> dict[str, sa.Select[Any]]:
+    """Output table → the select that fills it; the assigned tables read the written ranking
+    table in ``schema``, as :func:`~provider_attribution.warehouse.run.attribute` does."""
+    ranking = output_tables.table(outputs.RANKING, schema)
+    bodies = {outputs.RANKING: run.provider_ranking}
+    for name in (outputs.CURRENT, outputs.YEARLY):
+        bodies[name] = QueryBuilder.assigned(ranking, name)
+    bodies[outputs.EXCLUSIONS] = run.attribution_exclusions
+    bodies[outputs.BENEFICIARY_EXCLUSIONS] = run.beneficiary_exclusions
+    return bodies
+
+
+def _transpile(text: str, dialect_name: str) -> str:
+    """``text`` (PostgreSQL) in ``dialect_name``; a construct the target cannot express raises
+    sqlglot's UnsupportedError instead of being written as a best guess."""
+    write = _SQLGLOT_NAMES.get(dialect_name, dialect_name)
+    return sqlglot.transpile(
+        text,
+        read="postgres",
+        write=write,
+        pretty=True,
+        unsupported_level=sqlglot.ErrorLevel.RAISE,
+    )[0]
+
+
+def _compiler(dialect_name: str) -> Dialect | None:
+    """The SQLAlchemy dialect compiling for ``dialect_name``, or None to transpile: the
+    :data:`TRANSPILED_DIALECTS` are always transpiled, even Oracle, which SQLAlchemy ships."""
+    if dialect_name in TRANSPILED_DIALECTS:
+        return None
+    return sqlalchemy_dialect(dialect_name)
+
+
+def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None) -> dict[str, str]:
+    """Output table → its SELECT text in dialect ``dialect_name``, values as literals."""
+    dialect = _compiler(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    texts = {name: _compile(body, target) for name, body in output_selects(run, schema).items()}
+    if dialect is not None:
+        return texts
+    return {name: _transpile(text, dialect_name) for name, text in texts.items()}
+
+
+def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
+    """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``."""
+    dialect = _compiler(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    preparer = target.identifier_preparer
+    texts = [
+        f"CREATE TABLE {preparer.format_table(output_tables.table(name, schema))} AS\n"
+        f"{_compile(body, target)}"
+        for name, body in output_selects(run, schema).items()
+    ]
+    if dialect is not None:
+        return texts
+    return [_transpile(text, dialect_name) for text in texts]
+
+
+def session_settings(dialect_name: str) -> list[str]:
+    """``SET`` statements to run in the same session before the statements of
+    ``dialect_name``: PostgreSQL's planner settings (``dialects.POSTGRES_PRINTED_SETTINGS``),
+    none for the other dialects."""
+    name = check_dialect(dialect_name)
+    return dialects.set_statements(
+        _ALIASES.get(name, name), dialects.POSTGRES_PRINTED_SETTINGS, local=False
+    )
+
+
+def sql_statements(
+    dialect: str,
+    inputs: Inputs | None = None,
+    *,
+    method: Method | str = "tuva",
+    as_of: dt.date | None = None,
+    years: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    target_schema: str | None = None,
+) -> list[str]:
+    """The ``CREATE TABLE ... AS`` statements of a run in ``dialect`` (one of
+    :data:`SUPPORTED_DIALECTS`), without a connection.
+
+    ``as_of`` defaults to ``today`` (itself the current date by default), ``years`` to the
+    as-of year; ``method`` is a :class:`~provider_attribution.Method`, a preset name or a
+    method file path. ValueError on an unsupported dialect."""
+    check_dialect(dialect)
+    if isinstance(method, str):
+        loaded = resolve_method(method)
+        resolved_method, valuesets = loaded.method, loaded.valuesets
+    else:
+        resolved_method, valuesets = method, None
+    resolved_as_of = as_of or today or dt.date.today()
+    resolved_years = tuple(years) if years is not None else (resolved_as_of.year,)
+    keys = scope_keys(resolved_as_of, resolved_years, resolved_method.year_anchor)
+    run = build_queries(keys, inputs, method=resolved_method, valuesets=valuesets, today=today)
+    return statements(run, dialect, target_schema)

@@ -1,0 +1,1 @@
+"""Source formats turned into attribution inputs: CMS's CCLF files."""

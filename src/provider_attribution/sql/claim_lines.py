@@ -1,0 +1,351 @@
+"""Claims rows as checked lines: the first part of ``docs/METHOD.md``'s "Line checks".
+
+``pa_claim_rows``  the distinct rows of the claims input over its mapped columns, with the
+                   number of copies (exact duplicates count once)
+``pa_npi_checks``  per distinct credited NPI, whether it passes the Luhn check (computed once
+                   an NPI, not once a line: the check is a dozen string operations)
+``pa_reversed_claims``  (person, claim) of claims with a negative line and a net amount
+                   that is not positive (their lines fail check 9)
+``pa_line_parts``  per distinct row: credited NPI, service date, end date, amount in cents,
+                   visit key, primary-care flag, bucket, directory flag, NPI checks and the
+                   reversed-claim flag
+``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
+                   the ``reason_order`` of the first check it fails
+
+Checks 10 and later need the scope keys; :mod:`provider_attribution.sql.compile` and
+:mod:`provider_attribution.sql.exclusions` apply them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution.engines import dialects, tables
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method import Method, SettingExclusion
+from provider_attribution.model.valuesets import ValueSets
+
+# The numbers of the checks applied here (reason_order in the exclusions table).
+MISSING_PERSON_ID = 2
+MISSING_SERVICE_DATE = 3
+FUTURE_SERVICE_DATE = 4
+FQHC_NOT_ATTESTED = 5
+MISSING_NPI = 6
+INVALID_NPI = 7
+ORGANIZATIONAL_NPI = 8
+REVERSED_CLAIM = 9
+
+ORGANIZATION_VALUES = ("2", "organization")
+# Claims columns holding ids: compared byte by byte on every engine (dialects.binary_id).
+ID_COLUMNS = frozenset(
+    {"person_id", "claim_id", "encounter_id", "rendering_npi", "tin", "attending_npi"}
+)
+INDIVIDUAL_VALUES = ("1", "individual")
+
+_DIGITS = {str(d): d for d in range(10)}
+_DOUBLED = {str(d): (2 * d) // 10 + (2 * d) % 10 for d in range(10)}
+_PREFIX_SUM = 24  # Luhn contribution of the card-issuer prefix 80840 ahead of an NPI
+
+
+def npi_luhn_valid(npi: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """True when ``npi`` is ten ASCII digits whose last is the Luhn check digit of ``80840``
+    followed by the first nine; null or false otherwise (a non-digit makes the sum null)."""
+    terms: list[sa.ColumnElement[Any]] = [sa.literal(_PREFIX_SUM, sa.Integer)]
+    for position in range(1, 11):
+        # Doubled: positions 1, 3, 5, 7, 9 (every second digit left of the check digit).
+        table = _DOUBLED if position % 2 == 1 and position < 10 else _DIGITS
+        char = sa.func.substr(npi, position, 1)
+        terms.append(sa.case(table, value=char, else_=sa.null()))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return sa.and_(sa.func.length(npi) == 10, total % 10 == 0)
+
+
+def fqhc_applies(inputs: Inputs, method: Method) -> bool:
+    """FQHC/RHC lines are special when the method lists revenue codes and the claims map both
+    the revenue-center code and the attending NPI."""
+    c = inputs.claims
+    return bool(method.fqhc_revenue_codes) and None not in (c.revenue_center_code, c.attending_npi)
+
+
+class ClaimLines:
+    """Builds the checked claim lines of one method over one set of inputs."""
+
+    def __init__(self, inputs: Inputs, method: Method, valuesets: ValueSets, today: dt.date):
+        self.inputs = inputs
+        self.method = method
+        self.valuesets = valuesets
+        self.today = today
+
+    def fqhc_applies(self) -> bool:
+        """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
+        return fqhc_applies(self.inputs, self.method)
+
+    def _mapped(self) -> dict[str, str]:
+        """Logical name → the user's column, for every mapped claims column."""
+        c = self.inputs.claims
+        names = {
+            "person_id": c.person_id,
+            "claim_id": c.claim_id,
+            "claim_line_number": c.claim_line_number,
+            "encounter_id": c.encounter_id,
+            "rendering_npi": c.rendering_npi,
+            "hcpcs_code": c.hcpcs_code,
+            "claim_start_date": c.claim_start_date,
+            "claim_end_date": c.claim_end_date,
+            "allowed_amount": c.allowed_amount,
+            "paid_amount": c.paid_amount,
+            "tin": c.tin,
+            "revenue_center_code": c.revenue_center_code,
+            "attending_npi": c.attending_npi,
+            "place_of_service": c.place_of_service,
+            "bill_type": c.bill_type,
+        }
+        return {logical: column for logical, column in names.items() if column is not None}
+
+    def distinct_rows(self) -> sa.CTE:
+        """The distinct claims rows (over every mapped column) and their number of copies."""
+        src = tables.claims(self.inputs)
+        grouping = [
+            dialects.binary_id(src.c[column]) if logical in ID_COLUMNS else src.c[column]
+            for logical, column in self._mapped().items()
+        ]
+        columns = [
+            value.label(logical) for value, logical in zip(grouping, self._mapped(), strict=True)
+        ]
+        return (
+            sa.select(*columns, sa.func.count().label("copies"))
+            .group_by(*grouping)
+            .cte("pa_claim_rows")
+        )
+
+    def _fqhc_flag(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
+        if not self.fqhc_applies():
+            return sa.literal(0, sa.Integer)
+        codes = sorted(self.method.fqhc_revenue_codes)
+        return sa.case((sa.func.trim(rows.c.revenue_center_code).in_(codes), 1), else_=0)
+
+    def _attested(self, rows: sa.CTE) -> sa.ColumnElement[bool]:
+        if self.inputs.attested is None or not self.fqhc_applies():
+            return sa.false()
+        listed = tables.npi_list(self.inputs.attested)
+        listed_npi = dialects.binary_id(listed.c[self.inputs.attested.npi])
+        return rows.c.attending_npi.in_(sa.select(listed_npi))
+
+    def _service_dates(self, rows: sa.CTE) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """The service date and the end date current scope keys compare with their as-of date
+        (``docs/METHOD.md``, "Derived line attributes")."""
+        start, end = rows.c.claim_start_date, rows.c.claim_end_date
+        if self.method.service_date_start_only:
+            return start, end
+        service_date = sa.func.coalesce(start, end)
+        return service_date, sa.func.coalesce(end, start)
+
+    def _visit_key(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
+        encounter = rows.c.encounter_id if "encounter_id" in rows.c else None
+        if self.method.visits_from_encounters:
+            return encounter if encounter is not None else sa.cast(sa.null(), sa.String)
+        if encounter is None:
+            return rows.c.claim_id
+        return sa.func.coalesce(encounter, rows.c.claim_id)
+
+    def _setting_excluded(
+        self, rows: sa.CTE, hcpcs: sa.ColumnElement[Any], service_date: sa.ColumnElement[Any]
+    ) -> tuple[sa.ColumnElement[bool] | None, list[tuple[sa.Subquery, sa.ColumnElement[bool]]]]:
+        """Whether a row is a code of a setting exclusion furnished in its setting, and the
+        outer joins (subquery, on) that condition reads."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        joins: list[tuple[sa.Subquery, sa.ColumnElement[bool]]] = []
+        for index, rule in enumerate(self.method.setting_exclusions):
+            settings: list[sa.ColumnElement[bool]] = []
+            if rule.places_of_service and "place_of_service" in rows.c:
+                pos = sa.func.trim(sa.cast(rows.c.place_of_service, sa.String))
+                settings.append(pos.in_(sorted(rule.places_of_service)))
+            if rule.bill_type_prefixes and "bill_type" in rows.c:
+                hits = self._facility_overlaps(rows, rule, f"pa_setting_hits_{index}")
+                on = sa.and_(
+                    hits.c.person_id == rows.c.person_id, hits.c.service_date == service_date
+                )
+                joins.append((hits, on))
+                settings.append(hits.c.person_id.is_not(None))
+            if settings:
+                conditions.append(sa.and_(hcpcs.in_(sorted(rule.hcpcs)), sa.or_(*settings)))
+        return (sa.or_(*conditions) if conditions else None), joins
+
+    @staticmethod
+    def _facility_overlaps(rows: sa.CTE, rule: SettingExclusion, name: str) -> sa.Subquery:
+        """Distinct (person, service date) of the rows with one of ``rule``'s codes whose date
+        lies within a facility claim row of the person with one of its bill-type prefixes."""
+        raw = sa.func.trim(sa.cast(rows.c.bill_type, sa.String))
+        bill = sa.case(
+            (
+                sa.and_(sa.func.length(raw) == 4, sa.func.substr(raw, 1, 1) == "0"),
+                sa.func.substr(raw, 2, 3),
+            ),
+            else_=raw,
+        )
+        prefixes = sorted(rule.bill_type_prefixes)
+        lengths = sorted({len(p) for p in prefixes})
+        facility = (
+            sa.select(
+                rows.c.person_id,
+                sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date).label("from_d"),
+                sa.func.coalesce(rows.c.claim_end_date, rows.c.claim_start_date).label("thru_d"),
+            )
+            .where(rows.c.person_id.is_not(None))
+            .where(sa.or_(*(sa.func.substr(bill, 1, n).in_(prefixes) for n in lengths)))
+            .distinct()
+            .subquery(f"{name}_facility")
+        )
+        day = sa.func.coalesce(rows.c.claim_start_date, rows.c.claim_end_date)
+        hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
+        coded = (
+            sa.select(rows.c.person_id, day.label("service_date"))
+            .where(hcpcs.in_(sorted(rule.hcpcs)))
+            .where(day.is_not(None))
+            .distinct()
+            .subquery(f"{name}_coded")
+        )
+        on = sa.and_(
+            facility.c.person_id == coded.c.person_id,
+            coded.c.service_date >= facility.c.from_d,
+            coded.c.service_date <= facility.c.thru_d,
+        )
+        return (
+            sa.select(coded.c.person_id, coded.c.service_date)
+            .select_from(coded.join(facility, on))
+            .distinct()
+            .subquery(name)
+        )
+
+    def parts(self, prov: sa.CTE) -> sa.Subquery:
+        """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
+        rows = self.distinct_rows()
+        service_date, end_date = self._service_dates(rows)
+        allowed = rows.c.allowed_amount
+        amount = sa.case(
+            (sa.and_(allowed.is_not(None), allowed != 0), allowed),
+            else_=sa.func.coalesce(rows.c.paid_amount, 0),
+        )
+        cents = dialects.cents(amount)
+        # Without the duplicate collapse every copy of a row adds its amount.
+        line_cents = cents
+        if not self.method.collapse_duplicates:
+            line_cents = cents * sa.cast(rows.c.copies, sa.BigInteger)
+        fqhc = self._fqhc_flag(rows)
+        npi: sa.ColumnElement[Any] = rows.c.rendering_npi
+        if self.fqhc_applies():
+            npi = sa.case((fqhc == 1, rows.c.attending_npi), else_=rows.c.rendering_npi)
+        codes = sorted(self.valuesets.primary_care_hcpcs)
+        hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
+        in_setting, setting_joins = self._setting_excluded(rows, hcpcs, service_date)
+        whens: list[tuple[sa.ColumnElement[bool], int]] = [(fqhc == 1, 1)]
+        if in_setting is not None:
+            whens.append((in_setting, 0))  # a code of a setting exclusion in that setting
+        primary_care = sa.case(*whens, (hcpcs.in_(codes), 1), else_=0)
+        bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
+        in_directory = sa.case(
+            (sa.and_(prov.c.npi.is_not(None), prov.c.is_individual == 1), 1), else_=0
+        )
+        joined = rows.outerjoin(prov, prov.c.npi == npi)
+        reversed_line: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
+        if self.method.drop_reversed_claims:
+            reversed_claims = self._reversed_claims(rows, cents)
+            reversed_line = sa.case(
+                (rows.c.claim_id.is_(None), sa.case((cents < 0, 1), else_=0)),
+                (reversed_claims.c.claim_id.is_not(None), 1),
+                else_=0,
+            )
+            joined = joined.outerjoin(
+                reversed_claims,
+                sa.and_(
+                    reversed_claims.c.person_id == rows.c.person_id,
+                    reversed_claims.c.claim_id == rows.c.claim_id,
+                ),
+            )
+        for hits, on in setting_joins:
+            joined = joined.outerjoin(hits, on)
+        npi_ok: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
+        if self.method.check_npi:
+            checks = self._npi_checks(rows, npi)
+            joined = joined.outerjoin(checks, checks.c.npi == npi)
+            npi_ok = sa.func.coalesce(checks.c.npi_ok, 0)
+        fqhc_ok = sa.case((sa.or_(fqhc == 0, self._attested(rows)), 1), else_=0)
+        return (
+            sa.select(
+                rows.c.person_id,
+                npi.label("npi"),
+                service_date.label("service_date"),
+                end_date.label("end_date"),
+                line_cents.label("amount_cents"),
+                self._visit_key(rows).label("visit_key"),
+                primary_care.label("is_primary_care"),
+                bucket.label("bucket"),
+                in_directory.label("in_directory"),
+                (rows.c.tin if "tin" in rows.c else sa.cast(sa.null(), sa.String)).label("tin"),
+                rows.c.copies,
+                fqhc_ok.label("fqhc_ok"),
+                npi_ok.label("npi_ok"),
+                sa.func.coalesce(prov.c.is_org, 0).label("is_org"),
+                reversed_line.label("is_reversed"),
+            )
+            .select_from(joined)
+            .subquery("pa_line_parts")
+        )
+
+    @staticmethod
+    def _reversed_claims(rows: sa.CTE, cents: sa.ColumnElement[Any]) -> sa.Subquery:
+        """(person, claim) of every claim with a negative line whose net amount is not positive.
+
+        Only claims with a negative line are summed: the set is small, so this is two cheap
+        scans and a small hash join instead of a window over every line."""
+        claim = (rows.c.person_id, rows.c.claim_id)
+        negative = (
+            sa.select(*claim).where(rows.c.claim_id.is_not(None)).where(cents < 0).distinct()
+        ).subquery("pa_negative_claims")
+        on = sa.and_(
+            negative.c.person_id == rows.c.person_id, negative.c.claim_id == rows.c.claim_id
+        )
+        return (
+            sa.select(*claim)
+            .select_from(rows.join(negative, on))
+            .group_by(*claim)
+            .having(sa.func.sum(cents) <= 0)
+            .subquery("pa_reversed_claims")
+        )
+
+    @staticmethod
+    def _npi_checks(rows: sa.CTE, npi: sa.ColumnElement[Any]) -> sa.Subquery:
+        """Each distinct non-null credited NPI of ``rows`` with ``npi_ok`` (1: Luhn-valid)."""
+        seen = sa.select(npi.label("npi")).select_from(rows).distinct().subquery("pa_npis")
+        ok = sa.case((npi_luhn_valid(seen.c.npi), 1), else_=0)
+        return (
+            sa.select(seen.c.npi, ok.label("npi_ok"))
+            .where(seen.c.npi.is_not(None))
+            .subquery("pa_npi_checks")
+        )
+
+    def checked(self, prov: sa.CTE) -> sa.CTE:
+        """Every distinct row with ``check_status`` (0: passes checks 2 to 9), as a CTE."""
+        return self.checked_select(prov).cte("pa_checked")
+
+    def checked_select(self, prov: sa.CTE) -> sa.Select[Any]:
+        """The select of :meth:`checked`, to materialise it as a table."""
+        p = self.parts(prov)
+        status = sa.case(
+            (p.c.person_id.is_(None), MISSING_PERSON_ID),
+            (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
+            (p.c.service_date > dialects.date_literal(self.today), FUTURE_SERVICE_DATE),
+            (p.c.fqhc_ok == 0, FQHC_NOT_ATTESTED),
+            (p.c.npi.is_(None), MISSING_NPI),
+            (p.c.npi_ok == 0, INVALID_NPI),
+            (p.c.is_org == 1, ORGANIZATIONAL_NPI),
+            (p.c.is_reversed == 1, REVERSED_CLAIM),
+            else_=0,
+        )
+        kept = [c for c in p.c if c.name not in {"fqhc_ok", "npi_ok", "is_org", "is_reversed"}]
+        return sa.select(*kept, sa.cast(status, sa.Integer).label("check_status"))

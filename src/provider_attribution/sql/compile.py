@@ -1,0 +1,1008 @@
+"""Compile a method into SQLAlchemy Core selects over the user's tables.
+
+Shape of the query (see ``docs/METHOD.md`` for the rules):
+
+``pa_scopes``        one row per scope key with every window's bounds as literal dates
+``pa_providers``     one row per NPI: bucket and specialty from the value sets
+``pa_member_months`` distinct (person, YYYYMM) inside the run's months
+``pa_checked``       distinct claims rows with derived attributes and line checks 2-9
+                     (:mod:`provider_attribution.sql.claim_lines`)
+``pa_lines``         checked lines of the run's date range on eligible member months, with
+                     their unit (NPI, ACO from the roster, or TIN)
+``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
+                     of every pass, by conditional aggregation
+``pa_units``         the same rolled up per unit, with the earliest step
+``pa_population``    per scope key, the persons with a member month in the eligibility window
+``pa_person_reasons`` the same with the first beneficiary exclusion reason that applies
+                     (:mod:`provider_attribution.sql.enrollment`)
+``pa_eligible``      the persons of the population that no reason excludes
+``pa_paths``         candidate rows of every path (claims units, valid selections)
+``pa_ranked``        those rows in a total order ending with provider_id
+
+The assigned tables are the ranking-1 rows of ``provider_ranking`` per scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution.engines import dialects, tables
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Classification, Inputs, SelectionTable
+from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
+from provider_attribution.model.valuesets import BUCKETS, ValueSets
+from provider_attribution.model.windows import ScopeKey, month_key
+from provider_attribution.sql.claim_lines import INDIVIDUAL_VALUES, ORGANIZATION_VALUES, ClaimLines
+from provider_attribution.sql.enrollment import (
+    NOT_EXCLUDED,
+    beneficiary_exclusions_select,
+    person_reasons,
+)
+from provider_attribution.sql.exclusions import exclusions_select
+
+
+def _date(value: object) -> sa.ColumnElement[Any]:
+    return dialects.date_literal(value)
+
+
+def _int(value: int | None) -> sa.ColumnElement[Any]:
+    if value is None:
+        return sa.cast(sa.null(), sa.Integer)
+    return sa.cast(sa.literal(value, sa.Integer), sa.Integer)
+
+
+def _text(value: str | None) -> sa.ColumnElement[Any]:
+    if value is None:
+        return sa.cast(sa.null(), sa.String)
+    return sa.literal(value, sa.String)
+
+
+def _tin_join_key(
+    tin: sa.ColumnElement[Any],
+) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    """A TIN as two never-null join columns: the text ('' for null) and a null flag, so equal
+    keys mean the same TIN or both null, and the join stays an equality (hash) join."""
+    return sa.func.coalesce(tin, ""), _case([(tin.is_(None), 1)], 0)
+
+
+def _case(
+    whens: Sequence[tuple[sa.ColumnElement[bool], Any]], else_: Any = None
+) -> sa.ColumnElement[Any]:
+    return sa.case(*whens, else_=else_)
+
+
+SELECTION_DESCRIPTIONS = {
+    Path.SELF_SELECTION: "Self-selected provider",
+    Path.GEOGRAPHIC: "Geographic assignment",
+}
+
+# Columns every path contributes, in union order.
+_PATH_COLUMNS = (
+    "scope_id",
+    "person_id",
+    "path_order",
+    "attribution_type",
+    "provider_id",
+    "unit_type",
+    "top_npi",
+    "provider_bucket",
+    "prov_specialty",
+    "step",
+    "step_description",
+    "rank_cents",
+    "allowed_amount",
+    "visits",
+    "last_service_date",
+    "lookback_start_date",
+    "lookback_end_date",
+)
+
+
+@dataclass(frozen=True)
+class RunParts:
+    """The CTEs every query of a run shares (see the module docstring)."""
+
+    scope: sa.CTE
+    providers: sa.CTE
+    member_months: sa.CTE
+    eligible: sa.CTE
+    reasons: sa.CTE
+    checked: sa.FromClause
+    lines: sa.CTE
+    metrics: sa.CTE
+    units: sa.CTE
+
+
+@dataclass(frozen=True)
+class CompiledRun:
+    """The Select objects of one run; execute them or embed them in your own ETL."""
+
+    provider_ranking: sa.Select[Any]
+    assigned_beneficiaries_current: sa.Select[Any]
+    assigned_beneficiaries_yearly: sa.Select[Any]
+    attribution_exclusions: sa.Select[Any]
+    scope_keys: tuple[ScopeKey, ...]
+    beneficiary_exclusions: sa.Select[Any]
+
+    def selects(self) -> dict[str, sa.Select[Any]]:
+        """Output table name → select."""
+        return {
+            outputs.RANKING: self.provider_ranking,
+            outputs.CURRENT: self.assigned_beneficiaries_current,
+            outputs.YEARLY: self.assigned_beneficiaries_yearly,
+            outputs.EXCLUSIONS: self.attribution_exclusions,
+            outputs.BENEFICIARY_EXCLUSIONS: self.beneficiary_exclusions,
+        }
+
+
+class QueryBuilder:
+    """Builds the selects of one method over one set of inputs and value sets."""
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        method: Method,
+        valuesets: ValueSets,
+        today: dt.date | None = None,
+        *,
+        checked_source: sa.FromClause | None = None,
+    ) -> None:
+        """``checked_source``: a table holding :meth:`checked_lines` (written by the caller), read
+        instead of recomputing the checked lines in every query."""
+        self.inputs = inputs
+        self.method = method
+        self.valuesets = valuesets
+        self.today = today or dt.date.today()
+        self.checked_source = checked_source
+
+    def claim_lines(self) -> ClaimLines:
+        """The line-checks builder of this run."""
+        return ClaimLines(self.inputs, self.method, self.valuesets, self.today)
+
+    def checked_lines(self) -> sa.Select[Any]:
+        """Every distinct claims row with its derived attributes and ``check_status``: what
+        every output query starts from, so a caller can materialise it once."""
+        return self.claim_lines().checked_select(self.providers())
+
+    # -- windows ----------------------------------------------------------------------------------
+
+    def _window_lengths(self) -> list[int]:
+        lengths = {m for p in self.method.passes for m, _ in p.segments}
+        lengths.update(g.months for g in self.method.conditions)
+        return sorted(lengths)
+
+    def widest_window(self) -> int:
+        return max(self._window_lengths())
+
+    def key_widest(self, key: ScopeKey) -> int:
+        """The widest window that matters in scope key ``key`` (the passes applying there)."""
+        return max(self.method.windows_in(key.rule_year))
+
+    def _fallback_months(self, key: ScopeKey) -> int:
+        return max(p.months for _, p in self.method.passes_in(key.rule_year))
+
+    def _fallback_start(self, key: ScopeKey) -> dt.date:
+        """Start of the fallback row's lookback: the widest pass window of the key's rule year,
+        or (``yearly_fallback_eligibility_window``) a yearly key's eligibility window."""
+        if key.scope == "yearly" and self.method.yearly_fallback_eligibility_window:
+            return key.window_start(self.method.eligibility_months)
+        return key.window_start(self._fallback_months(key))
+
+    def _uses_roster(self) -> bool:
+        return self.method.unit is Unit.ACO and self.inputs.roster is not None
+
+    # -- small inputs -------------------------------------------------------------------------
+
+    def scopes(self, keys: Sequence[ScopeKey]) -> sa.CTE:
+        """One row per scope key with every window bound."""
+        rows = []
+        for index, key in enumerate(keys):
+            first, last = key.eligibility_months(self.method.eligibility_months)
+            cols: list[sa.ColumnElement[Any]] = [
+                _int(index).label("scope_id"),
+                _text(key.scope).label("scope"),
+                _int(key.performance_year).label("performance_year"),
+                _date(key.as_of_date).label("as_of_date"),
+                _text(f"{key.scope}|{key.key_text}|").label("key_prefix"),
+                _date(key.anchor_end).label("anchor_end"),
+                _int(1 if key.scope == "current" else 0).label("is_current"),
+                _int(first).label("elig_first"),
+                _int(last).label("elig_last"),
+                _int(key.rule_year).label("rule_year"),
+                _date(key.window_start(self.key_widest(key))).label("run_start"),
+                _date(self._fallback_start(key)).label("fallback_start"),
+                _date(self._alive_from(key)).label("alive_from"),
+            ]
+            cols += [_date(key.window_start(n)).label(f"start_{n}") for n in self._window_lengths()]
+            rows.append(sa.select(*cols))
+        union = rows[0] if len(rows) == 1 else sa.union_all(*rows)
+        return union.cte("pa_scopes")
+
+    def _alive_from(self, key: ScopeKey) -> dt.date:
+        """A death before this day excludes the person: January 1 of the performance year, or
+        the start of the eligibility window of the current scope."""
+        if key.performance_year is not None:
+            return dt.date(key.performance_year, 1, 1)
+        return key.window_start(self.method.eligibility_months)
+
+    def providers(self) -> sa.CTE:
+        """One row per NPI: provider bucket, specialty description, organization and
+        individual flags."""
+        spec = self.inputs.providers
+        src = tables.providers(self.inputs)
+        kind = spec.classification_kind
+        raw = src.c[spec.classification]
+        if kind is Classification.BUCKET:
+            norm: sa.ColumnElement[Any] = sa.func.lower(sa.func.trim(raw))
+        else:
+            norm = sa.func.upper(sa.func.trim(raw))
+            if kind is Classification.SPECIALTY:
+                norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
+        npi = dialects.binary_id(src.c[spec.npi])
+        org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
+        individual: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
+        if spec.entity_type is not None:
+            kind_text = sa.func.lower(sa.func.trim(sa.cast(src.c[spec.entity_type], sa.String)))
+            org = _case([(kind_text.in_(ORGANIZATION_VALUES), 1)], 0)
+            individual = _case([(kind_text.in_(INDIVIDUAL_VALUES), 1)], 0)
+        described: list[sa.ColumnElement[Any]] = []
+        if spec.specialty_description is not None:
+            described.append(sa.func.min(src.c[spec.specialty_description]).label("described"))
+        dedup = (
+            sa.select(
+                npi.label("npi"),
+                sa.func.min(norm).label("cls"),
+                sa.func.max(org).label("is_org"),
+                sa.func.max(individual).label("is_individual"),
+                *described,
+            )
+            .where(npi.is_not(None))
+            .group_by(npi)
+            .subquery("pa_provider_dedup")
+        )
+        flags = (dedup.c.is_org, dedup.c.is_individual)
+        cls = dedup.c.cls
+        if kind is Classification.BUCKET:
+            bucket = _case([(cls.in_(BUCKETS), cls)], "unknown")
+            return sa.select(
+                dedup.c.npi,
+                bucket.label("bucket"),
+                self._specialty_text(dedup, _text(None)).label("prov_specialty"),
+                *flags,
+            ).cte("pa_providers")
+        if kind is Classification.TAXONOMY:
+            crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
+            specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
+        else:
+            specialty_of = cls
+        mapped = sa.select(
+            *(c for c in dedup.c if c.name != "cls"), specialty_of.label("specialty")
+        ).subquery("pa_provider_spec")
+        specialty = mapped.c.specialty
+        bucket = _case(
+            [
+                (specialty.in_(sorted(codes)), b)
+                for b in BUCKETS
+                if (codes := self.valuesets.codes_for_bucket(b))
+            ],
+            "unknown",
+        )
+        descriptions = sorted(self.valuesets.specialty_description.items())
+        specialty_text = _case([(specialty == code, text) for code, text in descriptions])
+        return sa.select(
+            mapped.c.npi,
+            bucket.label("bucket"),
+            self._specialty_text(mapped, sa.cast(specialty_text, sa.String)).label(
+                "prov_specialty"
+            ),
+            mapped.c.is_org,
+            mapped.c.is_individual,
+        ).cte("pa_providers")
+
+    def _specialty_text(
+        self, source: sa.Subquery, from_codes: sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[Any]:
+        """``prov_specialty``: the directory's description column when mapped, else the value
+        sets' description of the specialty code."""
+        if self.inputs.providers.specialty_description is None:
+            return from_codes
+        return sa.cast(source.c.described, sa.String)
+
+    def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
+        """Distinct (person_id, month_key) for the months any scope key looks at."""
+        src = tables.eligibility(self.inputs)
+        e = self.inputs.eligibility
+        if e.year_month is not None:
+            key = dialects.text_month_key(src.c[e.year_month])
+        else:
+            assert e.month_start is not None
+            key = dialects.month_key(src.c[e.month_start])
+        widest = max(self.widest_window(), self.method.eligibility_months)
+        first = min(month_key(k.window_start(widest)) for k in keys)
+        last = max(month_key(k.anchor_end) for k in keys)
+        person = dialects.binary_id(src.c[e.person_id])
+        inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")
+        return (
+            sa.select(inner.c.person_id, inner.c.month_key)
+            .where(inner.c.person_id.is_not(None))
+            .where(inner.c.month_key.between(_int(first), _int(last)))
+            .distinct()
+            .cte("pa_member_months")
+        )
+
+    def aco_lookup(self, checked: sa.FromClause, first: dt.date, last: dt.date) -> sa.Subquery:
+        """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
+        smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
+        instead of a subquery per line. ``tin_key``/``tin_null`` make the TIN joinable by
+        equality (a hash join) while keeping a null TIN apart from any text."""
+        spec = self.inputs.roster
+        assert spec is not None
+        with_tin = self.inputs.claims.tin is not None
+        key_columns = [checked.c.npi, checked.c.service_date]
+        if with_tin:
+            key_columns.append(checked.c.tin)
+        keys = (
+            sa.select(*key_columns)
+            .where(checked.c.check_status == 0)
+            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .distinct()
+            .subquery("pa_aco_keys")
+        )
+        r = tables.roster(spec).alias("pa_roster")
+        tin = keys.c.tin if with_tin else None
+        conds = self._roster_match(r, keys.c.npi, keys.c.service_date, tin)
+        tin_columns: list[sa.ColumnElement[Any]] = []
+        if with_tin:
+            key, null = _tin_join_key(keys.c.tin)
+            tin_columns = [key.label("tin_key"), null.label("tin_null")]
+        return (
+            sa.select(
+                keys.c.npi,
+                keys.c.service_date,
+                *tin_columns,
+                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+            )
+            .select_from(keys.join(r, sa.and_(*conds)))
+            .group_by(*keys.c)
+            .subquery("pa_aco_of")
+        )
+
+    def aco_of(
+        self,
+        npi: sa.ColumnElement[Any],
+        day: sa.ColumnElement[Any],
+        tin: sa.ColumnElement[Any] | None,
+    ) -> sa.ColumnElement[Any]:
+        """The ACO an NPI (and TIN) belonged to on ``day``: the smallest matching aco_id."""
+        if not self._uses_roster():
+            return _text(None)
+        spec = self.inputs.roster
+        assert spec is not None
+        r = tables.roster(spec).alias("pa_roster")
+        conds = self._roster_match(r, npi, day, tin)
+        aco_id = dialects.binary_id(r.c[spec.aco_id])
+        return sa.select(sa.func.min(aco_id)).where(*conds).scalar_subquery()
+
+    def _roster_match(
+        self,
+        r: sa.FromClause,
+        npi: sa.ColumnElement[Any],
+        day: sa.ColumnElement[Any],
+        tin: sa.ColumnElement[Any] | None,
+    ) -> list[sa.ColumnElement[bool]]:
+        """Roster row ``r`` lists ``npi`` (with ``tin`` when both are known) on ``day``."""
+        spec = self.inputs.roster
+        assert spec is not None
+        conds: list[sa.ColumnElement[bool]] = [dialects.binary_id(r.c[spec.npi]) == npi]
+        if spec.start_date is not None:
+            conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
+        if spec.end_date is not None:
+            conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
+        if tin is not None and spec.tin is not None:
+            roster_tin = dialects.binary_id(r.c[spec.tin])
+            conds.append(sa.or_(r.c[spec.tin].is_(None), roster_tin == tin))
+        return conds
+
+    # -- the scan -------------------------------------------------------------------------------
+
+    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, checked: sa.FromClause) -> sa.CTE:
+        """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
+        eligible member month; with their unit."""
+        npi = checked.c.npi
+        tin = checked.c.tin if self.inputs.claims.tin is not None else None
+        first = min(k.window_start(self.key_widest(k)) for k in keys)
+        last = max(k.anchor_end for k in keys)
+        # member months are distinct per (person, month): the join keeps one row a line
+        source: sa.FromClause = checked.join(
+            mm,
+            sa.and_(
+                mm.c.person_id == checked.c.person_id,
+                mm.c.month_key == dialects.month_key(checked.c.service_date),
+            ),
+        )
+        unit_type: sa.ColumnElement[Any] = sa.literal("npi", sa.String)
+        unit_id: sa.ColumnElement[Any] = npi
+        if self.method.unit is Unit.ACO:
+            aco: sa.ColumnElement[Any] = _text(None)
+            if self._uses_roster():
+                lookup = self.aco_lookup(checked, first, last)
+                on = [lookup.c.npi == npi, lookup.c.service_date == checked.c.service_date]
+                if tin is not None:
+                    key, null = _tin_join_key(tin)
+                    on += [lookup.c.tin_key == key, lookup.c.tin_null == null]
+                source = source.outerjoin(lookup, sa.and_(*on))
+                aco = lookup.c.aco_id
+            parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
+            if tin is not None:
+                parts.append((tin.is_not(None), "tin"))
+            unit_type = _case(parts, "npi")
+            unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
+        return (
+            sa.select(
+                checked.c.person_id,
+                npi,
+                checked.c.service_date,
+                checked.c.end_date,
+                checked.c.amount_cents,
+                checked.c.visit_key,
+                checked.c.is_primary_care,
+                checked.c.bucket,
+                checked.c.in_directory,
+                unit_type.label("unit_type"),
+                unit_id.label("unit_id"),
+            )
+            .select_from(source)
+            .where(checked.c.check_status == 0)
+            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .cte("pa_lines")
+        )
+
+    def _in_window(
+        self,
+        months: int,
+        buckets: frozenset[str] | None,
+        services: Services,
+        line: sa.CTE,
+        scope: sa.CTE,
+    ) -> sa.ColumnElement[bool]:
+        """The line is on or after the window start and its bucket and services match (the
+        caller bounds the anchor end and the end date)."""
+        cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{months}"]]
+        if self.method.directory_required:
+            cond.append(line.c.in_directory == 1)
+        if buckets is not None:
+            cond.append(line.c.bucket.in_(sorted(buckets)))
+        if services is Services.PRIMARY_CARE:
+            cond.append(line.c.is_primary_care == 1)
+        return sa.and_(*cond)
+
+    def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+        """The line falls in pass ``p`` of the scope key (the pass applies in its year)."""
+        hit = self._in_window(p.months, p.buckets, p.services, line, scope)
+        if p.from_year is not None:
+            hit = sa.and_(hit, scope.c.rule_year >= _int(p.from_year))
+        return hit
+
+    def _in_gate(self, gate: Gate, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+        """The line falls in ``gate`` (from an ACO unit when participants only)."""
+        hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
+        if gate.participants_only:
+            hit = sa.and_(hit, line.c.unit_type == "aco")
+        return hit
+
+    def _weight(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[Any] | None:
+        if p.weights is None:
+            return None
+        return _case(
+            [(line.c.service_date >= scope.c[f"start_{m}"], w) for m, w in p.segments[:-1]],
+            p.segments[-1][1],
+        )
+
+    def metrics(self, line: sa.CTE, scope: sa.CTE) -> sa.CTE:
+        """Per scope key, person, unit and NPI: each pass's cents, visits, last service, and
+        ``cond_j``: 1 when a line falls in the method's j-th gate condition.
+
+        Two group-bys: per visit key first (each pass's cents, last date and whether the visit
+        has a line in the pass), then per NPI, where a pass's visits are the visits that hit
+        it. One pass over the lines instead of one distinct-count per pass."""
+        unit_type = line.c.unit_type
+        unit_id = line.c.unit_id
+        per_visit: list[sa.ColumnElement[Any]] = []
+        for i, p in enumerate(self.method.passes, start=1):
+            hit = self._in_pass(p, line, scope)
+            weight = self._weight(p, line, scope)
+            cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
+            per_visit += [
+                sa.func.sum(_case([(hit, cents)])).label(f"cents_{i}"),
+                sa.func.max(_case([(hit, 1)], 0)).label(f"hit_{i}"),
+                sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
+            ]
+        per_visit += [
+            sa.func.max(_case([(self._in_gate(g, line, scope), 1)], 0)).label(f"cond_{j}")
+            for j, g in enumerate(self.method.conditions)
+        ]
+        visit_keys = (
+            scope.c.scope_id,
+            line.c.person_id,
+            unit_type.label("unit_type"),
+            unit_id.label("unit_id"),
+            line.c.npi,
+            line.c.visit_key,
+        )
+        visits = (
+            sa.select(*visit_keys, *per_visit)
+            .select_from(
+                line.join(
+                    scope,
+                    sa.and_(
+                        line.c.service_date >= scope.c.run_start,
+                        line.c.service_date <= scope.c.anchor_end,
+                        # current keys: only lines that ended by the as-of date
+                        sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
+                    ),
+                )
+            )
+            .group_by(scope.c.scope_id, line.c.person_id, unit_type, unit_id, line.c.npi)
+            .group_by(line.c.visit_key)
+            .subquery("pa_visit_metrics")
+        )
+        counted = visits.c.visit_key.is_not(None)
+        aggregates: list[sa.ColumnElement[Any]] = []
+        for i, _ in self._passes():
+            aggregates += [
+                sa.func.sum(visits.c[f"cents_{i}"]).label(f"cents_{i}"),
+                sa.func.count(_case([(sa.and_(counted, visits.c[f"hit_{i}"] == 1), 1)])).label(
+                    f"visits_{i}"
+                ),
+                sa.func.max(visits.c[f"last_{i}"]).label(f"last_{i}"),
+            ]
+        keys = [visits.c[name] for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi")]
+        return (
+            sa.select(*keys, *aggregates, *self._max_conditions(visits))
+            .group_by(*keys)
+            .cte("pa_metrics")
+        )
+
+    def _max_conditions(self, source: sa.FromClause) -> list[sa.ColumnElement[Any]]:
+        """``max(cond_j)`` of every condition, for a group-by over ``source``."""
+        return [
+            sa.func.max(source.c[f"cond_{j}"]).label(f"cond_{j}")
+            for j in range(len(self.method.conditions))
+        ]
+
+    def _passes(self) -> list[tuple[int, Pass]]:
+        return list(enumerate(self.method.passes, start=1))
+
+    def units(self, metrics: sa.CTE) -> sa.CTE:
+        """Per scope key, person and unit: pass metrics rolled up, ``ok_i`` (pass i's
+        requirement holds for the person) and the step: the earliest pass with a line and
+        ``ok_i``."""
+        rolled: list[sa.ColumnElement[Any]] = []
+        for i, _ in self._passes():
+            rolled += [
+                sa.func.sum(metrics.c[f"cents_{i}"]).label(f"cents_{i}"),
+                sa.func.sum(metrics.c[f"visits_{i}"]).label(f"visits_{i}"),
+                sa.func.max(metrics.c[f"last_{i}"]).label(f"last_{i}"),
+            ]
+        keys = (metrics.c.scope_id, metrics.c.person_id, metrics.c.unit_type, metrics.c.unit_id)
+        if self.method.unit is Unit.NPI:
+            # A unit is one NPI: the metrics are already per unit.
+            base = sa.select(*(c for c in metrics.c if c.name != "npi")).subquery("pa_unit_sums")
+        else:
+            base = (
+                sa.select(*keys, *rolled, *self._max_conditions(metrics))
+                .group_by(*keys)
+                .subquery("pa_unit_sums")
+            )
+        conditions = self.method.conditions
+        if conditions:
+            # each condition per person: does any of the person's units have a line in it
+            person = (base.c.scope_id, base.c.person_id)
+            held = [
+                sa.func.max(base.c[f"cond_{j}"]).over(partition_by=person).label(f"held_{j}")
+                for j in range(len(conditions))
+            ]
+            base = sa.select(*base.c, *held).subquery("pa_unit_conditions")
+        index = {g: j for j, g in enumerate(conditions)}
+        ok: list[sa.ColumnElement[Any]] = []  # per pass: 1 when its requirement holds
+        steps: list[tuple[sa.ColumnElement[bool], Any]] = []
+        for i, p in self._passes():
+            tests = [
+                base.c[f"held_{index[r.gate]}"] == (0 if r.negated else 1)
+                for r in self.method.requirements(p)
+            ]
+            has_line = base.c[f"cents_{i}"].is_not(None)
+            if tests:
+                ok.append(_case([(sa.and_(*tests), 1)], 0).label(f"ok_{i}"))
+                steps.append((sa.and_(has_line, *tests), i))
+            else:
+                ok.append(_int(1).label(f"ok_{i}"))
+                steps.append((has_line, i))
+        # the step: the earliest pass with a line whose requirement holds for the person
+        return sa.select(*base.c, *ok, _case(steps).label("step")).cte("pa_units")
+
+    def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE | None:
+        """Per unit, the NPI with the most (weighted) cents in the decisive pass; None when
+        every unit is one NPI (its own top NPI)."""
+        if self.method.unit is Unit.NPI:
+            return None
+
+        def at_step(column: str) -> sa.ColumnElement[Any]:
+            return _case(
+                [(units.c.step == i, metrics.c[f"{column}_{i}"]) for i, _ in self._passes()]
+            )
+
+        joined = (
+            sa.select(
+                metrics.c.scope_id,
+                metrics.c.person_id,
+                metrics.c.unit_type,
+                metrics.c.unit_id,
+                metrics.c.npi,
+                at_step("cents").label("cents"),
+                at_step("last").label("last_service"),
+            )
+            .select_from(
+                metrics.join(
+                    units,
+                    sa.and_(
+                        units.c.scope_id == metrics.c.scope_id,
+                        units.c.person_id == metrics.c.person_id,
+                        units.c.unit_type == metrics.c.unit_type,
+                        units.c.unit_id == metrics.c.unit_id,
+                    ),
+                )
+            )
+            .subquery("pa_npi_at_step")
+        )
+        order = sa.func.row_number().over(
+            partition_by=(
+                joined.c.scope_id,
+                joined.c.person_id,
+                joined.c.unit_type,
+                joined.c.unit_id,
+            ),
+            order_by=(joined.c.cents.desc(), joined.c.last_service.desc(), joined.c.npi.asc()),
+        )
+        numbered = (
+            sa.select(*joined.c, order.label("npi_rank"))
+            .where(joined.c.cents.is_not(None))
+            .subquery("pa_npi_numbered")
+        )
+        return (
+            sa.select(
+                numbered.c.scope_id,
+                numbered.c.person_id,
+                numbered.c.unit_type,
+                numbered.c.unit_id,
+                numbered.c.npi.label("top_npi"),
+            )
+            .where(numbered.c.npi_rank == 1)
+            .cte("pa_top_npi")
+        )
+
+    def population(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
+        """Per scope key, persons with a member month in the eligibility window."""
+        return (
+            sa.select(scope.c.scope_id, mm.c.person_id)
+            .select_from(
+                mm.join(scope, mm.c.month_key.between(scope.c.elig_first, scope.c.elig_last))
+            )
+            .distinct()
+            .cte("pa_population")
+        )
+
+    @staticmethod
+    def eligible(reasons: sa.CTE) -> sa.CTE:
+        """Per scope key, the persons of the population no beneficiary exclusion removes."""
+        return (
+            sa.select(reasons.c.scope_id, reasons.c.person_id)
+            .where(reasons.c.reason_order == NOT_EXCLUDED)
+            .cte("pa_eligible")
+        )
+
+    # -- paths ----------------------------------------------------------------------------------
+
+    def claims_rows(
+        self,
+        units: sa.CTE,
+        top: sa.CTE | None,
+        eligible: sa.CTE,
+        scope: sa.CTE,
+        prov: sa.CTE,
+        order: int,
+    ) -> sa.Select[Any]:
+        """Claims-path candidates of eligible, claims-assignable persons."""
+        passes = self._passes()
+
+        def by_step(fmt: str) -> sa.ColumnElement[Any]:
+            return _case([(units.c.step == i, units.c[fmt.format(i)]) for i, _ in passes])
+
+        rank_cents = by_step("cents_{}")
+        money_cents = _case(
+            [
+                (
+                    units.c.step == i,
+                    dialects.divide_to_nearest(units.c[f"cents_{i}"], p.weight_total),
+                )
+                for i, p in passes
+            ]
+        )
+        start = _case([(units.c.step == i, scope.c[f"start_{p.months}"]) for i, p in passes])
+        description = _case([(units.c.step == i, p.description) for i, p in passes])
+        joined = units.join(scope, scope.c.scope_id == units.c.scope_id).join(
+            eligible,
+            sa.and_(
+                eligible.c.scope_id == units.c.scope_id,
+                eligible.c.person_id == units.c.person_id,
+            ),
+        )
+        top_npi: sa.ColumnElement[Any] = units.c.unit_id
+        if top is not None:
+            joined = joined.join(
+                top,
+                sa.and_(
+                    top.c.scope_id == units.c.scope_id,
+                    top.c.person_id == units.c.person_id,
+                    top.c.unit_type == units.c.unit_type,
+                    top.c.unit_id == units.c.unit_id,
+                ),
+            )
+            top_npi = top.c.top_npi
+        rows = (
+            sa.select(
+                units.c.scope_id,
+                units.c.person_id,
+                _int(order).label("path_order"),
+                _text(Path.CLAIMS.value).label("attribution_type"),
+                units.c.unit_id.label("provider_id"),
+                units.c.unit_type,
+                top_npi.label("top_npi"),
+                self._bucket_label(prov.c.bucket).label("provider_bucket"),
+                prov.c.prov_specialty,
+                units.c.step,
+                sa.cast(description, sa.String).label("step_description"),
+                sa.cast(rank_cents, sa.BigInteger).label("rank_cents"),
+                dialects.money_from_cents(money_cents).label("allowed_amount"),
+                sa.cast(by_step("visits_{}"), sa.Integer).label("visits"),
+                by_step("last_{}").label("last_service_date"),
+                start.label("lookback_start_date"),
+                scope.c.anchor_end.label("lookback_end_date"),
+            )
+            .select_from(joined.outerjoin(prov, prov.c.npi == top_npi))
+            .where(units.c.step.is_not(None))
+            .subquery("pa_claims_rows")
+        )
+        return sa.select(*(rows.c[n] for n in _PATH_COLUMNS))
+
+    def selection_rows(
+        self,
+        path: Path,
+        spec: SelectionTable,
+        eligible: sa.CTE,
+        scope: sa.CTE,
+        prov: sa.CTE,
+        order: int,
+    ) -> sa.Select[Any]:
+        """The valid selection of each eligible person (latest effective date, then NPI)."""
+        sel = tables.selections(spec).alias(f"pa_{path.value}")
+        effective = sel.c[spec.effective_date]
+        npi = dialects.binary_id(sel.c[spec.npi])
+        valid: list[sa.ColumnElement[bool]] = [
+            sel.c[spec.npi].is_not(None),
+            effective.is_not(None),
+            effective <= scope.c.anchor_end,
+        ]
+        if spec.end_date is not None:
+            end = sel.c[spec.end_date]
+            valid.append(sa.or_(end.is_(None), end >= scope.c.anchor_end))
+        pick = sa.func.row_number().over(
+            partition_by=(eligible.c.scope_id, eligible.c.person_id),
+            order_by=(effective.desc(), npi.asc()),
+        )
+        chosen = (
+            sa.select(
+                eligible.c.scope_id,
+                eligible.c.person_id,
+                npi.label("npi"),
+                effective.label("effective_date"),
+                scope.c.anchor_end,
+                pick.label("pick"),
+            )
+            .select_from(
+                eligible.join(scope, scope.c.scope_id == eligible.c.scope_id).join(
+                    sel, dialects.binary_id(sel.c[spec.person_id]) == eligible.c.person_id
+                )
+            )
+            .where(*valid)
+            .subquery(f"pa_{path.value}_chosen")
+        )
+        aco = self.aco_of(chosen.c.npi, chosen.c.anchor_end, None)
+        unit_type = (
+            _case([(aco.is_not(None), "aco")], "npi") if self._uses_roster() else _text("npi")
+        )
+        return (
+            sa.select(
+                chosen.c.scope_id,
+                chosen.c.person_id,
+                _int(order).label("path_order"),
+                _text(path.value).label("attribution_type"),
+                sa.func.coalesce(aco, chosen.c.npi).label("provider_id"),
+                unit_type.label("unit_type"),
+                chosen.c.npi.label("top_npi"),
+                self._bucket_label(prov.c.bucket).label("provider_bucket"),
+                prov.c.prov_specialty,
+                _int(0).label("step"),
+                _text(SELECTION_DESCRIPTIONS[path]).label("step_description"),
+                sa.cast(sa.literal(0), sa.BigInteger).label("rank_cents"),
+                dialects.money(sa.literal(0)).label("allowed_amount"),
+                _int(0).label("visits"),
+                sa.cast(sa.null(), sa.Date).label("last_service_date"),
+                chosen.c.effective_date.label("lookback_start_date"),
+                chosen.c.anchor_end.label("lookback_end_date"),
+            )
+            .select_from(chosen.outerjoin(prov, prov.c.npi == chosen.c.npi))
+            .where(chosen.c.pick == 1)
+        )
+
+    def _bucket_label(self, bucket: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """The output ``provider_bucket``: the method's label for an unclassified NPI."""
+        label = self.method.unknown_bucket_label
+        return _case([(bucket.in_(BUCKETS), bucket)], _text(label))
+
+    def _selection_input(self, path: Path) -> SelectionTable | None:
+        if path is Path.SELF_SELECTION:
+            return self.inputs.self_selections
+        if path is Path.GEOGRAPHIC:
+            return self.inputs.geographic
+        return None
+
+    def ranked(self, paths: sa.CTE) -> sa.CTE:
+        """Every path row in a total order per scope key and person."""
+        order: list[sa.ColumnElement[Any]] = [paths.c.path_order.asc(), paths.c.step.asc()]
+        for rank_key in self.method.ranking:
+            if rank_key is RankKey.ALLOWED_DESC:
+                order.append(paths.c.rank_cents.desc())
+            elif rank_key is RankKey.VISITS_DESC:
+                order.append(paths.c.visits.desc())
+            elif rank_key is RankKey.LAST_SERVICE_DESC:
+                order.append(paths.c.last_service_date.desc())
+        order.append(paths.c.provider_id.asc())
+        ranking = sa.func.row_number().over(
+            partition_by=(paths.c.scope_id, paths.c.person_id), order_by=order
+        )
+        return sa.select(*paths.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
+
+    def fallback(self, eligible: sa.CTE, ranked: sa.CTE, scope: sa.CTE) -> sa.Select[Any]:
+        """One labelled row per eligible person no path attributes."""
+        f = self.method.fallback
+        has_row = (
+            sa.select(sa.literal(1))
+            .where(ranked.c.scope_id == eligible.c.scope_id)
+            .where(ranked.c.person_id == eligible.c.person_id)
+            .exists()
+        )
+        values: dict[str, sa.ColumnElement[Any]] = {
+            "scope_id": eligible.c.scope_id,
+            "person_id": eligible.c.person_id,
+            "attribution_type": _text("none"),
+            "provider_id": _text(f.provider_id),
+            "unit_type": _text(None),
+            "top_npi": _text(None),
+            "provider_bucket": _text(f.provider_bucket),
+            "prov_specialty": _text(f.prov_specialty),
+            "step": _int(0),
+            "step_description": _text(f.step_description),
+            "allowed_amount": dialects.money(sa.literal(0)),
+            "visits": _int(0),
+            "last_service_date": sa.cast(sa.null(), sa.Date),
+            "lookback_start_date": scope.c.fallback_start,
+            "lookback_end_date": scope.c.anchor_end,
+            "ranking": _int(1),
+        }
+        return (
+            sa.select(*(values[n].label(n) for n in _RANKED_COLUMNS))
+            .select_from(eligible.join(scope, scope.c.scope_id == eligible.c.scope_id))
+            .where(~has_row)
+        )
+
+    # -- outputs --------------------------------------------------------------------------------
+
+    def parts(self, keys: Sequence[ScopeKey]) -> RunParts:
+        """The shared CTEs of one run's queries."""
+        if not keys:
+            raise ValueError("nothing to attribute: give an as-of date or performance years")
+        scope = self.scopes(keys)
+        prov = self.providers()
+        mm = self.member_months(keys)
+        checked = self.checked_source
+        if checked is None:
+            checked = self.claim_lines().checked(prov)
+        line = self.lines(keys, mm, checked)
+        metrics = self.metrics(line, scope)
+        units = self.units(metrics)
+        reasons = person_reasons(self, scope, self.population(mm, scope))
+        return RunParts(
+            scope=scope,
+            providers=prov,
+            member_months=mm,
+            eligible=self.eligible(reasons),
+            reasons=reasons,
+            checked=checked,
+            lines=line,
+            metrics=metrics,
+            units=units,
+        )
+
+    def provider_ranking(self, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
+        """The ``provider_ranking`` select for the given scope keys."""
+        run = self.parts(keys)
+        scope, prov, eligible = run.scope, run.providers, run.eligible
+        branches: list[sa.Select[Any]] = []
+        for order, path in enumerate(self.method.paths):
+            if path is Path.CLAIMS:
+                top = self.top_npis(run.metrics, run.units)
+                branches.append(self.claims_rows(run.units, top, eligible, scope, prov, order))
+            elif (spec := self._selection_input(path)) is not None:
+                branches.append(self.selection_rows(path, spec, eligible, scope, prov, order))
+        if not branches:
+            raise ValueError(
+                f"method {self.method.name!r}: none of its paths "
+                f"{[p.value for p in self.method.paths]} has an input"
+            )
+        union = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+        ranked = self.ranked(union.cte("pa_paths"))
+        rows = sa.union_all(
+            sa.select(*(ranked.c[n] for n in _RANKED_COLUMNS)),
+            self.fallback(eligible, ranked, scope),
+        ).subquery("pa_all_rows")
+        key = scope.c.key_prefix + sa.cast(rows.c.person_id, sa.String)
+        by_name = {
+            "scope": scope.c.scope,
+            "performance_year": scope.c.performance_year,
+            "as_of_date": scope.c.as_of_date,
+            "attribution_key": key,
+        }
+        columns = [
+            (by_name[name] if name in by_name else rows.c[name]).label(name)
+            for name in outputs.column_names(outputs.RANKING)
+        ]
+        return sa.select(*columns).select_from(
+            rows.join(scope, scope.c.scope_id == rows.c.scope_id)
+        )
+
+    @staticmethod
+    def assigned(ranking: sa.FromClause, table: str) -> sa.Select[Any]:
+        """Rank-1 rows of one scope, read from a ranking select or the written table."""
+        scope = "current" if table == outputs.CURRENT else "yearly"
+        renamed = {"assigned_step": ranking.c.step}
+        columns = [
+            (renamed[name] if name in renamed else ranking.c[name]).label(name)
+            for name in outputs.column_names(table)
+        ]
+        return sa.select(*columns).where(ranking.c.scope == scope).where(ranking.c.ranking == 1)
+
+    def compile(self, keys: Sequence[ScopeKey]) -> CompiledRun:
+        """Every output's select; the assigned ones read the ranking select as a subquery."""
+        ranking = self.provider_ranking(keys)
+        sub = ranking.subquery("provider_ranking")
+        return CompiledRun(
+            provider_ranking=ranking,
+            assigned_beneficiaries_current=self.assigned(sub, outputs.CURRENT),
+            assigned_beneficiaries_yearly=self.assigned(sub, outputs.YEARLY),
+            attribution_exclusions=exclusions_select(self, keys),
+            scope_keys=tuple(keys),
+            beneficiary_exclusions=beneficiary_exclusions_select(self, keys),
+        )
+
+
+# Columns of ranked rows and fallback rows: the path columns without the ordering helpers.
+_RANKED_COLUMNS = (
+    *(c for c in _PATH_COLUMNS if c not in {"path_order", "rank_cents"}),
+    "ranking",
+)

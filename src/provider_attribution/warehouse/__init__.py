@@ -1,0 +1,2 @@
+"""Running against a warehouse: preflight validation of the inputs, then attributing and
+writing the outputs."""
