@@ -18,12 +18,12 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from provider_attribution import outputs
-from provider_attribution.dbt import write_dbt_project
-from provider_attribution.method import PRESETS
-from provider_attribution.run import attribute, build_queries
-from provider_attribution.synthetic import SyntheticSpec, demo_inputs, generate
-from provider_attribution.windows import scope_keys
+from provider_attribution.emit.dbt import write_dbt_project
+from provider_attribution.model import outputs
+from provider_attribution.model.method import PRESETS
+from provider_attribution.model.windows import scope_keys
+from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
+from provider_attribution.warehouse.run import attribute, build_queries
 
 SPEC = SyntheticSpec(members=250, seed=7)
 AS_OF = SPEC.last_day
