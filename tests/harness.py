@@ -28,6 +28,7 @@ from provider_attribution.model.inputs import (
 )
 from provider_attribution.model.method import TUVA, Method
 from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.windows import as_of_dates
 from provider_attribution.warehouse.run import attribute
 
 CENT = Decimal("0.01")
@@ -296,7 +297,7 @@ def run_sql(
     target_schema: str | None = None,
     method: Method = TUVA,
     valuesets: ValueSets | None = None,
-    as_of: dt.date | None,
+    as_of: dt.date | Sequence[dt.date] | None,
     years: Sequence[int],
     today: dt.date | None = None,
 ) -> dict[str, Any]:
@@ -309,7 +310,7 @@ def run_sql(
         method=method,
         as_of=as_of,
         years=years,
-        current=as_of is not None,
+        current=bool(as_of_dates(as_of)),
         target_schema=target_schema,
         valuesets=valuesets,
         today=today or data.today,
@@ -324,7 +325,7 @@ def run_oracle(
     *,
     method: Method = TUVA,
     valuesets: ValueSets | None = None,
-    as_of: dt.date | None,
+    as_of: dt.date | Sequence[dt.date] | None,
     years: Sequence[int],
     today: dt.date | None = None,
 ) -> dict[str, Any]:

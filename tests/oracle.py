@@ -95,15 +95,17 @@ class ScopeKey:
 
 
 def scope_keys(
-    as_of: dt.date | None, years: Sequence[int], method: Method | None = None
+    as_of: dt.date | Sequence[dt.date] | None, years: Sequence[int], method: Method | None = None
 ) -> list[ScopeKey]:
-    """The current key (when ``as_of`` is given) and one yearly key per distinct year.
+    """One current key per distinct as-of date (none, one or several), ascending, and one
+    yearly key per distinct year.
 
     A yearly key's anchor end is ``method.year_anchor(year)`` (December 31 without a method).
     """
     keys = []
-    if as_of is not None:
-        keys.append(ScopeKey("current", as_of, None, as_of))
+    dates = [] if as_of is None else [as_of] if isinstance(as_of, dt.date) else list(as_of)
+    for day in sorted(set(dates)):
+        keys.append(ScopeKey("current", day, None, day))
     for year in sorted(set(years)):
         anchor = dt.date(year, 12, 31) if method is None else method.year_anchor(year)
         keys.append(ScopeKey("yearly", anchor, year, None))
@@ -1016,7 +1018,7 @@ def attribute_reference(
     valuesets: ValueSets,
     classification_kind: Classification,
     encounter_mapped: bool,
-    as_of: dt.date | None,
+    as_of: dt.date | Sequence[dt.date] | None,
     years: Sequence[int],
     roster: list[dict[str, Any]] | None = None,
     attested: list[dict[str, Any]] | None = None,

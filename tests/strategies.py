@@ -347,6 +347,12 @@ scopes = st.tuples(
     st.lists(st.sampled_from([2022, 2023, 2024, 2025]), max_size=2, unique=True),
 ).filter(lambda s: s[0] is not None or s[1])
 
+# Several as-of dates (one current scope key each) besides years.
+several_as_of_scopes = st.tuples(
+    st.lists(st.sampled_from(AS_OF_DATES), min_size=2, max_size=3, unique=True),
+    st.lists(st.sampled_from([2023, 2024]), max_size=1, unique=True),
+)
+
 # Scope keys where MSSP step 3 applies (rule year 2025) and the data reach its windows.
 step_3_scopes = st.tuples(
     st.one_of(st.none(), st.just(dt.date(2025, 3, 31))),

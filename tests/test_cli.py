@@ -40,7 +40,7 @@ def test_sql_transpiles_for_a_dialect_without_sqlalchemy_driver() -> None:
 def test_sql_rejects_a_bad_date() -> None:
     result = CliRunner().invoke(main, ["sql", "--as-of", "2024-13-01"])
     assert result.exit_code == 2
-    assert "is not a date" in result.output
+    assert "'2024-13-01': give a date YYYY-MM-DD" in result.output
 
 
 def test_run_prints_a_json_summary(tmp_path: Path) -> None:
@@ -73,6 +73,25 @@ def test_run_prints_a_json_summary(tmp_path: Path) -> None:
     engine = sa.create_engine(url)
     assert sa.inspect(engine).has_table(outputs.RANKING, schema=DEFAULT_SCHEMA)
     engine.dispose()
+
+
+def test_run_takes_several_as_of_dates(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    engine = sa.create_engine(url)
+    inputs = load(engine, SCENARIOS[0].dataset(), "raw")
+    engine.dispose()
+    mapping = tmp_path / "inputs.json"
+    mapping.write_text(json.dumps(inputs.to_dict()))
+    args = ["run", "--url", url, "--inputs", str(mapping), "--years", "none", "--json"]
+    # unordered, with a repeat: one current scope per distinct date, ascending
+    result = CliRunner().invoke(main, [*args, "--as-of", "2024-06-30,2024-03-31,2024-06-30"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert [s["key"] for s in summary["scopes"]] == ["2024-03-31", "2024-06-30"]
+    assert all(s["scope"] == "current" for s in summary["scopes"])
+    bad = CliRunner().invoke(main, [*args, "--as-of", "2024-06-30,2024-02-30"])
+    assert bad.exit_code == 2
+    assert "give a date YYYY-MM-DD, or several comma separated" in bad.output
 
 
 def test_run_on_sqlite_writes_into_the_database_itself(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def check(
     inputs: Inputs,
     method: pa.Method = TUVA,
     *,
-    as_of: dt.date | None = AS_OF,
+    as_of: dt.date | list[dt.date] | None = AS_OF,
     years: list[int] | None = None,
 ) -> list[Check]:
     with engine.connect() as conn:
@@ -329,6 +329,16 @@ def test_as_of_far_after_the_data(engine: sa.Engine, inputs: Inputs) -> None:
     assert_run_refused(
         engine, inputs, "2026-06-04", "2024-06-03", as_of=dt.date(2026, 6, 4), strict=True
     )
+
+
+def test_each_of_several_as_of_dates_is_checked(engine: sa.Engine, inputs: Inputs) -> None:
+    dates = [dt.date(2020, 1, 1), AS_OF, dt.date(2026, 6, 4)]
+    checks = [c for c in check(engine, inputs, as_of=dates) if c.name == "as_of"]
+    by_date = {d: [c for c in checks if f"as-of date {d}" in c.message] for d in dates}
+    assert [len(found) for found in by_date.values()] == [2, 2, 2]  # claims and eligibility
+    bad = {c.message.split(" ")[2] for c in errors(checks)}
+    assert bad == {"2020-01-01", "2026-06-04"}
+    assert_run_refused(engine, inputs, "2020-01-01", "2026-06-04", as_of=dates, strict=True)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ from provider_attribution.emit.sqltext import (
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import PRESETS
 from provider_attribution.model.method_file import LoadedMethod, MethodFileError, resolve_method
-from provider_attribution.model.windows import scope_keys
+from provider_attribution.model.windows import as_of_dates, scope_keys
 from provider_attribution.warehouse.run import attribute, build_queries
 from provider_attribution.warehouse.validate import Check, InputError, errors, preflight, warnings
 
@@ -57,6 +57,19 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _parse_dates(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[dt.date, ...] | None:
+    if value is None:
+        return None
+    try:
+        return as_of_dates(dt.date.fromisoformat(v.strip()) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: give a date YYYY-MM-DD, or several comma separated"
+        ) from None
+
+
 def _parse_years(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> tuple[int, ...] | None:
@@ -70,7 +83,11 @@ def _parse_years(
         raise click.BadParameter(f"{value!r}: give years like 2023,2024 or 'none'") from None
 
 
-_as_of = click.option("--as-of", callback=_parse_date, help="As-of date YYYY-MM-DD.")
+_as_of = click.option(
+    "--as-of",
+    callback=_parse_dates,
+    help="As-of date YYYY-MM-DD, or several comma separated (one current scope each).",
+)
 _today = click.option(
     "--today",
     callback=_parse_date,
@@ -260,7 +277,7 @@ def run(
     inputs_schema: str | None,
     inputs_file: str | None,
     target_schema: str | None,
-    as_of: dt.date | None,
+    as_of: tuple[dt.date, ...] | None,
     years: tuple[int, ...] | None,
     method_name: str,
     today: dt.date | None,
@@ -314,20 +331,20 @@ def run(
 @_today
 def sql(
     dialect: str,
-    as_of: dt.date | None,
+    as_of: tuple[dt.date, ...] | None,
     years: tuple[int, ...] | None,
     method_name: str,
     inputs_file: str | None,
     target_schema: str | None,
     today: dt.date | None,
 ) -> None:
-    """Print the compiled SQL (default as-of: today; default years: the as-of year)."""
+    """Print the compiled SQL (default as-of: today; default years: the latest as-of year)."""
     try:
         check_dialect(dialect)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--dialect") from None
-    resolved_as_of = as_of or dt.date.today()
-    resolved_years = years if years is not None else (resolved_as_of.year,)
+    resolved_as_of = as_of or (dt.date.today(),)
+    resolved_years = years if years is not None else (resolved_as_of[-1].year,)
     loaded = _load(method_name)
     keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
     run_ = build_queries(
@@ -364,16 +381,17 @@ def sql(
 def dbt(
     dialect: str,
     out_dir: str,
-    as_of: dt.date | None,
+    as_of: tuple[dt.date, ...] | None,
     years: tuple[int, ...] | None,
     method_name: str,
     inputs_file: str | None,
     today: dt.date | None,
     source_name: str,
 ) -> None:
-    """Write dbt models of the outputs (default as-of: today; default years: the as-of year)."""
-    resolved_as_of = as_of or dt.date.today()
-    resolved_years = years if years is not None else (resolved_as_of.year,)
+    """Write dbt models of the outputs (default as-of: today; default years: the latest as-of
+    year)."""
+    resolved_as_of = as_of or (dt.date.today(),)
+    resolved_years = years if years is not None else (resolved_as_of[-1].year,)
     loaded = _load(method_name)
     keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
     inputs = _inputs(inputs_file)
@@ -421,7 +439,7 @@ def validate_command(
     url: str,
     inputs_schema: str | None,
     inputs_file: str | None,
-    as_of: dt.date | None,
+    as_of: tuple[dt.date, ...] | None,
     years: tuple[int, ...] | None,
     method_name: str,
 ) -> None:

@@ -17,7 +17,7 @@ from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.method_file import resolve_method
-from provider_attribution.model.windows import scope_keys
+from provider_attribution.model.windows import AsOf, as_of_dates, scope_keys
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
 from provider_attribution.warehouse.run import build_queries
 
@@ -156,7 +156,7 @@ def sql_statements(
     inputs: Inputs | None = None,
     *,
     method: Method | str = "tuva",
-    as_of: dt.date | None = None,
+    as_of: AsOf = None,
     years: Iterable[int] | None = None,
     today: dt.date | None = None,
     target_schema: str | None = None,
@@ -164,17 +164,18 @@ def sql_statements(
     """The ``CREATE TABLE ... AS`` statements of a run in ``dialect`` (one of
     :data:`SUPPORTED_DIALECTS`), without a connection.
 
-    ``as_of`` defaults to ``today`` (itself the current date by default), ``years`` to the
-    as-of year; ``method`` is a :class:`~provider_attribution.Method`, a preset name or a
-    method file path. ValueError on an unsupported dialect."""
+    ``as_of`` (one date or several) defaults to ``today`` (itself the current date by
+    default), ``years`` to the latest as-of year; ``method`` is a
+    :class:`~provider_attribution.Method`, a preset name or a method file path. ValueError on
+    an unsupported dialect."""
     check_dialect(dialect)
     if isinstance(method, str):
         loaded = resolve_method(method)
         resolved_method, valuesets = loaded.method, loaded.valuesets
     else:
         resolved_method, valuesets = method, None
-    resolved_as_of = as_of or today or dt.date.today()
-    resolved_years = tuple(years) if years is not None else (resolved_as_of.year,)
+    resolved_as_of = as_of_dates(as_of) or (today or dt.date.today(),)
+    resolved_years = tuple(years) if years is not None else (resolved_as_of[-1].year,)
     keys = scope_keys(resolved_as_of, resolved_years, resolved_method.year_anchor)
     run = build_queries(keys, inputs, method=resolved_method, valuesets=valuesets, today=today)
     return statements(run, dialect, target_schema)

@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 Scope = Literal["current", "yearly"]
 
@@ -89,13 +89,31 @@ class ScopeKey:
         return f"{self.performance_year:04d}"
 
 
+AsOf: TypeAlias = "dt.date | Iterable[dt.date] | None"
+"""One as-of date, several (one current scope key each), or none."""
+
+
+def as_of_dates(as_of: AsOf) -> tuple[dt.date, ...]:
+    """The distinct as-of dates of ``as_of``, ascending (empty for None)."""
+    if as_of is None:
+        return ()
+    if isinstance(as_of, dt.date):
+        return (as_of,)
+    dates = tuple(as_of)
+    for day in dates:
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise TypeError(f"as-of dates are datetime.date values, not {day!r}")
+    return tuple(sorted(set(dates)))
+
+
 def scope_keys(
-    as_of: dt.date | None,
+    as_of: AsOf,
     years: Iterable[int],
     year_anchor: Callable[[int], dt.date] | None = None,
 ) -> tuple[ScopeKey, ...]:
-    """The scope keys of a run, current first, years ascending (anchors from ``year_anchor``)."""
-    keys = [ScopeKey.current(as_of)] if as_of is not None else []
+    """The scope keys of a run: one current key per as-of date, ascending, then the years
+    ascending (anchors from ``year_anchor``)."""
+    keys = [ScopeKey.current(day) for day in as_of_dates(as_of)]
     keys.extend(
         ScopeKey.yearly(y, year_anchor(y) if year_anchor else None) for y in sorted(set(years))
     )

@@ -31,7 +31,7 @@ from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import TUVA, Method
 from provider_attribution.model.method_file import LoadedMethod, resolve_method
 from provider_attribution.model.valuesets import ValueSets
-from provider_attribution.model.windows import ScopeKey, scope_keys
+from provider_attribution.model.windows import AsOf, ScopeKey, as_of_dates, scope_keys
 from provider_attribution.sql import invariants
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
 from provider_attribution.warehouse.validate import preflight, require_valid, resolve_inputs
@@ -85,17 +85,17 @@ def resolve_scope(
     conn: sa.Connection,
     inputs: Inputs,
     *,
-    as_of: dt.date | None,
+    as_of: AsOf,
     years: Iterable[int] | None,
     current: bool = True,
     today: dt.date | None = None,
     method: Method | str = TUVA,
 ) -> tuple[ScopeKey, ...]:
-    """Scope keys of a run: the current scope at ``as_of`` (default: from the data) and years
-    (default: from the eligibility), yearly anchors from the method."""
-    resolved_as_of = None
+    """Scope keys of a run: the current scope at each ``as_of`` date (default: one, from the
+    data) and years (default: from the eligibility), yearly anchors from the method."""
+    resolved_as_of: AsOf = None
     if current:
-        resolved_as_of = as_of or default_as_of(conn, inputs, today)
+        resolved_as_of = as_of_dates(as_of) or default_as_of(conn, inputs, today)
     resolved_years = tuple(years) if years is not None else default_years(conn, inputs)
     return scope_keys(resolved_as_of, resolved_years, _method(method).year_anchor)
 
@@ -327,7 +327,7 @@ def attribute(
     inputs: Inputs | None = None,
     *,
     method: Method | str = TUVA,
-    as_of: dt.date | None = None,
+    as_of: AsOf = None,
     years: Iterable[int] | None = None,
     current: bool = True,
     target_schema: str | None = None,
@@ -339,7 +339,9 @@ def attribute(
 ) -> RunSummary:
     """Attribute every eligible member inside the database and write the three output tables.
 
-    ``as_of`` pins the current scope (default: latest claim end date not in the future);
+    ``as_of`` pins the current scope (default: latest claim end date not in the future); a
+    sequence of dates gives one current scope key each (monthly as-of dates, say), all ranked
+    from one scan of the claims;
     ``years`` lists performance years (default: every year of the eligibility input, ``[]`` for
     none); ``current=False`` skips the current scope. Outputs are replaced in one transaction.
     ``validate`` (default on) checks the inputs first (``validate.preflight``) and raises
@@ -360,6 +362,7 @@ def attribute(
         inputs = resolve_inputs(conn, inputs)
         caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         wanted = tuple(years) if years is not None else None
+        as_of = as_of_dates(as_of)
         if validate:
             checks = preflight(conn, inputs, chosen, as_of=as_of if current else None, years=wanted)
             require_valid(checks, data=strict)

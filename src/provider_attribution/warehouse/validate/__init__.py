@@ -37,7 +37,6 @@ member falls back, or there is no member) but that is almost surely a mistake:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -45,6 +44,7 @@ import sqlalchemy as sa
 from provider_attribution.engines import tables as input_tables
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import Method
+from provider_attribution.model.windows import AsOf, as_of_dates
 from provider_attribution.warehouse.validate.data import (
     MAX_MONTHS_AFTER_DATA,
     _claims_data,
@@ -70,7 +70,7 @@ def preflight(
     inputs: Inputs,
     method: Method,
     *,
-    as_of: dt.date | None = None,
+    as_of: AsOf = None,
     years: Sequence[int] | None = None,
 ) -> list[Check]:
     """Check the inputs of a run of ``method`` before attributing; see the module docstring.
@@ -79,6 +79,7 @@ def preflight(
     every check, passing or not; :func:`require_valid` turns the errors into an exception.
     """
     inputs = resolve_inputs(conn, inputs)
+    dates = as_of_dates(as_of)
     insp = sa.inspect(conn)
     checks: list[Check] = []
     usable: dict[str, set[str]] = {}
@@ -93,10 +94,10 @@ def preflight(
             if spec.field not in usable:
                 continue
             if spec.field == "claims":
-                _claims_data(conn, inputs, spec, usable["claims"], as_of, checks)
+                _claims_data(conn, inputs, spec, usable["claims"], dates, checks)
             elif spec.field == "eligibility" and "person_id" in usable["eligibility"]:
                 _eligibility_data(
-                    conn, inputs, method, spec, usable["eligibility"], as_of, years, checks
+                    conn, inputs, method, spec, usable["eligibility"], dates, years, checks
                 )
             elif spec.field == "providers":
                 _not_empty(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from provider_attribution.engines import tables as input_tables
 from provider_attribution.engines.dialects import month_key as sql_month_key
 from provider_attribution.engines.dialects import text_month_key
-from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.inputs import ClaimsTable, Inputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.windows import first_of_month_back, month_key, months_later
 from provider_attribution.warehouse.validate.mapping import _Input
@@ -76,7 +76,7 @@ def _claims_data(
     inputs: Inputs,
     spec: _Input,
     usable: set[str],
-    as_of: dt.date | None,
+    dates: Sequence[dt.date],
     checks: list[Check],
 ) -> None:
     c = inputs.claims
@@ -123,47 +123,53 @@ def _claims_data(
             )
         )
         return
-    if as_of is None:
-        return
     latest_ok = months_later(last, MAX_MONTHS_AFTER_DATA)
     where = f"{spec.label}.{c.claim_start_date}/{c.claim_end_date}"
+    for as_of in dates:
+        checks.append(_as_of_check(as_of, first, last, latest_ok, where, spec.label, c))
+
+
+def _as_of_check(
+    as_of: dt.date,
+    first: dt.date,
+    last: dt.date,
+    latest_ok: dt.date,
+    where: str,
+    label: str,
+    c: ClaimsTable,
+) -> Check:
+    """Whether ``as_of`` lies where claims can count: from the first service date to
+    :data:`MAX_MONTHS_AFTER_DATA` months after the last end date."""
     if as_of < first:
-        checks.append(
-            Check(
-                "as_of",
-                spec.label,
-                c.claim_start_date,
-                False,
-                "error",
-                f"as-of date {as_of} is before the earliest claim service date {first} in "
-                f"{where}: no claim could count; give an as-of date from {first} to {latest_ok} "
-                "(or none: the latest claim end date)",
-            )
+        return Check(
+            "as_of",
+            label,
+            c.claim_start_date,
+            False,
+            "error",
+            f"as-of date {as_of} is before the earliest claim service date {first} in "
+            f"{where}: no claim could count; give an as-of date from {first} to {latest_ok} "
+            "(or none: the latest claim end date)",
         )
-    elif as_of > latest_ok:
-        checks.append(
-            Check(
-                "as_of",
-                spec.label,
-                c.claim_end_date,
-                False,
-                "error",
-                f"as-of date {as_of} is more than {MAX_MONTHS_AFTER_DATA} months after the "
-                f"latest claim end date {last} in {where}: every window would be empty; give an "
-                f"as-of date from {first} to {latest_ok} (or none: the latest claim end date)",
-            )
+    if as_of > latest_ok:
+        return Check(
+            "as_of",
+            label,
+            c.claim_end_date,
+            False,
+            "error",
+            f"as-of date {as_of} is more than {MAX_MONTHS_AFTER_DATA} months after the "
+            f"latest claim end date {last} in {where}: every window would be empty; give an "
+            f"as-of date from {first} to {latest_ok} (or none: the latest claim end date)",
         )
-    else:
-        checks.append(
-            Check(
-                "as_of",
-                spec.label,
-                None,
-                True,
-                "error",
-                f"as-of date {as_of} is within the claims ({first} .. {last})",
-            )
-        )
+    return Check(
+        "as_of",
+        label,
+        None,
+        True,
+        "error",
+        f"as-of date {as_of} is within the claims ({first} .. {last})",
+    )
 
 
 def _eligibility_data(
@@ -172,7 +178,7 @@ def _eligibility_data(
     method: Method,
     spec: _Input,
     usable: set[str],
-    as_of: dt.date | None,
+    dates: Sequence[dt.date],
     years: Sequence[int] | None,
     checks: list[Check],
 ) -> None:
@@ -256,7 +262,7 @@ def _eligibility_data(
         window = f"{_month_text(low)} .. {_month_text(high)}"
         return any(low <= m <= high for m in months), window
 
-    if as_of is not None:
+    for as_of in dates:
         ok, window = covered(as_of)
         checks.append(
             Check(
