@@ -32,7 +32,6 @@ from provider_attribution.dialects import DropTableIfExists, tune_transaction, w
 from provider_attribution.inputs import Inputs
 from provider_attribution.method_file import resolve_method
 from provider_attribution.run import resolve_scope
-from provider_attribution.valuesets import ValueSets
 from provider_attribution.windows import ScopeKey
 
 STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
@@ -59,7 +58,7 @@ def run_stages(
 ) -> dict[str, dict[str, float | int]]:
     """Write every stage in its own transaction; seconds and rows of each, then drop them."""
     loaded = resolve_method(method)
-    valuesets = loaded.valuesets or ValueSets.for_year()
+    valuesets = loaded.valuesets  # None: each scope key's year's editions, as attribute()
     results: dict[str, dict[str, float | int]] = {}
     written: list[sa.Table] = []
     with engine.begin() as conn:

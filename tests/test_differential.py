@@ -25,10 +25,7 @@ from provider_attribution.method import (
 )
 from provider_attribution.run import attribute
 from provider_attribution.synthetic import SyntheticSpec, generate
-from provider_attribution.valuesets import ValueSets
 from strategies import datasets, scopes, step_3_scopes
-
-VALUESETS = ValueSets.for_year()
 
 
 @given(data=datasets(), scope=scopes)
@@ -105,7 +102,7 @@ def test_sql_matches_oracle_on_synthetic_data(
         eligibility,
         providers,
         method=TUVA,
-        valuesets=VALUESETS,
+        valuesets=None,  # by scope key year, as attribute() without value sets
         classification_kind=Classification.TAXONOMY,
         encounter_mapped=encounters,
         entity_type_mapped=encounters,

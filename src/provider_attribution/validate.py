@@ -18,7 +18,8 @@ What is checked:
   Names are compared case-insensitively where the engine resolves them so (not on PostgreSQL;
   on Snowflake up to its upper-case folding) and reported in the mapping's spelling. Types the
   driver cannot reflect (SQLite columns without a declared type) are not checked.
-- ``values``: the month column reads as ``YYYYMM`` months (one grouped aggregate).
+- ``values``: the month column reads as ``YYYYMM`` months (one grouped aggregate); a roster's
+  ``performance_year`` column has no null and only four-digit years.
 - ``rows``: claims and eligibility are not empty (error), providers not empty (warning), the
   optional inputs the method reads not empty (warning).
 - ``as_of``: a given as-of date is not before the earliest claim service date nor more than
@@ -61,7 +62,7 @@ from provider_attribution.method import Method, Path, Unit
 from provider_attribution.windows import first_of_month_back, month_key, months_later
 
 Severity = Literal["error", "warning"]
-_Kind = Literal["text", "date", "amount", "month", "any"]  # any: no type check
+_Kind = Literal["text", "date", "amount", "month", "year", "any"]  # any: no type check
 
 #: How far past the latest claim an as-of date may go: the widest preset window.
 MAX_MONTHS_AFTER_DATA = 24
@@ -230,9 +231,13 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
             ("npi", r.npi, "text"),
             ("tin", r.tin, "text"),
             ("aco_id", r.aco_id, "text"),
-            ("start_date", r.start_date, "date"),
-            ("end_date", r.end_date, "date"),
         )
+        if r.performance_year is not None:  # a roster by year reads no dates
+            columns += cols(aco, ("performance_year", r.performance_year, "year"))
+        else:
+            columns += cols(
+                aco, ("start_date", r.start_date, "date"), ("end_date", r.end_date, "date")
+            )
         found.append(_Input("roster", "RosterTable", r.schema, r.name, columns, aco))
     if (a := inputs.attested) is not None:
         used = fqhc_applies(inputs, method)
@@ -492,6 +497,15 @@ def _type_problem(
         return "error", (
             f"{where} is {shown}; attribution needs a number (amounts are summed): "
             f"{_cast_fix(dialect, spec, col.name, sa.Numeric(18, 2))}"
+        )
+    if col.kind == "year":
+        if isinstance(type_, sa.Integer) or (
+            isinstance(type_, sa.Numeric) and not isinstance(type_, sa.Float)
+        ):
+            return None
+        return "error", (
+            f"{where} is {shown}; {spec.field}.{col.field} must be an integer year (e.g. 2025): "
+            f"{_cast_fix(dialect, spec, col.name, sa.Integer())}"
         )
     if col.kind == "month":
         if isinstance(type_, (sa.String, sa.Integer)) or (
@@ -941,6 +955,78 @@ def _not_empty(
     )
 
 
+def _roster_years(
+    conn: sa.Connection,
+    inputs: Inputs,
+    spec: _Input,
+    years: Sequence[int] | None,
+    checks: list[Check],
+) -> None:
+    """A roster by performance year: no null year, only four-digit years (errors); each
+    requested performance year has rows (warning)."""
+    roster = inputs.roster
+    assert roster is not None
+    assert roster.performance_year is not None
+    column = roster.performance_year
+    year = input_tables.roster(roster).c[column]
+    counts = _run(
+        conn,
+        sa.select(year, sa.func.count()).group_by(year),
+        f"reading {column} as years",
+        spec,
+        checks,
+        f"store {column} as integer years, e.g. 2025",
+    )
+    by_year = {y: int(n) for y, n in counts}
+    nulls = by_year.pop(None, 0)
+    where = f"{spec.label}.{column}"
+    if nulls:
+        checks.append(
+            Check(
+                "values",
+                spec.label,
+                column,
+                False,
+                "error",
+                f"{where} is null on {nulls:,} rows: every row of a roster by performance year "
+                "needs its year; fill it, or delete those rows",
+            )
+        )
+    bad = sorted(int(y) for y in by_year if not 1000 <= int(y) <= 9999)
+    if bad:
+        checks.append(
+            Check(
+                "values",
+                spec.label,
+                column,
+                False,
+                "error",
+                f"{where} has values that are not years (e.g. "
+                f"{', '.join(str(y) for y in bad[:3])}): store four-digit years, e.g. 2025",
+            )
+        )
+    if not nulls and not bad:
+        shown = ", ".join(str(int(y)) for y in sorted(by_year)) or "none"
+        checks.append(
+            Check("values", spec.label, column, True, "error", f"{where} has years {shown}")
+        )
+    listed = {int(y) for y in by_year}
+    for wanted in years or ():
+        if wanted not in listed:
+            checks.append(
+                Check(
+                    "years",
+                    spec.label,
+                    column,
+                    False,
+                    "warning",
+                    f"performance year {wanted} has no row in {spec.label} (its {column} "
+                    f"holds {', '.join(str(y) for y in sorted(listed)) or 'no year'}): no line "
+                    "belongs to an ACO in that year",
+                )
+            )
+
+
 def _method_checks(inputs: Inputs, method: Method) -> list[Check]:
     found: list[Check] = []
 
@@ -1061,6 +1147,8 @@ def preflight(
                     "no line belongs to an ACO",
                     checks,
                 )
+                if "performance_year" in usable["roster"]:
+                    _roster_years(conn, inputs, spec, years, checks)
             elif spec.used and spec.field == "attested" and inputs.attested is not None:
                 _not_empty(
                     conn,
