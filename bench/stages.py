@@ -34,7 +34,6 @@ from provider_attribution.engines.dialects import (
 )
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method_file import resolve_method
-from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import ScopeKey
 from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.warehouse.run import resolve_scope
@@ -63,7 +62,7 @@ def run_stages(
 ) -> dict[str, dict[str, float | int]]:
     """Write every stage in its own transaction; seconds and rows of each, then drop them."""
     loaded = resolve_method(method)
-    valuesets = loaded.valuesets or ValueSets.for_year()
+    valuesets = loaded.valuesets  # None: each scope key's year's editions, as attribute()
     results: dict[str, dict[str, float | int]] = {}
     written: list[sa.Table] = []
     with engine.begin() as conn:

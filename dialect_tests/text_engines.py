@@ -67,6 +67,7 @@ COLUMNS: dict[str, Sequence[tuple[str, str]]] = {
         ("aco_id", STRING),
         ("start_date", DATE),
         ("end_date", DATE),
+        ("performance_year", INT),
     ),
     "attested_npis": (("npi", STRING),),
     "self_selections": (

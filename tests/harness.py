@@ -55,6 +55,7 @@ class Dataset:
     geographic: list[dict[str, Any]] | None = None
     setting_mapped: bool = True  # claims map place_of_service and bill_type
     enrollment: list[dict[str, Any]] | None = None
+    roster_by_year: bool = False  # roster rows carry performance_year (RosterTable mapping)
 
     def oracle_inputs(self) -> dict[str, Any]:
         """Keyword arguments of the oracle describing this data set."""
@@ -70,6 +71,7 @@ class Dataset:
             "geographic": self.geographic,
             "setting_mapped": self.setting_mapped,
             "enrollment": self.enrollment,
+            "roster_by_year": self.roster_by_year,
         }
 
 
@@ -97,7 +99,14 @@ def inputs_for(data: Dataset, schema: str | None) -> Inputs:
         claims=claims,
         eligibility=eligibility,
         providers=providers,
-        roster=RosterTable(schema=schema) if data.roster is not None else None,
+        roster=(
+            RosterTable(
+                schema=schema,
+                performance_year="performance_year" if data.roster_by_year else None,
+            )
+            if data.roster is not None
+            else None
+        ),
         attested=NpiListTable(schema=schema) if data.attested is not None else None,
         self_selections=(
             SelectionTable(schema=schema) if data.self_selections is not None else None
@@ -132,6 +141,7 @@ def _optional_tables(md: sa.MetaData, schema: str | None) -> dict[str, sa.Table]
             sa.Column("aco_id", sa.String(64)),
             sa.Column("start_date", sa.Date),
             sa.Column("end_date", sa.Date),
+            sa.Column("performance_year", sa.Integer),
             schema=schema,
         ),
         "attested": sa.Table("attested_npis", md, sa.Column("npi", sa.String(64)), schema=schema),
@@ -337,7 +347,7 @@ def run_oracle(
         data.eligibility,
         data.providers,
         method=method,
-        valuesets=valuesets or ValueSets.for_year(),
+        valuesets=valuesets,
         as_of=as_of,
         years=years,
         today=today or data.today,

@@ -16,7 +16,7 @@ from typing import Any
 
 from provider_attribution.model.inputs import Classification
 from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
-from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets, editions
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -229,8 +229,11 @@ def roster_aco(
     day: dt.date,
     *,
     compare_tin: bool,
+    year: int | None = None,
 ) -> str | None:
-    """Smallest ``aco_id`` of the roster rows matching ``npi`` (and ``tin``) on ``day``.
+    """Smallest ``aco_id`` of the roster rows matching ``npi`` (and ``tin``) on ``day``; or,
+    given ``year`` (a roster by performance year), of the rows of that performance year,
+    whatever their dates.
 
     With ``compare_tin`` a row's non-null ``tin`` must equal ``tin``; without it, TINs are ignored.
     """
@@ -240,7 +243,10 @@ def roster_aco(
             continue
         if compare_tin and row.get("tin") is not None and row.get("tin") != tin:
             continue
-        if covers(row.get("start_date"), row.get("end_date"), day):
+        if year is not None:
+            if row.get("performance_year") == year:
+                matches.append(row["aco_id"])
+        elif covers(row.get("start_date"), row.get("end_date"), day):
             matches.append(row["aco_id"])
     return min(matches) if matches else None
 
@@ -252,11 +258,13 @@ def line_unit(
     day: dt.date,
     roster: list[dict[str, Any]] | None,
     claims_have_tin: bool,
+    year: int | None = None,
 ) -> tuple[str, str]:
-    """(unit_type, unit_id) of a claim line: the NPI, or its ACO, else its TIN, else its NPI."""
+    """(unit_type, unit_id) of a claim line: the NPI, or its ACO, else its TIN, else its NPI
+    (``year``: the performance year of a roster by year)."""
     if method.unit is Unit.NPI:
         return ("npi", npi)
-    aco = roster_aco(roster, npi, tin, day, compare_tin=claims_have_tin)
+    aco = roster_aco(roster, npi, tin, day, compare_tin=claims_have_tin, year=year)
     if aco is not None:
         return ("aco", aco)
     if tin is not None:
@@ -311,10 +319,18 @@ class Line:
     takes_steps: bool  # False: the method requires the directory and the NPI is not in it
     cents: int
     visit_key: str | None
-    primary_care: bool
+    # rule year of each scope key -> primary care under that year's code list
+    primary_care: dict[int, bool]
     bucket: str  # for pass filtering: 'pcp' on FQHC/RHC lines
-    unit_type: str
-    unit_id: str
+    # rule year of each scope key -> (unit_type, unit_id); the same for every year unless the
+    # roster goes by performance year
+    units: dict[int, tuple[str, str]]
+
+    def primary_care_in(self, key: ScopeKey) -> bool:
+        return self.primary_care[key.rule_year()]
+
+    def unit(self, key: ScopeKey) -> tuple[str, str]:
+        return self.units[key.rule_year()]
 
 
 def line_amount(allowed: Decimal | None, paid: Decimal | None) -> Decimal:
@@ -529,7 +545,7 @@ def prepare_lines(
     member_months: dict[str, set[int]],
     providers: list[dict[str, Any]],
     labels: dict[str, tuple[str, str | None]],
-    valuesets: ValueSets,
+    code_lists: dict[int, frozenset[str]],
     encounter_mapped: bool,
     *,
     method: Method,
@@ -540,11 +556,13 @@ def prepare_lines(
     claims_have_tin: bool = False,
     entity_type_mapped: bool = False,
     setting_mapped: bool = False,
+    roster_by_year: bool = False,
 ) -> tuple[list[str | None], list[tuple[int, Line]]]:
     """The line checks 1..11 of every claims row, and the lines that pass them all.
 
-    Returns one status per row (None for a line that takes part; its status 12..16 comes from
-    :func:`classify_lines`) and the taking-part lines with their row index.
+    ``code_lists``: the primary-care codes of each scope key's rule year. Returns one status per
+    row (None for a line that takes part; its status 12..16 comes from :func:`classify_lines`)
+    and the taking-part lines with their row index.
     """
     columns = claim_columns(encounter_mapped, claims_have_tin, setting_mapped)
     rules = method.setting_exclusions if setting_mapped else ()
@@ -595,13 +613,24 @@ def prepare_lines(
         if visit_key is None and not method.visits_from_encounters:
             visit_key = claim.get("claim_id")
         hcpcs = claim.get("hcpcs_code")
-        primary_care = fqhc or (
-            hcpcs is not None
-            and hcpcs.strip().upper() in valuesets.primary_care_hcpcs
-            and not (setting_mapped and in_excluded_setting(claim, service_date, method, stays))
-        )
+        in_setting = setting_mapped and in_excluded_setting(claim, service_date, method, stays)
+        primary_care = {
+            year: fqhc or (hcpcs is not None and hcpcs.strip().upper() in codes and not in_setting)
+            for year, codes in code_lists.items()
+        }
         tin = claim.get("tin") if claims_have_tin else None
-        unit_type, unit_id = line_unit(method, npi, tin, service_date, roster, claims_have_tin)
+        units = {
+            year: line_unit(
+                method,
+                npi,
+                tin,
+                service_date,
+                roster,
+                claims_have_tin,
+                year if roster_by_year else None,
+            )
+            for year in code_lists
+        }
         amount = line_amount(claim.get("allowed_amount"), claim.get("paid_amount"))
         line = Line(
             person_id=person,
@@ -613,8 +642,7 @@ def prepare_lines(
             visit_key=visit_key,
             primary_care=primary_care,
             bucket="pcp" if fqhc else labels.get(npi, ("unknown", None))[0],
-            unit_type=unit_type,
-            unit_id=unit_id,
+            units=units,
         )
         lines.append((index, line))
     return statuses, lines
@@ -677,7 +705,7 @@ def falls_in(line: Line, pass_: Pass | Gate, key: ScopeKey) -> bool:
         return False
     if pass_.buckets is not None and line.bucket not in pass_.buckets:
         return False
-    return not (pass_.services is Services.PRIMARY_CARE and not line.primary_care)
+    return not (pass_.services is Services.PRIMARY_CARE and not line.primary_care_in(key))
 
 
 def line_weight(line: Line, pass_: Pass, key: ScopeKey) -> int:
@@ -700,7 +728,7 @@ def weighted_money(weighted_cents: int, total_weight: int) -> Decimal:
 def gate_holds(person_lines: list[Line], key: ScopeKey, gate: Gate) -> bool:
     """Some line of the person falls in the gate (from an ACO unit when participants only)."""
     return any(
-        falls_in(line, gate, key) and (not gate.participants_only or line.unit_type == "aco")
+        falls_in(line, gate, key) and (not gate.participants_only or line.unit(key)[0] == "aco")
         for line in person_lines
     )
 
@@ -783,7 +811,7 @@ def claims_rows(
     ]
     by_unit: dict[tuple[str, str], list[Line]] = {}
     for line in person_lines:
-        by_unit.setdefault((line.unit_type, line.unit_id), []).append(line)
+        by_unit.setdefault(line.unit(key), []).append(line)
 
     candidates = []
     for unit, unit_lines in by_unit.items():
@@ -847,7 +875,8 @@ def classify_lines(
                     )
                 counts = counts or opened[memo]
         if not in_pass:
-            not_pc = not line.primary_care and line.takes_steps
+            # not primary care under the code list of any scope key
+            not_pc = not any(line.primary_care.values()) and line.takes_steps
             statuses[index] = "not_primary_care" if not_pc else "no_matching_pass"
         elif not in_pass_eligible:
             statuses[index] = "person_not_eligible"
@@ -942,8 +971,10 @@ def selection_row(
     key: ScopeKey,
     roster: list[dict[str, Any]] | None,
     shown: Shown,
+    roster_by_year: bool = False,
 ) -> dict[str, Any] | None:
-    """The valid selection of one person in one scope key as a row, or None.
+    """The valid selection of one person in one scope key as a row, or None. Its unit is the
+    ACO of the NPI on the anchor end (a roster by year: in the key's rule year), else the NPI.
 
     Valid: effective on or before the anchor end and not ended before it. Among valid rows the
     latest effective date wins, then the smallest NPI.
@@ -965,7 +996,8 @@ def selection_row(
     if best is None:
         return None
     npi = best["npi"]
-    aco = roster_aco(roster, npi, None, key.anchor_end, compare_tin=False)
+    year = key.rule_year() if roster_by_year else None
+    aco = roster_aco(roster, npi, None, key.anchor_end, compare_tin=False, year=year)
     bucket, specialty = shown(npi)
     return {
         "attribution_type": path.value,
@@ -985,6 +1017,22 @@ def selection_row(
 
 
 # --------------------------------------------------------------------------- attribution
+
+
+def code_lists(
+    valuesets: ValueSets | None, keys: Sequence[ScopeKey], by_year: bool
+) -> dict[int, frozenset[str]]:
+    """Rule year of each scope key -> its primary-care codes: the given list for every key;
+    without one, the newest shipped list, or (``by_year``) the shipped list in force that
+    year (the newest edition not after it; the oldest edition for a year before them all)."""
+    lists = {}
+    for key in keys:
+        year = key.rule_year()
+        if valuesets is not None or not by_year:
+            lists[year] = (valuesets or ValueSets.for_year()).primary_care_hcpcs
+        else:
+            lists[year] = ValueSets.for_year(max(year, min(editions()))).primary_care_hcpcs
+    return lists
 
 
 def _fallback(key: ScopeKey, method: Method) -> dict[str, Any]:
@@ -1015,7 +1063,7 @@ def attribute_reference(
     providers: list[dict[str, Any]],
     *,
     method: Method,
-    valuesets: ValueSets,
+    valuesets: ValueSets | None,
     classification_kind: Classification,
     encounter_mapped: bool,
     as_of: dt.date | Sequence[dt.date] | None,
@@ -1030,8 +1078,13 @@ def attribute_reference(
     specialty_mapped: bool = False,
     setting_mapped: bool = False,
     enrollment: list[dict[str, Any]] | None = None,
+    roster_by_year: bool = False,
 ) -> dict[str, Any]:
     """The three output tables (sorted lists of dicts) and ``exclusions``.
+
+    ``valuesets`` None: the shipped code lists by scope key (see :func:`code_lists`), the
+    newest edition for the provider crosswalks. ``roster_by_year``: roster rows carry a
+    ``performance_year`` and apply to the scope keys of that rule year, dates ignored.
 
     ``exclusions`` maps every status of :data:`EXCLUSION_REASONS` (in that order) to the number of
     claims rows with that status; the counts add up to ``len(claims)``. ``today`` is the run's
@@ -1043,7 +1096,7 @@ def attribute_reference(
         if row.get("person_id") is None or row.get("year_month") is None:
             continue
         member_months.setdefault(row["person_id"], set()).add(parse_year_month(row["year_month"]))
-    labels = provider_labels(providers, classification_kind, valuesets)
+    labels = provider_labels(providers, classification_kind, valuesets or ValueSets.for_year())
     shown = shown_labels(labels, providers, method, specialty_mapped)
     keys = scope_keys(as_of, years, method)
     statuses, indexed_lines = prepare_lines(
@@ -1051,7 +1104,7 @@ def attribute_reference(
         member_months,
         providers,
         labels,
-        valuesets,
+        code_lists(valuesets, keys, method.code_lists_by_year),
         encounter_mapped,
         method=method,
         keys=keys,
@@ -1061,6 +1114,7 @@ def attribute_reference(
         claims_have_tin=claims_have_tin,
         entity_type_mapped=entity_type_mapped,
         setting_mapped=setting_mapped,
+        roster_by_year=roster_by_year,
     )
     enrolled = None if enrollment is None else index_enrollment(enrollment)
     beneficiaries: dict[str, dict[str, int]] = {}
@@ -1099,7 +1153,9 @@ def attribute_reference(
                     continue
                 # The roster decides a selection's unit only for ACO-unit methods.
                 unit_roster = roster if method.unit is Unit.ACO else None
-                selected = selection_row(selections[path], path, person, key, unit_roster, shown)
+                selected = selection_row(
+                    selections[path], path, person, key, unit_roster, shown, roster_by_year
+                )
                 if selected is not None:
                     rows.append(selected)
             if not rows:

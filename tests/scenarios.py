@@ -8,7 +8,7 @@ optionally the full candidate order. They run against the oracle, DuckDB, and (i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -1034,6 +1034,128 @@ ENROLLMENT_SCENARIOS = [
     ),
 ]
 SCENARIOS += ENROLLMENT_SCENARIOS
+
+# --------------------------------------------------------------------------- by performance year
+
+
+def py_row(npi: str, aco: str, year: int, start: str | None = None) -> dict[str, Any]:
+    """A row of a roster by performance year (``start``: a date the run must not read)."""
+    return {
+        "npi": npi,
+        "tin": None,
+        "aco_id": aco,
+        "performance_year": year,
+        "start_date": d(start) if start else None,
+        "end_date": None,
+    }
+
+
+CUR_SEP = "current|20240930|"
+PY25_ROSTER = {
+    "roster_by_year": True,
+    "roster": [
+        py_row(PCP, "A1", 2024),
+        py_row(PCP, "A2", 2025, start="2025-01-01"),  # dates are not read in this mode
+        py_row(PCP2, "A1", 2024),
+        py_row(NPP, "A2", 2025),
+        py_row(SPEC, "A1", 2023),
+    ],
+}
+# Tuva's passes without the any-service pass: a code outside the key's list counts nowhere.
+# Tuva's passes with code lists by year (the CMS presets' rule; tuva itself keeps one list)
+TUVA_BY_YEAR = replace(TUVA, name="tuva_code_lists_by_year", code_lists_by_year=True)
+TUVA_PC_ONLY = replace(TUVA_BY_YEAR, name="tuva_primary_care_only", passes=TUVA.passes[:4])
+
+BY_YEAR_SCENARIOS = [
+    # Prospective MSSP, PY2025: windows end 2024-09-30, as do the current key's at that date
+    # (rule year 2024). Same lines, same windows; each key reads its own year's participant
+    # list for every line, whatever the service date: PCP is in A1 for 2024 and A2 for 2025
+    # (the 2025 row's start date after the lines is not read). PCP2 participates in 2024
+    # only: in PY2025 B has no ACO physician, fails the pre-step and falls back.
+    Scenario(
+        "roster by performance year: each key uses its year's participant list",
+        [
+            line("A", PCP, "99213", "2024-03-01", "100"),
+            line("B", PCP2, "99213", "2024-04-01", "200"),
+        ],
+        months("A", "2023-01", "2024-12") + months("B", "2023-01", "2024-12"),
+        d("2024-09-30"),
+        [2025],
+        {
+            CUR_SEP + "A": ("A1", 1, "100.00", 1),
+            "yearly|2025|A": ("A2", 1, "100.00", 1),
+            CUR_SEP + "B": ("A1", 1, "200.00", 1),
+            "yearly|2025|B": (FALLBACK, 0, "0.00", 0),
+        },
+        providers=WITH_NPP2,
+        method=MSSP_PROSPECTIVE,
+        types={CUR_SEP + "A": "claims", "yearly|2025|A": "claims"},
+        extra=PY25_ROSTER,
+        excluded=every_reason(used=2),
+    ),
+    # A voluntary alignment's unit is the ACO of the chosen NPI in the key's year: C chose PCP,
+    # A1 at the current key (2024), A2 in PY2025; SPEC's only row is for 2023, no key's year.
+    Scenario(
+        "roster by performance year: selections take the ACO of the key's year",
+        [line("D", SPEC, "99213", "2024-05-01", "70")],
+        months("C", "2023-01", "2024-12") + months("D", "2023-01", "2024-12"),
+        d("2024-09-30"),
+        [2025],
+        {
+            CUR_SEP + "C": ("A1", 0, "0.00", 0),
+            "yearly|2025|C": ("A2", 0, "0.00", 0),
+            CUR_SEP + "D": (FALLBACK, 0, "0.00", 0),
+            "yearly|2025|D": (FALLBACK, 0, "0.00", 0),
+        },
+        providers=WITH_NPP2,
+        method=MSSP_PROSPECTIVE,
+        types={CUR_SEP + "C": "self_selection", "yearly|2025|C": "self_selection"},
+        extra={
+            **PY25_ROSTER,
+            "self_selections": [
+                {"person_id": "C", "npi": PCP, "effective_date": d("2023-06-01"), "end_date": None}
+            ],
+        },
+        excluded=every_reason(person_not_assignable=1),
+    ),
+    # Code lists by year: G2211 is a primary-care code from the 2025 edition on. PY2024's
+    # 24-month primary-care passes do not take it (A's PCP line reaches PY2024 only through
+    # the any-service pass 5), PY2025's do: PCP outranks PCP2 in step 3 there.
+    Scenario(
+        "code lists by year: G2211 is primary care in PY2025, not in PY2024",
+        [
+            line("A", PCP, "G2211", "2024-05-01", "100"),
+            line("A", PCP2, "99213", "2024-02-01", "60"),
+        ],
+        months("A", "2023-01", "2025-12"),
+        None,
+        [2024, 2025],
+        {
+            "yearly|2024|A": (PCP2, 1, "60.00", 1),
+            "yearly|2025|A": (PCP, 3, "100.00", 1),
+        },
+        ranking={"yearly|2024|A": [PCP2, PCP], "yearly|2025|A": [PCP, PCP2]},
+        method=TUVA_BY_YEAR,
+        excluded=every_reason(used=2),
+    ),
+    # The same lines with only PY2024 and no any-service pass: G2211 is in no key's list.
+    # 99495 (transitional care) is primary care from the 2016 edition, so in 2024 too.
+    Scenario(
+        "code lists by year: a code outside every key's list is not primary care",
+        [
+            line("A", PCP, "G2211", "2024-05-01", "100"),
+            line("A", PCP2, "99213", "2024-02-01", "60"),
+            line("B", PCP, "99495", "2024-03-01", "80"),
+        ],
+        months("A", "2023-01", "2025-12") + months("B", "2023-01", "2025-12"),
+        None,
+        [2024],
+        {"yearly|2024|A": (PCP2, 1, "60.00", 1), "yearly|2024|B": (PCP, 1, "80.00", 1)},
+        method=TUVA_PC_ONLY,
+        excluded=every_reason(not_primary_care=1, used=2),
+    ),
+]
+SCENARIOS += BY_YEAR_SCENARIOS
 
 
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:

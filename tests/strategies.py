@@ -20,6 +20,9 @@ PERSONS = ["p1", "p2", "p3", "p4", "p5"]
 NPIS = ["1000000012", "1000000020", "1000000038", "1000000046", "1000000053", "1000000061"]
 BAD_NPIS = ["1000000010", "10000000"]
 PRIMARY_CARE = ["99213", "99214", "G0439", " 99215 ", "g0438"]
+# Primary care only from some edition on (99495: 2016, 99421: 2021, G0136: 2024, G2211: 2025):
+# scope keys of different rule years read them differently.
+YEAR_CODES = ["G2211", " g2211", "99421", "G0136", "99495"]
 OTHER_CODES = ["80053", "93000", "71046"]
 TAXONOMIES = ["207Q00000X", "207R00000X", "363L00000X", "207RC0000X", "207X00000X", "bogus", None]
 SPECIALTIES = ["08", "8", "11", "50", "97", "06", "13", "20", "ZZ", None]
@@ -101,6 +104,7 @@ def claim_line(draw: st.DrawFn, rich: bool = False) -> dict[str, Any]:
         "hcpcs_code": draw(
             st.sampled_from(
                 PRIMARY_CARE * (3 if rich else 1)
+                + YEAR_CODES
                 + OTHER_CODES
                 + [None]
                 + (SETTING_CODES * 2 if rich else [])
@@ -154,10 +158,15 @@ def _dense_months(draw: st.DrawFn, person: str) -> list[dict[str, Any]]:
     ]
 
 
+ROSTER_YEARS = [2022, 2023, 2024, 2025]
+
+
 @st.composite
-def roster_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+def roster_rows(draw: st.DrawFn, by_year: bool = False) -> list[dict[str, Any]]:
+    """Roster rows with optional dates; ``by_year``: each with a performance year too (the
+    dates are then not read)."""
     rows = []
-    for npi in draw(st.lists(st.sampled_from(NPIS), min_size=1, max_size=6)):
+    for npi in draw(st.lists(st.sampled_from(NPIS), min_size=1, max_size=8 if by_year else 6)):
         start, end = _optional_dates(draw)
         rows.append(
             {
@@ -166,6 +175,7 @@ def roster_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "aco_id": draw(st.sampled_from(ACOS)),
                 "start_date": start,
                 "end_date": end,
+                "performance_year": draw(st.sampled_from(ROSTER_YEARS)) if by_year else None,
             }
         )
     return rows
@@ -274,9 +284,18 @@ def _shape_for_step_3(
             row["classification"] = values[row["npi"]]
             row["entity_type"] = None
     roster = [r for r in extra["roster"] or [] if r["npi"] not in values]
+    years = ROSTER_YEARS if extra.get("roster_by_year") else [None]
     extra["roster"] = roster + [
-        {"npi": npi, "tin": None, "aco_id": "A1", "start_date": None, "end_date": None}
+        {
+            "npi": npi,
+            "tin": None,
+            "aco_id": "A1",
+            "start_date": None,
+            "end_date": None,
+            "performance_year": year,
+        }
         for npi in values
+        for year in years
     ]
     claims += draw(step_3_lines())
 
@@ -315,9 +334,11 @@ def datasets(draw: st.DrawFn, rich: bool = False, step_3: bool = False) -> Datas
     extra: dict[str, Any] = {}
     if rich:
         maybe = st.booleans()
+        by_year = draw(maybe)
         extra = {
             "claims_have_tin": draw(maybe),
-            "roster": draw(roster_rows()) if draw(st.integers(0, 4)) else None,
+            "roster_by_year": by_year,
+            "roster": draw(roster_rows(by_year)) if draw(st.integers(0, 4)) else None,
             "attested": (
                 [{"npi": n} for n in draw(st.sets(st.sampled_from(NPIS)))] if draw(maybe) else None
             ),

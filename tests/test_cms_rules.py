@@ -13,10 +13,12 @@ from harness import Dataset, load
 from provider_attribution.emit.sqltext import select_texts
 from provider_attribution.engines import output_tables
 from provider_attribution.model import outputs
-from provider_attribution.model.inputs import EnrollmentTable, Inputs
+from provider_attribution.model.inputs import EnrollmentTable, Inputs, RosterTable
 from provider_attribution.model.method import MSSP, MSSP_PROSPECTIVE, TUVA, SettingExclusion
 from provider_attribution.model.method_file import MethodFileError, method_from_dict
+from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.model.windows import ScopeKey
+from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.warehouse.run import attribute, build_queries
 from provider_attribution.warehouse.validate import errors, preflight
 from scenarios import PCP, PROVIDERS, line, months
@@ -178,3 +180,101 @@ def test_sql_text_includes_the_new_rules() -> None:
     assert "pa_person_reasons" in texts[outputs.RANKING]
     tuva = select_texts(build_queries([ScopeKey.yearly(2024)], inputs, today=AS_OF), "duckdb")
     assert "pa_setting_hits" not in tuva[outputs.RANKING]
+
+
+# -- code lists and rosters by performance year (issue 16, items 2a and 2e) -------------------
+
+
+def test_primary_care_editions_follow_the_mssp_lists() -> None:
+    """Codes enter the shipped lists in the performance year CMS added them
+    (valuesets/data/README.md); the default stays the newest edition."""
+    lists = {y: ValueSets.for_year(y).primary_care_hcpcs for y in (2012, 2016, 2019, 2024, 2025)}
+    assert {"99490", "99495", "99496"} <= lists[2016] - lists[2012]
+    assert {"99497", "99498", "99484", "G0444"} <= lists[2019] - lists[2016]
+    assert {"99421", "99424", "99439", "G0136"} <= lists[2024] - lists[2019]
+    assert lists[2025] - lists[2024] == {"G2211"}
+    assert ValueSets.for_year().primary_care_hcpcs == lists[2025]
+    assert ValueSets.for_year(2017).primary_care_hcpcs == lists[2016]
+    assert not {"G0502", "G0507"} & lists[2019]
+    assert {"G0502", "G0507"} <= ValueSets.for_year(2018).primary_care_hcpcs
+    # a scope key before every edition reads the oldest; for_year itself refuses the year
+    assert ValueSets.in_force(2005).primary_care_hcpcs == lists[2012]
+    assert ValueSets.in_force(2030).primary_care_hcpcs == lists[2025]
+    with pytest.raises(LookupError):
+        ValueSets.for_year(2005)
+    assert file_editions("primary_care_hcpcs")[0] == 2012
+    assert file_editions("specialty_bucket") == (2012,)
+
+
+def test_each_scope_key_reads_its_years_code_list() -> None:
+    """Without value sets, a key's slot is the edition of its rule year (a current key: its
+    as-of year); given value sets, one list serves every key."""
+    keys = [ScopeKey.current(dt.date(2024, 6, 30)), ScopeKey.yearly(2016), ScopeKey.yearly(2025)]
+    assert QueryBuilder(Inputs(), TUVA, None).primary_care_lists() == (
+        ValueSets.for_year().primary_care_hcpcs,
+    )  # tuva keeps one list: the newest
+    by_year = QueryBuilder(Inputs(), MSSP, None)
+    editions = file_editions("primary_care_hcpcs")
+    lists = by_year.primary_care_lists()
+    assert len(lists) == len(editions)
+    chosen = [editions[by_year.primary_care_slot(k) - 1] for k in keys]
+    assert chosen == [2024, 2016, 2025]
+    assert "G2211" in lists[by_year.primary_care_slot(keys[2]) - 1]
+    assert "G2211" not in lists[by_year.primary_care_slot(keys[0]) - 1]
+    fixed = QueryBuilder(Inputs(), TUVA, ValueSets.for_year(2016))
+    assert fixed.primary_care_lists() == (ValueSets.for_year(2016).primary_care_hcpcs,)
+    assert {fixed.primary_care_slot(k) for k in keys} == {1}
+    # the compiled ranking holds each key's slot in pa_scopes
+    run = build_queries(keys, Inputs(), method=MSSP, today=AS_OF)
+    text = select_texts(run, "duckdb")[outputs.RANKING]
+    assert "pc_slot" in text
+    assert "'G2211'" in text or "G2211" in text
+
+
+def test_roster_mapping_by_performance_year() -> None:
+    inputs = Inputs.from_dict({"roster": {"name": "participants", "performance_year": "py"}})
+    assert inputs.roster == RosterTable(name="participants", performance_year="py")
+    assert Inputs.from_dict({"roster": {}}).roster == RosterTable()
+    assert RosterTable().performance_year is None  # date-range mode by default
+    # TOML has no null: an empty string unmaps it
+    assert Inputs.from_dict({"roster": {"performance_year": ""}}).roster == RosterTable()
+
+
+def _py_roster_run(engine: sa.Engine, by_year: bool) -> str:
+    """PCP in A1 until 2024-12-31 (the 2024 list) and in A2 from 2025-01-01 (the 2025 list);
+    one line in March 2024, inside prospective PY2025's window (2023-10 .. 2024-09)."""
+    data = Dataset(
+        claims=[line("A", PCP, "99213", "2024-03-01", "100")],
+        eligibility=months("A", "2023-01", "2025-12"),
+        providers=list(PROVIDERS),
+        roster=[
+            {
+                "npi": PCP,
+                "aco_id": "A1",
+                "performance_year": 2024,
+                "end_date": dt.date(2024, 12, 31),
+            },
+            {
+                "npi": PCP,
+                "aco_id": "A2",
+                "performance_year": 2025,
+                "start_date": dt.date(2025, 1, 1),
+            },
+        ],
+        roster_by_year=by_year,
+    )
+    inputs = load(engine, data, None)
+    attribute(engine, inputs, method=MSSP_PROSPECTIVE, years=[2025], current=False, today=AS_OF)
+    with engine.connect() as conn:
+        table = output_tables.table(outputs.YEARLY, None)
+        return str(conn.execute(sa.select(table.c.provider_id)).scalar_one())
+
+
+def test_roster_by_year_against_date_range_mode() -> None:
+    """The same rows: by date, the March 2024 line belongs to A1 (the row in force that day);
+    by performance year, PY2025 reads the 2025 list for every line of its window: A2."""
+    engine = sa.create_engine("duckdb:///:memory:")
+    by_date = _py_roster_run(engine, by_year=False)
+    by_year = _py_roster_run(engine, by_year=True)
+    engine.dispose()
+    assert (by_date, by_year) == ("A1", "A2")

@@ -23,12 +23,9 @@ from provider_attribution.model.method import (
     TUVA_MART,
     Method,
 )
-from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, generate
 from provider_attribution.warehouse.run import attribute
 from strategies import datasets, scopes, several_as_of_scopes, step_3_scopes
-
-VALUESETS = ValueSets.for_year()
 
 
 @given(data=datasets(), scope=scopes)
@@ -136,7 +133,7 @@ def test_sql_matches_oracle_on_synthetic_data(
         eligibility,
         providers,
         method=TUVA,
-        valuesets=VALUESETS,
+        valuesets=None,  # by scope key year, as attribute() without value sets
         classification_kind=Classification.TAXONOMY,
         encounter_mapped=encounters,
         entity_type_mapped=encounters,

@@ -218,7 +218,9 @@ def test_the_wheel_ships_every_data_file() -> None:
     ]
     assert not unshipped, f"files no package-data glob {globs} ships: {unshipped}"
     found = resources.files(f"{PACKAGE}.model.valuesets").joinpath("data")
-    csvs = {f"{year.name}/{f.name}" for year in found.iterdir() for f in year.iterdir()}
+    csvs = {
+        f"{year.name}/{f.name}" for year in found.iterdir() if year.is_dir() for f in year.iterdir()
+    }
     expected = {str(p.relative_to("model/valuesets/data")) for p in data if p.suffix == ".csv"}
     assert csvs == expected
 

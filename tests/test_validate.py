@@ -15,7 +15,7 @@ import provider_attribution as pa
 from harness import Dataset, load
 from provider_attribution.cli import main
 from provider_attribution.model import outputs
-from provider_attribution.model.inputs import Inputs, SelectionTable
+from provider_attribution.model.inputs import Inputs, RosterTable, SelectionTable
 from provider_attribution.model.method import MEDICAID, MSSP, TUVA
 from provider_attribution.model.windows import months_later
 from provider_attribution.warehouse.validate import (
@@ -418,6 +418,61 @@ def test_optional_input_the_method_reads_is_checked(engine: sa.Engine, inputs: I
     checks = check(engine, mapped, TUVA)
     assert errors(checks) == []
     assert [w.table for w in warnings(checks)] == ["raw.choices"]
+
+
+def _year_roster(engine: sa.Engine, inputs: Inputs, column_type: str, *values: str) -> Inputs:
+    """A roster by performance year in raw.py_roster with ``performance_year`` values."""
+    sql(
+        engine,
+        f"CREATE TABLE raw.py_roster (npi VARCHAR, tin VARCHAR, aco_id VARCHAR, "
+        f"performance_year {column_type})",
+        *(f"INSERT INTO raw.py_roster VALUES ('{PCP}', NULL, 'A1', {v})" for v in values),
+    )
+    roster = RosterTable(schema="raw", name="py_roster", performance_year="performance_year")
+    return replace(inputs, roster=roster)
+
+
+def test_roster_by_year_reads_no_dates(engine: sa.Engine, inputs: Inputs) -> None:
+    # the table has no start_date/end_date columns: not an error once the year is mapped
+    mapped = _year_roster(engine, inputs, "INTEGER", "2024", "2025")
+    checks = check(engine, mapped, MSSP, years=[2024, 2025])
+    assert errors(checks) == []
+    assert not [c for c in warnings(checks) if c.table == "raw.py_roster"]
+    assert any(c.ok and "has years 2024, 2025" in c.message for c in checks)
+    dated = replace(mapped, roster=replace(mapped.roster, performance_year=None))
+    missing = {e.column for e in errors(check(engine, dated, MSSP))}
+    assert missing == {"start_date", "end_date"}
+
+
+def test_roster_year_must_be_an_integer(engine: sa.Engine, inputs: Inputs) -> None:
+    mapped = _year_roster(engine, inputs, "VARCHAR", "'2025'")
+    (error,) = errors(check(engine, mapped, MSSP))
+    assert (error.table, error.column) == ("raw.py_roster", "performance_year")
+    assert "must be an integer year" in error.message
+    assert "CAST(performance_year AS INTEGER)" in error.message
+
+
+def test_roster_year_nulls_and_non_years(engine: sa.Engine, inputs: Inputs) -> None:
+    mapped = _year_roster(engine, inputs, "INTEGER", "2025", "NULL", "NULL", "25")
+    found = sorted(e.message for e in errors(check(engine, mapped, MSSP)))
+    assert len(found) == 2
+    assert "raw.py_roster.performance_year is null on 2 rows" in found[1]
+    assert "raw.py_roster.performance_year has values that are not years (e.g. 25)" in found[0]
+    # a requested year the roster lacks is a warning naming the table
+    checks = check(engine, _year_roster_ok(engine, inputs), MSSP, years=[2023])
+    (warning,) = [w for w in warnings(checks) if w.table == "raw.py_roster2"]
+    assert "performance year 2023 has no row in raw.py_roster2" in warning.message
+
+
+def _year_roster_ok(engine: sa.Engine, inputs: Inputs) -> Inputs:
+    sql(
+        engine,
+        "CREATE TABLE raw.py_roster2 (npi VARCHAR, tin VARCHAR, aco_id VARCHAR, "
+        "performance_year SMALLINT)",
+        f"INSERT INTO raw.py_roster2 VALUES ('{PCP}', NULL, 'A1', 2024)",
+    )
+    roster = RosterTable(schema="raw", name="py_roster2", performance_year="performance_year")
+    return replace(inputs, roster=roster)
 
 
 def test_unknown_method_is_a_usage_error() -> None:

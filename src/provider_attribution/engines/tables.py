@@ -69,6 +69,7 @@ def roster(spec: RosterTable) -> sa.TableClause:
         (spec.aco_id, sa.String),
         (spec.start_date, sa.Date),
         (spec.end_date, sa.Date),
+        (spec.performance_year, sa.Integer),
     )
     return sa.table(spec.name, *cols, schema=spec.schema)
 

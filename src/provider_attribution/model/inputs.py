@@ -102,7 +102,15 @@ TUVA_PROVIDER_LOCATIONS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class RosterTable:
-    """ACO participant roster: which NPI (and TIN) belongs to which ACO, and when."""
+    """ACO participant roster: which NPI (and TIN) belongs to which ACO, and when.
+
+    By default a row applies on the days from ``start_date`` to ``end_date`` (null: open), and
+    a line's ACO is looked up by its service date. With ``performance_year`` mapped (an integer
+    column, never null) the roster is a participant list per performance year, as CMS uses it:
+    a row applies to every line of the scope keys of its year (a yearly key's performance year,
+    a current key's as-of year), whatever the line's service date, so look-back and benchmark
+    windows before the year use that year's list; the date columns are then not read.
+    """
 
     name: str = "aco_participants"
     schema: str | None = None
@@ -111,6 +119,7 @@ class RosterTable:
     aco_id: str = "aco_id"
     start_date: str | None = "start_date"
     end_date: str | None = "end_date"
+    performance_year: str | None = None
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ class Method:
     unknown_bucket_label: str = "unknown"  # provider_bucket output of an unclassified NPI
     yearly_fallback_eligibility_window: bool = False  # yearly fallback lookback = eligibility
     setting_exclusions: tuple[SettingExclusion, ...] = ()
+    # Without explicit value sets: each scope key counts the primary-care codes CMS listed for
+    # its year (MSSP, REACH); otherwise the newest shipped list for every key (Tuva's one list).
+    code_lists_by_year: bool = False
 
     def __post_init__(self) -> None:
         if not self.passes:
@@ -367,6 +370,7 @@ MSSP = Method(
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
     fqhc_revenue_codes=frozenset({"0521", "0522", "0524", "0525"}),
     setting_exclusions=(SNF_EXCLUSION, INPATIENT_ACP_EXCLUSION),
+    code_lists_by_year=True,
 )
 
 MSSP_PROSPECTIVE = replace(MSSP, name="mssp_prospective", year_anchor_offset_months=-15)
@@ -406,6 +410,7 @@ REACH = Method(
     ranking=(RankKey.ALLOWED_DESC, RankKey.LAST_SERVICE_DESC),
     # PY Y aligns on July Y-2 .. June Y-1 (2/3) and July Y-3 .. June Y-2 (1/3)
     year_anchor_offset_months=-18,
+    code_lists_by_year=True,
 )
 
 PRESETS: dict[str, Method] = {

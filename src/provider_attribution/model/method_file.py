@@ -47,7 +47,8 @@ last_service_desc), eligibility_months, fqhc_revenue_codes, year_anchor_offset_m
 year_anchors (year → date), passes (months, buckets, services, description, weights, requires,
 from_year), gate (a table, a gate name, or false), gates (name → table), the line options
 (true/false: service_date_start_only, collapse_duplicates, drop_reversed_claims,
-directory_required, visits_from_encounters, yearly_fallback_eligibility_window; text:
+directory_required, visits_from_encounters, yearly_fallback_eligibility_window,
+code_lists_by_year; text:
 unknown_bucket_label), fallback (provider_id, provider_bucket, prov_specialty,
 step_description), value_sets (edition, primary_care_codes, extra_primary_care_codes),
 setting_exclusions (name, hcpcs, places_of_service, bill_type_prefixes).
@@ -96,6 +97,7 @@ _FLAG_KEYS = (
     "directory_required",
     "visits_from_encounters",
     "yearly_fallback_eligibility_window",
+    "code_lists_by_year",
 )
 
 _TOP_KEYS = {

@@ -7,7 +7,7 @@
 ``pa_reversed_claims``  (person, claim) of claims with a negative line and a net amount
                    that is not positive (their lines fail check 9)
 ``pa_line_parts``  per distinct row: credited NPI, service date, end date, amount in cents,
-                   visit key, primary-care flag, bucket, directory flag, NPI checks and the
+                   visit key, primary-care flags, bucket, directory flag, NPI checks and the
                    reversed-claim flag
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
                    the ``reason_order`` of the first check it fails
@@ -19,6 +19,7 @@ Checks 10 and later need the scope keys; :mod:`provider_attribution.sql.compile`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,6 +66,12 @@ def npi_luhn_valid(npi: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     return sa.and_(sa.func.length(npi) == 10, total % 10 == 0)
 
 
+def primary_care_flag(flags: sa.ColumnElement[Any], slot: int, slots: int) -> sa.ColumnElement[Any]:
+    """Character ``slot`` (from 1) of a line's ``primary_care`` flags: ``'1'`` when the line
+    is primary care under the ``slot``-th code list of the run."""
+    return flags if slots == 1 else sa.func.substr(flags, slot, 1)
+
+
 def fqhc_applies(inputs: Inputs, method: Method) -> bool:
     """FQHC/RHC lines are special when the method lists revenue codes and the claims map both
     the revenue-center code and the attending NPI."""
@@ -75,11 +82,21 @@ def fqhc_applies(inputs: Inputs, method: Method) -> bool:
 class ClaimLines:
     """Builds the checked claim lines of one method over one set of inputs."""
 
-    def __init__(self, inputs: Inputs, method: Method, valuesets: ValueSets, today: dt.date):
+    def __init__(
+        self,
+        inputs: Inputs,
+        method: Method,
+        valuesets: ValueSets,
+        today: dt.date,
+        primary_care_lists: Sequence[frozenset[str]] | None = None,
+    ):
+        """``primary_care_lists``: the code lists of the run (default: ``valuesets``'s); the
+        ``primary_care`` column holds one flag character per list."""
         self.inputs = inputs
         self.method = method
         self.valuesets = valuesets
         self.today = today
+        self.primary_care_lists = tuple(primary_care_lists or (valuesets.primary_care_hcpcs,))
 
     def fqhc_applies(self) -> bool:
         """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
@@ -240,13 +257,9 @@ class ClaimLines:
         npi: sa.ColumnElement[Any] = rows.c.rendering_npi
         if self.fqhc_applies():
             npi = sa.case((fqhc == 1, rows.c.attending_npi), else_=rows.c.rendering_npi)
-        codes = sorted(self.valuesets.primary_care_hcpcs)
         hcpcs = sa.func.upper(sa.func.trim(rows.c.hcpcs_code))
         in_setting, setting_joins = self._setting_excluded(rows, hcpcs, service_date)
-        whens: list[tuple[sa.ColumnElement[bool], int]] = [(fqhc == 1, 1)]
-        if in_setting is not None:
-            whens.append((in_setting, 0))  # a code of a setting exclusion in that setting
-        primary_care = sa.case(*whens, (hcpcs.in_(codes), 1), else_=0)
+        primary_care = self._primary_care_flags(hcpcs, fqhc, in_setting)
         bucket = sa.case((fqhc == 1, "pcp"), else_=sa.func.coalesce(prov.c.bucket, "unknown"))
         in_directory = sa.case(
             (sa.and_(prov.c.npi.is_not(None), prov.c.is_individual == 1), 1), else_=0
@@ -283,7 +296,7 @@ class ClaimLines:
                 end_date.label("end_date"),
                 line_cents.label("amount_cents"),
                 self._visit_key(rows).label("visit_key"),
-                primary_care.label("is_primary_care"),
+                primary_care.label("primary_care"),
                 bucket.label("bucket"),
                 in_directory.label("in_directory"),
                 (rows.c.tin if "tin" in rows.c else sa.cast(sa.null(), sa.String)).label("tin"),
@@ -296,6 +309,28 @@ class ClaimLines:
             .select_from(joined)
             .subquery("pa_line_parts")
         )
+
+    def _primary_care_flags(
+        self,
+        hcpcs: sa.ColumnElement[Any],
+        fqhc: sa.ColumnElement[Any],
+        in_setting: sa.ColumnElement[bool] | None,
+    ) -> sa.ColumnElement[Any]:
+        """One character per code list, ``'1'`` where the line is primary care under it: every
+        list for an FQHC/RHC line, none for a code of a setting exclusion furnished in that
+        setting, else the lists holding its code. Codes are grouped by the lists holding them,
+        so the case has a branch per pattern rather than per list."""
+        lists = self.primary_care_lists
+        patterns: dict[str, list[str]] = {}
+        for code in sorted(frozenset().union(*lists)):
+            pattern = "".join("1" if code in codes else "0" for codes in lists)
+            patterns.setdefault(pattern, []).append(code)
+        every, none = "1" * len(lists), "0" * len(lists)
+        whens: list[tuple[sa.ColumnElement[bool], str]] = [(fqhc == 1, every)]
+        if in_setting is not None:
+            whens.append((in_setting, none))  # a code of a setting exclusion in that setting
+        whens += [(hcpcs.in_(codes), pattern) for pattern, codes in sorted(patterns.items())]
+        return sa.cast(sa.case(*whens, else_=none), sa.String)
 
     @staticmethod
     def _reversed_claims(rows: sa.CTE, cents: sa.ColumnElement[Any]) -> sa.Subquery:

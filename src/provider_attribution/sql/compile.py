@@ -8,7 +8,9 @@ Shape of the query (see ``docs/METHOD.md`` for the rules):
 ``pa_checked``       distinct claims rows with derived attributes and line checks 2-9
                      (:mod:`provider_attribution.sql.claim_lines`)
 ``pa_lines``         checked lines of the run's date range on eligible member months, with
-                     their unit (NPI, ACO from the roster, or TIN)
+                     their unit (NPI, ACO from the roster, or TIN); with a roster by performance
+                     year the ACO depends on the scope key and the unit is decided in
+                     ``pa_metrics`` instead
 ``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
                      of every pass, by conditional aggregation
 ``pa_units``         the same rolled up per unit, with the earliest step
@@ -35,9 +37,14 @@ from provider_attribution.engines import dialects, tables
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
-from provider_attribution.model.valuesets import BUCKETS, ValueSets
+from provider_attribution.model.valuesets import BUCKETS, ValueSets, file_editions
 from provider_attribution.model.windows import ScopeKey, month_key
-from provider_attribution.sql.claim_lines import INDIVIDUAL_VALUES, ORGANIZATION_VALUES, ClaimLines
+from provider_attribution.sql.claim_lines import (
+    INDIVIDUAL_VALUES,
+    ORGANIZATION_VALUES,
+    ClaimLines,
+    primary_care_flag,
+)
 from provider_attribution.sql.enrollment import (
     NOT_EXCLUDED,
     beneficiary_exclusions_select,
@@ -147,22 +154,62 @@ class QueryBuilder:
         self,
         inputs: Inputs,
         method: Method,
-        valuesets: ValueSets,
+        valuesets: ValueSets | None,
         today: dt.date | None = None,
         *,
         checked_source: sa.FromClause | None = None,
     ) -> None:
-        """``checked_source``: a table holding :meth:`checked_lines` (written by the caller), read
-        instead of recomputing the checked lines in every query."""
+        """``valuesets``: the code lists of every scope key, or None for the shipped editions
+        by year: each key's primary-care codes are those in force in its rule year
+        (:meth:`ValueSets.in_force`); the specialty and taxonomy crosswalks, which describe
+        NPIs rather than keys, are the newest edition's. ``checked_source``: a table holding
+        :meth:`checked_lines` (written by the caller), read instead of recomputing the checked
+        lines in every query."""
         self.inputs = inputs
         self.method = method
-        self.valuesets = valuesets
+        self.by_year = valuesets is None and method.code_lists_by_year
+        self.valuesets = ValueSets.for_year() if valuesets is None else valuesets
         self.today = today or dt.date.today()
         self.checked_source = checked_source
 
+    def primary_care_lists(self) -> tuple[frozenset[str], ...]:
+        """The run's primary-care code lists, one flag character of ``primary_care`` each: the
+        given list, or every shipped edition (oldest first) when the lists go by year."""
+        if not self.by_year:
+            return (self.valuesets.primary_care_hcpcs,)
+        return tuple(
+            ValueSets.for_year(e).primary_care_hcpcs for e in file_editions("primary_care_hcpcs")
+        )
+
+    def primary_care_slot(self, key: ScopeKey) -> int:
+        """Which of :meth:`primary_care_lists` (from 1) scope key ``key`` uses: the edition in
+        force in its rule year (the oldest for a year before every edition)."""
+        if not self.by_year:
+            return 1
+        shipped = file_editions("primary_care_hcpcs")
+        year = max(key.rule_year, shipped[0])
+        return max(i for i, e in enumerate(shipped, start=1) if e <= year)
+
+    def is_primary_care(
+        self, line: sa.FromClause, slot: int | sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[bool]:
+        """The line is primary care under code list ``slot`` (a number, or a column of
+        numbers such as ``pa_scopes.pc_slot``)."""
+        flags, slots = line.c.primary_care, len(self.primary_care_lists())
+        if isinstance(slot, int):
+            return primary_care_flag(flags, slot, slots) == "1"
+        if slots == 1:
+            return flags == "1"
+        return (
+            _case([(slot == k, primary_care_flag(flags, k, slots)) for k in range(1, slots + 1)])
+            == "1"
+        )
+
     def claim_lines(self) -> ClaimLines:
         """The line-checks builder of this run."""
-        return ClaimLines(self.inputs, self.method, self.valuesets, self.today)
+        return ClaimLines(
+            self.inputs, self.method, self.valuesets, self.today, self.primary_care_lists()
+        )
 
     def checked_lines(self) -> sa.Select[Any]:
         """Every distinct claims row with its derived attributes and ``check_status``: what
@@ -214,6 +261,7 @@ class QueryBuilder:
                 _int(first).label("elig_first"),
                 _int(last).label("elig_last"),
                 _int(key.rule_year).label("rule_year"),
+                _int(self.primary_care_slot(key)).label("pc_slot"),
                 _date(key.window_start(self.key_widest(key))).label("run_start"),
                 _date(self._fallback_start(key)).label("fallback_start"),
                 _date(self._alive_from(key)).label("alive_from"),
@@ -335,6 +383,12 @@ class QueryBuilder:
             .cte("pa_member_months")
         )
 
+    def _roster_by_year(self) -> bool:
+        """The roster lists participants per performance year (``RosterTable.performance_year``):
+        a line's ACO then depends on the scope key, not on its service date."""
+        roster = self.inputs.roster
+        return self._uses_roster() and roster is not None and roster.performance_year is not None
+
     def aco_lookup(self, checked: sa.FromClause, first: dt.date, last: dt.date) -> sa.Subquery:
         """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
         smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
@@ -355,7 +409,7 @@ class QueryBuilder:
         )
         r = tables.roster(spec).alias("pa_roster")
         tin = keys.c.tin if with_tin else None
-        conds = self._roster_match(r, keys.c.npi, keys.c.service_date, tin)
+        conds = self._roster_match(r, keys.c.npi, tin, day=keys.c.service_date)
         tin_columns: list[sa.ColumnElement[Any]] = []
         if with_tin:
             key, null = _tin_join_key(keys.c.tin)
@@ -372,41 +426,110 @@ class QueryBuilder:
             .subquery("pa_aco_of")
         )
 
+    def aco_lookup_by_year(self, line: sa.CTE) -> sa.Subquery:
+        """With a roster by performance year: the ACO of each distinct (NPI, TIN) of the lines
+        in each performance year of the roster, the smallest matching aco_id; joined to a
+        line where it meets a scope key of that (rule) year."""
+        spec = self.inputs.roster
+        assert spec is not None
+        assert spec.performance_year is not None
+        with_tin = self.inputs.claims.tin is not None
+        key_columns = [line.c.npi, *([line.c.tin] if with_tin else [])]
+        keys = sa.select(*key_columns).distinct().subquery("pa_aco_keys")
+        r = tables.roster(spec).alias("pa_roster")
+        year = r.c[spec.performance_year]
+        conds = self._roster_match(r, keys.c.npi, keys.c.tin if with_tin else None, year=year)
+        tin_columns: list[sa.ColumnElement[Any]] = []
+        if with_tin:
+            key, null = _tin_join_key(keys.c.tin)
+            tin_columns = [key.label("tin_key"), null.label("tin_null")]
+        return (
+            sa.select(
+                keys.c.npi,
+                *tin_columns,
+                year.label("performance_year"),
+                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+            )
+            .select_from(keys.join(r, sa.and_(*conds)))
+            .group_by(*keys.c, year)
+            .subquery("pa_aco_of")
+        )
+
     def aco_of(
         self,
         npi: sa.ColumnElement[Any],
-        day: sa.ColumnElement[Any],
         tin: sa.ColumnElement[Any] | None,
+        *,
+        day: sa.ColumnElement[Any],
     ) -> sa.ColumnElement[Any]:
-        """The ACO an NPI (and TIN) belonged to on ``day``: the smallest matching aco_id."""
+        """The ACO an NPI (and TIN) belonged to on ``day`` (a roster by date ranges): the
+        smallest matching aco_id."""
         if not self._uses_roster():
             return _text(None)
         spec = self.inputs.roster
         assert spec is not None
         r = tables.roster(spec).alias("pa_roster")
-        conds = self._roster_match(r, npi, day, tin)
+        conds = self._roster_match(r, npi, tin, day=day)
         aco_id = dialects.binary_id(r.c[spec.aco_id])
         return sa.select(sa.func.min(aco_id)).where(*conds).scalar_subquery()
+
+    def _selection_aco_by_year(self, name: str) -> sa.Subquery:
+        """A roster by performance year as (npi, performance_year, smallest aco_id): a
+        selection's unit, TIN ignored."""
+        spec = self.inputs.roster
+        assert spec is not None
+        assert spec.performance_year is not None
+        r = tables.roster(spec).alias(f"{name}_roster")
+        npi = dialects.binary_id(r.c[spec.npi])
+        year = r.c[spec.performance_year]
+        return (
+            sa.select(
+                npi.label("npi"),
+                year.label("performance_year"),
+                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+            )
+            .where(npi.is_not(None))
+            .group_by(npi, year)
+            .subquery(name)
+        )
 
     def _roster_match(
         self,
         r: sa.FromClause,
         npi: sa.ColumnElement[Any],
-        day: sa.ColumnElement[Any],
         tin: sa.ColumnElement[Any] | None,
+        *,
+        day: sa.ColumnElement[Any] | None = None,
+        year: sa.ColumnElement[Any] | None = None,
     ) -> list[sa.ColumnElement[bool]]:
-        """Roster row ``r`` lists ``npi`` (with ``tin`` when both are known) on ``day``."""
+        """Roster row ``r`` lists ``npi`` (with ``tin`` when both are known) on ``day``, or
+        (a roster by performance year, whose date columns are not read) in ``year``."""
         spec = self.inputs.roster
         assert spec is not None
         conds: list[sa.ColumnElement[bool]] = [dialects.binary_id(r.c[spec.npi]) == npi]
-        if spec.start_date is not None:
-            conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
-        if spec.end_date is not None:
-            conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
+        if spec.performance_year is not None:
+            assert year is not None
+            conds.append(r.c[spec.performance_year] == year)
+        else:
+            assert day is not None
+            if spec.start_date is not None:
+                conds.append(sa.or_(r.c[spec.start_date].is_(None), r.c[spec.start_date] <= day))
+            if spec.end_date is not None:
+                conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
         if tin is not None and spec.tin is not None:
             roster_tin = dialects.binary_id(r.c[spec.tin])
             conds.append(sa.or_(r.c[spec.tin].is_(None), roster_tin == tin))
         return conds
+
+    @staticmethod
+    def _unit(
+        aco: sa.ColumnElement[Any], tin: sa.ColumnElement[Any] | None, npi: sa.ColumnElement[Any]
+    ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """(unit_type, unit_id) of an ACO-unit line: its ACO, else its TIN, else its NPI."""
+        parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
+        if tin is not None:
+            parts.append((tin.is_not(None), "tin"))
+        return _case(parts, "npi"), sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
 
     # -- the scan -------------------------------------------------------------------------------
 
@@ -425,9 +548,13 @@ class QueryBuilder:
                 mm.c.month_key == dialects.month_key(checked.c.service_date),
             ),
         )
-        unit_type: sa.ColumnElement[Any] = sa.literal("npi", sa.String)
-        unit_id: sa.ColumnElement[Any] = npi
-        if self.method.unit is Unit.ACO:
+        units: list[sa.ColumnElement[Any]] = [
+            sa.literal("npi", sa.String).label("unit_type"),
+            npi.label("unit_id"),
+        ]
+        if self._roster_by_year():
+            units = []  # the ACO depends on the scope key: decided in metrics()
+        elif self.method.unit is Unit.ACO:
             aco: sa.ColumnElement[Any] = _text(None)
             if self._uses_roster():
                 lookup = self.aco_lookup(checked, first, last)
@@ -437,11 +564,8 @@ class QueryBuilder:
                     on += [lookup.c.tin_key == key, lookup.c.tin_null == null]
                 source = source.outerjoin(lookup, sa.and_(*on))
                 aco = lookup.c.aco_id
-            parts: list[tuple[sa.ColumnElement[bool], Any]] = [(aco.is_not(None), "aco")]
-            if tin is not None:
-                parts.append((tin.is_not(None), "tin"))
-            unit_type = _case(parts, "npi")
-            unit_id = sa.func.coalesce(aco, *([tin] if tin is not None else []), npi)
+            unit_type, unit_id = self._unit(aco, tin, npi)
+            units = [unit_type.label("unit_type"), unit_id.label("unit_id")]
         return (
             sa.select(
                 checked.c.person_id,
@@ -450,11 +574,11 @@ class QueryBuilder:
                 checked.c.end_date,
                 checked.c.amount_cents,
                 checked.c.visit_key,
-                checked.c.is_primary_care,
+                checked.c.primary_care,
                 checked.c.bucket,
                 checked.c.in_directory,
-                unit_type.label("unit_type"),
-                unit_id.label("unit_id"),
+                checked.c.tin,
+                *units,
             )
             .select_from(source)
             .where(checked.c.check_status == 0)
@@ -478,7 +602,7 @@ class QueryBuilder:
         if buckets is not None:
             cond.append(line.c.bucket.in_(sorted(buckets)))
         if services is Services.PRIMARY_CARE:
-            cond.append(line.c.is_primary_care == 1)
+            cond.append(self.is_primary_care(line, scope.c.pc_slot))
         return sa.and_(*cond)
 
     def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
@@ -488,11 +612,13 @@ class QueryBuilder:
             hit = sa.and_(hit, scope.c.rule_year >= _int(p.from_year))
         return hit
 
-    def _in_gate(self, gate: Gate, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+    def _in_gate(
+        self, gate: Gate, line: sa.CTE, scope: sa.CTE, unit_type: sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[bool]:
         """The line falls in ``gate`` (from an ACO unit when participants only)."""
         hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
         if gate.participants_only:
-            hit = sa.and_(hit, line.c.unit_type == "aco")
+            hit = sa.and_(hit, unit_type == "aco")
         return hit
 
     def _weight(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[Any] | None:
@@ -510,8 +636,27 @@ class QueryBuilder:
         Two group-bys: per visit key first (each pass's cents, last date and whether the visit
         has a line in the pass), then per NPI, where a pass's visits are the visits that hit
         it. One pass over the lines instead of one distinct-count per pass."""
-        unit_type = line.c.unit_type
-        unit_id = line.c.unit_id
+        source: sa.FromClause = line.join(
+            scope,
+            sa.and_(
+                line.c.service_date >= scope.c.run_start,
+                line.c.service_date <= scope.c.anchor_end,
+                # current keys: only lines that ended by the as-of date
+                sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
+            ),
+        )
+        if self._roster_by_year():
+            # the ACO of the line's NPI (and TIN) in the key's (rule) year
+            tin = line.c.tin if self.inputs.claims.tin is not None else None
+            lookup = self.aco_lookup_by_year(line)
+            on = [lookup.c.npi == line.c.npi, lookup.c.performance_year == scope.c.rule_year]
+            if tin is not None:
+                key, null = _tin_join_key(tin)
+                on += [lookup.c.tin_key == key, lookup.c.tin_null == null]
+            source = source.outerjoin(lookup, sa.and_(*on))
+            unit_type, unit_id = self._unit(lookup.c.aco_id, tin, line.c.npi)
+        else:
+            unit_type, unit_id = line.c.unit_type, line.c.unit_id
         per_visit: list[sa.ColumnElement[Any]] = []
         for i, p in enumerate(self.method.passes, start=1):
             hit = self._in_pass(p, line, scope)
@@ -523,7 +668,9 @@ class QueryBuilder:
                 sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
             ]
         per_visit += [
-            sa.func.max(_case([(self._in_gate(g, line, scope), 1)], 0)).label(f"cond_{j}")
+            sa.func.max(_case([(self._in_gate(g, line, scope, unit_type), 1)], 0)).label(
+                f"cond_{j}"
+            )
             for j, g in enumerate(self.method.conditions)
         ]
         visit_keys = (
@@ -536,17 +683,7 @@ class QueryBuilder:
         )
         visits = (
             sa.select(*visit_keys, *per_visit)
-            .select_from(
-                line.join(
-                    scope,
-                    sa.and_(
-                        line.c.service_date >= scope.c.run_start,
-                        line.c.service_date <= scope.c.anchor_end,
-                        # current keys: only lines that ended by the as-of date
-                        sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
-                    ),
-                )
-            )
+            .select_from(source)
             .group_by(scope.c.scope_id, line.c.person_id, unit_type, unit_id, line.c.npi)
             .group_by(line.c.visit_key)
             .subquery("pa_visit_metrics")
@@ -812,6 +949,7 @@ class QueryBuilder:
                 npi.label("npi"),
                 effective.label("effective_date"),
                 scope.c.anchor_end,
+                scope.c.rule_year,
                 pick.label("pick"),
             )
             .select_from(
@@ -822,7 +960,21 @@ class QueryBuilder:
             .where(*valid)
             .subquery(f"pa_{path.value}_chosen")
         )
-        aco = self.aco_of(chosen.c.npi, chosen.c.anchor_end, None)
+        source: sa.FromClause = chosen
+        aco: sa.ColumnElement[Any]
+        if self._roster_by_year():
+            # joined, not correlated: the roster's ACO of the NPI in the key's rule year
+            lookup = self._selection_aco_by_year(f"pa_{path.value}_aco")
+            source = chosen.outerjoin(
+                lookup,
+                sa.and_(
+                    lookup.c.npi == chosen.c.npi,
+                    lookup.c.performance_year == chosen.c.rule_year,
+                ),
+            )
+            aco = lookup.c.aco_id
+        else:
+            aco = self.aco_of(chosen.c.npi, None, day=chosen.c.anchor_end)
         unit_type = (
             _case([(aco.is_not(None), "aco")], "npi") if self._uses_roster() else _text("npi")
         )
@@ -846,7 +998,7 @@ class QueryBuilder:
                 chosen.c.effective_date.label("lookback_start_date"),
                 chosen.c.anchor_end.label("lookback_end_date"),
             )
-            .select_from(chosen.outerjoin(prov, prov.c.npi == chosen.c.npi))
+            .select_from(source.outerjoin(prov, prov.c.npi == chosen.c.npi))
             .where(chosen.c.pick == 1)
         )
 

@@ -71,9 +71,11 @@ def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElem
 
 
 def _pass_hits(
-    method: Method, line: sa.FromClause, key: ScopeKey
+    builder: QueryBuilder, line: sa.FromClause, key: ScopeKey
 ) -> list[tuple[int, sa.ColumnElement[bool]]]:
-    """(step, the line falls in it) for each pass of ``method`` applying in scope key ``key``."""
+    """(step, the line falls in it) for each pass of the method applying in scope key ``key``
+    (primary care by the key's code list)."""
+    method = builder.method
     hits = []
     for step, p in method.passes_in(key.rule_year):
         cond = [_within(line, key.window_start(p.months), key)]
@@ -82,7 +84,7 @@ def _pass_hits(
         if p.buckets is not None:
             cond.append(line.c.bucket.in_(sorted(p.buckets)))
         if p.services is Services.PRIMARY_CARE:
-            cond.append(line.c.is_primary_care == 1)
+            cond.append(builder.is_primary_care(line, builder.primary_care_slot(key)))
         hits.append((step, sa.and_(*cond)))
     return hits
 
@@ -123,11 +125,14 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
         status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
     else:
         method = builder.method
-        hits = [_pass_hits(method, line, k) for k in keys]
+        hits = [_pass_hits(builder, line, k) for k in keys]
         in_pass = [sa.or_(*(hit for _, hit in key_hits)) for key_hits in hits]
         counts = [sa.and_(hit, _flag(eligible, i)) for i, hit in enumerate(in_pass)]
+        # not primary care under the code list of any scope key
+        slots = sorted({builder.primary_care_slot(k) for k in keys})
+        any_pc = sa.or_(*(builder.is_primary_care(line, slot) for slot in slots))
         not_pc = sa.case(
-            (line.c.is_primary_care == 0, REASON_ORDER["not_primary_care"]),
+            (~any_pc, REASON_ORDER["not_primary_care"]),
             else_=REASON_ORDER["no_matching_pass"],
         )
         if builder.method.directory_required:  # an NPI outside the directory takes no step

@@ -112,7 +112,7 @@ def build_queries(
 
     ``today`` (default: the current date) is the run date: later service dates are excluded."""
     loaded = _loaded(method)
-    sets = valuesets or loaded.valuesets or ValueSets.for_year()
+    sets = valuesets or loaded.valuesets
     return QueryBuilder(inputs or Inputs(), loaded.method, sets, today).compile(tuple(keys))
 
 
@@ -353,7 +353,7 @@ def attribute(
     """
     loaded = _loaded(method)
     chosen = loaded.method
-    valuesets = valuesets or loaded.valuesets or ValueSets.for_year()
+    valuesets = valuesets or loaded.valuesets  # None: each scope key's year's editions
     engine = connect(engine_or_url)
     inputs = inputs or Inputs()
     clock = _StageClock(progress)

@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -930,9 +930,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -954,6 +955,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -971,6 +973,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -988,6 +991,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -1043,7 +1047,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1053,7 +1057,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1064,7 +1068,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1072,7 +1076,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1080,7 +1084,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1089,7 +1093,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1099,7 +1103,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1109,7 +1113,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1120,7 +1124,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1505,6 +1509,7 @@ WITH pa_claim_rows AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_self_selection.effective_date DESC NULLS FIRST, pa_self_selection.npi ASC NULLS LAST
@@ -1559,6 +1564,7 @@ WITH pa_claim_rows AS (
       pa_geographic.npi AS npi,
       pa_geographic.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_geographic.effective_date DESC NULLS FIRST, pa_geographic.npi ASC NULLS LAST
@@ -2160,7 +2166,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2216,11 +2222,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2300,9 +2306,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2659,6 +2665,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2676,6 +2683,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2693,6 +2701,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2889,44 +2898,44 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2936,46 +2945,46 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3115,6 +3124,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3132,6 +3142,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3149,6 +3160,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS DECIMAL(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -929,9 +929,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -953,6 +954,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -970,6 +972,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -987,6 +990,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -1042,7 +1046,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1052,7 +1056,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1063,7 +1067,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1071,7 +1075,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1079,7 +1083,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1088,7 +1092,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1098,7 +1102,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1108,7 +1112,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1119,7 +1123,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1504,6 +1508,7 @@ WITH pa_claim_rows AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_self_selection.effective_date DESC NULLS FIRST, pa_self_selection.npi ASC NULLS LAST
@@ -1558,6 +1563,7 @@ WITH pa_claim_rows AS (
       pa_geographic.npi AS npi,
       pa_geographic.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_geographic.effective_date DESC NULLS FIRST, pa_geographic.npi ASC NULLS LAST
@@ -2159,7 +2165,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2215,11 +2221,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS DECIMAL(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2299,9 +2305,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2657,6 +2663,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2674,6 +2681,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2691,6 +2699,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2887,44 +2896,44 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2934,46 +2943,46 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3113,6 +3122,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3130,6 +3140,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3147,6 +3158,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

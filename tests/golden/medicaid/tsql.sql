@@ -434,7 +434,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -490,11 +490,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -574,9 +574,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -928,9 +928,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -952,6 +953,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -969,6 +971,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -986,6 +989,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -1041,7 +1045,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1051,7 +1055,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1062,7 +1066,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1070,7 +1074,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1078,7 +1082,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1087,7 +1091,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1097,7 +1101,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1107,7 +1111,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1118,7 +1122,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1503,6 +1507,7 @@ WITH pa_claim_rows AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY CASE WHEN pa_self_selection.effective_date IS NULL THEN 1 ELSE 0 END DESC, pa_self_selection.effective_date DESC, CASE WHEN pa_self_selection.npi IS NULL THEN 1 ELSE 0 END, pa_self_selection.npi ASC
@@ -1557,6 +1562,7 @@ WITH pa_claim_rows AS (
       pa_geographic.npi AS npi,
       pa_geographic.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY CASE WHEN pa_geographic.effective_date IS NULL THEN 1 ELSE 0 END DESC, pa_geographic.effective_date DESC, CASE WHEN pa_geographic.npi IS NULL THEN 1 ELSE 0 END, pa_geographic.npi ASC
@@ -2170,7 +2176,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2226,11 +2232,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2310,9 +2316,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2668,6 +2674,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2685,6 +2692,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2702,6 +2710,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2898,44 +2907,44 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2945,46 +2954,46 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3128,6 +3137,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3145,6 +3155,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3162,6 +3173,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -27,6 +27,7 @@ WITH pa_member_months AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -44,6 +45,7 @@ WITH pa_member_months AS (
     CAST(202210 AS INT) AS elig_first,
     CAST(202309 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -61,6 +63,7 @@ WITH pa_member_months AS (
     CAST(202310 AS INT) AS elig_first,
     CAST(202409 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -644,7 +647,7 @@ WITH pa_member_months AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -700,15 +703,45 @@ WITH pa_member_months AS (
         END * CAST(100 AS NUMBER(38, 0))
       ) AS INT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -749,44 +782,14 @@ WITH pa_member_months AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS VARCHAR2) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -1128,9 +1131,10 @@ WITH pa_member_months AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
@@ -1223,7 +1227,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1233,7 +1270,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1244,7 +1314,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1254,7 +1357,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1264,7 +1400,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1275,7 +1444,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1285,7 +1487,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN pa_lines.amount_cents
@@ -1296,7 +1531,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN 1
@@ -1308,7 +1576,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN pa_lines.service_date
@@ -1319,7 +1620,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1331,7 +1665,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1343,7 +1710,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1607,6 +2007,7 @@ WITH pa_member_months AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_self_selection.effective_date DESC, pa_self_selection.npi ASC
@@ -2347,7 +2748,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2403,15 +2804,45 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMBER(38, 0))
       ) AS INT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -2452,44 +2883,14 @@ WITH pa_claim_rows AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS VARCHAR2) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2848,6 +3249,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2865,6 +3267,7 @@ WITH pa_claim_rows AS (
     CAST(202210 AS INT) AS elig_first,
     CAST(202309 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2882,6 +3285,7 @@ WITH pa_claim_rows AS (
     CAST(202310 AS INT) AS elig_first,
     CAST(202409 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -3055,9 +3459,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
@@ -3150,7 +3555,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -3160,7 +3598,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -3171,7 +3642,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -3181,7 +3685,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -3191,7 +3728,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -3202,7 +3772,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -3212,7 +3815,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN pa_lines.amount_cents
@@ -3223,7 +3859,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN 1
@@ -3235,7 +3904,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
           THEN pa_lines.service_date
@@ -3246,7 +3948,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3258,7 +3993,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3270,7 +4038,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTR(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTR(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTR(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTR(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTR(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTR(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTR(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTR(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3459,44 +4260,51 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
         )
       )
-      THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
-      ) THEN 12 ELSE 13 END
+      THEN CASE
+        WHEN (
+          NOT (
+            SUBSTR(pa_checked.primary_care, 7, 1) = '1'
+            OR SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+          )
+        )
+        THEN 12
+        ELSE 13
+      END
       WHEN (
         NOT (
           (
@@ -3505,45 +4313,45 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3558,21 +4366,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p2, 0) = 1
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p3, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k1, 0) = 1
@@ -3580,12 +4388,12 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p2, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k2, 0) = 1
@@ -3593,17 +4401,17 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p2, 0) = 1
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p3, 0) = 1
           )
         )
@@ -3745,6 +4553,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3762,6 +4571,7 @@ WITH pa_scopes AS (
     CAST(202210 AS INT) AS elig_first,
     CAST(202309 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3779,6 +4589,7 @@ WITH pa_scopes AS (
     CAST(202310 AS INT) AS elig_first,
     CAST(202409 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

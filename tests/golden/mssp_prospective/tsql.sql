@@ -26,6 +26,7 @@ WITH pa_member_months AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -43,6 +44,7 @@ WITH pa_member_months AS (
     CAST(202210 AS INTEGER) AS elig_first,
     CAST(202309 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(7 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -60,6 +62,7 @@ WITH pa_member_months AS (
     CAST(202310 AS INTEGER) AS elig_first,
     CAST(202409 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -643,7 +646,7 @@ WITH pa_member_months AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -699,15 +702,45 @@ WITH pa_member_months AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -748,44 +781,14 @@ WITH pa_member_months AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -1124,9 +1127,10 @@ WITH pa_member_months AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
@@ -1219,7 +1223,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1229,7 +1266,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1240,7 +1310,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1250,7 +1353,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1260,7 +1396,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1271,7 +1440,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1281,7 +1483,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN pa_lines.amount_cents
@@ -1292,7 +1527,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN 1
@@ -1304,7 +1572,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN pa_lines.service_date
@@ -1315,7 +1616,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1327,7 +1661,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1339,7 +1706,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -1603,6 +2003,7 @@ WITH pa_member_months AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY CASE WHEN pa_self_selection.effective_date IS NULL THEN 1 ELSE 0 END DESC, pa_self_selection.effective_date DESC, CASE WHEN pa_self_selection.npi IS NULL THEN 1 ELSE 0 END, pa_self_selection.npi ASC
@@ -2355,7 +2756,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2411,15 +2812,45 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -2460,44 +2891,14 @@ WITH pa_claim_rows AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2853,6 +3254,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2870,6 +3272,7 @@ WITH pa_claim_rows AS (
     CAST(202210 AS INTEGER) AS elig_first,
     CAST(202309 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(7 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2887,6 +3290,7 @@ WITH pa_claim_rows AS (
     CAST(202310 AS INTEGER) AS elig_first,
     CAST(202409 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -3060,9 +3464,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
@@ -3155,7 +3560,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -3165,7 +3603,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -3176,7 +3647,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -3186,7 +3690,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -3196,7 +3733,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -3207,7 +3777,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -3217,7 +3820,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN pa_lines.amount_cents
@@ -3228,7 +3864,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN 1
@@ -3240,7 +3909,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
           )
           THEN pa_lines.service_date
@@ -3251,7 +3953,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3263,7 +3998,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3275,7 +4043,40 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('pcp', 'specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
             AND pa_lines.unit_type = 'aco'
           )
           THEN 1
@@ -3464,44 +4265,51 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
         )
       )
-      THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
-      ) THEN 12 ELSE 13 END
+      THEN CASE
+        WHEN (
+          NOT (
+            SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
+            OR SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
+          )
+        )
+        THEN 12
+        ELSE 13
+      END
       WHEN (
         NOT (
           (
@@ -3510,45 +4318,45 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3563,21 +4371,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p2, 0) = 1
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p3, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k1, 0) = 1
@@ -3585,12 +4393,12 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p2, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k2, 0) = 1
@@ -3598,17 +4406,17 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p1, 0) = 1
             OR pa_checked.service_date >= CAST('2023-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p2, 0) = 1
             OR pa_checked.service_date >= CAST('2022-10-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-09-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p3, 0) = 1
           )
         )
@@ -3754,6 +4562,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3771,6 +4580,7 @@ WITH pa_scopes AS (
     CAST(202210 AS INTEGER) AS elig_first,
     CAST(202309 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(7 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3788,6 +4598,7 @@ WITH pa_scopes AS (
     CAST(202310 AS INTEGER) AS elig_first,
     CAST(202409 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(8 AS INTEGER) AS pc_slot,
     CAST('2022-10-01' AS DATE) AS run_start,
     CAST('2022-10-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -27,6 +27,7 @@ WITH pa_member_months AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -44,6 +45,7 @@ WITH pa_member_months AS (
     CAST(202207 AS INT) AS elig_first,
     CAST(202306 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2021-07-01' AS DATE) AS run_start,
     CAST('2021-07-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -61,6 +63,7 @@ WITH pa_member_months AS (
     CAST(202307 AS INT) AS elig_first,
     CAST(202406 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-07-01' AS DATE) AS run_start,
     CAST('2022-07-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -644,7 +647,7 @@ WITH pa_member_months AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -700,15 +703,45 @@ WITH pa_member_months AS (
         END * CAST(100 AS DECIMAL(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -749,44 +782,14 @@ WITH pa_member_months AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -1125,9 +1128,10 @@ WITH pa_member_months AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
@@ -1207,7 +1211,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN CASE WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -1219,7 +1256,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1230,7 +1300,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1240,7 +1343,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN CASE WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -1252,7 +1388,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN 1
           ELSE 0
@@ -1263,7 +1432,40 @@ WITH pa_member_months AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 1
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
+              WHEN (
+                pa_scopes.pc_slot = 2
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
+              WHEN (
+                pa_scopes.pc_slot = 3
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
+              WHEN (
+                pa_scopes.pc_slot = 4
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
+              WHEN (
+                pa_scopes.pc_slot = 5
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
+              WHEN (
+                pa_scopes.pc_slot = 6
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
+            END = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1460,6 +1662,7 @@ WITH pa_member_months AS (
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
         ORDER BY pa_self_selection.effective_date DESC NULLS FIRST, pa_self_selection.npi ASC NULLS LAST
@@ -2176,7 +2379,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2232,15 +2435,45 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS DECIMAL(38, 0))
       ) AS BIGINT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '11111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+        )
+        THEN '00000001'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+        )
+        THEN '00000011'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+        )
+        THEN '00000111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+        )
+        THEN '00001111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+        )
+        THEN '00011111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+        )
+        THEN '00100000'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+        )
+        THEN '00111111'
+        WHEN (
+          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+        )
+        THEN '01111111'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
             '99201',
             '99202',
             '99203',
@@ -2281,44 +2514,14 @@ WITH pa_claim_rows AS (
             '99348',
             '99349',
             '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
             'G0402',
             'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
+            'G0439'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '11111111'
+        ELSE '00000000'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2674,6 +2877,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2691,6 +2895,7 @@ WITH pa_claim_rows AS (
     CAST(202207 AS INT) AS elig_first,
     CAST(202306 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2021-07-01' AS DATE) AS run_start,
     CAST('2021-07-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2708,6 +2913,7 @@ WITH pa_claim_rows AS (
     CAST(202307 AS INT) AS elig_first,
     CAST(202406 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-07-01' AS DATE) AS run_start,
     CAST('2022-07-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2904,34 +3110,41 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2021-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2021-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2023-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           OR pa_checked.service_date >= CAST('2022-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
         )
       )
-      THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
-      ) THEN 12 ELSE 13 END
+      THEN CASE
+        WHEN (
+          NOT (
+            SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
+            OR SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
+          )
+        )
+        THEN 12
+        ELSE 13
+      END
       WHEN (
         NOT (
           (
@@ -2940,35 +3153,35 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2021-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
             OR pa_checked.service_date >= CAST('2021-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2023-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 7, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
             pa_checked.service_date >= CAST('2022-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
             OR pa_checked.service_date >= CAST('2022-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND SUBSTRING(pa_checked.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -3108,6 +3321,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3125,6 +3339,7 @@ WITH pa_scopes AS (
     CAST(202207 AS INT) AS elig_first,
     CAST(202306 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(7 AS INT) AS pc_slot,
     CAST('2021-07-01' AS DATE) AS run_start,
     CAST('2021-07-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3142,6 +3357,7 @@ WITH pa_scopes AS (
     CAST(202307 AS INT) AS elig_first,
     CAST(202406 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(8 AS INT) AS pc_slot,
     CAST('2022-07-01' AS DATE) AS run_start,
     CAST('2022-07-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

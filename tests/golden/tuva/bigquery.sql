@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -930,9 +930,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -954,6 +955,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -971,6 +973,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -988,6 +991,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -1063,7 +1067,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1073,7 +1077,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1084,7 +1088,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1094,7 +1098,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1104,7 +1108,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1115,7 +1119,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1125,7 +1129,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1135,7 +1139,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1146,7 +1150,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1154,7 +1158,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1162,7 +1166,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1171,7 +1175,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -2193,7 +2197,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2249,11 +2253,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2333,9 +2337,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2692,6 +2696,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2709,6 +2714,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2726,6 +2732,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2922,24 +2929,24 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
@@ -2947,41 +2954,41 @@ WITH pa_claim_rows AS (
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2991,24 +2998,24 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
@@ -3019,18 +3026,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           )
@@ -3039,18 +3046,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           )
@@ -3192,6 +3199,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3209,6 +3217,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3226,6 +3235,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS Nullable(Decimal(38, 0)))
       ) AS Nullable(Int64)) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS Nullable(String)) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -929,9 +929,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -953,6 +954,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS Nullable(Int32)) AS elig_first,
     CAST(202506 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-07-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-07-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-07-01' AS Nullable(DATE)) AS alive_from,
@@ -970,6 +972,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS Nullable(Int32)) AS elig_first,
     CAST(202412 AS Nullable(Int32)) AS elig_last,
     CAST(2024 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS alive_from,
@@ -987,6 +990,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS Nullable(Int32)) AS elig_first,
     CAST(202512 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2024-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2025-01-01' AS Nullable(DATE)) AS alive_from,
@@ -1062,7 +1066,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1072,7 +1076,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1083,7 +1087,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1093,7 +1097,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1103,7 +1107,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1114,7 +1118,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1124,7 +1128,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1134,7 +1138,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1145,7 +1149,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1153,7 +1157,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1161,7 +1165,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1170,7 +1174,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -2192,7 +2196,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2248,11 +2252,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS Nullable(Decimal(38, 0)))
       ) AS Nullable(Int64)) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2332,9 +2336,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS Nullable(String)) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2690,6 +2694,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS Nullable(Int32)) AS elig_first,
     CAST(202506 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-07-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-07-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-07-01' AS Nullable(DATE)) AS alive_from,
@@ -2707,6 +2712,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS Nullable(Int32)) AS elig_first,
     CAST(202412 AS Nullable(Int32)) AS elig_last,
     CAST(2024 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS alive_from,
@@ -2724,6 +2730,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS Nullable(Int32)) AS elig_first,
     CAST(202512 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2024-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2025-01-01' AS Nullable(DATE)) AS alive_from,
@@ -2920,24 +2927,24 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
           AND pa_checked.end_date IS NOT NULL
@@ -2945,41 +2952,41 @@ WITH pa_claim_rows AS (
           OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
           OR pa_checked.service_date >= CAST('2025-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
           AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2989,24 +2996,24 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS Nullable(DATE))
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-06-30' AS Nullable(DATE))
             AND pa_checked.end_date IS NOT NULL
@@ -3017,18 +3024,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2024-12-31' AS Nullable(DATE))
           )
@@ -3037,18 +3044,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2025-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS Nullable(DATE))
             AND pa_checked.service_date <= CAST('2025-12-31' AS Nullable(DATE))
           )
@@ -3190,6 +3197,7 @@ WITH pa_scopes AS (
     CAST(202407 AS Nullable(Int32)) AS elig_first,
     CAST(202506 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-07-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-07-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-07-01' AS Nullable(DATE)) AS alive_from,
@@ -3207,6 +3215,7 @@ WITH pa_scopes AS (
     CAST(202401 AS Nullable(Int32)) AS elig_first,
     CAST(202412 AS Nullable(Int32)) AS elig_last,
     CAST(2024 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2023-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2023-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS alive_from,
@@ -3224,6 +3233,7 @@ WITH pa_scopes AS (
     CAST(202501 AS Nullable(Int32)) AS elig_first,
     CAST(202512 AS Nullable(Int32)) AS elig_last,
     CAST(2025 AS Nullable(Int32)) AS rule_year,
+    CAST(1 AS Nullable(Int32)) AS pc_slot,
     CAST('2024-01-01' AS Nullable(DATE)) AS run_start,
     CAST('2024-01-01' AS Nullable(DATE)) AS fallback_start,
     CAST('2025-01-01' AS Nullable(DATE)) AS alive_from,

@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMBER(38, 0))
       ) AS INT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR2) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -932,9 +932,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -956,6 +957,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -973,6 +975,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -990,6 +993,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -1065,7 +1069,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1075,7 +1079,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1086,7 +1090,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1096,7 +1100,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1106,7 +1110,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1117,7 +1121,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1127,7 +1131,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1137,7 +1141,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1148,7 +1152,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1156,7 +1160,7 @@ WITH pa_claim_rows AS (
       SUM(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -1164,7 +1168,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -1173,7 +1177,7 @@ WITH pa_claim_rows AS (
       MAX(
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.is_primary_care = 1
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -2195,7 +2199,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -2251,11 +2255,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMBER(38, 0))
       ) AS INT) AS amount_cents,
       COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2335,9 +2339,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR2) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2696,6 +2700,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2713,6 +2718,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2730,6 +2736,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2926,24 +2933,24 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
@@ -2951,41 +2958,41 @@ WITH pa_claim_rows AS (
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
         )
       )
       THEN CASE WHEN (
-        pa_checked.is_primary_care = 0
+        pa_checked.primary_care <> '1'
       ) THEN 12 ELSE 13 END
       WHEN (
         NOT (
@@ -2995,24 +3002,24 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
@@ -3023,18 +3030,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           )
@@ -3043,18 +3050,18 @@ WITH pa_claim_rows AS (
             pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           )
@@ -3196,6 +3203,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT) AS elig_first,
     CAST(202506 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -3213,6 +3221,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INT) AS elig_first,
     CAST(202412 AS INT) AS elig_last,
     CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2023-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -3230,6 +3239,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INT) AS elig_first,
     CAST(202512 AS INT) AS elig_last,
     CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

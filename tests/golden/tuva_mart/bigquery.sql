@@ -435,7 +435,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -491,11 +491,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) * CAST(pa_claim_rows.copies AS INT64) AS amount_cents,
       pa_claim_rows.encounter_id AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -575,9 +575,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -621,9 +621,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -645,6 +646,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -662,6 +664,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -679,6 +682,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -755,7 +759,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -766,7 +770,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -778,7 +782,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -789,7 +793,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -800,7 +804,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -812,7 +816,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -823,7 +827,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -834,7 +838,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -846,7 +850,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -856,7 +860,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -866,7 +870,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -877,7 +881,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1905,7 +1909,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -1961,11 +1965,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC)
       ) AS INT64) * CAST(pa_claim_rows.copies AS INT64) AS amount_cents,
       pa_claim_rows.encounter_id AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2045,9 +2049,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS STRING) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2095,6 +2099,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2112,6 +2117,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2129,6 +2135,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2326,27 +2333,27 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
@@ -2356,21 +2363,21 @@ WITH pa_claim_rows AS (
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
@@ -2378,21 +2385,21 @@ WITH pa_claim_rows AS (
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
@@ -2404,7 +2411,7 @@ WITH pa_claim_rows AS (
         )
         THEN 13
         ELSE CASE WHEN (
-          pa_checked.is_primary_care = 0
+          pa_checked.primary_care <> '1'
         ) THEN 12 ELSE 13 END
       END
       WHEN (
@@ -2416,27 +2423,27 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
@@ -2449,21 +2456,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
@@ -2474,21 +2481,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
@@ -2631,6 +2638,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INT64) AS elig_first,
     CAST(202506 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2648,6 +2656,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INT64) AS elig_first,
     CAST(202412 AS INT64) AS elig_last,
     CAST(2024 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2665,6 +2674,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INT64) AS elig_first,
     CAST(202512 AS INT64) AS elig_last,
     CAST(2025 AS INT64) AS rule_year,
+    CAST(1 AS INT64) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -434,7 +434,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -490,11 +490,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) * CAST(pa_claim_rows.copies AS BIGINT) AS amount_cents,
       pa_claim_rows.encounter_id AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -574,9 +574,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -620,9 +620,10 @@ WITH pa_claim_rows AS (
     pa_checked.end_date AS end_date,
     pa_checked.amount_cents AS amount_cents,
     pa_checked.visit_key AS visit_key,
-    pa_checked.is_primary_care AS is_primary_care,
+    pa_checked.primary_care AS primary_care,
     pa_checked.bucket AS bucket,
     pa_checked.in_directory AS in_directory,
+    pa_checked.tin AS tin,
     'npi' AS unit_type,
     pa_checked.npi AS unit_id
   FROM pa_checked
@@ -644,6 +645,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -661,6 +663,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -678,6 +681,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -754,7 +758,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -765,7 +769,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -777,7 +781,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -788,7 +792,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -799,7 +803,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -811,7 +815,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_12
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -822,7 +826,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -833,7 +837,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -845,7 +849,7 @@ WITH pa_claim_rows AS (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
             AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -855,7 +859,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.amount_cents
         END
@@ -865,7 +869,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN 1
           ELSE 0
@@ -876,7 +880,7 @@ WITH pa_claim_rows AS (
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
             AND pa_lines.in_directory = 1
-            AND pa_lines.is_primary_care = 1
+            AND pa_lines.primary_care = '1'
           )
           THEN pa_lines.service_date
         END
@@ -1916,7 +1920,7 @@ WITH pa_claim_rows AS (
     pa_line_parts.end_date AS end_date,
     pa_line_parts.amount_cents AS amount_cents,
     pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.is_primary_care AS is_primary_care,
+    pa_line_parts.primary_care AS primary_care,
     pa_line_parts.bucket AS bucket,
     pa_line_parts.in_directory AS in_directory,
     pa_line_parts.tin AS tin,
@@ -1972,11 +1976,11 @@ WITH pa_claim_rows AS (
         END * CAST(100 AS NUMERIC(38, 0))
       ) AS BIGINT) * CAST(pa_claim_rows.copies AS BIGINT) AS amount_cents,
       pa_claim_rows.encounter_id AS visit_key,
-      CASE
+      CAST(CASE
         WHEN (
           0 = 1
         )
-        THEN 1
+        THEN '1'
         WHEN (
           UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
             '96160',
@@ -2056,9 +2060,9 @@ WITH pa_claim_rows AS (
             'G2211'
           )
         )
-        THEN 1
-        ELSE 0
-      END AS is_primary_care,
+        THEN '1'
+        ELSE '0'
+      END AS VARCHAR) AS primary_care,
       CASE WHEN (
         0 = 1
       ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
@@ -2106,6 +2110,7 @@ WITH pa_claim_rows AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2123,6 +2128,7 @@ WITH pa_claim_rows AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2140,6 +2146,7 @@ WITH pa_claim_rows AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,
@@ -2337,27 +2344,27 @@ WITH pa_claim_rows AS (
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
           AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
           AND pa_checked.end_date IS NOT NULL
@@ -2367,21 +2374,21 @@ WITH pa_claim_rows AS (
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
           AND pa_checked.in_directory = 1
@@ -2389,21 +2396,21 @@ WITH pa_claim_rows AS (
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('specialist')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
           AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
-          AND pa_checked.is_primary_care = 1
+          AND pa_checked.primary_care = '1'
           OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
           AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
           AND pa_checked.in_directory = 1
@@ -2415,7 +2422,7 @@ WITH pa_claim_rows AS (
         )
         THEN 13
         ELSE CASE WHEN (
-          pa_checked.is_primary_care = 0
+          pa_checked.primary_care <> '1'
         ) THEN 12 ELSE 13 END
       END
       WHEN (
@@ -2427,27 +2434,27 @@ WITH pa_claim_rows AS (
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
             AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
             AND pa_checked.end_date IS NOT NULL
@@ -2460,21 +2467,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
             AND pa_checked.in_directory = 1
@@ -2485,21 +2492,21 @@ WITH pa_claim_rows AS (
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('specialist')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
             AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
-            AND pa_checked.is_primary_care = 1
+            AND pa_checked.primary_care = '1'
             OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
             AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
             AND pa_checked.in_directory = 1
@@ -2646,6 +2653,7 @@ WITH pa_scopes AS (
     CAST(202407 AS INTEGER) AS elig_first,
     CAST(202506 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-07-01' AS DATE) AS run_start,
     CAST('2023-07-01' AS DATE) AS fallback_start,
     CAST('2024-07-01' AS DATE) AS alive_from,
@@ -2663,6 +2671,7 @@ WITH pa_scopes AS (
     CAST(202401 AS INTEGER) AS elig_first,
     CAST(202412 AS INTEGER) AS elig_last,
     CAST(2024 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2023-01-01' AS DATE) AS run_start,
     CAST('2024-01-01' AS DATE) AS fallback_start,
     CAST('2024-01-01' AS DATE) AS alive_from,
@@ -2680,6 +2689,7 @@ WITH pa_scopes AS (
     CAST(202501 AS INTEGER) AS elig_first,
     CAST(202512 AS INTEGER) AS elig_last,
     CAST(2025 AS INTEGER) AS rule_year,
+    CAST(1 AS INTEGER) AS pc_slot,
     CAST('2024-01-01' AS DATE) AS run_start,
     CAST('2025-01-01' AS DATE) AS fallback_start,
     CAST('2025-01-01' AS DATE) AS alive_from,

@@ -2,6 +2,8 @@
 
 Each edition directory under ``data/`` holds some of the CSV files; a request for year Y reads
 each file from the newest edition not after Y (an older edition fills files a newer one lacks).
+``data/README.md`` gives the source of every primary-care edition (the MSSP lists by
+performance year).
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def editions() -> tuple[int, ...]:
     """Edition years shipped with the package, ascending."""
     root = resources.files(__package__).joinpath("data")
     return tuple(sorted(int(p.name) for p in root.iterdir() if p.name.isdigit()))
+
+
+@cache
+def file_editions(name: str) -> tuple[int, ...]:
+    """Edition years that ship the file ``name`` (e.g. ``primary_care_hcpcs``), ascending."""
+    return tuple(e for e in editions() if _read(e, name) is not None)
 
 
 def _read(edition: int, name: str) -> list[dict[str, str]] | None:
@@ -86,6 +94,12 @@ class ValueSets:
             },
             edition=f"shipped:{max(used)}",
         )
+
+    @classmethod
+    def in_force(cls, year: int) -> ValueSets:
+        """The lists a scope key of rule year ``year`` uses when none are given: those of
+        :meth:`for_year`, or of the oldest edition for a year before every edition."""
+        return cls.for_year(max(year, editions()[0]))
 
     def with_primary_care_codes(self, codes: Iterable[str]) -> ValueSets:
         """A copy with the primary-care code list replaced."""

@@ -18,7 +18,8 @@ What is checked:
   Names are compared case-insensitively where the engine resolves them so (not on PostgreSQL;
   on Snowflake up to its upper-case folding) and reported in the mapping's spelling. Types the
   driver cannot reflect (SQLite columns without a declared type) are not checked.
-- ``values``: the month column reads as ``YYYYMM`` months (one grouped aggregate).
+- ``values``: the month column reads as ``YYYYMM`` months (one grouped aggregate); a roster's
+  ``performance_year`` column has no null and only four-digit years.
 - ``rows``: claims and eligibility are not empty (error), providers not empty (warning), the
   optional inputs the method reads not empty (warning).
 - ``as_of``: a given as-of date is not before the earliest claim service date nor more than
@@ -50,6 +51,7 @@ from provider_attribution.warehouse.validate.data import (
     _claims_data,
     _eligibility_data,
     _not_empty,
+    _roster_years,
     _StopError,
 )
 from provider_attribution.warehouse.validate.mapping import _mapped, _method_checks
@@ -125,6 +127,8 @@ def preflight(
                     "no line belongs to an ACO",
                     checks,
                 )
+                if "performance_year" in usable["roster"]:
+                    _roster_years(conn, inputs, spec, years, checks)
             elif spec.used and spec.field == "attested" and inputs.attested is not None:
                 _not_empty(
                     conn,

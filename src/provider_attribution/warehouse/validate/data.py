@@ -316,3 +316,75 @@ def _not_empty(
             f"{spec.label} has rows" if rows else f"{spec.label} is empty: {consequence}",
         )
     )
+
+
+def _roster_years(
+    conn: sa.Connection,
+    inputs: Inputs,
+    spec: _Input,
+    years: Sequence[int] | None,
+    checks: list[Check],
+) -> None:
+    """A roster by performance year: no null year, only four-digit years (errors); each
+    requested performance year has rows (warning)."""
+    roster = inputs.roster
+    assert roster is not None
+    assert roster.performance_year is not None
+    column = roster.performance_year
+    year = input_tables.roster(roster).c[column]
+    counts = _run(
+        conn,
+        sa.select(year, sa.func.count()).group_by(year),
+        f"reading {column} as years",
+        spec,
+        checks,
+        f"store {column} as integer years, e.g. 2025",
+    )
+    by_year = {y: int(n) for y, n in counts}
+    nulls = by_year.pop(None, 0)
+    where = f"{spec.label}.{column}"
+    if nulls:
+        checks.append(
+            Check(
+                "values",
+                spec.label,
+                column,
+                False,
+                "error",
+                f"{where} is null on {nulls:,} rows: every row of a roster by performance year "
+                "needs its year; fill it, or delete those rows",
+            )
+        )
+    bad = sorted(int(y) for y in by_year if not 1000 <= int(y) <= 9999)
+    if bad:
+        checks.append(
+            Check(
+                "values",
+                spec.label,
+                column,
+                False,
+                "error",
+                f"{where} has values that are not years (e.g. "
+                f"{', '.join(str(y) for y in bad[:3])}): store four-digit years, e.g. 2025",
+            )
+        )
+    if not nulls and not bad:
+        shown = ", ".join(str(int(y)) for y in sorted(by_year)) or "none"
+        checks.append(
+            Check("values", spec.label, column, True, "error", f"{where} has years {shown}")
+        )
+    listed = {int(y) for y in by_year}
+    for wanted in years or ():
+        if wanted not in listed:
+            checks.append(
+                Check(
+                    "years",
+                    spec.label,
+                    column,
+                    False,
+                    "warning",
+                    f"performance year {wanted} has no row in {spec.label} (its {column} "
+                    f"holds {', '.join(str(y) for y in sorted(listed)) or 'no year'}): no line "
+                    "belongs to an ACO in that year",
+                )
+            )

@@ -11,7 +11,7 @@ from provider_attribution.model.method import Method, Path, Unit
 from provider_attribution.sql.claim_lines import fqhc_applies
 from provider_attribution.warehouse.validate.results import Check
 
-_Kind = Literal["text", "date", "amount", "month", "any"]  # any: no type check
+_Kind = Literal["text", "date", "amount", "month", "year", "any"]  # any: no type check
 
 
 # -- what the inputs map ------------------------------------------------------------------------
@@ -115,9 +115,13 @@ def _mapped(inputs: Inputs, method: Method) -> list[_Input]:
             ("npi", r.npi, "text"),
             ("tin", r.tin, "text"),
             ("aco_id", r.aco_id, "text"),
-            ("start_date", r.start_date, "date"),
-            ("end_date", r.end_date, "date"),
         )
+        if r.performance_year is not None:  # a roster by year reads no dates
+            columns += cols(aco, ("performance_year", r.performance_year, "year"))
+        else:
+            columns += cols(
+                aco, ("start_date", r.start_date, "date"), ("end_date", r.end_date, "date")
+            )
         found.append(_Input("roster", "RosterTable", r.schema, r.name, columns, aco))
     if (a := inputs.attested) is not None:
         used = fqhc_applies(inputs, method)

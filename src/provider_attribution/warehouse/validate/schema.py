@@ -245,6 +245,15 @@ def _type_problem(
             f"{where} is {shown}; attribution needs a number (amounts are summed): "
             f"{_cast_fix(dialect, spec, col.name, sa.Numeric(18, 2))}"
         )
+    if col.kind == "year":
+        if isinstance(type_, sa.Integer) or (
+            isinstance(type_, sa.Numeric) and not isinstance(type_, sa.Float)
+        ):
+            return None
+        return "error", (
+            f"{where} is {shown}; {spec.field}.{col.field} must be an integer year (e.g. 2025): "
+            f"{_cast_fix(dialect, spec, col.name, sa.Integer())}"
+        )
     if col.kind == "month":
         if isinstance(type_, (sa.String, sa.Integer)) or (
             isinstance(type_, sa.Numeric) and not isinstance(type_, sa.Float)
