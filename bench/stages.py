@@ -1,7 +1,7 @@
 """Where the attribution's time goes: each prefix of the query written on its own.
 
 The attribution is one chain of CTEs (``compile.py``'s module docstring). A stage here is the
-whole chain up to one CTE, written with ``dialects.write_select_table`` exactly as ``attribute()``
+whole chain up to one CTE, written with ``ddl.write_select_table`` exactly as ``attribute()``
 writes its tables (same transaction settings, bound parameters, ``INSERT ... SELECT``) and read
 from the checked-lines work table as ``attribute()`` does. Stage k's seconds minus stage k-1's is
 what the CTEs between them cost; ``summarise.py`` shows each as a multiple of the floor.
@@ -27,11 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.dialects import (
-    DropTableIfExists,
-    tune_transaction,
-    write_select_table,
-)
+from provider_attribution.engines.ddl import DropTableIfExists, write_select_table
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method_file import resolve_method
 from provider_attribution.model.windows import ScopeKey
@@ -68,13 +65,14 @@ def run_stages(
     with engine.begin() as conn:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         keys = resolve_scope(conn, inputs, as_of=as_of, years=None, method=loaded.method)
+    profile = profile_for(engine.dialect.name)
     plain = QueryBuilder(inputs, loaded.method, valuesets)
 
     def timed(name: str, select: Callable[[], sa.Select[Any]]) -> sa.Table:
         started = time.perf_counter()
         with engine.begin() as conn:
-            tune_transaction(conn)
-            table = write_select_table(conn, f"bench_stage_{name}", schema, select())
+            profile.tune_transaction(conn)
+            table = write_select_table(conn, f"bench_stage_{name}", schema, select(), profile)
         seconds = time.perf_counter() - started
         with engine.connect() as conn:
             rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

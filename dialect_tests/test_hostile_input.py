@@ -42,7 +42,7 @@ from harness import Dataset, canonical, run_oracle
 from provider_attribution.analysis.explain import explain
 from provider_attribution.emit.sqltext import session_settings, sqlalchemy_dialect, statements
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import DropTableIfExists
+from provider_attribution.engines.ddl import DropTableIfExists
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import (
     ClaimsTable,

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import DropTableIfExists
+from provider_attribution.engines.ddl import DropTableIfExists
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import (
     Classification,

@@ -16,7 +16,7 @@ from provider_attribution.analysis.report_data import collect
 from provider_attribution.cli import main
 from provider_attribution.cli.common import DEFAULT_DB, DEFAULT_SCHEMA, DEFAULT_URL
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import has_table
+from provider_attribution.engines.catalog import has_table
 from provider_attribution.model import outputs
 from provider_attribution.model.method import TUVA
 from scenarios import SCENARIOS

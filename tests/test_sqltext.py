@@ -16,7 +16,7 @@ import provider_attribution as pa
 from provider_attribution.cli import main
 from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import binary_id
+from provider_attribution.engines.expressions import binary_id
 from provider_attribution.model import outputs
 from provider_attribution.model.method import PRESETS
 

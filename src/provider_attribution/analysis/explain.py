@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import binary_id, has_table
+from provider_attribution.engines.catalog import has_table
+from provider_attribution.engines.expressions import binary_id
 from provider_attribution.model import outputs
 from provider_attribution.model.method import Method, Path, RankKey
 

@@ -57,15 +57,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import (
-    DropTableIfExists,
-    binary_id,
-    capabilities,
-    has_table,
-    is_emulated,
-    swap_in,
-)
+from provider_attribution.engines.catalog import has_table
+from provider_attribution.engines.expressions import binary_id
 from provider_attribution.model import outputs
+from provider_attribution.warehouse.staged_write import StagedWrite
 
 TABLE = "reconciliation"
 AGREE = "agree"
@@ -470,12 +465,10 @@ def _classify(
 # -- writing and reading --------------------------------------------------------------------------
 
 
-def result_table(
-    schema: str | None, metadata: sa.MetaData | None = None, *, physical_name: str = TABLE
-) -> sa.Table:
+def result_table(schema: str | None, metadata: sa.MetaData | None = None) -> sa.Table:
     """The ``reconciliation`` table in ``schema``."""
     return sa.Table(
-        physical_name,
+        TABLE,
         metadata or sa.MetaData(),
         *(sa.Column(name, type_) for name, type_, _ in COLUMNS),
         schema=schema,
@@ -484,17 +477,10 @@ def result_table(
 
 def _write(conn: sa.Connection, select: sa.Select[Any], schema: str) -> sa.Table:
     """Write under a staging name, then swap in (atomic where the engine allows)."""
-    caps = capabilities(conn.dialect.name, emulated=is_emulated(conn))
-    if caps.schemas:
-        conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-    metadata = sa.MetaData()
-    staging = result_table(schema, metadata, physical_name=f"{TABLE}__staging")
-    conn.execute(DropTableIfExists(staging))
-    staging.create(conn)
-    conn.execute(staging.insert().from_select([name for name, _, _ in COLUMNS], select))
-    final = result_table(schema, metadata)
-    swap_in(conn, [(staging, final)], caps)
-    return final
+    with StagedWrite(conn, schema) as write:
+        staging = write.table(result_table(schema))
+        conn.execute(staging.insert().from_select([name for name, _, _ in COLUMNS], select))
+    return write.final[TABLE]
 
 
 def _counts(conn: sa.Connection, rows: sa.FromClause) -> tuple[int, int, int, int]:

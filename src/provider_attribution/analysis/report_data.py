@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import has_table
+from provider_attribution.engines.catalog import has_table
 from provider_attribution.model import outputs
 
 OTHER = "(other providers)"

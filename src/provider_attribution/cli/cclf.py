@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from provider_attribution.cli.common import DEFAULT_SCHEMA
 from provider_attribution.cli.display import console, print_summary, print_top_panels
-from provider_attribution.engines.dialects import has_table
+from provider_attribution.engines.catalog import has_table
 from provider_attribution.model.inputs import Inputs, NpiListTable, RosterTable
 from provider_attribution.sources.cclf import CclfError, CclfTables, prepare
 

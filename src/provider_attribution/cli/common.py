@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from provider_attribution.engines.dialects import capabilities
+from provider_attribution.engines.profiles import profile_for
 
 DEFAULT_DB = "demo.duckdb"  # the file `demo` writes
 DEFAULT_URL = f"duckdb:///{DEFAULT_DB}"  # where `report` and `explain` read by default
@@ -52,4 +52,4 @@ def output_schema(url: str | sa.URL, schema: str | None) -> str | None:
         backend = sa.make_url(url).get_backend_name()
     except sa.exc.ArgumentError as error:
         raise click.BadParameter(str(error), param_hint="--url") from None
-    return DEFAULT_SCHEMA if capabilities(backend).schemas else None
+    return DEFAULT_SCHEMA if profile_for(backend).capabilities.schemas else None

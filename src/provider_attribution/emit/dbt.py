@@ -19,7 +19,7 @@ import yaml
 from sqlglot import exp
 
 from provider_attribution.emit.sqltext import select_texts
-from provider_attribution.engines import dialects
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.sql.compile import CompiledRun
@@ -57,9 +57,7 @@ def sqlglot_dialect(name: str) -> str:
 def config_header(dialect: str) -> str:
     """The model's ``config`` call: a table, with PostgreSQL's planner settings as pre-hooks
     (``SET LOCAL``: dbt runs a model's hooks in the model's transaction)."""
-    hooks = dialects.set_statements(
-        sqlglot_dialect(dialect), dialects.POSTGRES_PRINTED_SETTINGS, local=True
-    )
+    hooks = profile_for(sqlglot_dialect(dialect)).session_settings(local=True)
     if not hooks:
         return CONFIG
     return f"{{{{ config(materialized='table', pre_hook={hooks!r}) }}}}"

@@ -12,7 +12,8 @@ import sqlglot
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
-from provider_attribution.engines import dialects, output_tables
+from provider_attribution.engines import output_tables
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import Method
@@ -143,12 +144,9 @@ def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -
 
 def session_settings(dialect_name: str) -> list[str]:
     """``SET`` statements to run in the same session before the statements of
-    ``dialect_name``: PostgreSQL's planner settings (``dialects.POSTGRES_PRINTED_SETTINGS``),
-    none for the other dialects."""
-    name = check_dialect(dialect_name)
-    return dialects.set_statements(
-        _ALIASES.get(name, name), dialects.POSTGRES_PRINTED_SETTINGS, local=False
-    )
+    ``dialect_name``: its engine profile's session settings (PostgreSQL's planner settings,
+    none for the other dialects)."""
+    return profile_for(check_dialect(dialect_name)).session_settings(local=False)
 
 
 def sql_statements(

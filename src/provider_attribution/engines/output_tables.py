@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.dialects import IdString
+from provider_attribution.engines.expressions import IdString
 from provider_attribution.model.outputs import COLUMNS, Kind
 
 #: The SQL type of each logical column type; ids compare byte by byte on MySQL/MariaDB too
-#: (:class:`~provider_attribution.engines.dialects.IdString`).
+#: (:class:`~provider_attribution.engines.expressions.IdString`).
 SQL_TYPES: dict[Kind, sa.types.TypeEngine[Any]] = {
     "id": IdString(255),
     "key": IdString(300),
@@ -26,16 +26,10 @@ SQL_TYPES: dict[Kind, sa.types.TypeEngine[Any]] = {
 }
 
 
-def table(
-    name: str,
-    schema: str | None,
-    metadata: sa.MetaData | None = None,
-    *,
-    physical_name: str | None = None,
-) -> sa.Table:
-    """Output table ``name`` in ``schema``, stored as ``physical_name`` (default: ``name``)."""
+def table(name: str, schema: str | None, metadata: sa.MetaData | None = None) -> sa.Table:
+    """Output table ``name`` in ``schema``."""
     return sa.Table(
-        physical_name or name,
+        name,
         metadata or sa.MetaData(),
         *(sa.Column(col, SQL_TYPES[kind]) for col, kind, _doc in COLUMNS[name]),
         schema=schema,

@@ -47,14 +47,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.dialects import (
-    DropTableIfExists,
-    binary_id,
-    capabilities,
-    is_emulated,
-    swap_in,
-    write_select_table,
-)
+from provider_attribution.engines.expressions import binary_id
 from provider_attribution.model.inputs import CCLF_CLAIM_LINES as CLAIM_LINES
 from provider_attribution.model.inputs import CCLF_ENROLLMENT as ENROLLMENT
 from provider_attribution.model.inputs import CCLF_MEMBER_MONTHS as MEMBER_MONTHS
@@ -66,6 +59,7 @@ from provider_attribution.model.inputs import (
     cclf_inputs,
 )
 from provider_attribution.sources import cclf_layout as lay
+from provider_attribution.warehouse.staged_write import StagedWrite
 
 __all__ = [
     "CLAIM_LINES",
@@ -213,9 +207,10 @@ def resolve_mbi_chains(
     return {mbi: end for mbi, end in resolved.items() if mbi != end}
 
 
-def _crosswalk_table(conn: sa.Connection, cclf9: sa.TableClause, schema: str | None) -> sa.Table:
+def _crosswalk_table(write: StagedWrite, cclf9: sa.TableClause) -> sa.Table:
     """Read CCLF9, resolve the chains in Python and write ``previous → current`` to a work
     table."""
+    conn = write.conn
     query = sa.select(
         _text(_col(cclf9, lay.CRNT_NUM)),
         _text(_col(cclf9, lay.PRVS_NUM)),
@@ -227,10 +222,9 @@ def _crosswalk_table(conn: sa.Connection, cclf9: sa.TableClause, schema: str | N
         sa.MetaData(),
         sa.Column("previous", _ID),
         sa.Column("current", _ID),
-        schema=schema,
+        schema=write.schema,
     )
-    conn.execute(DropTableIfExists(table))
-    table.create(conn)
+    write.work_table(table)
     pairs = [{"previous": p, "current": c} for p, c in sorted(resolve_mbi_chains(rows).items())]
     if pairs:
         conn.execute(table.insert(), pairs)
@@ -476,7 +470,7 @@ def _default_months(
     return first, max(known)
 
 
-def _months_table(conn: sa.Connection, schema: str | None, starts: Sequence[dt.date]) -> sa.Table:
+def _months_table(write: StagedWrite, starts: Sequence[dt.date]) -> sa.Table:
     """A small work table of the months: start, end and ``YYYYMM``."""
     table = sa.Table(
         _MONTHS_WORK,
@@ -484,10 +478,9 @@ def _months_table(conn: sa.Connection, schema: str | None, starts: Sequence[dt.d
         sa.Column("month_start", sa.Date),
         sa.Column("month_end", sa.Date),
         sa.Column("year_month", sa.String(6)),
-        schema=schema,
+        schema=write.schema,
     )
-    conn.execute(DropTableIfExists(table))
-    table.create(conn)
+    write.work_table(table)
     rows = [
         {
             "month_start": m,
@@ -496,7 +489,7 @@ def _months_table(conn: sa.Connection, schema: str | None, starts: Sequence[dt.d
         }
         for m in starts
     ]
-    conn.execute(table.insert(), rows)
+    write.conn.execute(table.insert(), rows)
     return table
 
 
@@ -580,18 +573,11 @@ def providers_select(lines: sa.Table) -> sa.Select[Any]:
 
 
 def _staged(
-    conn: sa.Connection,
-    name: str,
-    schema: str | None,
-    select: sa.Select[Any] | sa.CompoundSelect[Any],
-) -> tuple[sa.Table, sa.Table]:
-    """Write ``select`` to ``name__staging``; (staging, final) tables."""
+    write: StagedWrite, name: str, select: sa.Select[Any] | sa.CompoundSelect[Any]
+) -> sa.Table:
+    """Write ``select`` to ``name__staging``."""
     body = select if isinstance(select, sa.Select) else sa.select(select.subquery("u"))
-    staging = write_select_table(conn, f"{name}__staging", schema, body)
-    final = sa.Table(
-        name, sa.MetaData(), *[sa.Column(c.name, c.type) for c in staging.c], schema=schema
-    )
-    return staging, final
+    return write.select(name, body)
 
 
 def _prepare_on(
@@ -601,29 +587,18 @@ def _prepare_on(
     months: tuple[dt.date, dt.date] | None,
 ) -> None:
     reflected = _reflect(conn, source)
-    caps = capabilities(conn.dialect.name, emulated=is_emulated(conn))
-    if work_schema is not None and caps.schemas:
-        conn.execute(sa.schema.CreateSchema(work_schema, if_not_exists=True))
-    files: dict[str, sa.FromClause] = dict(reflected)
-    xwalk = None
-    if "cclf9" in reflected:
-        xwalk = _crosswalk_table(conn, reflected["cclf9"], work_schema)
-        for name in ("cclf1", "cclf2", "cclf5", "cclf8"):
-            files[name] = _current_mbis(reflected[name], xwalk, name)
-    first, last = months or _default_months(conn, files)
-    month_table = _months_table(conn, work_schema, month_starts(first, last))
-    lines = _staged(conn, CLAIM_LINES, work_schema, claim_lines_select(files))
-    members = _staged(
-        conn, MEMBER_MONTHS, work_schema, member_months_select(files["cclf8"], month_table)
-    )
-    enrollment = _staged(
-        conn, ENROLLMENT, work_schema, enrollment_select(files["cclf8"], month_table)
-    )
-    providers = _staged(conn, PROVIDERS, work_schema, providers_select(lines[0]))
-    conn.execute(DropTableIfExists(month_table))
-    if xwalk is not None:
-        conn.execute(DropTableIfExists(xwalk))
-    swap_in(conn, [lines, members, enrollment, providers], caps)
+    with StagedWrite(conn, work_schema) as write:
+        files: dict[str, sa.FromClause] = dict(reflected)
+        if "cclf9" in reflected:
+            xwalk = _crosswalk_table(write, reflected["cclf9"])
+            for name in ("cclf1", "cclf2", "cclf5", "cclf8"):
+                files[name] = _current_mbis(reflected[name], xwalk, name)
+        first, last = months or _default_months(conn, files)
+        month_table = _months_table(write, month_starts(first, last))
+        lines = _staged(write, CLAIM_LINES, claim_lines_select(files))
+        _staged(write, MEMBER_MONTHS, member_months_select(files["cclf8"], month_table))
+        _staged(write, ENROLLMENT, enrollment_select(files["cclf8"], month_table))
+        _staged(write, PROVIDERS, providers_select(lines))
 
 
 def prepare(

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines import dialects, tables
+from provider_attribution.engines import expressions, tables
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import Method, SettingExclusion
 from provider_attribution.model.valuesets import ValueSets
@@ -40,7 +40,7 @@ ORGANIZATIONAL_NPI = 8
 REVERSED_CLAIM = 9
 
 ORGANIZATION_VALUES = ("2", "organization")
-# Claims columns holding ids: compared byte by byte on every engine (dialects.binary_id).
+# Claims columns holding ids: compared byte by byte on every engine (expressions.binary_id).
 ID_COLUMNS = frozenset(
     {"person_id", "claim_id", "encounter_id", "rendering_npi", "tin", "attending_npi"}
 )
@@ -128,7 +128,7 @@ class ClaimLines:
         """The distinct claims rows (over every mapped column) and their number of copies."""
         src = tables.claims(self.inputs)
         grouping = [
-            dialects.binary_id(src.c[column]) if logical in ID_COLUMNS else src.c[column]
+            expressions.binary_id(src.c[column]) if logical in ID_COLUMNS else src.c[column]
             for logical, column in self._mapped().items()
         ]
         columns = [
@@ -150,7 +150,7 @@ class ClaimLines:
         if self.inputs.attested is None or not self.fqhc_applies():
             return sa.false()
         listed = tables.npi_list(self.inputs.attested)
-        listed_npi = dialects.binary_id(listed.c[self.inputs.attested.npi])
+        listed_npi = expressions.binary_id(listed.c[self.inputs.attested.npi])
         return rows.c.attending_npi.in_(sa.select(listed_npi))
 
     def _service_dates(self, rows: sa.CTE) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
@@ -248,7 +248,7 @@ class ClaimLines:
             (sa.and_(allowed.is_not(None), allowed != 0), allowed),
             else_=sa.func.coalesce(rows.c.paid_amount, 0),
         )
-        cents = dialects.cents(amount)
+        cents = expressions.cents(amount)
         # Without the duplicate collapse every copy of a row adds its amount.
         line_cents = cents
         if not self.method.collapse_duplicates:
@@ -374,7 +374,7 @@ class ClaimLines:
         status = sa.case(
             (p.c.person_id.is_(None), MISSING_PERSON_ID),
             (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
-            (p.c.service_date > dialects.date_literal(self.today), FUTURE_SERVICE_DATE),
+            (p.c.service_date > expressions.date_literal(self.today), FUTURE_SERVICE_DATE),
             (p.c.fqhc_ok == 0, FQHC_NOT_ATTESTED),
             (p.c.npi.is_(None), MISSING_NPI),
             (p.c.npi_ok == 0, INVALID_NPI),

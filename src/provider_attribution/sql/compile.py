@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines import dialects, tables
+from provider_attribution.engines import expressions, tables
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
@@ -54,7 +54,7 @@ from provider_attribution.sql.exclusions import exclusions_select
 
 
 def _date(value: object) -> sa.ColumnElement[Any]:
-    return dialects.date_literal(value)
+    return expressions.date_literal(value)
 
 
 def _int(value: int | None) -> sa.ColumnElement[Any]:
@@ -291,7 +291,7 @@ class QueryBuilder:
             norm = sa.func.upper(sa.func.trim(raw))
             if kind is Classification.SPECIALTY:
                 norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
-        npi = dialects.binary_id(src.c[spec.npi])
+        npi = expressions.binary_id(src.c[spec.npi])
         org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
         individual: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
         if spec.entity_type is not None:
@@ -366,14 +366,14 @@ class QueryBuilder:
         src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
         if e.year_month is not None:
-            key = dialects.text_month_key(src.c[e.year_month])
+            key = expressions.text_month_key(src.c[e.year_month])
         else:
             assert e.month_start is not None
-            key = dialects.month_key(src.c[e.month_start])
+            key = expressions.month_key(src.c[e.month_start])
         widest = max(self.widest_window(), self.method.eligibility_months)
         first = min(month_key(k.window_start(widest)) for k in keys)
         last = max(month_key(k.anchor_end) for k in keys)
-        person = dialects.binary_id(src.c[e.person_id])
+        person = expressions.binary_id(src.c[e.person_id])
         inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")
         return (
             sa.select(inner.c.person_id, inner.c.month_key)
@@ -419,7 +419,7 @@ class QueryBuilder:
                 keys.c.npi,
                 keys.c.service_date,
                 *tin_columns,
-                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+                sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id"),
             )
             .select_from(keys.join(r, sa.and_(*conds)))
             .group_by(*keys.c)
@@ -448,7 +448,7 @@ class QueryBuilder:
                 keys.c.npi,
                 *tin_columns,
                 year.label("performance_year"),
-                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+                sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id"),
             )
             .select_from(keys.join(r, sa.and_(*conds)))
             .group_by(*keys.c, year)
@@ -470,7 +470,7 @@ class QueryBuilder:
         assert spec is not None
         r = tables.roster(spec).alias("pa_roster")
         conds = self._roster_match(r, npi, tin, day=day)
-        aco_id = dialects.binary_id(r.c[spec.aco_id])
+        aco_id = expressions.binary_id(r.c[spec.aco_id])
         return sa.select(sa.func.min(aco_id)).where(*conds).scalar_subquery()
 
     def _selection_aco_by_year(self, name: str) -> sa.Subquery:
@@ -480,13 +480,13 @@ class QueryBuilder:
         assert spec is not None
         assert spec.performance_year is not None
         r = tables.roster(spec).alias(f"{name}_roster")
-        npi = dialects.binary_id(r.c[spec.npi])
+        npi = expressions.binary_id(r.c[spec.npi])
         year = r.c[spec.performance_year]
         return (
             sa.select(
                 npi.label("npi"),
                 year.label("performance_year"),
-                sa.func.min(dialects.binary_id(r.c[spec.aco_id])).label("aco_id"),
+                sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id"),
             )
             .where(npi.is_not(None))
             .group_by(npi, year)
@@ -506,7 +506,7 @@ class QueryBuilder:
         (a roster by performance year, whose date columns are not read) in ``year``."""
         spec = self.inputs.roster
         assert spec is not None
-        conds: list[sa.ColumnElement[bool]] = [dialects.binary_id(r.c[spec.npi]) == npi]
+        conds: list[sa.ColumnElement[bool]] = [expressions.binary_id(r.c[spec.npi]) == npi]
         if spec.performance_year is not None:
             assert year is not None
             conds.append(r.c[spec.performance_year] == year)
@@ -517,7 +517,7 @@ class QueryBuilder:
             if spec.end_date is not None:
                 conds.append(sa.or_(r.c[spec.end_date].is_(None), r.c[spec.end_date] >= day))
         if tin is not None and spec.tin is not None:
-            roster_tin = dialects.binary_id(r.c[spec.tin])
+            roster_tin = expressions.binary_id(r.c[spec.tin])
             conds.append(sa.or_(r.c[spec.tin].is_(None), roster_tin == tin))
         return conds
 
@@ -545,7 +545,7 @@ class QueryBuilder:
             mm,
             sa.and_(
                 mm.c.person_id == checked.c.person_id,
-                mm.c.month_key == dialects.month_key(checked.c.service_date),
+                mm.c.month_key == expressions.month_key(checked.c.service_date),
             ),
         )
         units: list[sa.ColumnElement[Any]] = [
@@ -865,7 +865,7 @@ class QueryBuilder:
             [
                 (
                     units.c.step == i,
-                    dialects.divide_to_nearest(units.c[f"cents_{i}"], p.weight_total),
+                    expressions.divide_to_nearest(units.c[f"cents_{i}"], p.weight_total),
                 )
                 for i, p in passes
             ]
@@ -905,7 +905,7 @@ class QueryBuilder:
                 units.c.step,
                 sa.cast(description, sa.String).label("step_description"),
                 sa.cast(rank_cents, sa.BigInteger).label("rank_cents"),
-                dialects.money_from_cents(money_cents).label("allowed_amount"),
+                expressions.money_from_cents(money_cents).label("allowed_amount"),
                 sa.cast(by_step("visits_{}"), sa.Integer).label("visits"),
                 by_step("last_{}").label("last_service_date"),
                 start.label("lookback_start_date"),
@@ -929,7 +929,7 @@ class QueryBuilder:
         """The valid selection of each eligible person (latest effective date, then NPI)."""
         sel = tables.selections(spec).alias(f"pa_{path.value}")
         effective = sel.c[spec.effective_date]
-        npi = dialects.binary_id(sel.c[spec.npi])
+        npi = expressions.binary_id(sel.c[spec.npi])
         valid: list[sa.ColumnElement[bool]] = [
             sel.c[spec.npi].is_not(None),
             effective.is_not(None),
@@ -954,7 +954,7 @@ class QueryBuilder:
             )
             .select_from(
                 eligible.join(scope, scope.c.scope_id == eligible.c.scope_id).join(
-                    sel, dialects.binary_id(sel.c[spec.person_id]) == eligible.c.person_id
+                    sel, expressions.binary_id(sel.c[spec.person_id]) == eligible.c.person_id
                 )
             )
             .where(*valid)
@@ -992,7 +992,7 @@ class QueryBuilder:
                 _int(0).label("step"),
                 _text(SELECTION_DESCRIPTIONS[path]).label("step_description"),
                 sa.cast(sa.literal(0), sa.BigInteger).label("rank_cents"),
-                dialects.money(sa.literal(0)).label("allowed_amount"),
+                expressions.money(sa.literal(0)).label("allowed_amount"),
                 _int(0).label("visits"),
                 sa.cast(sa.null(), sa.Date).label("last_service_date"),
                 chosen.c.effective_date.label("lookback_start_date"),
@@ -1050,7 +1050,7 @@ class QueryBuilder:
             "prov_specialty": _text(f.prov_specialty),
             "step": _int(0),
             "step_description": _text(f.step_description),
-            "allowed_amount": dialects.money(sa.literal(0)),
+            "allowed_amount": expressions.money(sa.literal(0)),
             "visits": _int(0),
             "last_service_date": sa.cast(sa.null(), sa.Date),
             "lookback_start_date": scope.c.fallback_start,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines import dialects, tables
+from provider_attribution.engines import expressions, tables
 
 if TYPE_CHECKING:
     from provider_attribution.model.windows import ScopeKey
@@ -50,16 +50,16 @@ def _months(builder: QueryBuilder) -> sa.CTE:
     assert spec is not None
     src = tables.enrollment(spec)
     if spec.year_month is not None:
-        key = dialects.text_month_key(src.c[spec.year_month])
+        key = expressions.text_month_key(src.c[spec.year_month])
     else:
         assert spec.month_start is not None
-        key = dialects.month_key(src.c[spec.month_start])
+        key = expressions.month_key(src.c[spec.month_start])
     flags = [
         flag(src.c[column]).label(name)
         for name in _FLAGS
         if (column := getattr(spec, name)) is not None
     ]
-    person = dialects.binary_id(src.c[spec.person_id])
+    person = expressions.binary_id(src.c[spec.person_id])
     inner = sa.select(person.label("person_id"), key.label("month_key"), *flags).subquery(
         "pa_enrollment_raw"
     )
@@ -100,7 +100,7 @@ def _deaths(builder: QueryBuilder) -> sa.CTE:
     assert spec is not None
     assert spec.death_date is not None
     src = tables.enrollment(spec)
-    person, death = dialects.binary_id(src.c[spec.person_id]), src.c[spec.death_date]
+    person, death = expressions.binary_id(src.c[spec.person_id]), src.c[spec.death_date]
     return (
         sa.select(person.label("person_id"), sa.func.min(death).label("death_date"))
         .where(person.is_not(None), death.is_not(None))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines import dialects
+from provider_attribution.engines import expressions
 from provider_attribution.model.method import Method, Path, Services
 
 if TYPE_CHECKING:
@@ -63,8 +63,8 @@ def _flag(flags: sa.CTE, index: int | str) -> sa.ColumnElement[bool]:
 def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElement[bool]:
     """The service date is in ``[start, anchor end]``; for a current key the line also ended
     by the as-of date."""
-    end = dialects.date_literal(key.anchor_end)
-    cond = [line.c.service_date >= dialects.date_literal(start), line.c.service_date <= end]
+    end = expressions.date_literal(key.anchor_end)
+    cond = [line.c.service_date >= expressions.date_literal(start), line.c.service_date <= end]
     if key.scope == "current":  # not null: a negated condition must stay true or false
         cond += [line.c.end_date.is_not(None), line.c.end_date <= end]
     return sa.and_(*cond)
@@ -113,7 +113,7 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
         mm,
         sa.and_(
             mm.c.person_id == line.c.person_id,
-            mm.c.month_key == dialects.month_key(line.c.service_date),
+            mm.c.month_key == expressions.month_key(line.c.service_date),
         ),
     ).outerjoin(eligible, eligible.c.person_id == line.c.person_id)
     whens: list[tuple[sa.ColumnElement[bool], Any]] = [

@@ -26,7 +26,8 @@ from provider_attribution.analysis.reconcile import (
     AssignmentListTable,
 )
 from provider_attribution.engines import output_tables
-from provider_attribution.engines.dialects import DropTableIfExists, capabilities
+from provider_attribution.engines.ddl import DropTableIfExists
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 
 #: Prefix of the made-up beneficiary ids planted as ``not_in_eligible_population``.
@@ -173,7 +174,7 @@ def _write(conn: sa.Connection, target: AssignmentListTable, rows: list[dict[str
     if target.quarter is not None:
         columns.append(sa.Column(target.quarter, sa.Integer()))
     table = sa.Table(target.name, sa.MetaData(), *columns, schema=target.schema)
-    if target.schema is not None and capabilities(conn.dialect.name).schemas:
+    if target.schema is not None and profile_for(conn.dialect.name).capabilities.schemas:
         conn.execute(sa.schema.CreateSchema(target.schema, if_not_exists=True))
     conn.execute(DropTableIfExists(table))
     table.create(conn)

@@ -34,7 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.dialects import DropTableIfExists
+from provider_attribution.engines.ddl import DropTableIfExists
 from provider_attribution.sources import cclf_layout as lay
 from provider_attribution.synthetic.claims import in_transaction, luhn_npi_check_digit
 

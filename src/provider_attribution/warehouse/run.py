@@ -13,19 +13,7 @@ import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
 from provider_attribution.engines import tables as input_tables
-from provider_attribution.engines.dialects import (
-    Capabilities,
-    DropTableIfExists,
-    capabilities,
-    is_emulated,
-    lock_target,
-    month_key,
-    swap_in,
-    text_month_key,
-    tune_transaction,
-    unlock_target,
-    write_select_table,
-)
+from provider_attribution.engines.expressions import month_key, text_month_key
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import TUVA, Method
@@ -34,6 +22,7 @@ from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import AsOf, ScopeKey, as_of_dates, scope_keys
 from provider_attribution.sql import invariants
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
+from provider_attribution.warehouse.staged_write import StagedWrite
 from provider_attribution.warehouse.validate import preflight, require_valid, resolve_inputs
 
 EngineLike = sa.Engine | str
@@ -213,35 +202,27 @@ class _StageClock:
 CHECKED_WORK_TABLE = "attribution_checked_lines__work"
 
 
-def _materialise_checked(
-    conn: sa.Connection, builder: QueryBuilder, schema: str | None
-) -> sa.Table:
+def _materialise_checked(write: StagedWrite, builder: QueryBuilder) -> sa.Table:
     """Write the checked claim lines once to a work table that the ranking and the exclusions
-    both read (each would otherwise repeat the de-duplication and the line checks). Dropped
-    after the swap; a failed run leaves it to the rollback, or to the next run's drop."""
-    return write_select_table(conn, CHECKED_WORK_TABLE, schema, builder.checked_lines())
+    both read (each would otherwise repeat the de-duplication and the line checks); dropped
+    when the write ends."""
+    return write.work_select(CHECKED_WORK_TABLE, builder.checked_lines())
 
 
 def _write(
-    conn: sa.Connection,
+    write: StagedWrite,
     run: CompiledRun,
-    schema: str | None,
-    caps: Capabilities,
     claims: sa.FromClause,
     stage: ProgressCallback | None = None,
-) -> dict[str, sa.Table]:
-    """Write every output under a staging name, check the invariants, then swap them in.
+) -> None:
+    """Write every output under a staging name; the invariants are checked and the outputs
+    swapped in when ``write`` ends.
 
     ``stage`` hears ``ranking`` before the ranking is written and ``write`` before the rest."""
     stage = stage or (lambda _name: None)
     stage("ranking")
-    metadata = sa.MetaData()
-    staged: dict[str, sa.Table] = {}
-    for name in outputs.WRITTEN:
-        staging = output_tables.table(name, schema, metadata, physical_name=f"{name}__staging")
-        conn.execute(DropTableIfExists(staging))
-        staging.create(conn)
-        staged[name] = staging
+    conn, schema = write.conn, write.schema
+    staged = {name: write.table(output_tables.table(name, schema)) for name in outputs.WRITTEN}
     ranking = staged[outputs.RANKING]
     conn.execute(
         ranking.insert().from_select(outputs.column_names(outputs.RANKING), run.provider_ranking)
@@ -262,10 +243,7 @@ def _write(
             outputs.column_names(outputs.BENEFICIARY_EXCLUSIONS), run.beneficiary_exclusions
         )
     )
-    invariants.check(conn, staged, claims, len(run.scope_keys))
-    final = {name: output_tables.table(name, schema, metadata) for name in outputs.WRITTEN}
-    swap_in(conn, [(staged[name], final[name]) for name in outputs.WRITTEN], caps)
-    return final
+    write.check = lambda tables: invariants.check(conn, tables, claims, len(run.scope_keys))
 
 
 def _summarise(conn: sa.Connection, tables: dict[str, sa.Table]) -> list[ScopeSummary]:
@@ -360,7 +338,6 @@ def attribute(
     clock.start("validate")
     with engine.begin() as conn:
         inputs = resolve_inputs(conn, inputs)
-        caps = capabilities(engine.dialect.name, emulated=is_emulated(conn))
         wanted = tuple(years) if years is not None else None
         as_of = as_of_dates(as_of)
         if validate:
@@ -370,22 +347,15 @@ def attribute(
             conn, inputs, as_of=as_of, years=wanted, current=current, today=today, method=chosen
         )
         builder = QueryBuilder(inputs, chosen, valuesets, today)
-        if target_schema is not None and caps.schemas:
-            conn.execute(sa.schema.CreateSchema(target_schema, if_not_exists=True))
-        lock_target(conn, target_schema)
-        tune_transaction(conn)
-        try:
+        with StagedWrite(conn, target_schema) as write:
+            write.profile.tune_transaction(conn)
             clock.start("candidates")
-            checked = _materialise_checked(conn, builder, target_schema)
+            checked = _materialise_checked(write, builder)
             run = QueryBuilder(inputs, chosen, valuesets, today, checked_source=checked).compile(
                 keys
             )
-            tables = _write(
-                conn, run, target_schema, caps, input_tables.claims(inputs), clock.start
-            )
-            conn.execute(DropTableIfExists(checked))
-        finally:
-            unlock_target(conn, target_schema)
+            _write(write, run, input_tables.claims(inputs), clock.start)
+        tables = write.final
         rows = {
             name: int(
                 conn.execute(sa.select(sa.func.count()).select_from(tables[name])).scalar_one()

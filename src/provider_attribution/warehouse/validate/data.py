@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import tables as input_tables
-from provider_attribution.engines.dialects import month_key as sql_month_key
-from provider_attribution.engines.dialects import text_month_key
+from provider_attribution.engines.expressions import month_key as sql_month_key
+from provider_attribution.engines.expressions import text_month_key
 from provider_attribution.model.inputs import ClaimsTable, Inputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.windows import first_of_month_back, month_key, months_later

@@ -1,0 +1,110 @@
+"""What one SQL engine is to the package: its names, what it guarantees, and the hooks where
+engines differ (locks, session settings, statistics, swapping staged tables in, and the few
+expressions spelled differently).
+
+:class:`EngineProfile` is the cautious default every hook falls back to; each engine family
+overrides only what it does differently, in its own module under
+:mod:`provider_attribution.engines.profiles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from provider_attribution.engines.ddl import DropTableIfExists, RenameTable
+
+#: Stages of the attribution query an engine may write to a work table instead of inlining
+#: them as CTEs: the checked claim lines, the eligible persons, the lines with their units, the
+#: metrics per NPI and the roll-up per unit (docs/ARCHITECTURE.md, "The query plan").
+MATERIALISABLE_STAGES = ("checked", "eligible", "lines", "metrics", "units")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine guarantees, used by the writer and stated in the README.
+
+    ``swap``: how staged outputs replace the old ones —
+    ``transaction`` (drop + rename inside the run's transaction: all tables at once),
+    ``rename_tables`` (MySQL's multi-table ``RENAME TABLE``: all tables at once, one statement),
+    ``swap_with`` (Snowflake's ``ALTER TABLE ... SWAP WITH``: each table atomically).
+    """
+
+    transactional_ddl: bool
+    schemas: bool
+    swap: str
+
+
+#: The most cautious answer, for engines the package knows nothing about.
+CAUTIOUS = Capabilities(transactional_ddl=False, schemas=True, swap="transaction")
+
+Staged = Sequence[tuple[sa.Table, sa.Table]]
+
+
+@dataclass(frozen=True)
+class EngineProfile:
+    """One engine: its dialect name and aliases, capabilities, and the hooks below.
+
+    ``materialise``: the :data:`MATERIALISABLE_STAGES` the engine runs faster written to work
+    tables than inlined (engines that plan each CTE reference on its own, or parallelise a
+    written table's scan); empty where the planner does better with the whole query inlined.
+    ``emulation``: the profile to use instead when the engine is emulated (see
+    :func:`~provider_attribution.engines.profiles.profile_for`).
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    capabilities: Capabilities = CAUTIOUS
+    materialise: frozenset[str] = frozenset()
+    emulation: EngineProfile | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the engine is known by, its dialect name first."""
+        return (self.name, *self.aliases)
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def lock(self, conn: sa.Connection, target: str | None, *, wait_seconds: int = 600) -> None:
+        """Serialize runs writing into the same ``target`` schema; by default nothing (the
+        engine serializes writers itself)."""
+
+    def unlock(self, conn: sa.Connection, target: str | None) -> None:
+        """Release what :meth:`lock` took where it outlives the transaction."""
+
+    def session_settings(self, *, local: bool) -> list[str]:
+        """Statements setting the session up for the package's printed SQL and dbt models
+        (``local``: only for the current transaction); by default none."""
+        return []
+
+    def tune_transaction(self, conn: sa.Connection) -> None:
+        """Planner settings for the run's transaction only; by default none."""
+
+    def analyze(self, conn: sa.Connection, table: sa.Table) -> None:
+        """Give the planner statistics of a table just written, where the engine plans by them
+        and does not gather them itself within the transaction; by default nothing."""
+
+    def swap(self, conn: sa.Connection, staged: Staged) -> None:
+        """Replace each final table with its (staging, final) staging table, as atomically as
+        the engine allows; by default drop and rename inside the transaction."""
+        for staging, final in staged:
+            conn.execute(DropTableIfExists(final))
+            conn.execute(RenameTable(staging, final.name))
+
+    # -- expressions -----------------------------------------------------------------------------
+
+    def date_literal(self, value: str) -> str:
+        """A date constant from its compiled (ISO text) bound parameter ``value``."""
+        return f"CAST({value} AS DATE)"
+
+    def binary_id(self, value: str, dialect: sa.Dialect) -> str:
+        """Compiled id ``value`` as compared byte by byte; by default the id itself (engines
+        compare text bytewise already)."""
+        return value
+
+    def id_type(self, length: int, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        """The type of an id column of the outputs, compared as :meth:`binary_id` compares."""
+        return sa.String(length)
