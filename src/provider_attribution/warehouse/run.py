@@ -243,7 +243,7 @@ def _write(
             outputs.column_names(outputs.BENEFICIARY_EXCLUSIONS), run.beneficiary_exclusions
         )
     )
-    write.check = lambda tables: invariants.check(conn, tables, claims, len(run.scope_keys))
+    write.check = lambda conn, tables: invariants.check(conn, tables, claims, len(run.scope_keys))
 
 
 def _summarise(conn: sa.Connection, tables: dict[str, sa.Table]) -> list[ScopeSummary]:

@@ -8,7 +8,7 @@ are swapped in together, with the target's lock held.
         conn.execute(staging.insert()...)
         write.select("other", select)               # <name>__staging holding select's rows
         write.work_select("x__work", select)        # read while writing, dropped after
-        write.check = lambda staged: ...            # optional, raises to refuse
+        write.check = check                         # optional: (conn, staged), raises to refuse
     write.final                                     # the final tables, by name
 
 Leaving the block normally runs the check, swaps every staging table in through the engine's
@@ -33,8 +33,8 @@ from provider_attribution.engines.profiles import profile_of
 
 STAGING_SUFFIX = "__staging"
 
-#: Called with the staging tables by final name; raises to refuse them.
-Check = Callable[[dict[str, sa.Table]], None]
+#: Called with the connection and the staging tables by final name; raises to refuse them.
+Check = Callable[[sa.Connection, dict[str, sa.Table]], None]
 
 
 class StagedWrite:
@@ -130,7 +130,7 @@ class StagedWrite:
 
     def _finish(self) -> None:
         if self.check is not None:
-            self.check(dict(self.staged))
+            self.check(self.conn, dict(self.staged))
         self.profile.swap(self.conn, [(self.staged[n], self.final[n]) for n in self.staged])
         for table in self._work:
             self.conn.execute(DropTableIfExists(table))
