@@ -35,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines.ddl import DropTableIfExists
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.sources import cclf_layout as lay
 from provider_attribution.synthetic.claims import in_transaction, luhn_npi_check_digit
 
@@ -539,7 +540,7 @@ def _tables(schema: str | None) -> dict[str, sa.Table]:
 
 
 def _write(conn: sa.Connection, data: CclfSynthetic, schema: str | None) -> dict[str, int]:
-    if schema is not None and conn.dialect.name != "sqlite":
+    if schema is not None and profile_for(conn.dialect.name).capabilities.schemas:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     counts: dict[str, int] = {}
     for name, table in _tables(schema).items():
