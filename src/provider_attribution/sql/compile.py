@@ -271,7 +271,8 @@ class QueryBuilder:
     def _scope_value(self, aggregate: str, column: str) -> sa.ColumnElement[Any]:
         """``aggregate`` (min or max) of ``column`` over the ``scope_source`` table."""
         assert self.scope_source is not None
-        return sa.select(getattr(sa.func, aggregate)(self.scope_source.c[column])).scalar_subquery()
+        value = getattr(sa.func, aggregate)(self.scope_source.c[column])
+        return sa.select(value.label(f"{aggregate}_{column}")).scalar_subquery()
 
     def scopes(self, keys: Sequence[ScopeKey]) -> sa.CTE:
         """One row per scope key with every window bound (read from ``scope_source`` when
