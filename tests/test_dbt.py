@@ -15,7 +15,6 @@ import yaml
 from click.testing import CliRunner
 from sqlglot import exp
 
-from dbt_jinja import build_project
 from provider_attribution.cli import main
 from provider_attribution.emit.dbt import (
     CONFIG,
@@ -34,6 +33,7 @@ from provider_attribution.model.method import PRESETS
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from provider_attribution.warehouse.run import attribute
+from render_dbt import build_project
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark")
 SPEC = SyntheticSpec(members=300, seed=1)
