@@ -20,7 +20,7 @@ from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import scope_keys
 from provider_attribution.sql.compile import RUN_DATE, CompiledRun, QueryBuilder
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
-from strategies import AS_OF_DATES, datasets
+from strategies import AS_OF_DATES, datasets, odd_method
 
 SCOPES = "pa_test_scope_keys"
 CODES = "pa_test_pc_codes"
@@ -79,12 +79,13 @@ def assert_same_rows(
 
 
 METHODS = sorted(PRESETS)
+ALL_METHODS = {**PRESETS, "odd_scopes": odd_method()}
 
 
 @settings(max_examples=25, deadline=None)
 @given(
     data=datasets(rich=True),
-    method=st.sampled_from(METHODS),
+    method=st.sampled_from(sorted(ALL_METHODS)),
     as_of=st.lists(st.sampled_from(AS_OF_DATES), max_size=2, unique=True),
     years=st.lists(st.sampled_from([2022, 2023, 2024, 2025]), max_size=2, unique=True),
 )
@@ -95,7 +96,7 @@ def test_scope_table_matches_literal_keys(
         years = [2024]
     note(f"{method} as_of={as_of} years={years}")
     inputs = load(duckdb_engine, data, None)
-    assert_same_rows(duckdb_engine, inputs, PRESETS[method], as_of, years, data.today)
+    assert_same_rows(duckdb_engine, inputs, ALL_METHODS[method], as_of, years, data.today)
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +107,13 @@ def demo_engine() -> Any:
     engine.dispose()
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", sorted(ALL_METHODS))
 def test_scope_table_matches_literal_keys_on_demo_data(demo_engine: sa.Engine, method: str) -> None:
     last = SyntheticSpec(members=250, seed=3).last_day
     rows = assert_same_rows(
         demo_engine,
         demo_inputs(),
-        PRESETS[method],
+        ALL_METHODS[method],
         [last, dt.date(last.year - 1, 12, 31)],
         [last.year - 1, last.year],
         last + dt.timedelta(days=10),
