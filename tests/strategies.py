@@ -7,6 +7,7 @@ and eligibility gaps common, which is where implementations disagree.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from harness import TODAY, Dataset
 from provider_attribution.model.inputs import Classification
+from provider_attribution.model.method import MSSP, Method
 
 PERSONS = ["p1", "p2", "p3", "p4", "p5"]
 # Luhn-valid NPIs in the order of their first nine digits, and two that fail the check.
@@ -379,3 +381,17 @@ step_3_scopes = st.tuples(
     st.one_of(st.none(), st.just(dt.date(2025, 3, 31))),
     st.lists(st.sampled_from([2024, 2025]), max_size=2, unique=True),
 ).filter(lambda s: s[0] is not None or s[1])
+
+
+def odd_method() -> Method:
+    """MSSP with every scope-key option off its defaults: an 18-month eligibility window
+    (wider than any pass window but step 3's), yearly anchors three months early with one
+    explicit anchor, the yearly fallback lookback on the eligibility window."""
+    return replace(
+        MSSP,
+        name="odd_scopes",
+        eligibility_months=30,
+        year_anchor_offset_months=-3,
+        year_anchors={2024: dt.date(2024, 8, 15)},
+        yearly_fallback_eligibility_window=True,
+    )

@@ -18,19 +18,23 @@ from sqlglot import exp
 from provider_attribution.cli import main
 from provider_attribution.emit.dbt import (
     CONFIG,
+    PRIMARY_CARE_SEED,
     config_header,
     input_sources,
     model_sql,
     sqlglot_dialect,
     write_dbt_project,
 )
+from provider_attribution.emit.dbt_scopes import SCOPE_KEYS
+from provider_attribution.emit.dbt_stages import STAGES
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
-from provider_attribution.model.method_file import resolve_method
-from provider_attribution.model.windows import scope_keys
-from provider_attribution.sql.compile import CompiledRun
+from provider_attribution.model.method import PRESETS
+from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
-from provider_attribution.warehouse.run import attribute, build_queries
+from provider_attribution.warehouse.run import attribute
+from render_dbt import build_project
+from render_dbt import render as render_jinja
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark")
 SPEC = SyntheticSpec(members=300, seed=1)
@@ -39,21 +43,20 @@ YEARS = (AS_OF.year - 1, AS_OF.year)
 TODAY = AS_OF + dt.timedelta(days=30)
 SOURCE = re.compile(r"\{\{ source\('([^']+)', '([^']+)'\) \}\}")
 REF = re.compile(r"\{\{ ref\('([^']+)'\) \}\}")
-MODEL_FILES = {f"{name}.sql" for name in outputs.WRITTEN}
+FINAL = {f"models/final/{name}.sql" for name in outputs.WRITTEN}
+EPHEMERAL = "{{ config(materialized='ephemeral') }}"
 
 
-def _run(inputs: Inputs, method: str = "tuva") -> CompiledRun:
-    loaded = resolve_method(method)
-    keys = scope_keys(AS_OF, YEARS, loaded.method.year_anchor)
-    return build_queries(
-        keys, inputs, method=loaded.method, valuesets=loaded.valuesets, today=TODAY
+def _write(out: Path, inputs: Inputs, dialect: str = "duckdb", method: str = "tuva") -> list[Path]:
+    return write_dbt_project(
+        out, inputs, dialect, method=method, as_of=AS_OF, years=YEARS, today=TODAY
     )
 
 
 def render(sql: str, tables: dict[tuple[str, str], str], ref_schema: str | None) -> str:
     """What dbt would run: sources and refs as plain table names, without the config header."""
     header, body = sql.split("\n", 1)
-    assert header.startswith("{{ config(materialized='table'")
+    assert header.startswith("{{ config(materialized=")
     assert header.endswith(") }}")
     body = SOURCE.sub(lambda m: tables[(m.group(1), m.group(2))], body)
     return REF.sub(lambda m: f"{ref_schema}.{m.group(1)}" if ref_schema else m.group(1), body)
@@ -68,26 +71,56 @@ def _source_tables(inputs: Inputs) -> dict[tuple[str, str], str]:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """Dialect → file name → text, for the demo inputs."""
+    """Dialect → path in the project → text, for the demo inputs."""
     inputs = demo_inputs()
-    run = _run(inputs)
     result: dict[str, dict[str, str]] = {}
     for dialect in DIALECTS:
         out = tmp_path_factory.mktemp(dialect)
-        paths = write_dbt_project(out, run, inputs, dialect)
-        assert all(p.parent == out for p in paths)
-        result[dialect] = {p.name: p.read_text(encoding="utf-8") for p in paths}
+        paths = _write(out, inputs, dialect)
+        result[dialect] = {
+            p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in paths
+        }
     return result
 
 
+def _models(files: dict[str, str]) -> dict[str, str]:
+    """Model name → SQL."""
+    return {Path(p).stem: text for p, text in files.items() if p.endswith(".sql")}
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_a_model_per_output_and_a_schema_file(
-    written: dict[str, dict[str, str]], dialect: str
-) -> None:
+def test_a_project_with_models_per_stage(written: dict[str, dict[str, str]], dialect: str) -> None:
     files = written[dialect]
-    assert set(files) == MODEL_FILES | {"schema.yml"}
-    for name in MODEL_FILES:
-        assert files[name].startswith(config_header(dialect) + "\n")
+    assert {"dbt_project.yml", "models/schema.yml", f"seeds/{PRIMARY_CARE_SEED}.csv"} <= set(files)
+    models = {p for p in files if p.endswith(".sql")}
+    assert models >= FINAL
+    folders = {p.split("/")[1] for p in models}
+    assert folders == {"staging", "intermediate", "final"}
+    for path in models:
+        name = Path(path).stem
+        stage = STAGES.get(name)
+        text = files[path]
+        if stage is not None and stage.materialized == "ephemeral":
+            assert text.startswith(EPHEMERAL + "\n"), path
+        else:
+            assert text.startswith(config_header(dialect) + "\n"), path
+        if stage is not None:
+            assert path == f"models/{stage.folder}/{name}.sql"
+    # the stages of the chain are models of their own, read through ref()
+    for stage in ("pa_checked", "pa_lines", "pa_metrics", "pa_units", "pa_ranked"):
+        assert f"models/{STAGES[stage].folder}/{stage}.sql" in models
+    assert "WITH" not in _models(files)["pa_lines"].upper().split("SELECT", 1)[0]
+
+
+def test_every_stage_of_every_preset_is_placed(tmp_path: Path) -> None:
+    """A CTE the export does not know would silently become an intermediate table: every
+    preset's stages are listed in STAGES."""
+    inputs = demo_inputs()
+    for method in PRESETS:
+        out = tmp_path / method
+        paths = _write(out, inputs, "duckdb", method)
+        names = {p.stem for p in paths if p.suffix == ".sql"} - set(outputs.WRITTEN)
+        assert names <= set(STAGES), names - set(STAGES)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -108,22 +141,35 @@ def test_postgres_models_set_the_planner_settings_in_their_transaction(dialect: 
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_models_read_sources_and_the_ranking_ref(
-    written: dict[str, dict[str, str]], dialect: str
-) -> None:
+def test_models_read_sources_and_refs(written: dict[str, dict[str, str]], dialect: str) -> None:
     files = written[dialect]
+    models = _models(files)
+    known = set(models) | {PRIMARY_CARE_SEED}
+    for path, sql in files.items():
+        if not path.endswith(".sql"):
+            continue
+        name = Path(path).stem
+        refs = set(REF.findall(sql))
+        assert refs <= known, (name, refs - known)
+        assert name not in refs
+        # only staging models read the inputs
+        if SOURCE.search(sql):
+            assert path.startswith("models/staging/"), path
     for name in (outputs.CURRENT, outputs.YEARLY):
-        sql = files[f"{name}.sql"]
+        sql = models[name]
         assert REF.findall(sql) == [outputs.RANKING]
-        assert not SOURCE.search(sql)
         # the qualifiers of the ranking's columns are kept, read through the alias
         assert "provider_ranking.person_id" in sql
         assert "AS provider_ranking" in sql
-    for name in (outputs.RANKING, outputs.EXCLUSIONS):
-        sql = files[f"{name}.sql"]
-        used = {table for _, table in SOURCE.findall(sql)}
-        assert {"medical_claim", "member_months", "provider"} <= used
-        assert not REF.search(sql)
+    used = {table for m in models.values() for _, table in SOURCE.findall(m)}
+    assert {"medical_claim", "member_months", "provider"} <= used
+    # the scope keys come from their model, the primary-care codes from the seed
+    assert PRIMARY_CARE_SEED in REF.findall(models["pa_checked"])
+    assert SCOPE_KEYS in REF.findall(models["pa_lines"])
+    for name, sql in models.items():
+        if name != SCOPE_KEYS:
+            assert str(AS_OF) not in sql, name
+            assert str(TODAY) not in sql, name
         # no input table is read by its schema-qualified name any more
         assert "core.medical_claim" not in sql.replace('"', "").replace("`", "")
 
@@ -131,8 +177,16 @@ def test_models_read_sources_and_the_ranking_ref(
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_model_sql_parses_in_its_dialect(written: dict[str, dict[str, str]], dialect: str) -> None:
     tables = _source_tables(demo_inputs())
-    for name in MODEL_FILES:
-        text = render(written[dialect][name], tables, "analytics")
+    for name, sql in _models(written[dialect]).items():
+        if name == SCOPE_KEYS:  # Jinja: rendered as dbt would (tests/test_dbt_scopes.py)
+            variables = {
+                "provider_attribution_as_of_date": [AS_OF, TODAY],
+                "provider_attribution_years": YEARS,
+            }
+            text = render_jinja(sql, variables=variables).strip()
+            assert text.count("UNION ALL") == 3
+        else:
+            text = render(sql, tables, "analytics")
         tree = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
         assert isinstance(tree, exp.Query)
         names = {t.name for t in tree.find_all(exp.Table)}
@@ -140,10 +194,28 @@ def test_model_sql_parses_in_its_dialect(written: dict[str, dict[str, str]], dia
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
+def test_project_yml_vars_and_seed(written: dict[str, dict[str, str]], dialect: str) -> None:
+    project = yaml.safe_load(written[dialect]["dbt_project.yml"])
+    assert project["name"] == "provider_attribution"
+    assert project["vars"] == {
+        "provider_attribution_as_of_date": [AS_OF.isoformat()],
+        "provider_attribution_years": list(YEARS),
+        "provider_attribution_run_date": TODAY.isoformat(),
+    }
+    types = project["seeds"]["provider_attribution"][PRIMARY_CARE_SEED]["+column_types"]
+    assert set(types) == {"slot", "edition", "hcpcs_code"}
+    seed = written[dialect][f"seeds/{PRIMARY_CARE_SEED}.csv"].splitlines()
+    assert seed[0] == "slot,edition,hcpcs_code"
+    codes = {line.split(",")[2] for line in seed[1:]}
+    assert codes == set(ValueSets.for_year().primary_care_hcpcs)
+    assert {line.split(",")[0] for line in seed[1:]} == {"1"}  # tuva: one list
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
 def test_schema_yml_sources_models_and_tests(
     written: dict[str, dict[str, str]], dialect: str
 ) -> None:
-    doc = yaml.safe_load(written[dialect]["schema.yml"])
+    doc = yaml.safe_load(written[dialect]["models/schema.yml"])
     assert doc["version"] == 2
     sources = {
         (s["name"], t["name"]): (s["schema"], t) for s in doc["sources"] for t in s["tables"]
@@ -182,18 +254,19 @@ def test_schema_yml_sources_models_and_tests(
 
 def test_one_source_when_the_inputs_share_a_schema(tmp_path: Path) -> None:
     inputs = demo_inputs().in_schema("raw")
-    write_dbt_project(tmp_path, _run(inputs), inputs, "duckdb", source_name="claims_db")
-    doc = yaml.safe_load((tmp_path / "schema.yml").read_text(encoding="utf-8"))
+    write_dbt_project(tmp_path, inputs, "duckdb", source_name="claims_db")
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
     assert [(s["name"], s["schema"]) for s in doc["sources"]] == [("claims_db", "raw")]
-    sql = (tmp_path / "provider_ranking.sql").read_text(encoding="utf-8")
+    sql = (tmp_path / "models/staging/pa_claim_rows.sql").read_text(encoding="utf-8")
     assert "{{ source('claims_db', 'medical_claim') }} AS medical_claim" in sql
 
     unqualified = demo_inputs().in_schema(None)
-    write_dbt_project(tmp_path, _run(unqualified), unqualified, "duckdb")
-    doc = yaml.safe_load((tmp_path / "schema.yml").read_text(encoding="utf-8"))
+    write_dbt_project(tmp_path, unqualified, "duckdb")
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
     assert [(s["name"], s["schema"]) for s in doc["sources"]] == [
         ("provider_attribution", "{{ target.schema }}")
     ]
+    assert "vars" not in yaml.safe_load((tmp_path / "dbt_project.yml").read_text("utf-8"))
 
 
 def test_tables_are_swapped_on_the_tree_not_by_name() -> None:
@@ -247,49 +320,48 @@ def _rows(conn: sa.Connection, schema: str, name: str) -> list[tuple[Any, ...]]:
     return sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
 
 
-@pytest.mark.parametrize("method", ["tuva", "mssp", "medicaid"])
+@pytest.mark.parametrize("method", ["tuva", "mssp", "medicaid", "reach"])
 def test_models_write_the_rows_of_a_run(
     demo_engine: sa.Engine, tmp_path: Path, method: str
 ) -> None:
+    """The models, rendered and run in dependency order without dbt, write the rows of
+    ``attribute()``; with other vars, those of a run with that scope."""
     inputs = demo_inputs()
-    target = f"run_{method}"
-    models = f"dbt_{method}"
-    attribute(
-        demo_engine,
-        inputs,
-        method=method,
-        as_of=AS_OF,
-        years=YEARS,
-        today=TODAY,
-        target_schema=target,
-    )
-    write_dbt_project(tmp_path, _run(inputs, method), inputs, "duckdb")
+    _write(tmp_path, inputs, "duckdb", method)
     tables = _source_tables(inputs)
-    order = [
-        outputs.RANKING,
-        outputs.CURRENT,
-        outputs.YEARLY,
-        outputs.EXCLUSIONS,
-        outputs.BENEFICIARY_EXCLUSIONS,
-    ]
-    assert set(order) == set(outputs.WRITTEN)
-    with demo_engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {models}")
-        for name in order:
-            sql = render((tmp_path / f"{name}.sql").read_text(encoding="utf-8"), tables, models)
-            conn.exec_driver_sql(f"CREATE TABLE {models}.{name} AS\n{sql}")
-    with demo_engine.connect() as conn:
-        for name in outputs.WRITTEN:
-            expected = _rows(conn, target, name)
-            assert expected, name
-            assert _rows(conn, models, name) == expected, name
+    # REACH's performance year Y aligns on data up to June Y-1
+    year = AS_OF.year + 1 if method == "reach" else AS_OF.year - 2
+    other = {
+        "provider_attribution_as_of_date": f"{AS_OF.year - 1}-03-31, {AS_OF.isoformat()}",
+        "provider_attribution_years": [year],
+    }
+    for variables, as_of, years in (
+        (None, [AS_OF], YEARS),
+        (other, [dt.date(AS_OF.year - 1, 3, 31), AS_OF], [year]),
+    ):
+        target, models = f"run_{method}", f"dbt_{method}"
+        attribute(
+            demo_engine,
+            inputs,
+            method=method,
+            as_of=as_of,
+            years=years,
+            today=TODAY,
+            target_schema=target,
+        )
+        build_project(demo_engine, tmp_path, models, tables, variables)
+        with demo_engine.connect() as conn:
+            for name in outputs.WRITTEN:
+                expected = _rows(conn, target, name)
+                assert expected, name
+                assert _rows(conn, models, name) == expected, (name, variables)
 
 
 # --- command line ---------------------------------------------------------------------------
 
 
-def test_dbt_command_writes_the_models(tmp_path: Path) -> None:
-    out = tmp_path / "models" / "attribution"
+def test_dbt_command_writes_the_project(tmp_path: Path) -> None:
+    out = tmp_path / "attribution"
     mapping = tmp_path / "inputs.toml"
     mapping.write_text('[claims]\nschema = "raw"\n[eligibility]\nschema = "raw"\n')
     result = CliRunner().invoke(
@@ -303,25 +375,37 @@ def test_dbt_command_writes_the_models(tmp_path: Path) -> None:
             "--method",
             "mssp",
             "--as-of",
-            "2024-06-30",
+            "2024-06-30,2024-03-31",
             "--years",
             "2024",
             "--inputs",
             str(mapping),
             "--today",
             "2024-07-31",
+            "--profile",
+            "warehouse",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert {Path(line).name for line in result.output.split()} == MODEL_FILES | {"schema.yml"}
-    doc = yaml.safe_load((out / "schema.yml").read_text(encoding="utf-8"))
+    written = {Path(line).relative_to(out).as_posix() for line in result.output.split()}
+    assert FINAL | {"models/schema.yml", "dbt_project.yml"} <= written
+    doc = yaml.safe_load((out / "models/schema.yml").read_text(encoding="utf-8"))
     assert {s["name"] for s in doc["sources"]} == {
         "provider_attribution_raw",
         "provider_attribution_terminology",
     }
-    sql = (out / "provider_ranking.sql").read_text(encoding="utf-8")
+    sql = (out / "models/staging/pa_claim_rows.sql").read_text(encoding="utf-8")
     assert "{{ source('provider_attribution_raw', 'medical_claim') }}" in sql
-    assert "2024-06-30" in sql
+    project = yaml.safe_load((out / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["profile"] == "warehouse"
+    assert project["vars"] == {
+        "provider_attribution_as_of_date": ["2024-03-31", "2024-06-30"],
+        "provider_attribution_years": [2024],
+        "provider_attribution_run_date": "2024-07-31",
+    }
+    # mssp: the code lists by year, one slot each
+    seed = (out / f"seeds/{PRIMARY_CARE_SEED}.csv").read_text(encoding="utf-8").splitlines()
+    assert len({line.split(",")[0] for line in seed[1:]}) > 1
 
 
 def test_dbt_command_rejects_an_unknown_dialect(tmp_path: Path) -> None:

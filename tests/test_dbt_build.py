@@ -1,5 +1,6 @@
 """The dbt export run by real dbt (dbt-core with dbt-duckdb) on demo data: ``dbt build`` passes
-its own data tests and writes exactly the rows :func:`~provider_attribution.attribute` writes.
+its own data tests and writes exactly the rows :func:`~provider_attribution.attribute` writes,
+also after the scope vars change or a seed is edited, without regenerating the project.
 
 dbt runs as a separate process from its own environment (see the ``dbt_executable`` fixture).
 """
@@ -20,16 +21,20 @@ import yaml
 
 from provider_attribution.emit.dbt import write_dbt_project
 from provider_attribution.model import outputs
-from provider_attribution.model.method import PRESETS
-from provider_attribution.model.windows import scope_keys
+from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
-from provider_attribution.warehouse.run import attribute, build_queries
+from provider_attribution.warehouse.run import attribute
 
-SPEC = SyntheticSpec(members=250, seed=7)
+SPEC = SyntheticSpec(members=200, seed=7)
 AS_OF = SPEC.last_day
 YEARS = (AS_OF.year - 1, AS_OF.year)
 TODAY = AS_OF + dt.timedelta(days=30)
 PROFILE = "provider_attribution_test"
+AS_OF_VAR, YEARS_VAR, RUN_DATE_VAR = (
+    "provider_attribution_as_of_date",
+    "provider_attribution_years",
+    "provider_attribution_run_date",
+)
 
 
 @dataclass(frozen=True)
@@ -49,22 +54,21 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _project(root: Path, database: Path, method: str) -> Project:
-    """Write a dbt project whose models are the export of ``method`` over the demo inputs."""
-    loaded = PRESETS[method]
-    keys = scope_keys(AS_OF, YEARS, loaded.year_anchor)
-    run = build_queries(keys, demo_inputs(), method=loaded, today=TODAY)
-    write_dbt_project(root / "models" / "provider_attribution", run, demo_inputs(), "duckdb")
-    (root / "dbt_project.yml").write_text(
-        yaml.safe_dump(
-            {
-                "name": "attribution_test",
-                "version": "1.0",
-                "config-version": 2,
-                "profile": PROFILE,
-            }
-        ),
-        encoding="utf-8",
+def _project(root: Path, demo: Path, method: str) -> Project:
+    """The export of ``method`` over the demo inputs as a dbt project on a copy of the demo
+    database (a copy each: xdist workers may build several at once); the scope of the run
+    (AS_OF, YEARS, TODAY) is the vars' defaults."""
+    database = root / "warehouse.duckdb"
+    shutil.copyfile(demo, database)
+    write_dbt_project(
+        root,
+        demo_inputs(),
+        "duckdb",
+        method=method,
+        as_of=AS_OF,
+        years=YEARS,
+        today=TODAY,
+        profile=PROFILE,
     )
     profile = {
         PROFILE: {
@@ -78,14 +82,20 @@ def _project(root: Path, database: Path, method: str) -> Project:
     return Project(root, database)
 
 
-def dbt(executable: str, project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a dbt command in ``project``; its output is kept for the failure message."""
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    return subprocess.run(
+def dbt(executable: str, project: Project, *args: str) -> None:
+    """Run a dbt command in ``project``; a failure shows its output."""
+    # dbt's own environment: without our PYTHONPATH (dbt imports every dbt_* module on it)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
+    result = subprocess.run(
         [executable, *args, "--project-dir", str(project.root), "--profiles-dir",
          str(project.root)],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    results = (project.root / "target" / "run_results.json").read_text(encoding="utf-8")
+    assert '"status": "fail"' not in results
+    assert '"status": "error"' not in results
 
 
 def _rows(engine: sa.Engine, schema: str, table: str) -> list[tuple[Any, ...]]:
@@ -94,51 +104,98 @@ def _rows(engine: sa.Engine, schema: str, table: str) -> list[tuple[Any, ...]]:
         return sorted(conn.execute(sa.select(*t.c)).all(), key=lambda r: tuple(map(repr, r)))
 
 
-@pytest.fixture(scope="module", params=["tuva", "mssp"])
-def built(
-    request: pytest.FixtureRequest,
-    demo_database: Path,
-    dbt_executable: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[str, Project]:
-    method: str = request.param
-    root = tmp_path_factory.mktemp(f"dbt_{method}")
-    database = root / "warehouse.duckdb"  # a copy each: xdist workers may build both at once
-    shutil.copyfile(demo_database, database)
-    project = _project(root, database, method)
-    result = dbt(dbt_executable, project, "build")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return method, project
-
-
-def test_dbt_build_passes_its_data_tests(built: tuple[str, Project]) -> None:
-    _, project = built
-    results = (project.root / "target" / "run_results.json").read_text(encoding="utf-8")
-    assert '"status": "fail"' not in results
-    assert '"status": "error"' not in results
-    # every output model and its grain tests ran
-    for name in outputs.WRITTEN:
-        assert f"model.attribution_test.{name}" in results
-    assert "test.attribution_test.unique_" in results
-
-
-def test_dbt_writes_the_rows_attribute_writes(built: tuple[str, Project]) -> None:
-    method, project = built
+def assert_rows_of_attribute(project: Project, schema: str, **run: Any) -> None:
+    """Every output the dbt build wrote equals what ``attribute(**run)`` writes (into
+    ``schema``), on the same database."""
     engine = sa.create_engine(f"duckdb:///{project.database}")
     try:
-        schema = f"expected_{method}"
-        attribute(
-            engine,
-            demo_inputs(),
-            method=PRESETS[method],
-            as_of=AS_OF,
-            years=YEARS,
-            today=TODAY,
-            target_schema=schema,
-        )
+        attribute(engine, demo_inputs(), target_schema=schema, **run)
         for name in outputs.WRITTEN:
             expected = _rows(engine, schema, name)
             assert expected, f"{name}: the run wrote no rows to compare"
-            assert _rows(engine, "dbt", name) == expected, name
+            assert _rows(engine, "dbt", name) == expected, (name, schema)
+    finally:
+        engine.dispose()
+
+
+def _vars(values: dict[str, Any]) -> str:
+    return yaml.safe_dump(values, default_flow_style=True).strip()
+
+
+@pytest.mark.parametrize("method", ["tuva", "mssp"])
+def test_dbt_build_writes_the_rows_of_attribute(
+    method: str, demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """``dbt build`` of the export: every model, seed and grain test runs and passes, and the
+    outputs are ``attribute()``'s at the scope given when the project was written."""
+    project = _project(tmp_path, demo_database, method)
+    dbt(dbt_executable, project, "build")
+    results = (project.root / "target" / "run_results.json").read_text(encoding="utf-8")
+    for name in outputs.WRITTEN:
+        assert f"model.provider_attribution.{name}" in results
+    assert "seed.provider_attribution.pa_primary_care_hcpcs" in results
+    assert "test.provider_attribution.unique_" in results
+    assert_rows_of_attribute(
+        project, "expected", method=method, as_of=AS_OF, years=YEARS, today=TODAY
+    )
+
+
+def test_dbt_vars_move_the_scope_without_regenerating(
+    demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """mssp (code lists by performance year): other as-of dates and years through --vars,
+    then every var unset (``attribute()``'s defaults, computed from the data by the model)."""
+    project = _project(tmp_path, demo_database, "mssp")
+    dates = [dt.date(AS_OF.year - 1, 6, 30), AS_OF - dt.timedelta(days=45)]
+    years = [AS_OF.year - 2, AS_OF.year]
+    moved = {AS_OF_VAR: [d.isoformat() for d in dates], YEARS_VAR: years}
+    dbt(dbt_executable, project, "build", "--vars", _vars(moved))
+    assert_rows_of_attribute(project, "moved", method="mssp", as_of=dates, years=years, today=TODAY)
+    unset = {AS_OF_VAR: None, YEARS_VAR: None, RUN_DATE_VAR: None}
+    dbt(dbt_executable, project, "run", "--vars", _vars(unset))
+    assert_rows_of_attribute(project, "defaults", method="mssp")
+
+
+def test_an_edited_seed_changes_the_rows_without_regenerating(
+    demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """tuva: drop the most billed primary-care code from the seed and add one that is not
+    primary care; ``dbt build`` then writes ``attribute()``'s rows with the same code list."""
+    project = _project(tmp_path, demo_database, "tuva")
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    with engine.connect() as conn:
+        counted = dict(
+            conn.exec_driver_sql(
+                "SELECT hcpcs_code, count(*) FROM core.medical_claim GROUP BY hcpcs_code"
+            ).all()
+        )
+    engine.dispose()
+    listed = ValueSets.for_year().primary_care_hcpcs
+    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
+    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    edited = (listed - {dropped}) | {added}
+    seed = project.root / "seeds" / "pa_primary_care_hcpcs.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.split(",")[2] != dropped]
+    assert len(kept) == len(lines) - 1
+    seed.write_text("\n".join([*kept, f"1,edited,{added}"]) + "\n", encoding="utf-8")
+    dbt(dbt_executable, project, "build")
+    assert_rows_of_attribute(
+        project,
+        "edited",
+        method="tuva",
+        as_of=AS_OF,
+        years=YEARS,
+        today=TODAY,
+        valuesets=ValueSets.for_year().with_primary_care_codes(edited),
+    )
+    # and the edit matters: the unedited lists give other rows
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    try:
+        attribute(
+            engine, demo_inputs(), method="tuva", as_of=AS_OF, years=YEARS, today=TODAY,
+            target_schema="unedited",
+        )  # fmt: skip
+        assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
     finally:
         engine.dispose()

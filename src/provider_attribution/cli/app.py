@@ -31,7 +31,7 @@ from provider_attribution.cli.common import (
 from provider_attribution.cli.display import console, print_summary, print_top_panels
 from provider_attribution.cli.reconcile import reconcile
 from provider_attribution.cli.report import report
-from provider_attribution.emit.dbt import DEFAULT_SOURCE, write_dbt_project
+from provider_attribution.emit.dbt import DEFAULT_PROFILE, DEFAULT_SOURCE, write_dbt_project
 from provider_attribution.emit.sqltext import (
     SUPPORTED_DIALECTS,
     check_dialect,
@@ -365,7 +365,7 @@ def sql(
     "out_dir",
     required=True,
     type=click.Path(file_okay=False),
-    help="Directory to write the models and schema.yml to (e.g. models/attribution).",
+    help="Directory to write the dbt project (package) to: dbt_project.yml, models/, seeds/.",
 )
 @_as_of
 @_years
@@ -378,6 +378,12 @@ def sql(
     show_default=True,
     help="dbt source name of the inputs (suffixed _<schema> when they span several schemas).",
 )
+@click.option(
+    "--profile",
+    default=DEFAULT_PROFILE,
+    show_default=True,
+    help="Profile named in dbt_project.yml (used when the project is run on its own).",
+)
 def dbt(
     dialect: str,
     out_dir: str,
@@ -387,19 +393,28 @@ def dbt(
     inputs_file: str | None,
     today: dt.date | None,
     source_name: str,
+    profile: str,
 ) -> None:
-    """Write dbt models of the outputs (default as-of: today; default years: the latest as-of
-    year)."""
-    resolved_as_of = as_of or (dt.date.today(),)
-    resolved_years = years if years is not None else (resolved_as_of[-1].year,)
+    """Write the run as a dbt project: models per stage, the primary-care codes as a seed.
+    --as-of, --years and --today become the defaults of the vars provider_attribution_as_of_date,
+    provider_attribution_years and provider_attribution_run_date; left out, dbt computes the
+    defaults of `run` from the data at build time."""
     loaded = _load(method_name)
-    keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
     inputs = _inputs(inputs_file)
-    run_ = build_queries(
-        keys, inputs, method=loaded.method, valuesets=loaded.valuesets, today=today
-    )
     try:
-        paths = write_dbt_project(out_dir, run_, inputs, dialect, source_name)
+        check_dialect(dialect)
+        paths = write_dbt_project(
+            out_dir,
+            inputs,
+            dialect,
+            method=loaded.method,
+            valuesets=loaded.valuesets,
+            source_name=source_name,
+            as_of=as_of,
+            years=years,
+            today=today,
+            profile=profile,
+        )
     except (ValueError, sqlglot.errors.SqlglotError) as error:
         raise click.ClickException(f"cannot write dbt models for {dialect!r}: {error}") from None
     for path in paths:

@@ -1,30 +1,56 @@
-"""A run as dbt models: one model per output table plus a ``schema.yml``.
+"""A run as a dbt project: models per pipeline stage, vars for the scope, seeds for the code
+lists, ``schema.yml`` with the outputs' docs and grain tests.
 
-Each model is the output's SELECT (from
-:func:`~provider_attribution.emit.sqltext.select_texts`) in the target dialect, with every input
-table read through ``{{ source(...) }}`` and the written ranking through
-``{{ ref('provider_ranking') }}``. The tables are swapped on the parsed SQL (sqlglot), never by
-text replacement, so a name that is also a column qualifier is left alone.
+The SQL is the run's (:class:`~provider_attribution.sql.compile.QueryBuilder`) with the scope
+keys read from the ``pa_scope_keys`` model (:mod:`~provider_attribution.emit.dbt_scopes`) and
+the primary-care lists from the ``pa_primary_care_hcpcs`` seed, split into one model per CTE
+(:mod:`~provider_attribution.emit.dbt_stages`). Every input table is read through
+``{{ source(...) }}`` and every model through ``{{ ref(...) }}``; the tables are swapped on
+the parsed SQL (sqlglot), never by text replacement, so a name that is also a column qualifier
+is left alone.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import sqlglot
 import yaml
 from sqlglot import exp
 
-from provider_attribution.emit.sqltext import select_texts
+from provider_attribution.emit.dbt_scopes import (
+    SCOPE_KEYS,
+    VAR_AS_OF,
+    VAR_RUN_DATE,
+    VAR_YEARS,
+    default_queries,
+    scope_keys_model,
+)
+from provider_attribution.emit.dbt_stages import EPHEMERAL, STAGES, Stage, split_stages, stage_of
+from provider_attribution.emit.sqltext import select_text, select_texts
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
-from provider_attribution.sql.compile import CompiledRun
+from provider_attribution.model.method import Method
+from provider_attribution.model.method_file import resolve_method
+from provider_attribution.model.valuesets import ValueSets, file_editions
+from provider_attribution.model.windows import AsOf, as_of_dates
+from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
 
 DEFAULT_SOURCE = "provider_attribution"
+PROJECT_NAME = "provider_attribution"
+DEFAULT_PROFILE = "provider_attribution"
+PRIMARY_CARE_SEED = "pa_primary_care_hcpcs"
+SEED_COLUMNS = ("slot", "hcpcs_code")  # what the SQL reads of the seed
+SEED_COLUMNS_CSV = ("slot", "edition", "hcpcs_code")
 CONFIG = "{{ config(materialized='table') }}"
 
 # names users type → sqlglot dialect names
@@ -152,11 +178,9 @@ def _swap_tables(tree: exp.Expression, jinja: dict[tuple[str, str], str]) -> dic
     return placeholders
 
 
-def model_sql(text: str, dialect: str, jinja: dict[tuple[str, str], str]) -> str:
-    """A SELECT in ``dialect`` with the tables in ``jinja`` (keyed (schema or "", name)) read
-    through their Jinja calls, under the config header of a table model."""
-    tree = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
-    assert isinstance(tree, exp.Expression)
+def render_sql(tree: exp.Expression, dialect: str, jinja: dict[tuple[str, str], str]) -> str:
+    """Query ``tree`` (changed in place) in ``dialect`` with the tables in ``jinja`` (keyed
+    (schema or "", name)) read through their Jinja calls."""
     placeholders = _swap_tables(tree, jinja)
     rendered = tree.sql(dialect=sqlglot_dialect(dialect), pretty=True)
     if any(mark in rendered for mark in _JINJA_MARKS):
@@ -165,22 +189,99 @@ def model_sql(text: str, dialect: str, jinja: dict[tuple[str, str], str]) -> str
         rendered = re.sub(rf"[`\"\[]?{re.escape(placeholder)}[`\"\]]?", call, rendered)
     if any(placeholder in rendered for placeholder in placeholders):
         raise RuntimeError(f"a table placeholder was left in the {dialect} SQL")
-    return f"{config_header(dialect)}\n\n{rendered.rstrip()}\n"
+    return rendered.rstrip()
+
+
+def model_sql(text: str, dialect: str, jinja: dict[tuple[str, str], str]) -> str:
+    """A SELECT in ``dialect`` with the tables in ``jinja`` (keyed (schema or "", name)) read
+    through their Jinja calls, under the config header of a table model."""
+    tree = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
+    assert isinstance(tree, exp.Expression)
+    return f"{config_header(dialect)}\n\n{render_sql(tree, dialect, jinja)}\n"
+
+
+def _ref(name: str) -> str:
+    return f"{{{{ ref({name!r}) }}}}"
+
+
+def dbt_builder(inputs: Inputs, method: Method, valuesets: ValueSets | None) -> QueryBuilder:
+    """The query builder of the export: scope keys from the ``pa_scope_keys`` model and the
+    primary-care lists from the seed, so the models serve any keys and edited code lists."""
+    probe = QueryBuilder(inputs, method, valuesets)
+    scope_keys = sa.table(SCOPE_KEYS, *map(sa.column, [*probe.scope_columns(), RUN_DATE]))
+    codes = sa.table(PRIMARY_CARE_SEED, *map(sa.column, SEED_COLUMNS))
+    return QueryBuilder(inputs, method, valuesets, scope_source=scope_keys, code_source=codes)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One dbt model: its stage (folder, materialisation) and its SQL file's text."""
+
+    name: str
+    stage: Stage
+    sql: str
+
+    @property
+    def path(self) -> str:
+        return f"models/{self.stage.folder}/{self.name}.sql"
+
+
+def _header(stage: Stage, dialect: str) -> str:
+    if stage.materialized == EPHEMERAL:
+        return "{{ config(materialized='ephemeral') }}"
+    return config_header(dialect)
 
 
 def models(
-    run: CompiledRun, inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE
-) -> dict[str, str]:
-    """Output table → its dbt model SQL in ``dialect``."""
-    sources = {(s.schema or "", s.name): s.jinja for s in input_sources(inputs, source_name)}
-    ranking = {("", outputs.RANKING): f"{{{{ ref({outputs.RANKING!r}) }}}}"}
-    texts = select_texts(run, dialect, None)
-    return {
-        name: model_sql(
-            text, dialect, ranking if name in (outputs.CURRENT, outputs.YEARLY) else sources
-        )
-        for name, text in texts.items()
-    }
+    inputs: Inputs,
+    dialect: str,
+    method: Method,
+    valuesets: ValueSets | None = None,
+    source_name: str = DEFAULT_SOURCE,
+) -> list[Model]:
+    """The run as dbt models in ``dialect``: the scope keys, every stage and the outputs."""
+    builder = dbt_builder(inputs, method, valuesets)
+    texts = select_texts(builder.compile(()), dialect, None)
+    trees = split_stages(texts, sqlglot_dialect(dialect))
+    jinja = {(s.schema or "", s.name): s.jinja for s in input_sources(inputs, source_name)}
+    for name in (*trees, SCOPE_KEYS, PRIMARY_CARE_SEED):
+        if ("", name) in jinja:
+            raise ValueError(f"an input table is named {name!r}, like a model of the export")
+        jinja[("", name)] = _ref(name)
+    found = [
+        Model(name, stage, f"{_header(stage, dialect)}\n\n{render_sql(tree, dialect, jinja)}\n")
+        for name, tree in trees.items()
+        for stage in [stage_of(name, texts)]
+    ]
+    latest, months = (
+        render_sql(_parsed(select_text(q, dialect), dialect), dialect, jinja)
+        for q in default_queries(builder)
+    )
+    stage = STAGES[SCOPE_KEYS]
+    keys = scope_keys_model(
+        builder, sqlglot_dialect(dialect), latest, months, _header(stage, dialect)
+    )
+    return [Model(SCOPE_KEYS, stage, keys), *found]
+
+
+def _parsed(text: str, dialect: str) -> exp.Expression:
+    tree = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
+    assert isinstance(tree, exp.Expression)
+    return tree
+
+
+def seed_rows(builder: QueryBuilder) -> list[tuple[int, str, str]]:
+    """The primary-care seed: (slot, edition, hcpcs_code), one row per code of each list."""
+    if builder.by_year:
+        editions = [str(e) for e in file_editions("primary_care_hcpcs")]
+    else:
+        editions = [builder.valuesets.edition]
+    lists = builder.primary_care_lists()
+    return [
+        (slot, edition, code)
+        for slot, (edition, codes) in enumerate(zip(editions, lists, strict=True), start=1)
+        for code in sorted(codes)
+    ]
 
 
 def unique_grain_expression(dialect: str, columns: tuple[str, ...], sep: str = "|") -> str:
@@ -243,29 +344,89 @@ def schema_yml(inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE) 
     }
 
 
+def project_yml(
+    dialect: str,
+    profile: str = DEFAULT_PROFILE,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``dbt_project.yml``: the package, its paths, the vars given as defaults and the seed's
+    column types."""
+
+    def type_name(kind: str) -> str:
+        return exp.DataType.build(kind).sql(dialect=sqlglot_dialect(dialect))
+
+    project: dict[str, Any] = {
+        "name": PROJECT_NAME,
+        "version": "1.0.0",
+        "config-version": 2,
+        "profile": profile,
+        "model-paths": ["models"],
+        "seed-paths": ["seeds"],
+        "require-dbt-version": ">=1.8.0",
+    }
+    if variables:
+        project["vars"] = variables
+    types = {"slot": type_name("int"), "edition": type_name("text")}
+    types["hcpcs_code"] = type_name("text")
+    project["seeds"] = {PROJECT_NAME: {PRIMARY_CARE_SEED: {"+column_types": types}}}
+    return project
+
+
 def write_dbt_project(
     out_dir: str | Path,
-    run: CompiledRun,
     inputs: Inputs,
     dialect: str,
+    *,
+    method: Method | str = "tuva",
+    valuesets: ValueSets | None = None,
     source_name: str = DEFAULT_SOURCE,
+    as_of: AsOf = None,
+    years: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    profile: str = DEFAULT_PROFILE,
 ) -> list[Path]:
-    """Write one model per output table and ``schema.yml`` into ``out_dir``; returns the paths.
+    """Write the run as a dbt project (usable as a package) into ``out_dir``; returns the
+    written paths.
 
-    Drop the directory into a dbt project's ``models`` folder: the models read the inputs as
-    sources (see :func:`input_sources` for their names) and the assigned tables the ranking
-    model.
+    ``models/staging``, ``models/intermediate`` and ``models/final`` hold one model per stage
+    (:mod:`~provider_attribution.emit.dbt_stages`; the final ones are the outputs, documented
+    and tested in ``models/schema.yml``), ``seeds/`` the primary-care code lists.
+    ``as_of``, ``years`` and ``today`` become the defaults of the vars
+    (:mod:`~provider_attribution.emit.dbt_scopes`); left out, the models compute ``attribute``'s
+    defaults from the data at build time. ``method`` is a Method, a preset name or a method
+    file (whose value sets apply unless ``valuesets`` is given).
     """
+    if isinstance(method, str):
+        loaded = resolve_method(method)
+        chosen, valuesets = loaded.method, valuesets or loaded.valuesets
+    else:
+        chosen = method
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, sql in models(run, inputs, dialect, source_name).items():
-        path = out / f"{name}.sql"
-        path.write_text(sql, encoding="utf-8")
-        written.append(path)
-    path = out / "schema.yml"
+    files: dict[str, str] = {}
+    for model in models(inputs, dialect, chosen, valuesets, source_name):
+        files[model.path] = model.sql
     data = schema_yml(inputs, dialect, source_name)
-    text = yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
-    path.write_text(_HEADER + text, encoding="utf-8")
-    written.append(path)
+    files["models/schema.yml"] = _HEADER + yaml.safe_dump(
+        data, sort_keys=False, width=100, allow_unicode=True
+    )
+    variables: dict[str, Any] = {}
+    if as_of is not None:
+        variables[VAR_AS_OF] = [day.isoformat() for day in as_of_dates(as_of)]
+    if years is not None:
+        variables[VAR_YEARS] = sorted(set(years))
+    if today is not None:
+        variables[VAR_RUN_DATE] = today.isoformat()
+    project = project_yml(dialect, profile, variables)
+    files["dbt_project.yml"] = _HEADER + yaml.safe_dump(project, sort_keys=False, width=100)
+    seed = io.StringIO()
+    writer = csv.writer(seed, lineterminator="\n")
+    writer.writerow(SEED_COLUMNS_CSV)
+    writer.writerows(seed_rows(dbt_builder(inputs, chosen, valuesets)))
+    files[f"seeds/{PRIMARY_CARE_SEED}.csv"] = seed.getvalue()
+    written: list[Path] = []
+    for relative, text in files.items():
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return written

@@ -115,6 +115,15 @@ def _compiler(dialect_name: str) -> Dialect | None:
     return sqlalchemy_dialect(dialect_name)
 
 
+def select_text(select: sa.Select[Any], dialect_name: str) -> str:
+    """One select's text in dialect ``dialect_name``, values as literals."""
+    dialect = _compiler(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    text = _compile(select, target)
+    return text if dialect is not None else _transpile(text, dialect_name)
+
+
 def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None) -> dict[str, str]:
     """Output table → its SELECT text in dialect ``dialect_name``, values as literals."""
     dialect = _compiler(dialect_name)

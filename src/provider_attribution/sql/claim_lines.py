@@ -87,16 +87,21 @@ class ClaimLines:
         inputs: Inputs,
         method: Method,
         valuesets: ValueSets,
-        today: dt.date,
+        today: dt.date | sa.ColumnElement[Any],
         primary_care_lists: Sequence[frozenset[str]] | None = None,
+        *,
+        code_source: sa.FromClause | None = None,
     ):
-        """``primary_care_lists``: the code lists of the run (default: ``valuesets``'s); the
-        ``primary_care`` column holds one flag character per list."""
+        """``today``: the run date, or an expression giving it. ``primary_care_lists``: the
+        code lists of the run (default: ``valuesets``'s); the ``primary_care`` column holds
+        one flag character per list. ``code_source``: a table ``(slot, hcpcs_code)`` holding
+        those lists (slot from 1), read instead of the inlined codes."""
         self.inputs = inputs
         self.method = method
         self.valuesets = valuesets
         self.today = today
         self.primary_care_lists = tuple(primary_care_lists or (valuesets.primary_care_hcpcs,))
+        self.code_source = code_source
 
     def fqhc_applies(self) -> bool:
         """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
@@ -321,6 +326,8 @@ class ClaimLines:
         setting, else the lists holding its code. Codes are grouped by the lists holding them,
         so the case has a branch per pattern rather than per list."""
         lists = self.primary_care_lists
+        if self.code_source is not None:
+            return self._primary_care_flags_from(self.code_source, hcpcs, fqhc, in_setting)
         patterns: dict[str, list[str]] = {}
         for code in sorted(frozenset().union(*lists)):
             pattern = "".join("1" if code in codes else "0" for codes in lists)
@@ -331,6 +338,33 @@ class ClaimLines:
             whens.append((in_setting, none))  # a code of a setting exclusion in that setting
         whens += [(hcpcs.in_(codes), pattern) for pattern, codes in sorted(patterns.items())]
         return sa.cast(sa.case(*whens, else_=none), sa.String)
+
+    def _primary_care_flags_from(
+        self,
+        codes: sa.FromClause,
+        hcpcs: sa.ColumnElement[Any],
+        fqhc: sa.ColumnElement[Any],
+        in_setting: sa.ColumnElement[bool] | None,
+    ) -> sa.ColumnElement[Any]:
+        """:meth:`_primary_care_flags` with the lists read from table ``codes`` (slot,
+        hcpcs_code): one membership test per list."""
+        slots = len(self.primary_care_lists)
+        listed = sa.func.upper(sa.func.trim(codes.c.hcpcs_code))
+        chars: list[sa.ColumnElement[Any]] = [
+            sa.case(
+                (hcpcs.in_(sa.select(listed).where(codes.c.slot == slot)), "1"),
+                else_="0",
+            )
+            for slot in range(1, slots + 1)
+        ]
+        pattern = chars[0]
+        for char in chars[1:]:
+            pattern = pattern + char
+        every, none = "1" * slots, "0" * slots
+        whens: list[tuple[sa.ColumnElement[bool], Any]] = [(fqhc == 1, every)]
+        if in_setting is not None:
+            whens.append((in_setting, none))
+        return sa.cast(sa.case(*whens, else_=pattern), sa.String)
 
     @staticmethod
     def _reversed_claims(rows: sa.CTE, cents: sa.ColumnElement[Any]) -> sa.Subquery:
@@ -364,6 +398,11 @@ class ClaimLines:
             .subquery("pa_npi_checks")
         )
 
+    def _today(self) -> sa.ColumnElement[Any]:
+        if isinstance(self.today, dt.date):
+            return expressions.date_literal(self.today)
+        return self.today
+
     def checked(self, prov: sa.CTE) -> sa.CTE:
         """Every distinct row with ``check_status`` (0: passes checks 2 to 9), as a CTE."""
         return self.checked_select(prov).cte("pa_checked")
@@ -374,7 +413,7 @@ class ClaimLines:
         status = sa.case(
             (p.c.person_id.is_(None), MISSING_PERSON_ID),
             (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
-            (p.c.service_date > expressions.date_literal(self.today), FUTURE_SERVICE_DATE),
+            (p.c.service_date > self._today(), FUTURE_SERVICE_DATE),
             (p.c.fqhc_ok == 0, FQHC_NOT_ATTESTED),
             (p.c.npi.is_(None), MISSING_NPI),
             (p.c.npi_ok == 0, INVALID_NPI),

@@ -158,19 +158,27 @@ class QueryBuilder:
         today: dt.date | None = None,
         *,
         checked_source: sa.FromClause | None = None,
+        scope_source: sa.FromClause | None = None,
+        code_source: sa.FromClause | None = None,
     ) -> None:
         """``valuesets``: the code lists of every scope key, or None for the shipped editions
         by year: each key's primary-care codes are those in force in its rule year
         (:meth:`ValueSets.in_force`); the specialty and taxonomy crosswalks, which describe
         NPIs rather than keys, are the newest edition's. ``checked_source``: a table holding
         :meth:`checked_lines` (written by the caller), read instead of recomputing the checked
-        lines in every query."""
+        lines in every query. ``scope_source``: a table of the scope keys (the columns of
+        :meth:`scope_columns`), read instead of literal keys: every bound that depends on the
+        keys, and the run date, comes from it, so the same SQL serves any keys (the dbt
+        export). ``code_source``: a table ``(slot, hcpcs_code)`` of the primary-care code
+        lists (slot: which of :meth:`primary_care_lists`), read instead of inlined codes."""
         self.inputs = inputs
         self.method = method
         self.by_year = valuesets is None and method.code_lists_by_year
         self.valuesets = ValueSets.for_year() if valuesets is None else valuesets
         self.today = today or dt.date.today()
         self.checked_source = checked_source
+        self.scope_source = scope_source
+        self.code_source = code_source
 
     def primary_care_lists(self) -> tuple[frozenset[str], ...]:
         """The run's primary-care code lists, one flag character of ``primary_care`` each: the
@@ -208,7 +216,12 @@ class QueryBuilder:
     def claim_lines(self) -> ClaimLines:
         """The line-checks builder of this run."""
         return ClaimLines(
-            self.inputs, self.method, self.valuesets, self.today, self.primary_care_lists()
+            self.inputs,
+            self.method,
+            self.valuesets,
+            self.today if self.scope_source is None else self._scope_value("max", RUN_DATE),
+            self.primary_care_lists(),
+            code_source=self.code_source,
         )
 
     def checked_lines(self) -> sa.Select[Any]:
@@ -245,8 +258,28 @@ class QueryBuilder:
 
     # -- small inputs -------------------------------------------------------------------------
 
+    def scope_columns(self) -> list[str]:
+        """The columns of ``pa_scopes`` (and of a ``scope_source`` table, which adds
+        :data:`RUN_DATE`)."""
+        fixed = [
+            "scope_id", "scope", "performance_year", "as_of_date", "key_prefix", "anchor_end",
+            "is_current", "elig_first", "elig_last", "rule_year", "pc_slot", "run_start",
+            "fallback_start", "alive_from",
+        ]  # fmt: skip
+        return fixed + [f"start_{n}" for n in self._window_lengths()]
+
+    def _scope_value(self, aggregate: str, column: str) -> sa.ColumnElement[Any]:
+        """``aggregate`` (min or max) of ``column`` over the ``scope_source`` table."""
+        assert self.scope_source is not None
+        value = getattr(sa.func, aggregate)(self.scope_source.c[column])
+        return sa.select(value.label(f"{aggregate}_{column}")).scalar_subquery()
+
     def scopes(self, keys: Sequence[ScopeKey]) -> sa.CTE:
-        """One row per scope key with every window bound."""
+        """One row per scope key with every window bound (read from ``scope_source`` when
+        given)."""
+        if self.scope_source is not None:
+            source = self.scope_source
+            return sa.select(*(source.c[n] for n in self.scope_columns())).cte("pa_scopes")
         rows = []
         for index, key in enumerate(keys):
             first, last = key.eligibility_months(self.method.eligibility_months)
@@ -370,18 +403,41 @@ class QueryBuilder:
         else:
             assert e.month_start is not None
             key = expressions.month_key(src.c[e.month_start])
-        widest = max(self.widest_window(), self.method.eligibility_months)
-        first = min(month_key(k.window_start(widest)) for k in keys)
-        last = max(month_key(k.anchor_end) for k in keys)
+        first, last = self._month_bounds(keys)
         person = expressions.binary_id(src.c[e.person_id])
         inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")
         return (
             sa.select(inner.c.person_id, inner.c.month_key)
             .where(inner.c.person_id.is_not(None))
-            .where(inner.c.month_key.between(_int(first), _int(last)))
+            .where(inner.c.month_key.between(first, last))
             .distinct()
             .cte("pa_member_months")
         )
+
+    def _month_bounds(
+        self, keys: Sequence[ScopeKey]
+    ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """First and last ``YYYYMM`` any scope key looks at (its widest window or its
+        eligibility window)."""
+        widest = max(self.widest_window(), self.method.eligibility_months)
+        if self.scope_source is None:
+            first = min(month_key(k.window_start(widest)) for k in keys)
+            return _int(first), _int(max(month_key(k.anchor_end) for k in keys))
+        if widest == self.method.eligibility_months:
+            start = self._scope_value("min", "elig_first")
+        else:
+            start = expressions.month_key(self._scope_value("min", f"start_{widest}"))
+        return start, self._scope_value("max", "elig_last")
+
+    def _date_bounds(
+        self, keys: Sequence[ScopeKey]
+    ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+        """First and last service date any scope key counts (the widest window of its rule
+        year)."""
+        if self.scope_source is None:
+            first = min(k.window_start(self.key_widest(k)) for k in keys)
+            return _date(first), _date(max(k.anchor_end for k in keys))
+        return self._scope_value("min", "run_start"), self._scope_value("max", "anchor_end")
 
     def _roster_by_year(self) -> bool:
         """The roster lists participants per performance year (``RosterTable.performance_year``):
@@ -389,7 +445,9 @@ class QueryBuilder:
         roster = self.inputs.roster
         return self._uses_roster() and roster is not None and roster.performance_year is not None
 
-    def aco_lookup(self, checked: sa.FromClause, first: dt.date, last: dt.date) -> sa.Subquery:
+    def aco_lookup(
+        self, checked: sa.FromClause, first: sa.ColumnElement[Any], last: sa.ColumnElement[Any]
+    ) -> sa.Subquery:
         """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
         smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
         instead of a subquery per line. ``tin_key``/``tin_null`` make the TIN joinable by
@@ -403,7 +461,7 @@ class QueryBuilder:
         keys = (
             sa.select(*key_columns)
             .where(checked.c.check_status == 0)
-            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .where(checked.c.service_date.between(first, last))
             .distinct()
             .subquery("pa_aco_keys")
         )
@@ -538,8 +596,7 @@ class QueryBuilder:
         eligible member month; with their unit."""
         npi = checked.c.npi
         tin = checked.c.tin if self.inputs.claims.tin is not None else None
-        first = min(k.window_start(self.key_widest(k)) for k in keys)
-        last = max(k.anchor_end for k in keys)
+        first, last = self._date_bounds(keys)
         # member months are distinct per (person, month): the join keeps one row a line
         source: sa.FromClause = checked.join(
             mm,
@@ -582,7 +639,7 @@ class QueryBuilder:
             )
             .select_from(source)
             .where(checked.c.check_status == 0)
-            .where(checked.c.service_date.between(_date(first), _date(last)))
+            .where(checked.c.service_date.between(first, last))
             .cte("pa_lines")
         )
 
@@ -591,8 +648,8 @@ class QueryBuilder:
         months: int,
         buckets: frozenset[str] | None,
         services: Services,
-        line: sa.CTE,
-        scope: sa.CTE,
+        line: sa.FromClause,
+        scope: sa.FromClause,
     ) -> sa.ColumnElement[bool]:
         """The line is on or after the window start and its bucket and services match (the
         caller bounds the anchor end and the end date)."""
@@ -605,7 +662,9 @@ class QueryBuilder:
             cond.append(self.is_primary_care(line, scope.c.pc_slot))
         return sa.and_(*cond)
 
-    def _in_pass(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[bool]:
+    def _in_pass(
+        self, p: Pass, line: sa.FromClause, scope: sa.FromClause
+    ) -> sa.ColumnElement[bool]:
         """The line falls in pass ``p`` of the scope key (the pass applies in its year)."""
         hit = self._in_window(p.months, p.buckets, p.services, line, scope)
         if p.from_year is not None:
@@ -1067,7 +1126,7 @@ class QueryBuilder:
 
     def parts(self, keys: Sequence[ScopeKey]) -> RunParts:
         """The shared CTEs of one run's queries."""
-        if not keys:
+        if not keys and self.scope_source is None:
             raise ValueError("nothing to attribute: give an as-of date or performance years")
         scope = self.scopes(keys)
         prov = self.providers()
@@ -1152,6 +1211,9 @@ class QueryBuilder:
             beneficiary_exclusions=beneficiary_exclusions_select(self, keys),
         )
 
+
+# The run date column of a ``scope_source`` table: later service dates are excluded.
+RUN_DATE = "run_date"
 
 # Columns of ranked rows and fallback rows: the path columns without the ordering helpers.
 _RANKED_COLUMNS = (

@@ -6,6 +6,10 @@ that need the scope keys (10 to 15) and counts. See ``docs/METHOD.md``, "Line ch
 Scope keys are few, so the checks that depend on them are unrolled over the keys with literal
 window dates; which persons are eligible (and pass the gate) in which key is pivoted to one
 row per person and joined once. No correlated subqueries: every engine hashes these joins.
+
+With a scope table instead of literal keys (``QueryBuilder.scope_source``, the dbt export) the
+number of keys is unknown when the SQL is written: each line (numbered) is joined to the keys
+whose widest window holds it, and the per-key tests are rolled up per line.
 """
 
 from __future__ import annotations
@@ -106,6 +110,8 @@ def _requirement_flags(run: RunParts, keys: Sequence[ScopeKey], method: Method) 
 
 def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) -> sa.CTE:
     """``(status, copies)`` per distinct claims row."""
+    if builder.scope_source is not None:
+        return _statuses_joined(builder, run)
     line, mm = run.checked, run.member_months
     in_run_window = sa.or_(*(_within(line, k.window_start(builder.key_widest(k)), k) for k in keys))
     eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
@@ -209,4 +215,125 @@ def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Sel
         )
         .select_from(reasons.outerjoin(counts, counts.c.status == reasons.c.reason_order))
         .group_by(reasons.c.reason_order, reasons.c.reason, reasons.c.description)
+    )
+
+
+def _statuses_joined(builder: QueryBuilder, run: RunParts) -> sa.CTE:
+    """:func:`_statuses` for scope keys read from a table: per line and key whose widest
+    window holds the line, whether it falls in a pass (``hit``), counts for an eligible person
+    (``counts``) and passes the requirements (``assignable``); rolled up per line."""
+    method, scope, mm = builder.method, run.scope, run.member_months
+    checked = run.checked
+    # numbered once and read once: the number identifies the row through the joins below
+    line = sa.select(sa.func.row_number().over().label("line_id"), *checked.c).subquery(
+        "pa_numbered_lines"
+    )
+    within = sa.and_(
+        line.c.service_date >= scope.c.run_start,
+        line.c.service_date <= scope.c.anchor_end,
+        sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
+    )
+    eligible = run.eligible
+    source: sa.FromClause = (
+        line.outerjoin(scope, within)
+        .outerjoin(
+            eligible,
+            sa.and_(
+                eligible.c.scope_id == scope.c.scope_id,
+                eligible.c.person_id == line.c.person_id,
+            ),
+        )
+        .outerjoin(
+            mm,
+            sa.and_(
+                mm.c.person_id == line.c.person_id,
+                mm.c.month_key == expressions.month_key(line.c.service_date),
+            ),
+        )
+    )
+    passes = list(enumerate(method.passes, start=1))
+    hits = {step: builder._in_pass(p, line, scope) for step, p in passes}
+    is_eligible = eligible.c.person_id.is_not(None)
+    assignable: list[sa.ColumnElement[bool]] = []
+    if method.conditions:
+        units = run.units
+        needs = [step for step, p in passes if method.requirements(p)]
+        ok = (
+            sa.select(
+                units.c.scope_id,
+                units.c.person_id,
+                *(sa.func.max(units.c[f"ok_{step}"]).label(f"ok_{step}") for step in needs),
+            )
+            .group_by(units.c.scope_id, units.c.person_id)
+            .subquery("pa_pass_oks")
+        )
+        source = source.outerjoin(
+            ok, sa.and_(ok.c.scope_id == scope.c.scope_id, ok.c.person_id == line.c.person_id)
+        )
+        assignable = [
+            sa.and_(hit, sa.func.coalesce(ok.c[f"ok_{step}"], 0) == 1) if step in needs else hit
+            for step, hit in hits.items()
+        ]
+
+    def any_row(cond: sa.ColumnElement[bool], name: str) -> sa.ColumnElement[Any]:
+        return sa.func.max(sa.case((cond, 1), else_=0)).label(name)
+
+    in_pass = sa.or_(*hits.values())
+    rolled = (
+        sa.select(
+            line.c.line_id,
+            *(
+                sa.func.max(line.c[n]).label(n)
+                for n in ("check_status", "copies", "primary_care", "in_directory")
+            ),
+            any_row(mm.c.person_id.is_not(None), "has_month"),
+            any_row(scope.c.scope_id.is_not(None), "in_window"),
+            any_row(in_pass, "in_pass"),
+            any_row(sa.and_(in_pass, is_eligible), "counts"),
+            any_row(sa.and_(is_eligible, sa.or_(*assignable)), "assignable")
+            if assignable
+            else sa.literal(1, sa.Integer).label("assignable"),
+        )
+        .select_from(source)
+        .group_by(line.c.line_id)
+        .subquery("pa_line_tests")
+    )
+    whens: list[tuple[sa.ColumnElement[bool], Any]] = [
+        (rolled.c.check_status > 0, rolled.c.check_status),
+        (rolled.c.in_window == 0, REASON_ORDER["outside_window"]),
+        (rolled.c.has_month == 0, REASON_ORDER["no_eligibility"]),
+    ]
+    if Path.CLAIMS not in method.paths:
+        status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
+    else:
+        # primary care under the code list of any scope key
+        slots = range(1, len(builder.primary_care_lists()) + 1)
+        used_slots = sa.select(scope.c.pc_slot)
+        any_pc = sa.or_(
+            *(
+                sa.and_(
+                    builder.is_primary_care(rolled, slot),
+                    sa.literal(slot, sa.Integer).in_(used_slots),
+                )
+                for slot in slots
+            )
+        )
+        not_pc = sa.case(
+            (~any_pc, REASON_ORDER["not_primary_care"]),
+            else_=REASON_ORDER["no_matching_pass"],
+        )
+        if method.directory_required:
+            not_pc = sa.case(
+                (rolled.c.in_directory == 0, REASON_ORDER["no_matching_pass"]), else_=not_pc
+            )
+        whens += [
+            (rolled.c.in_pass == 0, not_pc),
+            (rolled.c.counts == 0, REASON_ORDER["person_not_eligible"]),
+            (rolled.c.assignable == 0, REASON_ORDER["person_not_assignable"]),
+        ]
+        status = sa.case(*whens, else_=REASON_ORDER["used"])
+    return (
+        sa.select(sa.cast(status, sa.Integer).label("status"), rolled.c.copies)
+        .select_from(rolled)
+        .cte("pa_line_status")
     )
