@@ -24,7 +24,6 @@ from provider_attribution.engines.dialects import (
     text_month_key,
     tune_transaction,
     unlock_target,
-    write_select_table,
 )
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
@@ -34,6 +33,7 @@ from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import AsOf, ScopeKey, as_of_dates, scope_keys
 from provider_attribution.sql import invariants
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
+from provider_attribution.warehouse import stage_tables
 from provider_attribution.warehouse.validate import preflight, require_valid, resolve_inputs
 
 EngineLike = sa.Engine | str
@@ -210,16 +210,9 @@ class _StageClock:
             self._current = None
 
 
-CHECKED_WORK_TABLE = "attribution_checked_lines__work"
-
-
-def _materialise_checked(
-    conn: sa.Connection, builder: QueryBuilder, schema: str | None
-) -> sa.Table:
-    """Write the checked claim lines once to a work table that the ranking and the exclusions
-    both read (each would otherwise repeat the de-duplication and the line checks). Dropped
-    after the swap; a failed run leaves it to the rollback, or to the next run's drop."""
-    return write_select_table(conn, CHECKED_WORK_TABLE, schema, builder.checked_lines())
+#: Stages every engine writes once: the checked lines, read by the ranking and the exclusions
+#: (each would otherwise repeat the de-duplication and the line checks).
+WRITTEN_STAGES = ("pa_checked",)
 
 
 def _write(
@@ -376,14 +369,12 @@ def attribute(
         tune_transaction(conn)
         try:
             clock.start("candidates")
-            checked = _materialise_checked(conn, builder, target_schema)
-            run = QueryBuilder(inputs, chosen, valuesets, today, checked_source=checked).compile(
-                keys
-            )
+            work = stage_tables.materialise(conn, builder, keys, WRITTEN_STAGES, target_schema)
+            run = builder.with_materialised(work).compile(keys)
             tables = _write(
                 conn, run, target_schema, caps, input_tables.claims(inputs), clock.start
             )
-            conn.execute(DropTableIfExists(checked))
+            stage_tables.drop(conn, work)
         finally:
             unlock_target(conn, target_schema)
         rows = {
