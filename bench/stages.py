@@ -83,8 +83,10 @@ def run_stages(
 
     try:
         timed("distinct", lambda: _everything(plain.claim_lines().distinct_rows()))
-        checked = timed("checked", plain.checked_lines)
-        builder = QueryBuilder(inputs, loaded.method, valuesets, checked_source=checked)
+        checked = timed("checked", lambda: plain.stage_select("pa_checked", keys))
+        builder = QueryBuilder(
+            inputs, loaded.method, valuesets, materialised={"pa_checked": checked}
+        )
         for name, select in stage_selects(builder, keys).items():
             timed(name, select)
     finally:

@@ -145,20 +145,22 @@ class ClaimLines:
             .cte("pa_claim_rows")
         )
 
-    def _fqhc_flag(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
+    def _fqhc_flag(self, rows: sa.FromClause) -> sa.ColumnElement[Any]:
         if not self.fqhc_applies():
             return sa.literal(0, sa.Integer)
         codes = sorted(self.method.fqhc_revenue_codes)
         return sa.case((sa.func.trim(rows.c.revenue_center_code).in_(codes), 1), else_=0)
 
-    def _attested(self, rows: sa.CTE) -> sa.ColumnElement[bool]:
+    def _attested(self, rows: sa.FromClause) -> sa.ColumnElement[bool]:
         if self.inputs.attested is None or not self.fqhc_applies():
             return sa.false()
         listed = tables.npi_list(self.inputs.attested)
         listed_npi = expressions.binary_id(listed.c[self.inputs.attested.npi])
         return rows.c.attending_npi.in_(sa.select(listed_npi))
 
-    def _service_dates(self, rows: sa.CTE) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    def _service_dates(
+        self, rows: sa.FromClause
+    ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
         """The service date and the end date current scope keys compare with their as-of date
         (``docs/METHOD.md``, "Derived line attributes")."""
         start, end = rows.c.claim_start_date, rows.c.claim_end_date
@@ -167,7 +169,7 @@ class ClaimLines:
         service_date = sa.func.coalesce(start, end)
         return service_date, sa.func.coalesce(end, start)
 
-    def _visit_key(self, rows: sa.CTE) -> sa.ColumnElement[Any]:
+    def _visit_key(self, rows: sa.FromClause) -> sa.ColumnElement[Any]:
         encounter = rows.c.encounter_id if "encounter_id" in rows.c else None
         if self.method.visits_from_encounters:
             return encounter if encounter is not None else sa.cast(sa.null(), sa.String)
@@ -176,7 +178,7 @@ class ClaimLines:
         return sa.func.coalesce(encounter, rows.c.claim_id)
 
     def _setting_excluded(
-        self, rows: sa.CTE, hcpcs: sa.ColumnElement[Any], service_date: sa.ColumnElement[Any]
+        self, rows: sa.FromClause, hcpcs: sa.ColumnElement[Any], service_date: sa.ColumnElement[Any]
     ) -> tuple[sa.ColumnElement[bool] | None, list[tuple[sa.Subquery, sa.ColumnElement[bool]]]]:
         """Whether a row is a code of a setting exclusion furnished in its setting, and the
         outer joins (subquery, on) that condition reads."""
@@ -199,7 +201,7 @@ class ClaimLines:
         return (sa.or_(*conditions) if conditions else None), joins
 
     @staticmethod
-    def _facility_overlaps(rows: sa.CTE, rule: SettingExclusion, name: str) -> sa.Subquery:
+    def _facility_overlaps(rows: sa.FromClause, rule: SettingExclusion, name: str) -> sa.Subquery:
         """Distinct (person, service date) of the rows with one of ``rule``'s codes whose date
         lies within a facility claim row of the person with one of its bill-type prefixes."""
         raw = sa.func.trim(sa.cast(rows.c.bill_type, sa.String))
@@ -244,7 +246,7 @@ class ClaimLines:
             .subquery(name)
         )
 
-    def parts(self, prov: sa.CTE) -> sa.Subquery:
+    def parts(self, prov: sa.FromClause) -> sa.Subquery:
         """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
         rows = self.distinct_rows()
         service_date, end_date = self._service_dates(rows)
@@ -367,7 +369,7 @@ class ClaimLines:
         return sa.cast(sa.case(*whens, else_=pattern), sa.String)
 
     @staticmethod
-    def _reversed_claims(rows: sa.CTE, cents: sa.ColumnElement[Any]) -> sa.Subquery:
+    def _reversed_claims(rows: sa.FromClause, cents: sa.ColumnElement[Any]) -> sa.Subquery:
         """(person, claim) of every claim with a negative line whose net amount is not positive.
 
         Only claims with a negative line are summed: the set is small, so this is two cheap
@@ -388,7 +390,7 @@ class ClaimLines:
         )
 
     @staticmethod
-    def _npi_checks(rows: sa.CTE, npi: sa.ColumnElement[Any]) -> sa.Subquery:
+    def _npi_checks(rows: sa.FromClause, npi: sa.ColumnElement[Any]) -> sa.Subquery:
         """Each distinct non-null credited NPI of ``rows`` with ``npi_ok`` (1: Luhn-valid)."""
         seen = sa.select(npi.label("npi")).select_from(rows).distinct().subquery("pa_npis")
         ok = sa.case((npi_luhn_valid(seen.c.npi), 1), else_=0)
@@ -403,11 +405,11 @@ class ClaimLines:
             return expressions.date_literal(self.today)
         return self.today
 
-    def checked(self, prov: sa.CTE) -> sa.CTE:
+    def checked(self, prov: sa.FromClause) -> sa.CTE:
         """Every distinct row with ``check_status`` (0: passes checks 2 to 9), as a CTE."""
         return self.checked_select(prov).cte("pa_checked")
 
-    def checked_select(self, prov: sa.CTE) -> sa.Select[Any]:
+    def checked_select(self, prov: sa.FromClause) -> sa.Select[Any]:
         """The select of :meth:`checked`, to materialise it as a table."""
         p = self.parts(prov)
         status = sa.case(

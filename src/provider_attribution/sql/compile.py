@@ -1,33 +1,17 @@
 """Compile a method into SQLAlchemy Core selects over the user's tables.
 
-Shape of the query (see ``docs/METHOD.md`` for the rules):
-
-``pa_scopes``        one row per scope key with every window's bounds as literal dates
-``pa_providers``     one row per NPI: bucket and specialty from the value sets
-``pa_member_months`` distinct (person, YYYYMM) inside the run's months
-``pa_checked``       distinct claims rows with derived attributes and line checks 2-9
-                     (:mod:`provider_attribution.sql.claim_lines`)
-``pa_lines``         checked lines of the run's date range on eligible member months, with
-                     their unit (NPI, ACO from the roster, or TIN); with a roster by performance
-                     year the ACO depends on the scope key and the unit is decided in
-                     ``pa_metrics`` instead
-``pa_metrics``       per scope key, person, unit and NPI: weighted cents, visits and last service
-                     of every pass, by conditional aggregation
-``pa_units``         the same rolled up per unit, with the earliest step
-``pa_population``    per scope key, the persons with a member month in the eligibility window
-``pa_person_reasons`` the same with the first beneficiary exclusion reason that applies
-                     (:mod:`provider_attribution.sql.enrollment`)
-``pa_eligible``      the persons of the population that no reason excludes
-``pa_paths``         candidate rows of every path (claims units, valid selections)
-``pa_ranked``        those rows in a total order ending with provider_id
+The query is the pipeline of :data:`~provider_attribution.sql.stages.STAGES` (see
+``docs/METHOD.md`` for the rules and ``docs/ARCHITECTURE.md`` for the stages): this module holds
+the builder each stage calls, and composes the outputs over the stages.
 
 The assigned tables are the ranking-1 rows of ``provider_ranking`` per scope.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +32,9 @@ from provider_attribution.sql.claim_lines import (
 from provider_attribution.sql.enrollment import (
     NOT_EXCLUDED,
     beneficiary_exclusions_select,
-    person_reasons,
 )
 from provider_attribution.sql.exclusions import exclusions_select
+from provider_attribution.sql.stages import Built, build_stages
 
 
 def _date(value: object) -> sa.ColumnElement[Any]:
@@ -112,17 +96,32 @@ _PATH_COLUMNS = (
 
 @dataclass(frozen=True)
 class RunParts:
-    """The CTEs every query of a run shares (see the module docstring)."""
+    """The stages every query of a run shares (see :mod:`~provider_attribution.sql.stages`)."""
 
-    scope: sa.CTE
-    providers: sa.CTE
-    member_months: sa.CTE
-    eligible: sa.CTE
-    reasons: sa.CTE
+    scope: sa.FromClause
+    providers: sa.FromClause
+    member_months: sa.FromClause
+    eligible: sa.FromClause
+    reasons: sa.FromClause
     checked: sa.FromClause
-    lines: sa.CTE
-    metrics: sa.CTE
-    units: sa.CTE
+    lines: sa.FromClause
+    metrics: sa.FromClause
+    units: sa.FromClause
+
+
+# RunParts field → stage name
+_PART_STAGES = {
+    "scope": "pa_scopes",
+    "providers": "pa_providers",
+    "member_months": "pa_member_months",
+    "eligible": "pa_eligible",
+    "reasons": "pa_person_reasons",
+    "checked": "pa_checked",
+    "lines": "pa_lines",
+    "metrics": "pa_metrics",
+    "units": "pa_units",
+}
+RUN_PARTS = tuple(_PART_STAGES.values())
 
 
 @dataclass(frozen=True)
@@ -157,26 +156,27 @@ class QueryBuilder:
         valuesets: ValueSets | None,
         today: dt.date | None = None,
         *,
-        checked_source: sa.FromClause | None = None,
+        materialised: Mapping[str, sa.FromClause] | None = None,
         scope_source: sa.FromClause | None = None,
         code_source: sa.FromClause | None = None,
     ) -> None:
         """``valuesets``: the code lists of every scope key, or None for the shipped editions
         by year: each key's primary-care codes are those in force in its rule year
         (:meth:`ValueSets.in_force`); the specialty and taxonomy crosswalks, which describe
-        NPIs rather than keys, are the newest edition's. ``checked_source``: a table holding
-        :meth:`checked_lines` (written by the caller), read instead of recomputing the checked
-        lines in every query. ``scope_source``: a table of the scope keys (the columns of
-        :meth:`scope_columns`), read instead of literal keys: every bound that depends on the
-        keys, and the run date, comes from it, so the same SQL serves any keys (the dbt
-        export). ``code_source``: a table ``(slot, hcpcs_code)`` of the primary-care code
-        lists (slot: which of :meth:`primary_care_lists`), read instead of inlined codes."""
+        NPIs rather than keys, are the newest edition's. ``materialised``: stage name → a table
+        holding that stage (written by the caller from :meth:`stage_select`), read instead of
+        recomputing the stage in every query. ``scope_source``: a table of the scope keys (the
+        columns of :meth:`scope_columns`), read instead of literal keys: every bound that
+        depends on the keys, and the run date, comes from it, so the same SQL serves any keys
+        (the dbt export). ``code_source``: a table ``(slot, hcpcs_code)`` of the primary-care
+        code lists (slot: which of :meth:`primary_care_lists`), read instead of inlined
+        codes."""
         self.inputs = inputs
         self.method = method
         self.by_year = valuesets is None and method.code_lists_by_year
         self.valuesets = ValueSets.for_year() if valuesets is None else valuesets
         self.today = today or dt.date.today()
-        self.checked_source = checked_source
+        self.materialised = dict(materialised or {})
         self.scope_source = scope_source
         self.code_source = code_source
 
@@ -223,11 +223,6 @@ class QueryBuilder:
             self.primary_care_lists(),
             code_source=self.code_source,
         )
-
-    def checked_lines(self) -> sa.Select[Any]:
-        """Every distinct claims row with its derived attributes and ``check_status``: what
-        every output query starts from, so a caller can materialise it once."""
-        return self.claim_lines().checked_select(self.providers())
 
     # -- windows ----------------------------------------------------------------------------------
 
@@ -484,7 +479,7 @@ class QueryBuilder:
             .subquery("pa_aco_of")
         )
 
-    def aco_lookup_by_year(self, line: sa.CTE) -> sa.Subquery:
+    def aco_lookup_by_year(self, line: sa.FromClause) -> sa.Subquery:
         """With a roster by performance year: the ACO of each distinct (NPI, TIN) of the lines
         in each performance year of the roster, the smallest matching aco_id; joined to a
         line where it meets a scope key of that (rule) year."""
@@ -591,7 +586,7 @@ class QueryBuilder:
 
     # -- the scan -------------------------------------------------------------------------------
 
-    def lines(self, keys: Sequence[ScopeKey], mm: sa.CTE, checked: sa.FromClause) -> sa.CTE:
+    def lines(self, keys: Sequence[ScopeKey], mm: sa.FromClause, checked: sa.FromClause) -> sa.CTE:
         """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
         eligible member month; with their unit."""
         npi = checked.c.npi
@@ -672,7 +667,11 @@ class QueryBuilder:
         return hit
 
     def _in_gate(
-        self, gate: Gate, line: sa.CTE, scope: sa.CTE, unit_type: sa.ColumnElement[Any]
+        self,
+        gate: Gate,
+        line: sa.FromClause,
+        scope: sa.FromClause,
+        unit_type: sa.ColumnElement[Any],
     ) -> sa.ColumnElement[bool]:
         """The line falls in ``gate`` (from an ACO unit when participants only)."""
         hit = self._in_window(gate.months, gate.buckets, gate.services, line, scope)
@@ -680,7 +679,9 @@ class QueryBuilder:
             hit = sa.and_(hit, unit_type == "aco")
         return hit
 
-    def _weight(self, p: Pass, line: sa.CTE, scope: sa.CTE) -> sa.ColumnElement[Any] | None:
+    def _weight(
+        self, p: Pass, line: sa.FromClause, scope: sa.FromClause
+    ) -> sa.ColumnElement[Any] | None:
         if p.weights is None:
             return None
         return _case(
@@ -688,7 +689,7 @@ class QueryBuilder:
             p.segments[-1][1],
         )
 
-    def metrics(self, line: sa.CTE, scope: sa.CTE) -> sa.CTE:
+    def metrics(self, line: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
         """Per scope key, person, unit and NPI: each pass's cents, visits, last service, and
         ``cond_j``: 1 when a line falls in the method's j-th gate condition.
 
@@ -774,7 +775,7 @@ class QueryBuilder:
     def _passes(self) -> list[tuple[int, Pass]]:
         return list(enumerate(self.method.passes, start=1))
 
-    def units(self, metrics: sa.CTE) -> sa.CTE:
+    def units(self, metrics: sa.FromClause) -> sa.CTE:
         """Per scope key, person and unit: pass metrics rolled up, ``ok_i`` (pass i's
         requirement holds for the person) and the step: the earliest pass with a line and
         ``ok_i``."""
@@ -822,7 +823,7 @@ class QueryBuilder:
         # the step: the earliest pass with a line whose requirement holds for the person
         return sa.select(*base.c, *ok, _case(steps).label("step")).cte("pa_units")
 
-    def top_npis(self, metrics: sa.CTE, units: sa.CTE) -> sa.CTE | None:
+    def top_npis(self, metrics: sa.FromClause, units: sa.FromClause) -> sa.CTE | None:
         """Per unit, the NPI with the most (weighted) cents in the decisive pass; None when
         every unit is one NPI (its own top NPI)."""
         if self.method.unit is Unit.NPI:
@@ -882,7 +883,7 @@ class QueryBuilder:
             .cte("pa_top_npi")
         )
 
-    def population(self, mm: sa.CTE, scope: sa.CTE) -> sa.CTE:
+    def population(self, mm: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
         """Per scope key, persons with a member month in the eligibility window."""
         return (
             sa.select(scope.c.scope_id, mm.c.person_id)
@@ -894,7 +895,7 @@ class QueryBuilder:
         )
 
     @staticmethod
-    def eligible(reasons: sa.CTE) -> sa.CTE:
+    def eligible(reasons: sa.FromClause) -> sa.CTE:
         """Per scope key, the persons of the population no beneficiary exclusion removes."""
         return (
             sa.select(reasons.c.scope_id, reasons.c.person_id)
@@ -906,11 +907,11 @@ class QueryBuilder:
 
     def claims_rows(
         self,
-        units: sa.CTE,
-        top: sa.CTE | None,
-        eligible: sa.CTE,
-        scope: sa.CTE,
-        prov: sa.CTE,
+        units: sa.FromClause,
+        top: sa.FromClause | None,
+        eligible: sa.FromClause,
+        scope: sa.FromClause,
+        prov: sa.FromClause,
         order: int,
     ) -> sa.Select[Any]:
         """Claims-path candidates of eligible, claims-assignable persons."""
@@ -980,9 +981,9 @@ class QueryBuilder:
         self,
         path: Path,
         spec: SelectionTable,
-        eligible: sa.CTE,
-        scope: sa.CTE,
-        prov: sa.CTE,
+        eligible: sa.FromClause,
+        scope: sa.FromClause,
+        prov: sa.FromClause,
         order: int,
     ) -> sa.Select[Any]:
         """The valid selection of each eligible person (latest effective date, then NPI)."""
@@ -1073,7 +1074,7 @@ class QueryBuilder:
             return self.inputs.geographic
         return None
 
-    def ranked(self, paths: sa.CTE) -> sa.CTE:
+    def ranked(self, paths: sa.FromClause) -> sa.CTE:
         """Every path row in a total order per scope key and person."""
         order: list[sa.ColumnElement[Any]] = [paths.c.path_order.asc(), paths.c.step.asc()]
         for rank_key in self.method.ranking:
@@ -1089,7 +1090,9 @@ class QueryBuilder:
         )
         return sa.select(*paths.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
 
-    def fallback(self, eligible: sa.CTE, ranked: sa.CTE, scope: sa.CTE) -> sa.Select[Any]:
+    def fallback(
+        self, eligible: sa.FromClause, ranked: sa.FromClause, scope: sa.FromClause
+    ) -> sa.Select[Any]:
         """One labelled row per eligible person no path attributes."""
         f = self.method.fallback
         has_row = (
@@ -1125,40 +1128,44 @@ class QueryBuilder:
     # -- outputs --------------------------------------------------------------------------------
 
     def parts(self, keys: Sequence[ScopeKey]) -> RunParts:
-        """The shared CTEs of one run's queries."""
+        """The shared stages of one run's queries (:data:`~provider_attribution.sql.stages.STAGES`
+        up to ``pa_units``), reading the stages the builder was given ready-made."""
+        got = self.stages(keys, upto=RUN_PARTS)
+        return RunParts(**{field: got[name] for field, name in _PART_STAGES.items()})
+
+    def stages(
+        self, keys: Sequence[ScopeKey], *, upto: Sequence[str] | None = None
+    ) -> dict[str, sa.FromClause]:
+        """Stage name → relation for every stage (or those ``upto`` needs), in pipeline order."""
         if not keys and self.scope_source is None:
             raise ValueError("nothing to attribute: give an as-of date or performance years")
-        scope = self.scopes(keys)
-        prov = self.providers()
-        mm = self.member_months(keys)
-        checked = self.checked_source
-        if checked is None:
-            checked = self.claim_lines().checked(prov)
-        line = self.lines(keys, mm, checked)
-        metrics = self.metrics(line, scope)
-        units = self.units(metrics)
-        reasons = person_reasons(self, scope, self.population(mm, scope))
-        return RunParts(
-            scope=scope,
-            providers=prov,
-            member_months=mm,
-            eligible=self.eligible(reasons),
-            reasons=reasons,
-            checked=checked,
-            lines=line,
-            metrics=metrics,
-            units=units,
-        )
+        return build_stages(self, keys, upto=upto, given=self.materialised)
 
-    def provider_ranking(self, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
-        """The ``provider_ranking`` select for the given scope keys."""
-        run = self.parts(keys)
-        scope, prov, eligible = run.scope, run.providers, run.eligible
+    def stage_select(self, name: str, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
+        """Stage ``name`` as a select (over the stages before it, CTEs or given tables), for
+        writing it to a work table."""
+        relation = self.stages(keys, upto=(name,))[name]
+        if not isinstance(relation, sa.CTE):
+            raise ValueError(f"stage {name!r} was given ready-made: nothing to select")
+        if isinstance(relation.element, sa.Select):
+            return relation.element
+        return sa.select(*relation.c)  # a union: read through its CTE
+
+    def with_materialised(self, tables: Mapping[str, sa.FromClause]) -> QueryBuilder:
+        """This builder reading ``tables`` (stage name → table) as well."""
+        other = copy.copy(self)
+        other.materialised = {**self.materialised, **tables}
+        return other
+
+    def paths(self, got: Built) -> sa.FromClause:
+        """``pa_paths``: the candidate rows of every path, in the method's path order."""
+        scope, prov, eligible = got["pa_scopes"], got["pa_providers"], got["pa_eligible"]
         branches: list[sa.Select[Any]] = []
         for order, path in enumerate(self.method.paths):
             if path is Path.CLAIMS:
-                top = self.top_npis(run.metrics, run.units)
-                branches.append(self.claims_rows(run.units, top, eligible, scope, prov, order))
+                metrics, units = got["pa_metrics"], got["pa_units"]
+                top = self.top_npis(metrics, units)
+                branches.append(self.claims_rows(units, top, eligible, scope, prov, order))
             elif (spec := self._selection_input(path)) is not None:
                 branches.append(self.selection_rows(path, spec, eligible, scope, prov, order))
         if not branches:
@@ -1167,7 +1174,13 @@ class QueryBuilder:
                 f"{[p.value for p in self.method.paths]} has an input"
             )
         union = branches[0] if len(branches) == 1 else sa.union_all(*branches)
-        ranked = self.ranked(union.cte("pa_paths"))
+        return union.cte("pa_paths")
+
+    def provider_ranking(self, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
+        """The ``provider_ranking`` select for the given scope keys: the ranked candidates and
+        one fallback row per eligible person without any."""
+        got = self.stages(keys)
+        scope, eligible, ranked = got["pa_scopes"], got["pa_eligible"], got["pa_ranked"]
         rows = sa.union_all(
             sa.select(*(ranked.c[n] for n in _RANKED_COLUMNS)),
             self.fallback(eligible, ranked, scope),

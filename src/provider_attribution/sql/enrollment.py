@@ -72,7 +72,7 @@ def _months(builder: QueryBuilder) -> sa.CTE:
     )
 
 
-def _window_flags(months: sa.CTE, scope: sa.CTE) -> sa.CTE:
+def _window_flags(months: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
     """Per scope key and person: which conditions a month of the eligibility window meets."""
     on = months.c.month_key.between(scope.c.elig_first, scope.c.elig_last)
     columns: list[sa.ColumnElement[Any]] = []
@@ -109,7 +109,9 @@ def _deaths(builder: QueryBuilder) -> sa.CTE:
     )
 
 
-def person_reasons(builder: QueryBuilder, scope: sa.CTE, population: sa.CTE) -> sa.CTE:
+def person_reasons(
+    builder: QueryBuilder, scope: sa.FromClause, population: sa.FromClause
+) -> sa.CTE:
     """Per scope key and person of ``population``: ``reason_order`` of the first exclusion
     reason that applies, :data:`NOT_EXCLUDED` when none does."""
     spec = builder.inputs.enrollment

@@ -49,7 +49,7 @@ REASONS: tuple[tuple[str, str], ...] = (
 REASON_ORDER = {reason: order for order, (reason, _) in enumerate(REASONS, start=1)}
 
 
-def _flags_by_person(source: sa.CTE, keys: Sequence[ScopeKey], name: str) -> sa.CTE:
+def _flags_by_person(source: sa.FromClause, keys: Sequence[ScopeKey], name: str) -> sa.CTE:
     """One row per person of ``source`` (rows of scope_id, person_id): ``k0``, ``k1``, ... are
     1 where the person is in it for that scope key."""
     flags = [
@@ -59,7 +59,7 @@ def _flags_by_person(source: sa.CTE, keys: Sequence[ScopeKey], name: str) -> sa.
     return sa.select(source.c.person_id, *flags).group_by(source.c.person_id).cte(name)
 
 
-def _flag(flags: sa.CTE, index: int | str) -> sa.ColumnElement[bool]:
+def _flag(flags: sa.FromClause, index: int | str) -> sa.ColumnElement[bool]:
     """The person has flag ``k{index}`` (false, not null, for a person without a row)."""
     return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
 

@@ -22,6 +22,7 @@ from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import AsOf, ScopeKey, as_of_dates, scope_keys
 from provider_attribution.sql import invariants
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
+from provider_attribution.warehouse import stage_tables
 from provider_attribution.warehouse.staged_write import StagedWrite
 from provider_attribution.warehouse.validate import preflight, require_valid, resolve_inputs
 
@@ -199,14 +200,9 @@ class _StageClock:
             self._current = None
 
 
-CHECKED_WORK_TABLE = "attribution_checked_lines__work"
-
-
-def _materialise_checked(write: StagedWrite, builder: QueryBuilder) -> sa.Table:
-    """Write the checked claim lines once to a work table that the ranking and the exclusions
-    both read (each would otherwise repeat the de-duplication and the line checks); dropped
-    when the write ends."""
-    return write.work_select(CHECKED_WORK_TABLE, builder.checked_lines())
+#: Stages every engine writes once: the checked lines, read by the ranking and the exclusions
+#: (each would otherwise repeat the de-duplication and the line checks).
+WRITTEN_STAGES = ("pa_checked",)
 
 
 def _write(
@@ -350,10 +346,8 @@ def attribute(
         with StagedWrite(conn, target_schema) as write:
             write.profile.tune_transaction(conn)
             clock.start("candidates")
-            checked = _materialise_checked(write, builder)
-            run = QueryBuilder(inputs, chosen, valuesets, today, checked_source=checked).compile(
-                keys
-            )
+            work = stage_tables.materialise(write, builder, keys, WRITTEN_STAGES)
+            run = builder.with_materialised(work).compile(keys)
             _write(write, run, input_tables.claims(inputs), clock.start)
         tables = write.final
         rows = {

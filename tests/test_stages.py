@@ -1,0 +1,166 @@
+"""The pipeline of ``sql/stages.py``: its order and dependencies are real, ARCHITECTURE.md lists
+it, and writing any stage to a work table (as an engine profile may ask) leaves every output
+row unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+
+from harness import Dataset, canonical, load
+from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, Method
+from provider_attribution.model.windows import ScopeKey, scope_keys
+from provider_attribution.sql.compile import QueryBuilder
+from provider_attribution.sql.stages import BY_NAME, STAGES, upstream
+from provider_attribution.synthetic.claims import demo_inputs
+from provider_attribution.warehouse import stage_tables
+from provider_attribution.warehouse.staged_write import StagedWrite
+from strategies import datasets, scopes
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
+KEYS = scope_keys(dt.date(2024, 6, 30), [2023, 2024])
+
+
+def test_stage_names_are_unique_and_needs_come_first() -> None:
+    seen: set[str] = set()
+    for stage in STAGES:
+        assert stage.name.startswith("pa_"), stage.name
+        assert stage.name not in seen, f"{stage.name} listed twice"
+        missing = [n for n in stage.needs if n not in seen]
+        assert not missing, f"{stage.name} needs {missing}, which do not come before it"
+        seen.add(stage.name)
+
+
+def test_upstream_is_the_closure_of_needs_in_pipeline_order() -> None:
+    got = [s.name for s in upstream(["pa_units"])]
+    assert got == [
+        *("pa_member_months", "pa_scopes", "pa_providers", "pa_checked"),
+        *("pa_lines", "pa_metrics", "pa_units"),
+    ]
+    with pytest.raises(ValueError, match="unknown stage"):
+        upstream(["pa_nothing"])
+
+
+@pytest.mark.parametrize("method", [TUVA, MSSP, MEDICAID, REACH], ids=lambda m: m.name)
+def test_each_stage_builds_from_its_declared_needs_alone(method: Method) -> None:
+    """Building a stage with only its upstream closure available succeeds (a build reading an
+    undeclared stage would fail with KeyError) and yields a relation named after the stage."""
+    builder = QueryBuilder(demo_inputs(), method, None, dt.date(2025, 1, 1))
+    for stage in STAGES:
+        built = builder.stages(KEYS, upto=(stage.name,))
+        assert list(built) == [s.name for s in upstream([stage.name])]
+        relation = built[stage.name]
+        assert isinstance(relation, sa.CTE)
+        assert relation.name == stage.name
+
+
+def test_architecture_lists_the_stages_in_order() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text.split("## The query plan", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^(\d+)\. `(pa_\w+)`: (.+)$", section, re.M)
+    assert [(int(n), name) for n, name, _ in listed] == [
+        (i, s.name) for i, s in enumerate(STAGES, start=1)
+    ]
+    for _, name, summary in listed:
+        assert summary == f"{BY_NAME[name].summary}.", f"{name}: docs and STAGES disagree"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[sa.Engine]:
+    engine = sa.create_engine("duckdb:///:memory:")
+    yield engine
+    engine.dispose()
+
+
+def _rows(conn: sa.Connection, builder: QueryBuilder, keys: Sequence[ScopeKey]) -> dict[str, Any]:
+    """Every output's rows, the assigned tables read from the ranking select."""
+    run = builder.compile(keys)
+    result: dict[str, Any] = {}
+    for name, select in run.selects().items():
+        rows = conn.execute(select).mappings().all()
+        columns = outputs.column_names(name)
+        if "attribution_key" in columns:
+            result[name] = canonical(rows, columns)
+        else:  # the exclusion counts: no attribution key to sort by
+            result[name] = sorted(
+                (tuple(row[c] for c in columns) for row in rows), key=lambda r: repr(r)
+            )
+    return result
+
+
+def _compare_materialised(
+    engine: sa.Engine,
+    inputs: Inputs,
+    method: Method,
+    keys: Sequence[ScopeKey],
+    today: dt.date,
+    names: Sequence[str],
+) -> str:
+    """Assert that the outputs with stages ``names`` written to work tables equal the inline
+    outputs; returns the SQL of every output of the staged run."""
+    builder = QueryBuilder(inputs, method, None, today)
+    with engine.begin() as conn, StagedWrite(conn, None) as write:
+        inline = _rows(conn, builder, keys)
+        work = stage_tables.materialise(write, builder, keys, names)
+        assert sorted(work) == sorted(names)
+        staged = builder.with_materialised(work)
+        sql = "\n".join(
+            str(select.compile(dialect=conn.dialect))
+            for select in staged.compile(keys).selects().values()
+        )
+        assert _rows(conn, staged, keys) == inline, f"materialising {names} changed the outputs"
+    with engine.connect() as conn:
+        left = [n for n in names if sa.inspect(conn).has_table(stage_tables.work_table_name(n))]
+    assert not left, f"work tables left after the write: {left}"
+    return sql
+
+
+@pytest.mark.parametrize("method", [TUVA, MSSP, MEDICAID, REACH], ids=lambda m: m.name)
+@given(data=datasets(rich=True), scope=scopes)
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_materialising_every_stage_keeps_the_outputs(
+    engine: sa.Engine,
+    method: Method,
+    data: Dataset,
+    scope: tuple[dt.date | None, list[int]],
+) -> None:
+    as_of, years = scope
+    keys = scope_keys(as_of, years, method.year_anchor)
+    inputs = load(engine, data, "pa_in")
+    names = [s.name for s in STAGES]
+    sql = _compare_materialised(engine, inputs, method, keys, data.today, names)
+    assert stage_tables.work_table_name("pa_ranked") in sql
+    assert "pa_metrics AS" not in sql, "a materialised stage was still computed inline"
+
+
+@pytest.mark.parametrize("stage", [s.name for s in STAGES])
+@given(data=datasets(rich=True))
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_materialising_one_stage_keeps_the_outputs(
+    engine: sa.Engine, stage: str, data: Dataset
+) -> None:
+    """One work table among CTEs: the later stages read it, the earlier stay inline."""
+    keys = scope_keys(dt.date(2024, 12, 31), [2024], MSSP.year_anchor)
+    inputs = load(engine, data, "pa_in")
+    sql = _compare_materialised(engine, inputs, MSSP, keys, data.today, [stage])
+    assert stage_tables.work_table_name(stage) in sql
+    assert f"{stage} AS (" not in sql, f"{stage} was computed inline besides its work table"
