@@ -74,7 +74,16 @@ def golden_text(preset: str, dialect: str) -> str:
     return header + "".join(f"\n{_readable(s, dialect)};\n" for s in statements)
 
 
-CASES = [(preset, dialect) for preset in sorted(PRESETS) for dialect in SUPPORTED_DIALECTS]
+# Every preset in the dialects SQLAlchemy compiles; the transpiled dialects (sqlglot turns the
+# PostgreSQL text into theirs, the same transformation for every preset) in one preset, the
+# one with the most rules (roster, gates, step 3, code lists by year), to keep CI time down.
+TRANSPILED_PRESET = "mssp"
+CASES = [
+    (preset, dialect)
+    for preset in sorted(PRESETS)
+    for dialect in SUPPORTED_DIALECTS
+    if dialect in SQLALCHEMY_DIALECTS or preset == TRANSPILED_PRESET
+]
 
 
 @pytest.mark.parametrize(("preset", "dialect"), CASES)
