@@ -31,7 +31,6 @@ from provider_attribution.emit.dbt_scopes import (
     VAR_AS_OF,
     VAR_RUN_DATE,
     VAR_YEARS,
-    default_queries,
     scope_keys_model,
 )
 from provider_attribution.emit.dbt_stages import EPHEMERAL, STAGES, Stage, split_stages, stage_of
@@ -44,6 +43,7 @@ from provider_attribution.model.method_file import resolve_method
 from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.model.windows import AsOf, as_of_dates
 from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
+from provider_attribution.warehouse.run import default_queries
 
 DEFAULT_SOURCE = "provider_attribution"
 PROJECT_NAME = "provider_attribution"
@@ -255,7 +255,7 @@ def models(
     ]
     latest, months = (
         render_sql(_parsed(select_text(q, dialect), dialect), dialect, jinja)
-        for q in default_queries(builder)
+        for q in default_queries(builder.inputs)
     )
     stage = STAGES[SCOPE_KEYS]
     keys = scope_keys_model(

@@ -25,10 +25,8 @@ import re
 from importlib import resources
 from typing import Any
 
-import sqlalchemy as sa
 from sqlglot import exp
 
-from provider_attribution.engines import expressions, tables
 from provider_attribution.model.valuesets import file_editions
 from provider_attribution.model.windows import ScopeKey
 from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
@@ -89,24 +87,6 @@ def row_template(columns: list[str], dialect: str) -> str:
         if found != 1:
             raise RuntimeError(f"the {dialect} scope row lost its {name} value")
     return text
-
-
-def default_queries(builder: QueryBuilder) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The queries of the defaults: the latest claim end date, and the first and last
-    ``YYYYMM`` of the eligibility input (as ``warehouse.run.default_as_of``/``default_years``
-    compute them)."""
-    inputs = builder.inputs
-    claims = tables.claims(inputs)
-    latest = sa.select(sa.func.max(claims.c[inputs.claims.claim_end_date]).label("latest"))
-    e = inputs.eligibility
-    src = tables.eligibility(inputs)
-    if e.year_month is not None:
-        key = expressions.text_month_key(src.c[e.year_month])
-    else:
-        assert e.month_start is not None
-        key = expressions.month_key(src.c[e.month_start])
-    months = sa.select(sa.func.min(key).label("low"), sa.func.max(key).label("high"))
-    return latest, months
 
 
 # the model's Jinja, with placeholders (PA_*, VAR_*) filled in by scope_keys_model

@@ -6,7 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from provider_attribution.engines import expressions
 from provider_attribution.model.inputs import (
+    EligibilityTable,
     EnrollmentTable,
     Inputs,
     NpiListTable,
@@ -104,3 +106,14 @@ def enrollment(spec: EnrollmentTable) -> sa.TableClause:
         (spec.death_date, sa.Date),
     )
     return sa.table(spec.name, *cols, schema=spec.schema)
+
+
+def month_key_of(
+    src: sa.FromClause, spec: EligibilityTable | EnrollmentTable
+) -> sa.ColumnElement[int]:
+    """``YYYYMM`` of each row of a monthly input ``spec`` read as ``src``: its ``year_month``
+    (text or integer), else the month of its ``month_start``."""
+    if spec.year_month is not None:
+        return expressions.text_month_key(src.c[spec.year_month])
+    assert spec.month_start is not None
+    return expressions.month_key(src.c[spec.month_start])

@@ -393,11 +393,7 @@ class QueryBuilder:
         """Distinct (person_id, month_key) for the months any scope key looks at."""
         src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
-        if e.year_month is not None:
-            key = expressions.text_month_key(src.c[e.year_month])
-        else:
-            assert e.month_start is not None
-            key = expressions.month_key(src.c[e.month_start])
+        key = tables.month_key_of(src, e)
         first, last = self._month_bounds(keys)
         person = expressions.binary_id(src.c[e.person_id])
         inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")

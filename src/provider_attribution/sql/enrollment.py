@@ -49,11 +49,7 @@ def _months(builder: QueryBuilder) -> sa.CTE:
     spec = builder.inputs.enrollment
     assert spec is not None
     src = tables.enrollment(spec)
-    if spec.year_month is not None:
-        key = expressions.text_month_key(src.c[spec.year_month])
-    else:
-        assert spec.month_start is not None
-        key = expressions.month_key(src.c[spec.month_start])
+    key = tables.month_key_of(src, spec)
     flags = [
         flag(src.c[column]).label(name)
         for name in _FLAGS

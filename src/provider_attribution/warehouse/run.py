@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from provider_attribution.engines import output_tables
 from provider_attribution.engines import tables as input_tables
-from provider_attribution.engines.expressions import month_key, text_month_key
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import TUVA, Method
@@ -44,11 +43,21 @@ def _method(method: Method | str) -> Method:
     return _loaded(method).method
 
 
+def default_queries(inputs: Inputs) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The queries behind the default scope: the latest claim end date (``latest``), and the
+    first and last ``YYYYMM`` of the eligibility input (``low``, ``high``); the dbt export
+    runs the same ones."""
+    claims = input_tables.claims(inputs)
+    latest = sa.select(sa.func.max(claims.c[inputs.claims.claim_end_date]).label("latest"))
+    key = input_tables.month_key_of(input_tables.eligibility(inputs), inputs.eligibility)
+    months = sa.select(sa.func.min(key).label("low"), sa.func.max(key).label("high"))
+    return latest, months
+
+
 def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = None) -> dt.date:
     """Latest claim end date if present and not in the future, else today."""
     today = today or dt.date.today()
-    claims = input_tables.claims(inputs)
-    latest = conn.execute(sa.select(sa.func.max(claims.c[inputs.claims.claim_end_date]))).scalar()
+    latest = conn.execute(default_queries(inputs)[0]).scalar()
     if isinstance(latest, dt.datetime):
         latest = latest.date()
     if isinstance(latest, dt.date) and latest <= today:
@@ -58,14 +67,7 @@ def default_as_of(conn: sa.Connection, inputs: Inputs, today: dt.date | None = N
 
 def default_years(conn: sa.Connection, inputs: Inputs) -> tuple[int, ...]:
     """Every calendar year from the first to the last month in the eligibility input."""
-    e = inputs.eligibility
-    src = input_tables.eligibility(inputs)
-    if e.year_month is not None:
-        key = text_month_key(src.c[e.year_month])
-    else:
-        assert e.month_start is not None
-        key = month_key(src.c[e.month_start])
-    low, high = conn.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
+    low, high = conn.execute(default_queries(inputs)[1]).one()
     if low is None or high is None:
         return ()
     return tuple(range(int(low) // 100, int(high) // 100 + 1))
