@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
 from harness import Dataset, canonical, load
+from provider_attribution.engines.profile import MATERIALISABLE_STAGES
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, Method
@@ -61,6 +62,11 @@ def test_each_stage_builds_from_its_declared_needs_alone(method: Method) -> None
         relation = built[stage.name]
         assert isinstance(relation, sa.CTE)
         assert relation.name == stage.name
+
+
+def test_the_stages_engines_may_materialise_are_stages() -> None:
+    """The engines layer names stages without importing them: the names must be real."""
+    assert set(MATERIALISABLE_STAGES) <= set(BY_NAME)
 
 
 def test_architecture_lists_the_stages_in_order() -> None:
