@@ -41,8 +41,6 @@ class Stage:
     summary: str
     needs: tuple[str, ...]
     build: BuildStage
-    #: grows with the claims (worth writing once on an engine that recomputes shared CTEs)
-    large: bool = False
 
 
 def scopes(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
@@ -99,7 +97,6 @@ STAGES: tuple[Stage, ...] = (
         "distinct (person, YYYYMM) inside the run's months",
         (),
         member_months,
-        large=True,
     ),
     Stage(
         "pa_scopes",
@@ -112,21 +109,18 @@ STAGES: tuple[Stage, ...] = (
         "per scope key, the persons with a member month in the eligibility window",
         ("pa_member_months", "pa_scopes"),
         population,
-        large=True,
     ),
     Stage(
         "pa_person_reasons",
         "the population with the first beneficiary exclusion reason that applies",
         ("pa_scopes", "pa_population"),
         reasons,
-        large=True,
     ),
     Stage(
         "pa_eligible",
         "per scope key, the persons no beneficiary exclusion removes",
         ("pa_person_reasons",),
         eligible,
-        large=True,
     ),
     Stage(
         "pa_providers",
@@ -139,42 +133,36 @@ STAGES: tuple[Stage, ...] = (
         "every distinct claims row with its derived attributes and line status",
         ("pa_providers",),
         checked,
-        large=True,
     ),
     Stage(
         "pa_lines",
         "checked lines of the run's dates on eligible member months, with their unit",
         ("pa_member_months", "pa_checked"),
         lines,
-        large=True,
     ),
     Stage(
         "pa_metrics",
         "per scope key, person, unit and NPI: every pass's weighted cents, visits, last service",
         ("pa_lines", "pa_scopes"),
         metrics,
-        large=True,
     ),
     Stage(
         "pa_units",
         "per scope key, person and unit: the passes rolled up and the earliest qualifying step",
         ("pa_metrics",),
         units,
-        large=True,
     ),
     Stage(
         "pa_paths",
         "candidate rows of every path: claims units (with their top NPI), selections",
         ("pa_metrics", "pa_units", "pa_eligible", "pa_scopes", "pa_providers"),
         paths,
-        large=True,
     ),
     Stage(
         "pa_ranked",
         "the candidate rows in a total order per scope key and person, ending with provider_id",
         ("pa_paths",),
         ranked,
-        large=True,
     ),
 )
 
