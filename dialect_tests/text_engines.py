@@ -1,8 +1,10 @@
-"""Engines without a SQLAlchemy driver, fed the transpiled SQL text of ``sqltext.statements``.
+"""Engines without a SQLAlchemy driver, fed the transpiled SQL text of
+``sqltext.staged_statements``.
 
 Each engine loads a :class:`~harness.Dataset` under the input names of ``harness.inputs_for``
 with explicit column types (strings, dates, DECIMAL(18,2)), executes the ``CREATE TABLE ... AS``
-statements of a run in its own dialect and reads the outputs back canonically, so that a test
+statements of a run in its own dialect (work tables of the stages its profile writes, then the
+outputs) and reads the outputs back canonically, so that a test
 compares them with the SQLAlchemy path on DuckDB.
 
 | engine     | provided by                                                               |
@@ -27,11 +29,11 @@ from typing import Any, Protocol
 
 from engines import BackendUnavailableError
 from harness import Dataset, beneficiary_counts, canonical, inputs_for
-from provider_attribution.emit.sqltext import statements
+from provider_attribution.emit.sqltext import staged_statements
 from provider_attribution.model import outputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.windows import scope_keys
-from provider_attribution.warehouse.run import build_queries
+from provider_attribution.sql.compile import QueryBuilder
 
 STRING, DATE, MONEY, INT = "string", "date", "decimal(18,2)", "int"
 
@@ -338,8 +340,8 @@ def run_text(
     try:
         inputs_schema = engine.load(data)
         keys = scope_keys(as_of, years, method.year_anchor)
-        run = build_queries(keys, inputs_for(data, inputs_schema), method=method, today=data.today)
-        for text in statements(run, engine.dialect, schema):
+        builder = QueryBuilder(inputs_for(data, inputs_schema), method, None, data.today)
+        for text in staged_statements(builder, keys, engine.dialect, schema):
             engine.execute(text)
         result: dict[str, Any] = {
             name: canonical(engine.rows(schema, name), outputs.column_names(name))

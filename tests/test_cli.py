@@ -26,7 +26,10 @@ def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "duckdb", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     statements = [s for s in sqlglot.parse(result.output, read="duckdb") if s is not None]
-    assert len(statements) == len(outputs.WRITTEN)
+    # the checked lines' work table, one per output, and the work table dropped
+    assert [type(s) for s in statements] == [sqlglot.exp.Create] * (1 + len(outputs.WRITTEN)) + [
+        sqlglot.exp.Drop
+    ]
     assert "CAST('2023-07-01' AS DATE)" in result.output
     assert "assigned_beneficiaries_yearly" in result.output
 
@@ -34,7 +37,11 @@ def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
 def test_sql_transpiles_for_a_dialect_without_sqlalchemy_driver() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "bigquery", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
-    assert len(sqlglot.parse(result.output, read="bigquery")) == len(outputs.WRITTEN)
+    parsed = sqlglot.parse(result.output, read="bigquery")
+    # the checked lines' work table, every output, and the work table dropped
+    assert len(parsed) == 1 + len(outputs.WRITTEN) + 1
+    assert [type(s) for s in parsed[1:-1]] == [sqlglot.exp.Create] * len(outputs.WRITTEN)
+    assert isinstance(parsed[-1], sqlglot.exp.Drop)
 
 
 def test_sql_rejects_a_bad_date() -> None:

@@ -1,4 +1,5 @@
-"""SQL text for every supported dialect: each statement parses back in its own dialect."""
+"""SQL text for every supported dialect: each statement parses back in its own dialect, and
+the statements write the work tables of the engine's stages, then the outputs."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from provider_attribution.cli import main
 from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
 from provider_attribution.engines import output_tables
 from provider_attribution.engines.expressions import binary_id
+from provider_attribution.engines.profile import MATERIALISABLE_STAGES
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.method import PRESETS
+from provider_attribution.sql.stages import STAGES
+from provider_attribution.warehouse import stage_tables
 
 # SQLAlchemy names → sqlglot's
 _READ = {"postgres": "postgres"}
@@ -48,14 +53,44 @@ def test_every_statement_parses_back_in_its_dialect(dialect: str, method: str) -
         today=dt.date(2025, 1, 1),
         target_schema="attribution",
     )
-    assert len(texts) == len(outputs.WRITTEN)
-    written = []
+    work = _work_tables(dialect)
+    assert len(texts) == len(work) + len(outputs.WRITTEN) + len(work)
+    written, dropped = [], []
     for text in texts:
         parsed = sqlglot.parse(text, read=_READ.get(dialect, dialect))
         assert len(parsed) == 1, text
         assert parsed[0] is not None, text
-        written.append(_written_table(parsed[0]))
-    assert sorted(written) == sorted(outputs.WRITTEN)
+        if isinstance(parsed[0], exp.Drop):
+            dropped.append(_dropped_table(parsed[0]))
+        else:
+            written.append(_written_table(parsed[0]))
+    # the work tables first, in pipeline order, then the outputs; the work tables dropped last
+    assert written[: len(work)] == work
+    assert sorted(written[len(work) :]) == sorted(outputs.WRITTEN)
+    assert dropped == work
+
+
+def _work_tables(dialect: str) -> list[str]:
+    """The work tables a run on ``dialect``'s engine writes, in pipeline order."""
+    stages = stage_tables.stages_to_write(profile_for(dialect))
+    return [stage_tables.work_table_name(stage) for stage in stages]
+
+
+def _dropped_table(statement: exp.Drop) -> str:
+    table = statement.find(exp.Table)
+    assert table is not None
+    return table.name
+
+
+def test_printed_sql_writes_the_stages_the_engine_materialises() -> None:
+    """Spark's profile writes every materialisable stage; DuckDB only the checked lines."""
+    in_pipeline_order = [s.name for s in STAGES if s.name in MATERIALISABLE_STAGES]
+    assert _work_tables("spark") == [stage_tables.work_table_name(s) for s in in_pipeline_order]
+    assert _work_tables("duckdb") == ["attribution_checked__work"]
+    spark = pa.sql_statements("spark", as_of=dt.date(2024, 6, 30), target_schema="attribution")
+    # each later stage reads the work tables before it instead of recomputing them
+    assert "attribution.attribution_checked__work" in spark[2]
+    assert "pa_checked" not in spark[-6]
 
 
 def test_an_unknown_dialect_is_a_value_error_listing_the_supported_ones() -> None:
@@ -76,7 +111,11 @@ def test_the_sql_command_turns_an_unknown_dialect_into_a_usage_error() -> None:
 def test_the_sql_command_prints_transpiled_statements(dialect: str) -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", dialect, "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
-    assert len(sqlglot.parse(result.output, read=dialect)) == len(outputs.WRITTEN)
+    parsed = sqlglot.parse(result.output, read=dialect)
+    work = _work_tables(dialect)
+    assert len(parsed) == len(work) + len(outputs.WRITTEN) + len(work)
+    assert not any(isinstance(s, exp.Drop) for s in parsed[: -len(work)])
+    assert all(isinstance(s, exp.Drop) for s in parsed[-len(work) :])
 
 
 @pytest.mark.parametrize("dialect", SUPPORTED_DIALECTS)
@@ -98,8 +137,9 @@ def test_the_sql_command_prints_the_postgres_settings_before_the_statements() ->
     parsed = sqlglot.parse(result.output, read="postgres")
     settings = pa.session_settings("postgres")
     assert [s.sql(dialect="postgres", comments=False) for s in parsed[: len(settings)]] == settings
-    created = parsed[len(settings) :]
-    assert len(created) == len(outputs.WRITTEN)
+    work = _work_tables("postgres")
+    created = parsed[len(settings) : -len(work)]
+    assert len(created) == len(work) + len(outputs.WRITTEN)
     assert all(isinstance(s, exp.Create) for s in created)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
-from harness import Dataset, canonical, load
+from harness import Dataset, canonical, load, run_sql
 from provider_attribution.engines.profile import MATERIALISABLE_STAGES
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, Method
@@ -23,8 +25,9 @@ from provider_attribution.model.windows import ScopeKey, scope_keys
 from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.sql.stages import BY_NAME, STAGES, upstream
 from provider_attribution.synthetic.claims import demo_inputs
-from provider_attribution.warehouse import stage_tables
+from provider_attribution.warehouse import stage_tables, staged_write
 from provider_attribution.warehouse.staged_write import StagedWrite
+from scenarios import SCENARIOS
 from strategies import datasets, scopes
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
@@ -170,3 +173,32 @@ def test_materialising_one_stage_keeps_the_outputs(
     sql = _compare_materialised(engine, inputs, MSSP, keys, data.today, [stage])
     assert stage_tables.work_table_name(stage) in sql
     assert f"{stage} AS (" not in sql, f"{stage} was computed inline besides its work table"
+
+
+def test_attribute_writes_the_stages_of_the_engines_profile(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``attribute()`` writes ``pa_checked`` plus the profile's ``materialise`` set, in
+    pipeline order, and the outputs equal those of a run writing ``pa_checked`` alone."""
+    data = SCENARIOS[0].dataset()
+    scope: dict[str, Any] = {"as_of": dt.date(2024, 12, 31), "years": [2024]}
+    plain = run_sql(engine, data, schema="pa_in", target_schema="pa_plain", **scope)
+
+    written: list[str] = []
+    work_select = StagedWrite.work_select
+
+    def spy(write: StagedWrite, name: str, select: sa.Select[Any]) -> sa.Table:
+        written.append(name)
+        return work_select(write, name, select)
+
+    wanted = frozenset({"pa_units", "pa_eligible", "pa_metrics"})
+    profile = replace(profile_for("duckdb"), materialise=wanted)
+    monkeypatch.setattr(staged_write, "profile_of", lambda conn: profile)
+    monkeypatch.setattr(StagedWrite, "work_select", spy)
+    staged = run_sql(engine, data, schema="pa_in", target_schema="pa_staged", **scope)
+    assert written == [
+        stage_tables.work_table_name(name)
+        for name in ("pa_eligible", "pa_checked", "pa_metrics", "pa_units")
+    ]
+    assert staged == plain
+    assert staged[outputs.CURRENT], "the scenario attributes nobody: the comparison is empty"

@@ -36,13 +36,14 @@ from provider_attribution.emit.sqltext import (
     SUPPORTED_DIALECTS,
     check_dialect,
     session_settings,
-    statements,
+    staged_statements,
 )
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import PRESETS
 from provider_attribution.model.method_file import LoadedMethod, MethodFileError, resolve_method
 from provider_attribution.model.windows import as_of_dates, scope_keys
-from provider_attribution.warehouse.run import attribute, build_queries
+from provider_attribution.sql.compile import QueryBuilder
+from provider_attribution.warehouse.run import attribute
 from provider_attribution.warehouse.validate import Check, InputError, errors, preflight, warnings
 
 err_console = Console(stderr=True)  # progress and status: stdout stays clean for --json
@@ -347,14 +348,12 @@ def sql(
     resolved_years = years if years is not None else (resolved_as_of[-1].year,)
     loaded = _load(method_name)
     keys = scope_keys(resolved_as_of, resolved_years, loaded.method.year_anchor)
-    run_ = build_queries(
-        keys, _inputs(inputs_file), method=loaded.method, valuesets=loaded.valuesets, today=today
-    )
+    builder = QueryBuilder(_inputs(inputs_file), loaded.method, loaded.valuesets, today)
     settings = session_settings(dialect)
     if settings:
         click.echo("-- planner settings for the statements below, in the same session")
         click.echo("\n".join(f"{setting};" for setting in settings) + "\n")
-    for text in statements(run_, dialect, target_schema):
+    for text in staged_statements(builder, keys, dialect, target_schema):
         click.echo(text.rstrip() + ";\n")
 
 

@@ -4,7 +4,7 @@ sqlglot transpilation from PostgreSQL otherwise."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +18,9 @@ from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.method_file import resolve_method
-from provider_attribution.model.windows import AsOf, as_of_dates, scope_keys
+from provider_attribution.model.windows import AsOf, ScopeKey, as_of_dates, scope_keys
 from provider_attribution.sql.compile import CompiledRun, QueryBuilder
-from provider_attribution.warehouse.run import build_queries
+from provider_attribution.warehouse import stage_tables
 
 # Dialects compiled by SQLAlchemy (when its dialect package is installed; else transpiled).
 SQLALCHEMY_DIALECTS = ("duckdb", "postgres", "snowflake", "mysql", "sqlite")
@@ -151,6 +151,47 @@ def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -
     return [_transpile(text, dialect_name) for text in texts]
 
 
+def _labelled(select: sa.Select[Any]) -> sa.Select[Any]:
+    """``select`` with every column labelled by its name: ``CREATE TABLE ... AS`` on
+    ClickHouse names an unlabelled ``t.c`` column ``t.c``, not ``c``."""
+    columns = [c if isinstance(c, sa.Label) else c.label(c.name) for c in select.selected_columns]
+    return select.with_only_columns(*columns, maintain_column_froms=True)
+
+
+def staged_statements(
+    builder: QueryBuilder,
+    keys: Sequence[ScopeKey],
+    dialect_name: str,
+    schema: str | None = None,
+    *,
+    stages: Collection[str] | None = None,
+) -> list[str]:
+    """The statements of a run as :func:`~provider_attribution.warehouse.run.attribute`
+    executes it, in dialect ``dialect_name``: ``CREATE TABLE ... AS`` for each work table of
+    the stages the engine writes (``stages``, default: its profile's,
+    :func:`~provider_attribution.warehouse.stage_tables.stages_to_write`), then every
+    output's (:func:`statements`), then ``DROP TABLE`` for each work table."""
+    dialect = _compiler(dialect_name)
+    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
+    assert target is not None
+    preparer = target.identifier_preparer
+    names = stage_tables.stages_to_write(profile_for(dialect_name)) if stages is None else stages
+    creates: list[str] = []
+
+    def write_stage(name: str, select: sa.Select[Any]) -> sa.Table:
+        columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+        table = sa.Table(name, sa.MetaData(), *columns, schema=schema)
+        body = _compile(_labelled(select), target)
+        text = f"CREATE TABLE {preparer.format_table(table)} AS\n{body}"
+        creates.append(text if dialect is not None else _transpile(text, dialect_name))
+        return table
+
+    work = stage_tables.plan(builder, keys, names, write_stage)
+    outputs_ = statements(builder.with_materialised(work).compile(keys), dialect_name, schema)
+    drops = [f"DROP TABLE {preparer.format_table(table)}" for table in work.values()]
+    return creates + outputs_ + drops
+
+
 def session_settings(dialect_name: str) -> list[str]:
     """``SET`` statements to run in the same session before the statements of
     ``dialect_name``: its engine profile's session settings (PostgreSQL's planner settings,
@@ -168,8 +209,9 @@ def sql_statements(
     today: dt.date | None = None,
     target_schema: str | None = None,
 ) -> list[str]:
-    """The ``CREATE TABLE ... AS`` statements of a run in ``dialect`` (one of
-    :data:`SUPPORTED_DIALECTS`), without a connection.
+    """The statements of a run in ``dialect`` (one of :data:`SUPPORTED_DIALECTS`), without a
+    connection: as :func:`staged_statements`, work tables, outputs, then the work tables
+    dropped.
 
     ``as_of`` (one date or several) defaults to ``today`` (itself the current date by
     default), ``years`` to the latest as-of year; ``method`` is a
@@ -184,5 +226,5 @@ def sql_statements(
     resolved_as_of = as_of_dates(as_of) or (today or dt.date.today(),)
     resolved_years = tuple(years) if years is not None else (resolved_as_of[-1].year,)
     keys = scope_keys(resolved_as_of, resolved_years, resolved_method.year_anchor)
-    run = build_queries(keys, inputs, method=resolved_method, valuesets=valuesets, today=today)
-    return statements(run, dialect, target_schema)
+    builder = QueryBuilder(inputs or Inputs(), resolved_method, valuesets, today)
+    return staged_statements(builder, keys, dialect, target_schema)

@@ -202,11 +202,6 @@ class _StageClock:
             self._current = None
 
 
-#: Stages every engine writes once: the checked lines, read by the ranking and the exclusions
-#: (each would otherwise repeat the de-duplication and the line checks).
-WRITTEN_STAGES = ("pa_checked",)
-
-
 def _write(
     write: StagedWrite,
     run: CompiledRun,
@@ -348,7 +343,8 @@ def attribute(
         with StagedWrite(conn, target_schema) as write:
             write.profile.tune_transaction(conn)
             clock.start("candidates")
-            work = stage_tables.materialise(write, builder, keys, WRITTEN_STAGES)
+            names = stage_tables.stages_to_write(write.profile)
+            work = stage_tables.materialise(write, builder, keys, names)
             run = builder.with_materialised(work).compile(keys)
             _write(write, run, input_tables.claims(inputs), clock.start)
         tables = write.final

@@ -1,7 +1,7 @@
 -- provider-attribution golden SQL: preset medicaid, dialect mysql,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.provider_ranking AS
+CREATE TABLE attribution.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
     CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
@@ -427,231 +427,180 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_checked AS (
+)
+SELECT
+  pa_line_parts.person_id AS person_id,
+  pa_line_parts.npi AS npi,
+  pa_line_parts.service_date AS service_date,
+  pa_line_parts.end_date AS end_date,
+  pa_line_parts.amount_cents AS amount_cents,
+  pa_line_parts.visit_key AS visit_key,
+  pa_line_parts.primary_care AS primary_care,
+  pa_line_parts.bucket AS bucket,
+  pa_line_parts.in_directory AS in_directory,
+  pa_line_parts.tin AS tin,
+  pa_line_parts.copies AS copies,
+  CAST(CASE
+    WHEN (
+      pa_line_parts.person_id IS NULL
+    )
+    THEN 2
+    WHEN (
+      pa_line_parts.service_date IS NULL
+    )
+    THEN 3
+    WHEN (
+      pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
+    )
+    THEN 4
+    WHEN (
+      pa_line_parts.fqhc_ok = 0
+    )
+    THEN 5
+    WHEN (
+      pa_line_parts.npi IS NULL
+    )
+    THEN 6
+    WHEN (
+      pa_line_parts.npi_ok = 0
+    )
+    THEN 7
+    WHEN (
+      pa_line_parts.is_org = 1
+    )
+    THEN 8
+    WHEN (
+      pa_line_parts.is_reversed = 1
+    )
+    THEN 9
+    ELSE 0
+  END AS SIGNED) AS check_status
+FROM (
   SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
+    pa_claim_rows.person_id AS person_id,
+    pa_claim_rows.rendering_npi AS npi,
+    COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
+    COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
+    CAST(ROUND(
+      CASE
+        WHEN (
+          NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+        )
+        THEN pa_claim_rows.allowed_amount
+        ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+      END * CAST(100 AS DECIMAL(38, 0))
+    ) AS SIGNED) AS amount_cents,
+    COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
     CAST(CASE
       WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS SIGNED) AS check_status
-  FROM (
-    SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS SIGNED) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CAST(CASE
-        WHEN (
-          0 = 1
-        )
-        THEN '1'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
-            'G0402',
-            'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
-          )
-        )
-        THEN '1'
-        ELSE '0'
-      END AS CHAR) AS primary_care,
-      CASE WHEN (
         0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
-      CASE
-        WHEN (
-          NOT pa_providers.npi IS NULL AND pa_providers.is_individual = 1
+      )
+      THEN '1'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
+          '96160',
+          '96161',
+          '99201',
+          '99202',
+          '99203',
+          '99204',
+          '99205',
+          '99211',
+          '99212',
+          '99213',
+          '99214',
+          '99215',
+          '99304',
+          '99305',
+          '99306',
+          '99307',
+          '99308',
+          '99309',
+          '99310',
+          '99315',
+          '99316',
+          '99318',
+          '99324',
+          '99325',
+          '99326',
+          '99327',
+          '99328',
+          '99334',
+          '99335',
+          '99336',
+          '99337',
+          '99339',
+          '99340',
+          '99341',
+          '99342',
+          '99343',
+          '99344',
+          '99345',
+          '99347',
+          '99348',
+          '99349',
+          '99350',
+          '99406',
+          '99407',
+          '99421',
+          '99422',
+          '99423',
+          '99424',
+          '99425',
+          '99426',
+          '99427',
+          '99439',
+          '99484',
+          '99487',
+          '99489',
+          '99490',
+          '99491',
+          '99492',
+          '99493',
+          '99494',
+          '99495',
+          '99496',
+          '99497',
+          '99498',
+          'G0136',
+          'G0402',
+          'G0438',
+          'G0439',
+          'G0442',
+          'G0443',
+          'G0444',
+          'G0506',
+          'G2010',
+          'G2012',
+          'G2211'
         )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS CHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
-      CASE
+      )
+      THEN '1'
+      ELSE '0'
+    END AS CHAR) AS primary_care,
+    CASE WHEN (
+      0 = 1
+    ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
+    CASE
+      WHEN (
+        NOT pa_providers.npi IS NULL AND pa_providers.is_individual = 1
+      )
+      THEN 1
+      ELSE 0
+    END AS in_directory,
+    CAST(NULL AS CHAR) AS tin,
+    pa_claim_rows.copies AS copies,
+    CASE WHEN (
+      0 = 0
+    ) THEN 1 ELSE 0 END AS fqhc_ok,
+    COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
+    COALESCE(pa_providers.is_org, 0) AS is_org,
+    CASE
+      WHEN (
+        pa_claim_rows.claim_id IS NULL
+      )
+      THEN CASE
         WHEN (
-          pa_claim_rows.claim_id IS NULL
-        )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS SIGNED) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
-        WHEN (
-          NOT pa_reversed_claims.claim_id IS NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      INNER JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
-        WHERE
-          NOT pa_claim_rows.claim_id IS NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS SIGNED) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
           CAST(ROUND(
             CASE
               WHEN (
@@ -660,255 +609,308 @@ WITH pa_claim_rows AS (
               THEN pa_claim_rows.allowed_amount
               ELSE COALESCE(pa_claim_rows.paid_amount, 0)
             END * CAST(100 AS DECIMAL(38, 0))
-          ) AS SIGNED)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTRING(pa_npis.npi, 1, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 2, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 3, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 4, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 5, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 6, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 7, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 8, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 9, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 10, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
+          ) AS SIGNED) < 0
+        )
+        THEN 1
+        ELSE 0
+      END
+      WHEN (
+        NOT pa_reversed_claims.claim_id IS NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS is_reversed
+  FROM pa_claim_rows
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_claim_rows.rendering_npi
+  LEFT OUTER JOIN (
+    SELECT
+      pa_claim_rows.person_id AS person_id,
+      pa_claim_rows.claim_id AS claim_id
+    FROM pa_claim_rows
+    INNER JOIN (
+      SELECT DISTINCT
+        pa_claim_rows.person_id AS person_id,
+        pa_claim_rows.claim_id AS claim_id
+      FROM pa_claim_rows
       WHERE
-        NOT pa_npis.npi IS NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
-), pa_member_months AS (
+        NOT pa_claim_rows.claim_id IS NULL
+        AND CAST(ROUND(
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS SIGNED) < 0
+    ) AS pa_negative_claims
+      ON pa_negative_claims.person_id = pa_claim_rows.person_id
+      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+    GROUP BY
+      pa_claim_rows.person_id,
+      pa_claim_rows.claim_id
+    HAVING
+      SUM(
+        CAST(ROUND(
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS SIGNED)
+      ) <= 0
+  ) AS pa_reversed_claims
+    ON pa_reversed_claims.person_id = pa_claim_rows.person_id
+    AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
+  LEFT OUTER JOIN (
+    SELECT
+      pa_npis.npi AS npi,
+      CASE
+        WHEN (
+          LENGTH(pa_npis.npi) = 10
+          AND (
+            24 + CASE SUBSTRING(pa_npis.npi, 1, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 2, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 3, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 4, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 5, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 6, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 7, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 8, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 9, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi, 10, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END
+          ) % 10 = 0
+        )
+        THEN 1
+        ELSE 0
+      END AS npi_ok
+    FROM (
+      SELECT DISTINCT
+        pa_claim_rows.rendering_npi AS npi
+      FROM pa_claim_rows
+    ) AS pa_npis
+    WHERE
+      NOT pa_npis.npi IS NULL
+  ) AS pa_npi_checks
+    ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
+) AS pa_line_parts;
+
+CREATE TABLE attribution.provider_ranking AS
+WITH pa_member_months AS (
   SELECT DISTINCT
     pa_mm_raw.person_id AS person_id,
     pa_mm_raw.month_key AS month_key
@@ -923,25 +925,25 @@ WITH pa_claim_rows AS (
     AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 ), pa_lines AS (
   SELECT
-    pa_checked.person_id AS person_id,
-    pa_checked.npi AS npi,
-    pa_checked.service_date AS service_date,
-    pa_checked.end_date AS end_date,
-    pa_checked.amount_cents AS amount_cents,
-    pa_checked.visit_key AS visit_key,
-    pa_checked.primary_care AS primary_care,
-    pa_checked.bucket AS bucket,
-    pa_checked.in_directory AS in_directory,
-    pa_checked.tin AS tin,
+    attribution.attribution_checked__work.person_id AS person_id,
+    attribution.attribution_checked__work.npi AS npi,
+    attribution.attribution_checked__work.service_date AS service_date,
+    attribution.attribution_checked__work.end_date AS end_date,
+    attribution.attribution_checked__work.amount_cents AS amount_cents,
+    attribution.attribution_checked__work.visit_key AS visit_key,
+    attribution.attribution_checked__work.primary_care AS primary_care,
+    attribution.attribution_checked__work.bucket AS bucket,
+    attribution.attribution_checked__work.in_directory AS in_directory,
+    attribution.attribution_checked__work.tin AS tin,
     'npi' AS unit_type,
-    pa_checked.npi AS unit_id
-  FROM pa_checked
+    attribution.attribution_checked__work.npi AS unit_id
+  FROM attribution.attribution_checked__work
   INNER JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS SIGNED)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
   WHERE
-    pa_checked.check_status = 0
-    AND pa_checked.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_scopes AS (
   SELECT
     CAST(0 AS SIGNED) AS scope_id,
@@ -1344,420 +1346,6 @@ WITH pa_claim_rows AS (
   FROM pa_person_reasons
   WHERE
     pa_person_reasons.reason_order = 6
-), pa_paths AS (
-  SELECT
-    pa_claims_rows.scope_id AS scope_id,
-    pa_claims_rows.person_id AS person_id,
-    pa_claims_rows.path_order AS path_order,
-    pa_claims_rows.attribution_type AS attribution_type,
-    pa_claims_rows.provider_id AS provider_id,
-    pa_claims_rows.unit_type AS unit_type,
-    pa_claims_rows.top_npi AS top_npi,
-    pa_claims_rows.provider_bucket AS provider_bucket,
-    pa_claims_rows.prov_specialty AS prov_specialty,
-    pa_claims_rows.step AS step,
-    pa_claims_rows.step_description AS step_description,
-    pa_claims_rows.rank_cents AS rank_cents,
-    pa_claims_rows.allowed_amount AS allowed_amount,
-    pa_claims_rows.visits AS visits,
-    pa_claims_rows.last_service_date AS last_service_date,
-    pa_claims_rows.lookback_start_date AS lookback_start_date,
-    pa_claims_rows.lookback_end_date AS lookback_end_date
-  FROM (
-    SELECT
-      pa_units.scope_id AS scope_id,
-      pa_units.person_id AS person_id,
-      CAST(0 AS SIGNED) AS path_order,
-      'claims' AS attribution_type,
-      pa_units.unit_id AS provider_id,
-      pa_units.unit_type AS unit_type,
-      pa_units.unit_id AS top_npi,
-      CASE
-        WHEN (
-          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-        )
-        THEN pa_providers.bucket
-        ELSE 'unknown'
-      END AS provider_bucket,
-      pa_providers.prov_specialty AS prov_specialty,
-      pa_units.step AS step,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN '12-month PCP/NPP primary care'
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN '12-month primary care, any provider'
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN '24-month PCP/NPP primary care'
-      END AS CHAR) AS step_description,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.cents_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.cents_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.cents_3
-      END AS SIGNED) AS rank_cents,
-      CAST(CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.cents_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.cents_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.cents_3
-      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.visits_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.visits_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.visits_3
-      END AS SIGNED) AS visits,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.last_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.last_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.last_3
-      END AS last_service_date,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_scopes.start_24
-      END AS lookback_start_date,
-      pa_scopes.anchor_end AS lookback_end_date
-    FROM pa_units
-    INNER JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_units.scope_id
-    INNER JOIN pa_eligible
-      ON pa_eligible.scope_id = pa_units.scope_id
-      AND pa_eligible.person_id = pa_units.person_id
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_units.unit_id
-    WHERE
-      NOT pa_units.step IS NULL
-  ) AS pa_claims_rows
-  UNION ALL
-  SELECT
-    pa_self_selection_chosen.scope_id AS scope_id,
-    pa_self_selection_chosen.person_id AS person_id,
-    CAST(1 AS SIGNED) AS path_order,
-    'self_selection' AS attribution_type,
-    COALESCE(CAST(NULL AS CHAR), pa_self_selection_chosen.npi) AS provider_id,
-    'npi' AS unit_type,
-    pa_self_selection_chosen.npi AS top_npi,
-    CASE
-      WHEN (
-        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-      )
-      THEN pa_providers.bucket
-      ELSE 'unknown'
-    END AS provider_bucket,
-    pa_providers.prov_specialty AS prov_specialty,
-    CAST(0 AS SIGNED) AS step,
-    'Self-selected provider' AS step_description,
-    CAST(0 AS SIGNED) AS rank_cents,
-    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
-    CAST(0 AS SIGNED) AS visits,
-    CAST(NULL AS DATE) AS last_service_date,
-    pa_self_selection_chosen.effective_date AS lookback_start_date,
-    pa_self_selection_chosen.anchor_end AS lookback_end_date
-  FROM (
-    SELECT
-      pa_eligible.scope_id AS scope_id,
-      pa_eligible.person_id AS person_id,
-      CAST(pa_self_selection.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS npi,
-      pa_self_selection.effective_date AS effective_date,
-      pa_scopes.anchor_end AS anchor_end,
-      pa_scopes.rule_year AS rule_year,
-      ROW_NUMBER() OVER (
-        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
-        ORDER BY pa_self_selection.effective_date DESC, CAST(pa_self_selection.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin ASC
-      ) AS pick
-    FROM pa_eligible
-    INNER JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_eligible.scope_id
-    INNER JOIN self_selections AS pa_self_selection
-      ON CAST(pa_self_selection.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = pa_eligible.person_id
-    WHERE
-      NOT pa_self_selection.npi IS NULL
-      AND NOT pa_self_selection.effective_date IS NULL
-      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
-      AND (
-        pa_self_selection.end_date IS NULL
-        OR pa_self_selection.end_date >= pa_scopes.anchor_end
-      )
-  ) AS pa_self_selection_chosen
-  LEFT OUTER JOIN pa_providers
-    ON pa_providers.npi = pa_self_selection_chosen.npi
-  WHERE
-    pa_self_selection_chosen.pick = 1
-  UNION ALL
-  SELECT
-    pa_geographic_chosen.scope_id AS scope_id,
-    pa_geographic_chosen.person_id AS person_id,
-    CAST(2 AS SIGNED) AS path_order,
-    'geographic' AS attribution_type,
-    COALESCE(CAST(NULL AS CHAR), pa_geographic_chosen.npi) AS provider_id,
-    'npi' AS unit_type,
-    pa_geographic_chosen.npi AS top_npi,
-    CASE
-      WHEN (
-        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-      )
-      THEN pa_providers.bucket
-      ELSE 'unknown'
-    END AS provider_bucket,
-    pa_providers.prov_specialty AS prov_specialty,
-    CAST(0 AS SIGNED) AS step,
-    'Geographic assignment' AS step_description,
-    CAST(0 AS SIGNED) AS rank_cents,
-    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
-    CAST(0 AS SIGNED) AS visits,
-    CAST(NULL AS DATE) AS last_service_date,
-    pa_geographic_chosen.effective_date AS lookback_start_date,
-    pa_geographic_chosen.anchor_end AS lookback_end_date
-  FROM (
-    SELECT
-      pa_eligible.scope_id AS scope_id,
-      pa_eligible.person_id AS person_id,
-      CAST(pa_geographic.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS npi,
-      pa_geographic.effective_date AS effective_date,
-      pa_scopes.anchor_end AS anchor_end,
-      pa_scopes.rule_year AS rule_year,
-      ROW_NUMBER() OVER (
-        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
-        ORDER BY pa_geographic.effective_date DESC, CAST(pa_geographic.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin ASC
-      ) AS pick
-    FROM pa_eligible
-    INNER JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_eligible.scope_id
-    INNER JOIN geographic_assignments AS pa_geographic
-      ON CAST(pa_geographic.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = pa_eligible.person_id
-    WHERE
-      NOT pa_geographic.npi IS NULL
-      AND NOT pa_geographic.effective_date IS NULL
-      AND pa_geographic.effective_date <= pa_scopes.anchor_end
-      AND (
-        pa_geographic.end_date IS NULL OR pa_geographic.end_date >= pa_scopes.anchor_end
-      )
-  ) AS pa_geographic_chosen
-  LEFT OUTER JOIN pa_providers
-    ON pa_providers.npi = pa_geographic_chosen.npi
-  WHERE
-    pa_geographic_chosen.pick = 1
-), pa_ranked AS (
-  SELECT
-    pa_paths.scope_id AS scope_id,
-    pa_paths.person_id AS person_id,
-    pa_paths.path_order AS path_order,
-    pa_paths.attribution_type AS attribution_type,
-    pa_paths.provider_id AS provider_id,
-    pa_paths.unit_type AS unit_type,
-    pa_paths.top_npi AS top_npi,
-    pa_paths.provider_bucket AS provider_bucket,
-    pa_paths.prov_specialty AS prov_specialty,
-    pa_paths.step AS step,
-    pa_paths.step_description AS step_description,
-    pa_paths.rank_cents AS rank_cents,
-    pa_paths.allowed_amount AS allowed_amount,
-    pa_paths.visits AS visits,
-    pa_paths.last_service_date AS last_service_date,
-    pa_paths.lookback_start_date AS lookback_start_date,
-    pa_paths.lookback_end_date AS lookback_end_date,
-    CAST(ROW_NUMBER() OVER (
-      PARTITION BY pa_paths.scope_id, pa_paths.person_id
-      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.visits DESC, pa_paths.last_service_date DESC, pa_paths.provider_id ASC
-    ) AS SIGNED) AS ranking
-  FROM pa_paths
-)
-SELECT
-  pa_all_rows.person_id AS person_id,
-  pa_scopes.scope AS scope,
-  pa_scopes.performance_year AS performance_year,
-  pa_scopes.as_of_date AS as_of_date,
-  pa_all_rows.attribution_type AS attribution_type,
-  pa_all_rows.provider_id AS provider_id,
-  pa_all_rows.unit_type AS unit_type,
-  pa_all_rows.top_npi AS top_npi,
-  pa_all_rows.provider_bucket AS provider_bucket,
-  pa_all_rows.prov_specialty AS prov_specialty,
-  pa_all_rows.step AS step,
-  pa_all_rows.step_description AS step_description,
-  pa_all_rows.allowed_amount AS allowed_amount,
-  pa_all_rows.visits AS visits,
-  pa_all_rows.last_service_date AS last_service_date,
-  pa_all_rows.lookback_start_date AS lookback_start_date,
-  pa_all_rows.lookback_end_date AS lookback_end_date,
-  pa_all_rows.ranking AS ranking,
-  CONCAT(pa_scopes.key_prefix, CAST(pa_all_rows.person_id AS CHAR)) AS attribution_key
-FROM (
-  SELECT
-    pa_ranked.scope_id AS scope_id,
-    pa_ranked.person_id AS person_id,
-    pa_ranked.attribution_type AS attribution_type,
-    pa_ranked.provider_id AS provider_id,
-    pa_ranked.unit_type AS unit_type,
-    pa_ranked.top_npi AS top_npi,
-    pa_ranked.provider_bucket AS provider_bucket,
-    pa_ranked.prov_specialty AS prov_specialty,
-    pa_ranked.step AS step,
-    pa_ranked.step_description AS step_description,
-    pa_ranked.allowed_amount AS allowed_amount,
-    pa_ranked.visits AS visits,
-    pa_ranked.last_service_date AS last_service_date,
-    pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_ranked.lookback_end_date AS lookback_end_date,
-    pa_ranked.ranking AS ranking
-  FROM pa_ranked
-  UNION ALL
-  SELECT
-    pa_eligible.scope_id AS scope_id,
-    pa_eligible.person_id AS person_id,
-    'none' AS attribution_type,
-    '9999999999' AS provider_id,
-    CAST(NULL AS CHAR) AS unit_type,
-    CAST(NULL AS CHAR) AS top_npi,
-    'no_eligible_history' AS provider_bucket,
-    'No assignable claims history' AS prov_specialty,
-    CAST(0 AS SIGNED) AS step,
-    'No assignable history' AS step_description,
-    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
-    CAST(0 AS SIGNED) AS visits,
-    CAST(NULL AS DATE) AS last_service_date,
-    pa_scopes.fallback_start AS lookback_start_date,
-    pa_scopes.anchor_end AS lookback_end_date,
-    CAST(1 AS SIGNED) AS ranking
-  FROM pa_eligible
-  INNER JOIN pa_scopes
-    ON pa_scopes.scope_id = pa_eligible.scope_id
-  WHERE
-    NOT (
-      EXISTS(
-        SELECT
-          1 AS anon_1
-        FROM pa_ranked
-        WHERE
-          pa_ranked.scope_id = pa_eligible.scope_id
-          AND pa_ranked.person_id = pa_eligible.person_id
-      )
-    )
-) AS pa_all_rows
-INNER JOIN pa_scopes
-  ON pa_scopes.scope_id = pa_all_rows.scope_id;
-
-CREATE TABLE attribution.assigned_beneficiaries_current AS
-SELECT
-  attribution.provider_ranking.person_id AS person_id,
-  attribution.provider_ranking.as_of_date AS as_of_date,
-  attribution.provider_ranking.attribution_type AS attribution_type,
-  attribution.provider_ranking.provider_id AS provider_id,
-  attribution.provider_ranking.unit_type AS unit_type,
-  attribution.provider_ranking.top_npi AS top_npi,
-  attribution.provider_ranking.provider_bucket AS provider_bucket,
-  attribution.provider_ranking.prov_specialty AS prov_specialty,
-  attribution.provider_ranking.step AS assigned_step,
-  attribution.provider_ranking.step_description AS step_description,
-  attribution.provider_ranking.allowed_amount AS allowed_amount,
-  attribution.provider_ranking.visits AS visits,
-  attribution.provider_ranking.last_service_date AS last_service_date,
-  attribution.provider_ranking.lookback_start_date AS lookback_start_date,
-  attribution.provider_ranking.lookback_end_date AS lookback_end_date,
-  attribution.provider_ranking.attribution_key AS attribution_key
-FROM attribution.provider_ranking
-WHERE
-  attribution.provider_ranking.scope = 'current'
-  AND attribution.provider_ranking.ranking = 1;
-
-CREATE TABLE attribution.assigned_beneficiaries_yearly AS
-SELECT
-  attribution.provider_ranking.person_id AS person_id,
-  attribution.provider_ranking.performance_year AS performance_year,
-  attribution.provider_ranking.attribution_type AS attribution_type,
-  attribution.provider_ranking.provider_id AS provider_id,
-  attribution.provider_ranking.unit_type AS unit_type,
-  attribution.provider_ranking.top_npi AS top_npi,
-  attribution.provider_ranking.provider_bucket AS provider_bucket,
-  attribution.provider_ranking.prov_specialty AS prov_specialty,
-  attribution.provider_ranking.step AS assigned_step,
-  attribution.provider_ranking.step_description AS step_description,
-  attribution.provider_ranking.allowed_amount AS allowed_amount,
-  attribution.provider_ranking.visits AS visits,
-  attribution.provider_ranking.last_service_date AS last_service_date,
-  attribution.provider_ranking.lookback_start_date AS lookback_start_date,
-  attribution.provider_ranking.lookback_end_date AS lookback_end_date,
-  attribution.provider_ranking.attribution_key AS attribution_key
-FROM attribution.provider_ranking
-WHERE
-  attribution.provider_ranking.scope = 'yearly'
-  AND attribution.provider_ranking.ranking = 1;
-
-CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_claim_rows AS (
-  SELECT
-    CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-    CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS claim_id,
-    core.medical_claim.claim_line_number AS claim_line_number,
-    CAST(core.medical_claim.encounter_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS encounter_id,
-    CAST(core.medical_claim.rendering_npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS rendering_npi,
-    core.medical_claim.hcpcs_code AS hcpcs_code,
-    core.medical_claim.claim_start_date AS claim_start_date,
-    core.medical_claim.claim_end_date AS claim_end_date,
-    core.medical_claim.allowed_amount AS allowed_amount,
-    core.medical_claim.paid_amount AS paid_amount,
-    COUNT(*) AS copies
-  FROM core.medical_claim
-  GROUP BY
-    CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
-    CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
-    core.medical_claim.claim_line_number,
-    CAST(core.medical_claim.encounter_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
-    CAST(core.medical_claim.rendering_npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
-    core.medical_claim.hcpcs_code,
-    core.medical_claim.claim_start_date,
-    core.medical_claim.claim_end_date,
-    core.medical_claim.allowed_amount,
-    core.medical_claim.paid_amount
 ), pa_providers AS (
   SELECT
     pa_provider_spec.npi AS npi,
@@ -2158,488 +1746,396 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_checked AS (
+), pa_paths AS (
   SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
-    CAST(CASE
-      WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS SIGNED) AS check_status
+    pa_claims_rows.scope_id AS scope_id,
+    pa_claims_rows.person_id AS person_id,
+    pa_claims_rows.path_order AS path_order,
+    pa_claims_rows.attribution_type AS attribution_type,
+    pa_claims_rows.provider_id AS provider_id,
+    pa_claims_rows.unit_type AS unit_type,
+    pa_claims_rows.top_npi AS top_npi,
+    pa_claims_rows.provider_bucket AS provider_bucket,
+    pa_claims_rows.prov_specialty AS prov_specialty,
+    pa_claims_rows.step AS step,
+    pa_claims_rows.step_description AS step_description,
+    pa_claims_rows.rank_cents AS rank_cents,
+    pa_claims_rows.allowed_amount AS allowed_amount,
+    pa_claims_rows.visits AS visits,
+    pa_claims_rows.last_service_date AS last_service_date,
+    pa_claims_rows.lookback_start_date AS lookback_start_date,
+    pa_claims_rows.lookback_end_date AS lookback_end_date
   FROM (
     SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS SIGNED) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
+      pa_units.scope_id AS scope_id,
+      pa_units.person_id AS person_id,
+      CAST(0 AS SIGNED) AS path_order,
+      'claims' AS attribution_type,
+      pa_units.unit_id AS provider_id,
+      pa_units.unit_type AS unit_type,
+      pa_units.unit_id AS top_npi,
+      CASE
+        WHEN (
+          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+        )
+        THEN pa_providers.bucket
+        ELSE 'unknown'
+      END AS provider_bucket,
+      pa_providers.prov_specialty AS prov_specialty,
+      pa_units.step AS step,
       CAST(CASE
         WHEN (
-          0 = 1
+          pa_units.step = 1
         )
-        THEN '1'
+        THEN '12-month PCP/NPP primary care'
         WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
-            'G0402',
-            'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
-          )
+          pa_units.step = 2
         )
-        THEN '1'
-        ELSE '0'
-      END AS CHAR) AS primary_care,
-      CASE WHEN (
-        0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
+        THEN '12-month primary care, any provider'
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN '24-month PCP/NPP primary care'
+      END AS CHAR) AS step_description,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.cents_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.cents_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.cents_3
+      END AS SIGNED) AS rank_cents,
+      CAST(CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.cents_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.cents_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.cents_3
+      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.visits_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.visits_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.visits_3
+      END AS SIGNED) AS visits,
       CASE
         WHEN (
-          NOT pa_providers.npi IS NULL AND pa_providers.is_individual = 1
+          pa_units.step = 1
         )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS CHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
+        THEN pa_units.last_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.last_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.last_3
+      END AS last_service_date,
       CASE
         WHEN (
-          pa_claim_rows.claim_id IS NULL
+          pa_units.step = 1
         )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS SIGNED) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
+        THEN pa_scopes.start_12
         WHEN (
-          NOT pa_reversed_claims.claim_id IS NULL
+          pa_units.step = 2
         )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
+        THEN pa_scopes.start_12
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_scopes.start_24
+      END AS lookback_start_date,
+      pa_scopes.anchor_end AS lookback_end_date
+    FROM pa_units
+    INNER JOIN pa_scopes
+      ON pa_scopes.scope_id = pa_units.scope_id
+    INNER JOIN pa_eligible
+      ON pa_eligible.scope_id = pa_units.scope_id
+      AND pa_units.person_id = pa_eligible.person_id
     LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      INNER JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
+      ON pa_units.unit_id = pa_providers.npi
+    WHERE
+      NOT pa_units.step IS NULL
+  ) AS pa_claims_rows
+  UNION ALL
+  SELECT
+    pa_self_selection_chosen.scope_id AS scope_id,
+    pa_self_selection_chosen.person_id AS person_id,
+    CAST(1 AS SIGNED) AS path_order,
+    'self_selection' AS attribution_type,
+    COALESCE(CAST(NULL AS CHAR), pa_self_selection_chosen.npi) AS provider_id,
+    'npi' AS unit_type,
+    pa_self_selection_chosen.npi AS top_npi,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'unknown'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
+    CAST(0 AS SIGNED) AS step,
+    'Self-selected provider' AS step_description,
+    CAST(0 AS SIGNED) AS rank_cents,
+    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
+    CAST(0 AS SIGNED) AS visits,
+    CAST(NULL AS DATE) AS last_service_date,
+    pa_self_selection_chosen.effective_date AS lookback_start_date,
+    pa_self_selection_chosen.anchor_end AS lookback_end_date
+  FROM (
+    SELECT
+      pa_eligible.scope_id AS scope_id,
+      pa_eligible.person_id AS person_id,
+      CAST(pa_self_selection.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS npi,
+      pa_self_selection.effective_date AS effective_date,
+      pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
+      ROW_NUMBER() OVER (
+        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
+        ORDER BY pa_self_selection.effective_date DESC, CAST(pa_self_selection.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin ASC
+      ) AS pick
+    FROM pa_eligible
+    INNER JOIN pa_scopes
+      ON pa_scopes.scope_id = pa_eligible.scope_id
+    INNER JOIN self_selections AS pa_self_selection
+      ON CAST(pa_self_selection.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = pa_eligible.person_id
+    WHERE
+      NOT pa_self_selection.npi IS NULL
+      AND NOT pa_self_selection.effective_date IS NULL
+      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
+      AND (
+        pa_self_selection.end_date IS NULL
+        OR pa_self_selection.end_date >= pa_scopes.anchor_end
+      )
+  ) AS pa_self_selection_chosen
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_self_selection_chosen.npi
+  WHERE
+    pa_self_selection_chosen.pick = 1
+  UNION ALL
+  SELECT
+    pa_geographic_chosen.scope_id AS scope_id,
+    pa_geographic_chosen.person_id AS person_id,
+    CAST(2 AS SIGNED) AS path_order,
+    'geographic' AS attribution_type,
+    COALESCE(CAST(NULL AS CHAR), pa_geographic_chosen.npi) AS provider_id,
+    'npi' AS unit_type,
+    pa_geographic_chosen.npi AS top_npi,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'unknown'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
+    CAST(0 AS SIGNED) AS step,
+    'Geographic assignment' AS step_description,
+    CAST(0 AS SIGNED) AS rank_cents,
+    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
+    CAST(0 AS SIGNED) AS visits,
+    CAST(NULL AS DATE) AS last_service_date,
+    pa_geographic_chosen.effective_date AS lookback_start_date,
+    pa_geographic_chosen.anchor_end AS lookback_end_date
+  FROM (
+    SELECT
+      pa_eligible.scope_id AS scope_id,
+      pa_eligible.person_id AS person_id,
+      CAST(pa_geographic.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS npi,
+      pa_geographic.effective_date AS effective_date,
+      pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
+      ROW_NUMBER() OVER (
+        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
+        ORDER BY pa_geographic.effective_date DESC, CAST(pa_geographic.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin ASC
+      ) AS pick
+    FROM pa_eligible
+    INNER JOIN pa_scopes
+      ON pa_scopes.scope_id = pa_eligible.scope_id
+    INNER JOIN geographic_assignments AS pa_geographic
+      ON CAST(pa_geographic.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin = pa_eligible.person_id
+    WHERE
+      NOT pa_geographic.npi IS NULL
+      AND NOT pa_geographic.effective_date IS NULL
+      AND pa_geographic.effective_date <= pa_scopes.anchor_end
+      AND (
+        pa_geographic.end_date IS NULL OR pa_geographic.end_date >= pa_scopes.anchor_end
+      )
+  ) AS pa_geographic_chosen
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_geographic_chosen.npi
+  WHERE
+    pa_geographic_chosen.pick = 1
+), pa_ranked AS (
+  SELECT
+    pa_paths.scope_id AS scope_id,
+    pa_paths.person_id AS person_id,
+    pa_paths.path_order AS path_order,
+    pa_paths.attribution_type AS attribution_type,
+    pa_paths.provider_id AS provider_id,
+    pa_paths.unit_type AS unit_type,
+    pa_paths.top_npi AS top_npi,
+    pa_paths.provider_bucket AS provider_bucket,
+    pa_paths.prov_specialty AS prov_specialty,
+    pa_paths.step AS step,
+    pa_paths.step_description AS step_description,
+    pa_paths.rank_cents AS rank_cents,
+    pa_paths.allowed_amount AS allowed_amount,
+    pa_paths.visits AS visits,
+    pa_paths.last_service_date AS last_service_date,
+    pa_paths.lookback_start_date AS lookback_start_date,
+    pa_paths.lookback_end_date AS lookback_end_date,
+    CAST(ROW_NUMBER() OVER (
+      PARTITION BY pa_paths.scope_id, pa_paths.person_id
+      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.visits DESC, pa_paths.last_service_date DESC, pa_paths.provider_id ASC
+    ) AS SIGNED) AS ranking
+  FROM pa_paths
+)
+SELECT
+  pa_all_rows.person_id AS person_id,
+  pa_scopes.scope AS scope,
+  pa_scopes.performance_year AS performance_year,
+  pa_scopes.as_of_date AS as_of_date,
+  pa_all_rows.attribution_type AS attribution_type,
+  pa_all_rows.provider_id AS provider_id,
+  pa_all_rows.unit_type AS unit_type,
+  pa_all_rows.top_npi AS top_npi,
+  pa_all_rows.provider_bucket AS provider_bucket,
+  pa_all_rows.prov_specialty AS prov_specialty,
+  pa_all_rows.step AS step,
+  pa_all_rows.step_description AS step_description,
+  pa_all_rows.allowed_amount AS allowed_amount,
+  pa_all_rows.visits AS visits,
+  pa_all_rows.last_service_date AS last_service_date,
+  pa_all_rows.lookback_start_date AS lookback_start_date,
+  pa_all_rows.lookback_end_date AS lookback_end_date,
+  pa_all_rows.ranking AS ranking,
+  CONCAT(pa_scopes.key_prefix, CAST(pa_all_rows.person_id AS CHAR)) AS attribution_key
+FROM (
+  SELECT
+    pa_ranked.scope_id AS scope_id,
+    pa_ranked.person_id AS person_id,
+    pa_ranked.attribution_type AS attribution_type,
+    pa_ranked.provider_id AS provider_id,
+    pa_ranked.unit_type AS unit_type,
+    pa_ranked.top_npi AS top_npi,
+    pa_ranked.provider_bucket AS provider_bucket,
+    pa_ranked.prov_specialty AS prov_specialty,
+    pa_ranked.step AS step,
+    pa_ranked.step_description AS step_description,
+    pa_ranked.allowed_amount AS allowed_amount,
+    pa_ranked.visits AS visits,
+    pa_ranked.last_service_date AS last_service_date,
+    pa_ranked.lookback_start_date AS lookback_start_date,
+    pa_ranked.lookback_end_date AS lookback_end_date,
+    pa_ranked.ranking AS ranking
+  FROM pa_ranked
+  UNION ALL
+  SELECT
+    pa_eligible.scope_id AS scope_id,
+    pa_eligible.person_id AS person_id,
+    'none' AS attribution_type,
+    '9999999999' AS provider_id,
+    CAST(NULL AS CHAR) AS unit_type,
+    CAST(NULL AS CHAR) AS top_npi,
+    'no_eligible_history' AS provider_bucket,
+    'No assignable claims history' AS prov_specialty,
+    CAST(0 AS SIGNED) AS step,
+    'No assignable history' AS step_description,
+    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
+    CAST(0 AS SIGNED) AS visits,
+    CAST(NULL AS DATE) AS last_service_date,
+    pa_scopes.fallback_start AS lookback_start_date,
+    pa_scopes.anchor_end AS lookback_end_date,
+    CAST(1 AS SIGNED) AS ranking
+  FROM pa_eligible
+  INNER JOIN pa_scopes
+    ON pa_scopes.scope_id = pa_eligible.scope_id
+  WHERE
+    NOT (
+      EXISTS(
+        SELECT
+          1 AS anon_1
+        FROM pa_ranked
         WHERE
-          NOT pa_claim_rows.claim_id IS NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS SIGNED) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
-          CAST(ROUND(
-            CASE
-              WHEN (
-                NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS SIGNED)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTRING(pa_npis.npi, 1, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 2, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 3, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 4, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 5, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 6, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 7, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 8, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 9, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi, 10, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
-      WHERE
-        NOT pa_npis.npi IS NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
-), pa_member_months AS (
+          pa_ranked.scope_id = pa_eligible.scope_id
+          AND pa_ranked.person_id = pa_eligible.person_id
+      )
+    )
+) AS pa_all_rows
+INNER JOIN pa_scopes
+  ON pa_scopes.scope_id = pa_all_rows.scope_id;
+
+CREATE TABLE attribution.assigned_beneficiaries_current AS
+SELECT
+  attribution.provider_ranking.person_id AS person_id,
+  attribution.provider_ranking.as_of_date AS as_of_date,
+  attribution.provider_ranking.attribution_type AS attribution_type,
+  attribution.provider_ranking.provider_id AS provider_id,
+  attribution.provider_ranking.unit_type AS unit_type,
+  attribution.provider_ranking.top_npi AS top_npi,
+  attribution.provider_ranking.provider_bucket AS provider_bucket,
+  attribution.provider_ranking.prov_specialty AS prov_specialty,
+  attribution.provider_ranking.step AS assigned_step,
+  attribution.provider_ranking.step_description AS step_description,
+  attribution.provider_ranking.allowed_amount AS allowed_amount,
+  attribution.provider_ranking.visits AS visits,
+  attribution.provider_ranking.last_service_date AS last_service_date,
+  attribution.provider_ranking.lookback_start_date AS lookback_start_date,
+  attribution.provider_ranking.lookback_end_date AS lookback_end_date,
+  attribution.provider_ranking.attribution_key AS attribution_key
+FROM attribution.provider_ranking
+WHERE
+  attribution.provider_ranking.scope = 'current'
+  AND attribution.provider_ranking.ranking = 1;
+
+CREATE TABLE attribution.assigned_beneficiaries_yearly AS
+SELECT
+  attribution.provider_ranking.person_id AS person_id,
+  attribution.provider_ranking.performance_year AS performance_year,
+  attribution.provider_ranking.attribution_type AS attribution_type,
+  attribution.provider_ranking.provider_id AS provider_id,
+  attribution.provider_ranking.unit_type AS unit_type,
+  attribution.provider_ranking.top_npi AS top_npi,
+  attribution.provider_ranking.provider_bucket AS provider_bucket,
+  attribution.provider_ranking.prov_specialty AS prov_specialty,
+  attribution.provider_ranking.step AS assigned_step,
+  attribution.provider_ranking.step_description AS step_description,
+  attribution.provider_ranking.allowed_amount AS allowed_amount,
+  attribution.provider_ranking.visits AS visits,
+  attribution.provider_ranking.last_service_date AS last_service_date,
+  attribution.provider_ranking.lookback_start_date AS lookback_start_date,
+  attribution.provider_ranking.lookback_end_date AS lookback_end_date,
+  attribution.provider_ranking.attribution_key AS attribution_key
+FROM attribution.provider_ranking
+WHERE
+  attribution.provider_ranking.scope = 'yearly'
+  AND attribution.provider_ranking.ranking = 1;
+
+CREATE TABLE attribution.attribution_exclusions AS
+WITH pa_member_months AS (
   SELECT DISTINCT
     pa_mm_raw.person_id AS person_id,
     pa_mm_raw.month_key AS month_key
@@ -2871,19 +2367,19 @@ WITH pa_claim_rows AS (
   SELECT
     CAST(CASE
       WHEN (
-        pa_checked.check_status > 0
+        attribution.attribution_checked__work.check_status > 0
       )
-      THEN pa_checked.check_status
+      THEN attribution.attribution_checked__work.check_status
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT pa_checked.end_date IS NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
       )
       THEN 10
@@ -2893,98 +2389,102 @@ WITH pa_claim_rows AS (
       THEN 11
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT pa_checked.end_date IS NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT pa_checked.end_date IS NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT pa_checked.end_date IS NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
       )
-      THEN CASE WHEN (
-        pa_checked.primary_care <> '1'
-      ) THEN 12 ELSE 13 END
+      THEN CASE
+        WHEN (
+          attribution.attribution_checked__work.primary_care <> '1'
+        )
+        THEN 12
+        ELSE 13
+      END
       WHEN (
         NOT (
           (
-            pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT pa_checked.end_date IS NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT pa_checked.end_date IS NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT pa_checked.end_date IS NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND NOT attribution.attribution_checked__work.end_date IS NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND NOT attribution.attribution_checked__work.end_date IS NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND NOT attribution.attribution_checked__work.end_date IS NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -2992,13 +2492,13 @@ WITH pa_claim_rows AS (
       THEN 14
       ELSE 16
     END AS SIGNED) AS status,
-    pa_checked.copies AS copies
-  FROM pa_checked
+    attribution.attribution_checked__work.copies AS copies
+  FROM attribution.attribution_checked__work
   LEFT OUTER JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS SIGNED)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
   LEFT OUTER JOIN pa_eligible_flags
-    ON pa_eligible_flags.person_id = pa_checked.person_id
+    ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,
@@ -3372,3 +2872,5 @@ LEFT OUTER JOIN (
 ) AS pa_reason_counts
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
+
+DROP TABLE attribution.attribution_checked__work;

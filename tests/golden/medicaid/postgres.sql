@@ -1,7 +1,221 @@
 -- provider-attribution golden SQL: preset medicaid, dialect postgres,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.provider_ranking AS
+CREATE TABLE attribution.attribution_eligible__work AS
+WITH pa_member_months AS (
+  SELECT DISTINCT
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key
+  FROM (
+    SELECT
+      core.member_months.person_id AS person_id,
+      CAST(core.member_months.year_month AS INT) AS month_key
+    FROM core.member_months
+  ) AS pa_mm_raw
+  WHERE
+    pa_mm_raw.person_id IS NOT NULL
+    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
+), pa_scopes AS (
+  SELECT
+    CAST(0 AS INT) AS scope_id,
+    'current' AS scope,
+    CAST(NULL AS INT) AS performance_year,
+    CAST('2025-06-30' AS DATE) AS as_of_date,
+    'current|20250630|' AS key_prefix,
+    CAST('2025-06-30' AS DATE) AS anchor_end,
+    CAST(1 AS INT) AS is_current,
+    CAST(202407 AS INT) AS elig_first,
+    CAST(202506 AS INT) AS elig_last,
+    CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2023-07-01' AS DATE) AS run_start,
+    CAST('2023-07-01' AS DATE) AS fallback_start,
+    CAST('2024-07-01' AS DATE) AS alive_from,
+    CAST('2024-07-01' AS DATE) AS start_12,
+    CAST('2023-07-01' AS DATE) AS start_24
+  UNION ALL
+  SELECT
+    CAST(1 AS INT) AS scope_id,
+    'yearly' AS scope,
+    CAST(2024 AS INT) AS performance_year,
+    CAST(NULL AS DATE) AS as_of_date,
+    'yearly|2024|' AS key_prefix,
+    CAST('2024-12-31' AS DATE) AS anchor_end,
+    CAST(0 AS INT) AS is_current,
+    CAST(202401 AS INT) AS elig_first,
+    CAST(202412 AS INT) AS elig_last,
+    CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2023-01-01' AS DATE) AS run_start,
+    CAST('2023-01-01' AS DATE) AS fallback_start,
+    CAST('2024-01-01' AS DATE) AS alive_from,
+    CAST('2024-01-01' AS DATE) AS start_12,
+    CAST('2023-01-01' AS DATE) AS start_24
+  UNION ALL
+  SELECT
+    CAST(2 AS INT) AS scope_id,
+    'yearly' AS scope,
+    CAST(2025 AS INT) AS performance_year,
+    CAST(NULL AS DATE) AS as_of_date,
+    'yearly|2025|' AS key_prefix,
+    CAST('2025-12-31' AS DATE) AS anchor_end,
+    CAST(0 AS INT) AS is_current,
+    CAST(202501 AS INT) AS elig_first,
+    CAST(202512 AS INT) AS elig_last,
+    CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2024-01-01' AS DATE) AS run_start,
+    CAST('2024-01-01' AS DATE) AS fallback_start,
+    CAST('2025-01-01' AS DATE) AS alive_from,
+    CAST('2025-01-01' AS DATE) AS start_12,
+    CAST('2024-01-01' AS DATE) AS start_24
+), pa_population AS (
+  SELECT DISTINCT
+    pa_scopes.scope_id AS scope_id,
+    pa_member_months.person_id AS person_id
+  FROM pa_member_months
+  JOIN pa_scopes
+    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+), pa_deaths AS (
+  SELECT
+    enrollment.person_id AS person_id,
+    MIN(enrollment.death_date) AS death_date
+  FROM enrollment
+  WHERE
+    enrollment.person_id IS NOT NULL AND enrollment.death_date IS NOT NULL
+  GROUP BY
+    enrollment.person_id
+), pa_enrollment_months AS (
+  SELECT
+    pa_enrollment_raw.person_id AS person_id,
+    pa_enrollment_raw.month_key AS month_key,
+    MAX(pa_enrollment_raw.part_a) AS part_a,
+    MAX(pa_enrollment_raw.part_b) AS part_b,
+    MAX(pa_enrollment_raw.managed_care) AS managed_care,
+    MAX(pa_enrollment_raw.outside_us) AS outside_us,
+    MAX(pa_enrollment_raw.other_initiative) AS other_initiative
+  FROM (
+    SELECT
+      enrollment.person_id AS person_id,
+      CAST(enrollment.year_month AS INT) AS month_key,
+      CASE
+        WHEN (
+          LOWER(TRIM(CAST(enrollment.part_a AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
+        )
+        THEN 1
+        ELSE 0
+      END AS part_a,
+      CASE
+        WHEN (
+          LOWER(TRIM(CAST(enrollment.part_b AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
+        )
+        THEN 1
+        ELSE 0
+      END AS part_b,
+      CASE
+        WHEN (
+          LOWER(TRIM(CAST(enrollment.managed_care AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
+        )
+        THEN 1
+        ELSE 0
+      END AS managed_care,
+      CASE
+        WHEN (
+          LOWER(TRIM(CAST(enrollment.outside_us AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
+        )
+        THEN 1
+        ELSE 0
+      END AS outside_us,
+      CASE
+        WHEN (
+          LOWER(TRIM(CAST(enrollment.other_initiative AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
+        )
+        THEN 1
+        ELSE 0
+      END AS other_initiative
+    FROM enrollment
+  ) AS pa_enrollment_raw
+  WHERE
+    pa_enrollment_raw.person_id IS NOT NULL
+    AND pa_enrollment_raw.month_key IS NOT NULL
+  GROUP BY
+    pa_enrollment_raw.person_id,
+    pa_enrollment_raw.month_key
+), pa_enrollment_flags AS (
+  SELECT
+    pa_scopes.scope_id AS scope_id,
+    pa_enrollment_months.person_id AS person_id,
+    MAX(
+      CASE
+        WHEN (
+          pa_enrollment_months.part_a = 1 AND pa_enrollment_months.part_b = 1
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS "both",
+    MAX(
+      CASE
+        WHEN (
+          pa_enrollment_months.part_a + pa_enrollment_months.part_b = 1
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS one_part,
+    MAX(pa_enrollment_months.managed_care) AS managed_care,
+    MAX(pa_enrollment_months.outside_us) AS outside_us,
+    MAX(pa_enrollment_months.other_initiative) AS other_initiative
+  FROM pa_enrollment_months
+  JOIN pa_scopes
+    ON pa_enrollment_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+  GROUP BY
+    pa_scopes.scope_id,
+    pa_enrollment_months.person_id
+), pa_person_reasons AS (
+  SELECT
+    pa_population.scope_id AS scope_id,
+    pa_population.person_id AS person_id,
+    CAST(CASE
+      WHEN (
+        pa_deaths.death_date < pa_scopes.alive_from
+      )
+      THEN 1
+      WHEN (
+        COALESCE(pa_enrollment_flags."both", 0) = 0 OR pa_enrollment_flags.one_part = 1
+      )
+      THEN 2
+      WHEN (
+        pa_enrollment_flags.managed_care = 1
+      )
+      THEN 3
+      WHEN (
+        pa_enrollment_flags.outside_us = 1
+      )
+      THEN 4
+      WHEN (
+        pa_enrollment_flags.other_initiative = 1
+      )
+      THEN 5
+      ELSE 6
+    END AS INT) AS reason_order
+  FROM pa_population
+  JOIN pa_scopes
+    ON pa_scopes.scope_id = pa_population.scope_id
+  LEFT OUTER JOIN pa_deaths
+    ON pa_deaths.person_id = pa_population.person_id
+  LEFT OUTER JOIN pa_enrollment_flags
+    ON pa_enrollment_flags.scope_id = pa_population.scope_id
+    AND pa_enrollment_flags.person_id = pa_population.person_id
+)
+SELECT
+  pa_person_reasons.scope_id AS scope_id,
+  pa_person_reasons.person_id AS person_id
+FROM pa_person_reasons
+WHERE
+  pa_person_reasons.reason_order = 6;
+
+CREATE TABLE attribution.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
     core.medical_claim.person_id AS person_id,
@@ -427,231 +641,180 @@ WITH pa_claim_rows AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_checked AS (
+)
+SELECT
+  pa_line_parts.person_id AS person_id,
+  pa_line_parts.npi AS npi,
+  pa_line_parts.service_date AS service_date,
+  pa_line_parts.end_date AS end_date,
+  pa_line_parts.amount_cents AS amount_cents,
+  pa_line_parts.visit_key AS visit_key,
+  pa_line_parts.primary_care AS primary_care,
+  pa_line_parts.bucket AS bucket,
+  pa_line_parts.in_directory AS in_directory,
+  pa_line_parts.tin AS tin,
+  pa_line_parts.copies AS copies,
+  CAST(CASE
+    WHEN (
+      pa_line_parts.person_id IS NULL
+    )
+    THEN 2
+    WHEN (
+      pa_line_parts.service_date IS NULL
+    )
+    THEN 3
+    WHEN (
+      pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
+    )
+    THEN 4
+    WHEN (
+      pa_line_parts.fqhc_ok = 0
+    )
+    THEN 5
+    WHEN (
+      pa_line_parts.npi IS NULL
+    )
+    THEN 6
+    WHEN (
+      pa_line_parts.npi_ok = 0
+    )
+    THEN 7
+    WHEN (
+      pa_line_parts.is_org = 1
+    )
+    THEN 8
+    WHEN (
+      pa_line_parts.is_reversed = 1
+    )
+    THEN 9
+    ELSE 0
+  END AS INT) AS check_status
+FROM (
   SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
+    pa_claim_rows.person_id AS person_id,
+    pa_claim_rows.rendering_npi AS npi,
+    COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
+    COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
+    CAST(ROUND(
+      CASE
+        WHEN (
+          pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+        )
+        THEN pa_claim_rows.allowed_amount
+        ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+      END * CAST(100 AS DECIMAL(38, 0))
+    ) AS BIGINT) AS amount_cents,
+    COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
     CAST(CASE
       WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS INT) AS check_status
-  FROM (
-    SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS BIGINT) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CAST(CASE
-        WHEN (
-          0 = 1
-        )
-        THEN '1'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
-            'G0402',
-            'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
-          )
-        )
-        THEN '1'
-        ELSE '0'
-      END AS VARCHAR) AS primary_care,
-      CASE WHEN (
         0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
-      CASE
-        WHEN (
-          pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
+      )
+      THEN '1'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
+          '96160',
+          '96161',
+          '99201',
+          '99202',
+          '99203',
+          '99204',
+          '99205',
+          '99211',
+          '99212',
+          '99213',
+          '99214',
+          '99215',
+          '99304',
+          '99305',
+          '99306',
+          '99307',
+          '99308',
+          '99309',
+          '99310',
+          '99315',
+          '99316',
+          '99318',
+          '99324',
+          '99325',
+          '99326',
+          '99327',
+          '99328',
+          '99334',
+          '99335',
+          '99336',
+          '99337',
+          '99339',
+          '99340',
+          '99341',
+          '99342',
+          '99343',
+          '99344',
+          '99345',
+          '99347',
+          '99348',
+          '99349',
+          '99350',
+          '99406',
+          '99407',
+          '99421',
+          '99422',
+          '99423',
+          '99424',
+          '99425',
+          '99426',
+          '99427',
+          '99439',
+          '99484',
+          '99487',
+          '99489',
+          '99490',
+          '99491',
+          '99492',
+          '99493',
+          '99494',
+          '99495',
+          '99496',
+          '99497',
+          '99498',
+          'G0136',
+          'G0402',
+          'G0438',
+          'G0439',
+          'G0442',
+          'G0443',
+          'G0444',
+          'G0506',
+          'G2010',
+          'G2012',
+          'G2211'
         )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS VARCHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
-      CASE
+      )
+      THEN '1'
+      ELSE '0'
+    END AS VARCHAR) AS primary_care,
+    CASE WHEN (
+      0 = 1
+    ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
+    CASE
+      WHEN (
+        pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
+      )
+      THEN 1
+      ELSE 0
+    END AS in_directory,
+    CAST(NULL AS VARCHAR) AS tin,
+    pa_claim_rows.copies AS copies,
+    CASE WHEN (
+      0 = 0
+    ) THEN 1 ELSE 0 END AS fqhc_ok,
+    COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
+    COALESCE(pa_providers.is_org, 0) AS is_org,
+    CASE
+      WHEN (
+        pa_claim_rows.claim_id IS NULL
+      )
+      THEN CASE
         WHEN (
-          pa_claim_rows.claim_id IS NULL
-        )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS BIGINT) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
-        WHEN (
-          pa_reversed_claims.claim_id IS NOT NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
-        WHERE
-          pa_claim_rows.claim_id IS NOT NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
           CAST(ROUND(
             CASE
               WHEN (
@@ -660,255 +823,308 @@ WITH pa_claim_rows AS (
               THEN pa_claim_rows.allowed_amount
               ELSE COALESCE(pa_claim_rows.paid_amount, 0)
             END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTRING(pa_npis.npi FROM 1 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 2 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 3 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 4 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 5 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 6 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 7 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 8 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 9 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 10 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
+          ) AS BIGINT) < 0
+        )
+        THEN 1
+        ELSE 0
+      END
+      WHEN (
+        pa_reversed_claims.claim_id IS NOT NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS is_reversed
+  FROM pa_claim_rows
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_claim_rows.rendering_npi
+  LEFT OUTER JOIN (
+    SELECT
+      pa_claim_rows.person_id AS person_id,
+      pa_claim_rows.claim_id AS claim_id
+    FROM pa_claim_rows
+    JOIN (
+      SELECT DISTINCT
+        pa_claim_rows.person_id AS person_id,
+        pa_claim_rows.claim_id AS claim_id
+      FROM pa_claim_rows
       WHERE
-        pa_npis.npi IS NOT NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
-), pa_member_months AS (
+        pa_claim_rows.claim_id IS NOT NULL
+        AND CAST(ROUND(
+          CASE
+            WHEN (
+              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS BIGINT) < 0
+    ) AS pa_negative_claims
+      ON pa_negative_claims.person_id = pa_claim_rows.person_id
+      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+    GROUP BY
+      pa_claim_rows.person_id,
+      pa_claim_rows.claim_id
+    HAVING
+      SUM(
+        CAST(ROUND(
+          CASE
+            WHEN (
+              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS BIGINT)
+      ) <= 0
+  ) AS pa_reversed_claims
+    ON pa_reversed_claims.person_id = pa_claim_rows.person_id
+    AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
+  LEFT OUTER JOIN (
+    SELECT
+      pa_npis.npi AS npi,
+      CASE
+        WHEN (
+          LENGTH(pa_npis.npi) = 10
+          AND (
+            24 + CASE SUBSTRING(pa_npis.npi FROM 1 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 2 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 3 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 4 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 5 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 6 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 7 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 8 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 9 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTRING(pa_npis.npi FROM 10 FOR 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END
+          ) % 10 = 0
+        )
+        THEN 1
+        ELSE 0
+      END AS npi_ok
+    FROM (
+      SELECT DISTINCT
+        pa_claim_rows.rendering_npi AS npi
+      FROM pa_claim_rows
+    ) AS pa_npis
+    WHERE
+      pa_npis.npi IS NOT NULL
+  ) AS pa_npi_checks
+    ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
+) AS pa_line_parts;
+
+CREATE TABLE attribution.attribution_lines__work AS
+WITH pa_member_months AS (
   SELECT DISTINCT
     pa_mm_raw.person_id AS person_id,
     pa_mm_raw.month_key AS month_key
@@ -921,28 +1137,30 @@ WITH pa_claim_rows AS (
   WHERE
     pa_mm_raw.person_id IS NOT NULL
     AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
-), pa_lines AS (
-  SELECT
-    pa_checked.person_id AS person_id,
-    pa_checked.npi AS npi,
-    pa_checked.service_date AS service_date,
-    pa_checked.end_date AS end_date,
-    pa_checked.amount_cents AS amount_cents,
-    pa_checked.visit_key AS visit_key,
-    pa_checked.primary_care AS primary_care,
-    pa_checked.bucket AS bucket,
-    pa_checked.in_directory AS in_directory,
-    pa_checked.tin AS tin,
-    'npi' AS unit_type,
-    pa_checked.npi AS unit_id
-  FROM pa_checked
-  JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS INT)
-  WHERE
-    pa_checked.check_status = 0
-    AND pa_checked.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
-), pa_scopes AS (
+)
+SELECT
+  attribution.attribution_checked__work.person_id AS person_id,
+  attribution.attribution_checked__work.npi AS npi,
+  attribution.attribution_checked__work.service_date AS service_date,
+  attribution.attribution_checked__work.end_date AS end_date,
+  attribution.attribution_checked__work.amount_cents AS amount_cents,
+  attribution.attribution_checked__work.visit_key AS visit_key,
+  attribution.attribution_checked__work.primary_care AS primary_care,
+  attribution.attribution_checked__work.bucket AS bucket,
+  attribution.attribution_checked__work.in_directory AS in_directory,
+  attribution.attribution_checked__work.tin AS tin,
+  'npi' AS unit_type,
+  attribution.attribution_checked__work.npi AS unit_id
+FROM attribution.attribution_checked__work
+JOIN pa_member_months
+  ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+WHERE
+  attribution.attribution_checked__work.check_status = 0
+  AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE);
+
+CREATE TABLE attribution.attribution_metrics__work AS
+WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
     'current' AS scope,
@@ -996,353 +1214,669 @@ WITH pa_claim_rows AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
-), pa_metrics AS (
-  SELECT
-    pa_visit_metrics.scope_id AS scope_id,
-    pa_visit_metrics.person_id AS person_id,
-    pa_visit_metrics.unit_type AS unit_type,
-    pa_visit_metrics.unit_id AS unit_id,
-    pa_visit_metrics.npi AS npi,
-    SUM(pa_visit_metrics.cents_1) AS cents_1,
-    COUNT(
-      CASE
-        WHEN (
-          pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_1 = 1
-        )
-        THEN 1
-      END
-    ) AS visits_1,
-    MAX(pa_visit_metrics.last_1) AS last_1,
-    SUM(pa_visit_metrics.cents_2) AS cents_2,
-    COUNT(
-      CASE
-        WHEN (
-          pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_2 = 1
-        )
-        THEN 1
-      END
-    ) AS visits_2,
-    MAX(pa_visit_metrics.last_2) AS last_2,
-    SUM(pa_visit_metrics.cents_3) AS cents_3,
-    COUNT(
-      CASE
-        WHEN (
-          pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_3 = 1
-        )
-        THEN 1
-      END
-    ) AS visits_3,
-    MAX(pa_visit_metrics.last_3) AS last_3
-  FROM (
-    SELECT
-      pa_scopes.scope_id AS scope_id,
-      pa_lines.person_id AS person_id,
-      pa_lines.unit_type AS unit_type,
-      pa_lines.unit_id AS unit_id,
-      pa_lines.npi AS npi,
-      pa_lines.visit_key AS visit_key,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_1,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12 AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_2,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_3
-    FROM pa_lines
-    JOIN pa_scopes
-      ON pa_lines.service_date >= pa_scopes.run_start
-      AND pa_lines.service_date <= pa_scopes.anchor_end
-      AND (
-        pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
-      )
-    GROUP BY
-      pa_scopes.scope_id,
-      pa_lines.person_id,
-      pa_lines.unit_type,
-      pa_lines.unit_id,
-      pa_lines.npi,
-      pa_lines.visit_key
-  ) AS pa_visit_metrics
-  GROUP BY
-    pa_visit_metrics.scope_id,
-    pa_visit_metrics.person_id,
-    pa_visit_metrics.unit_type,
-    pa_visit_metrics.unit_id,
-    pa_visit_metrics.npi
-), pa_units AS (
-  SELECT
-    pa_unit_sums.scope_id AS scope_id,
-    pa_unit_sums.person_id AS person_id,
-    pa_unit_sums.unit_type AS unit_type,
-    pa_unit_sums.unit_id AS unit_id,
-    pa_unit_sums.cents_1 AS cents_1,
-    pa_unit_sums.visits_1 AS visits_1,
-    pa_unit_sums.last_1 AS last_1,
-    pa_unit_sums.cents_2 AS cents_2,
-    pa_unit_sums.visits_2 AS visits_2,
-    pa_unit_sums.last_2 AS last_2,
-    pa_unit_sums.cents_3 AS cents_3,
-    pa_unit_sums.visits_3 AS visits_3,
-    pa_unit_sums.last_3 AS last_3,
-    CAST(1 AS INT) AS ok_1,
-    CAST(1 AS INT) AS ok_2,
-    CAST(1 AS INT) AS ok_3,
+)
+SELECT
+  pa_visit_metrics.scope_id AS scope_id,
+  pa_visit_metrics.person_id AS person_id,
+  pa_visit_metrics.unit_type AS unit_type,
+  pa_visit_metrics.unit_id AS unit_id,
+  pa_visit_metrics.npi AS npi,
+  SUM(pa_visit_metrics.cents_1) AS cents_1,
+  COUNT(
     CASE
       WHEN (
-        pa_unit_sums.cents_1 IS NOT NULL
+        pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_1 = 1
       )
       THEN 1
+    END
+  ) AS visits_1,
+  MAX(pa_visit_metrics.last_1) AS last_1,
+  SUM(pa_visit_metrics.cents_2) AS cents_2,
+  COUNT(
+    CASE
       WHEN (
-        pa_unit_sums.cents_2 IS NOT NULL
+        pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_2 = 1
       )
-      THEN 2
+      THEN 1
+    END
+  ) AS visits_2,
+  MAX(pa_visit_metrics.last_2) AS last_2,
+  SUM(pa_visit_metrics.cents_3) AS cents_3,
+  COUNT(
+    CASE
       WHEN (
-        pa_unit_sums.cents_3 IS NOT NULL
+        pa_visit_metrics.visit_key IS NOT NULL AND pa_visit_metrics.hit_3 = 1
       )
-      THEN 3
-    END AS step
-  FROM (
-    SELECT
-      pa_metrics.scope_id AS scope_id,
-      pa_metrics.person_id AS person_id,
-      pa_metrics.unit_type AS unit_type,
-      pa_metrics.unit_id AS unit_id,
-      pa_metrics.cents_1 AS cents_1,
-      pa_metrics.visits_1 AS visits_1,
-      pa_metrics.last_1 AS last_1,
-      pa_metrics.cents_2 AS cents_2,
-      pa_metrics.visits_2 AS visits_2,
-      pa_metrics.last_2 AS last_2,
-      pa_metrics.cents_3 AS cents_3,
-      pa_metrics.visits_3 AS visits_3,
-      pa_metrics.last_3 AS last_3
-    FROM pa_metrics
-  ) AS pa_unit_sums
-), pa_population AS (
-  SELECT DISTINCT
-    pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
-  JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
-), pa_deaths AS (
-  SELECT
-    enrollment.person_id AS person_id,
-    MIN(enrollment.death_date) AS death_date
-  FROM enrollment
-  WHERE
-    enrollment.person_id IS NOT NULL AND enrollment.death_date IS NOT NULL
-  GROUP BY
-    enrollment.person_id
-), pa_enrollment_months AS (
-  SELECT
-    pa_enrollment_raw.person_id AS person_id,
-    pa_enrollment_raw.month_key AS month_key,
-    MAX(pa_enrollment_raw.part_a) AS part_a,
-    MAX(pa_enrollment_raw.part_b) AS part_b,
-    MAX(pa_enrollment_raw.managed_care) AS managed_care,
-    MAX(pa_enrollment_raw.outside_us) AS outside_us,
-    MAX(pa_enrollment_raw.other_initiative) AS other_initiative
-  FROM (
-    SELECT
-      enrollment.person_id AS person_id,
-      CAST(enrollment.year_month AS INT) AS month_key,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.part_a AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS part_a,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.part_b AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS part_b,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.managed_care AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS managed_care,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.outside_us AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS outside_us,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.other_initiative AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS other_initiative
-    FROM enrollment
-  ) AS pa_enrollment_raw
-  WHERE
-    pa_enrollment_raw.person_id IS NOT NULL
-    AND pa_enrollment_raw.month_key IS NOT NULL
-  GROUP BY
-    pa_enrollment_raw.person_id,
-    pa_enrollment_raw.month_key
-), pa_enrollment_flags AS (
+      THEN 1
+    END
+  ) AS visits_3,
+  MAX(pa_visit_metrics.last_3) AS last_3
+FROM (
   SELECT
     pa_scopes.scope_id AS scope_id,
-    pa_enrollment_months.person_id AS person_id,
+    attribution.attribution_lines__work.person_id AS person_id,
+    attribution.attribution_lines__work.unit_type AS unit_type,
+    attribution.attribution_lines__work.unit_id AS unit_id,
+    attribution.attribution_lines__work.npi AS npi,
+    attribution.attribution_lines__work.visit_key AS visit_key,
+    SUM(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.amount_cents
+      END
+    ) AS cents_1,
     MAX(
       CASE
         WHEN (
-          pa_enrollment_months.part_a = 1 AND pa_enrollment_months.part_b = 1
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
         )
         THEN 1
         ELSE 0
       END
-    ) AS "both",
+    ) AS hit_1,
     MAX(
       CASE
         WHEN (
-          pa_enrollment_months.part_a + pa_enrollment_months.part_b = 1
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.service_date
+      END
+    ) AS last_1,
+    SUM(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.amount_cents
+      END
+    ) AS cents_2,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.primary_care = '1'
         )
         THEN 1
         ELSE 0
       END
-    ) AS one_part,
-    MAX(pa_enrollment_months.managed_care) AS managed_care,
-    MAX(pa_enrollment_months.outside_us) AS outside_us,
-    MAX(pa_enrollment_months.other_initiative) AS other_initiative
-  FROM pa_enrollment_months
+    ) AS hit_2,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.service_date
+      END
+    ) AS last_2,
+    SUM(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.amount_cents
+      END
+    ) AS cents_3,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS hit_3,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_lines__work.primary_care = '1'
+        )
+        THEN attribution.attribution_lines__work.service_date
+      END
+    ) AS last_3
+  FROM attribution.attribution_lines__work
   JOIN pa_scopes
-    ON pa_enrollment_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
+    AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
+    AND (
+      pa_scopes.is_current = 0
+      OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
+    )
   GROUP BY
     pa_scopes.scope_id,
-    pa_enrollment_months.person_id
-), pa_person_reasons AS (
+    attribution.attribution_lines__work.person_id,
+    attribution.attribution_lines__work.unit_type,
+    attribution.attribution_lines__work.unit_id,
+    attribution.attribution_lines__work.npi,
+    attribution.attribution_lines__work.visit_key
+) AS pa_visit_metrics
+GROUP BY
+  pa_visit_metrics.scope_id,
+  pa_visit_metrics.person_id,
+  pa_visit_metrics.unit_type,
+  pa_visit_metrics.unit_id,
+  pa_visit_metrics.npi;
+
+CREATE TABLE attribution.attribution_units__work AS
+SELECT
+  pa_unit_sums.scope_id AS scope_id,
+  pa_unit_sums.person_id AS person_id,
+  pa_unit_sums.unit_type AS unit_type,
+  pa_unit_sums.unit_id AS unit_id,
+  pa_unit_sums.cents_1 AS cents_1,
+  pa_unit_sums.visits_1 AS visits_1,
+  pa_unit_sums.last_1 AS last_1,
+  pa_unit_sums.cents_2 AS cents_2,
+  pa_unit_sums.visits_2 AS visits_2,
+  pa_unit_sums.last_2 AS last_2,
+  pa_unit_sums.cents_3 AS cents_3,
+  pa_unit_sums.visits_3 AS visits_3,
+  pa_unit_sums.last_3 AS last_3,
+  CAST(1 AS INT) AS ok_1,
+  CAST(1 AS INT) AS ok_2,
+  CAST(1 AS INT) AS ok_3,
+  CASE
+    WHEN (
+      pa_unit_sums.cents_1 IS NOT NULL
+    )
+    THEN 1
+    WHEN (
+      pa_unit_sums.cents_2 IS NOT NULL
+    )
+    THEN 2
+    WHEN (
+      pa_unit_sums.cents_3 IS NOT NULL
+    )
+    THEN 3
+  END AS step
+FROM (
   SELECT
-    pa_population.scope_id AS scope_id,
-    pa_population.person_id AS person_id,
+    attribution.attribution_metrics__work.scope_id AS scope_id,
+    attribution.attribution_metrics__work.person_id AS person_id,
+    attribution.attribution_metrics__work.unit_type AS unit_type,
+    attribution.attribution_metrics__work.unit_id AS unit_id,
+    attribution.attribution_metrics__work.cents_1 AS cents_1,
+    attribution.attribution_metrics__work.visits_1 AS visits_1,
+    attribution.attribution_metrics__work.last_1 AS last_1,
+    attribution.attribution_metrics__work.cents_2 AS cents_2,
+    attribution.attribution_metrics__work.visits_2 AS visits_2,
+    attribution.attribution_metrics__work.last_2 AS last_2,
+    attribution.attribution_metrics__work.cents_3 AS cents_3,
+    attribution.attribution_metrics__work.visits_3 AS visits_3,
+    attribution.attribution_metrics__work.last_3 AS last_3
+  FROM attribution.attribution_metrics__work
+) AS pa_unit_sums;
+
+CREATE TABLE attribution.provider_ranking AS
+WITH pa_scopes AS (
+  SELECT
+    CAST(0 AS INT) AS scope_id,
+    'current' AS scope,
+    CAST(NULL AS INT) AS performance_year,
+    CAST('2025-06-30' AS DATE) AS as_of_date,
+    'current|20250630|' AS key_prefix,
+    CAST('2025-06-30' AS DATE) AS anchor_end,
+    CAST(1 AS INT) AS is_current,
+    CAST(202407 AS INT) AS elig_first,
+    CAST(202506 AS INT) AS elig_last,
+    CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2023-07-01' AS DATE) AS run_start,
+    CAST('2023-07-01' AS DATE) AS fallback_start,
+    CAST('2024-07-01' AS DATE) AS alive_from,
+    CAST('2024-07-01' AS DATE) AS start_12,
+    CAST('2023-07-01' AS DATE) AS start_24
+  UNION ALL
+  SELECT
+    CAST(1 AS INT) AS scope_id,
+    'yearly' AS scope,
+    CAST(2024 AS INT) AS performance_year,
+    CAST(NULL AS DATE) AS as_of_date,
+    'yearly|2024|' AS key_prefix,
+    CAST('2024-12-31' AS DATE) AS anchor_end,
+    CAST(0 AS INT) AS is_current,
+    CAST(202401 AS INT) AS elig_first,
+    CAST(202412 AS INT) AS elig_last,
+    CAST(2024 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2023-01-01' AS DATE) AS run_start,
+    CAST('2023-01-01' AS DATE) AS fallback_start,
+    CAST('2024-01-01' AS DATE) AS alive_from,
+    CAST('2024-01-01' AS DATE) AS start_12,
+    CAST('2023-01-01' AS DATE) AS start_24
+  UNION ALL
+  SELECT
+    CAST(2 AS INT) AS scope_id,
+    'yearly' AS scope,
+    CAST(2025 AS INT) AS performance_year,
+    CAST(NULL AS DATE) AS as_of_date,
+    'yearly|2025|' AS key_prefix,
+    CAST('2025-12-31' AS DATE) AS anchor_end,
+    CAST(0 AS INT) AS is_current,
+    CAST(202501 AS INT) AS elig_first,
+    CAST(202512 AS INT) AS elig_last,
+    CAST(2025 AS INT) AS rule_year,
+    CAST(1 AS INT) AS pc_slot,
+    CAST('2024-01-01' AS DATE) AS run_start,
+    CAST('2024-01-01' AS DATE) AS fallback_start,
+    CAST('2025-01-01' AS DATE) AS alive_from,
+    CAST('2025-01-01' AS DATE) AS start_12,
+    CAST('2024-01-01' AS DATE) AS start_24
+), pa_providers AS (
+  SELECT
+    pa_provider_spec.npi AS npi,
+    CASE
+      WHEN (
+        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
+      )
+      THEN 'pcp'
+      WHEN (
+        pa_provider_spec.specialty IN ('50', '89', '97')
+      )
+      THEN 'npp'
+      WHEN (
+        pa_provider_spec.specialty IN (
+          '06',
+          '12',
+          '13',
+          '16',
+          '17',
+          '23',
+          '25',
+          '26',
+          '27',
+          '29',
+          '39',
+          '44',
+          '46',
+          '70',
+          '79',
+          '82',
+          '83',
+          '84',
+          '86',
+          '90',
+          '98'
+        )
+      )
+      THEN 'specialist'
+      ELSE 'unknown'
+    END AS bucket,
     CAST(CASE
       WHEN (
-        pa_deaths.death_date < pa_scopes.alive_from
+        pa_provider_spec.specialty = '01'
       )
-      THEN 1
+      THEN 'General Practice'
       WHEN (
-        COALESCE(pa_enrollment_flags."both", 0) = 0 OR pa_enrollment_flags.one_part = 1
+        pa_provider_spec.specialty = '02'
       )
-      THEN 2
+      THEN 'General Surgery'
       WHEN (
-        pa_enrollment_flags.managed_care = 1
+        pa_provider_spec.specialty = '05'
       )
-      THEN 3
+      THEN 'Anesthesiology'
       WHEN (
-        pa_enrollment_flags.outside_us = 1
+        pa_provider_spec.specialty = '06'
       )
-      THEN 4
+      THEN 'Cardiology'
       WHEN (
-        pa_enrollment_flags.other_initiative = 1
+        pa_provider_spec.specialty = '07'
       )
-      THEN 5
-      ELSE 6
-    END AS INT) AS reason_order
-  FROM pa_population
-  JOIN pa_scopes
-    ON pa_scopes.scope_id = pa_population.scope_id
-  LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
-  LEFT OUTER JOIN pa_enrollment_flags
-    ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
-), pa_eligible AS (
-  SELECT
-    pa_person_reasons.scope_id AS scope_id,
-    pa_person_reasons.person_id AS person_id
-  FROM pa_person_reasons
-  WHERE
-    pa_person_reasons.reason_order = 6
+      THEN 'Dermatology'
+      WHEN (
+        pa_provider_spec.specialty = '08'
+      )
+      THEN 'Family Practice'
+      WHEN (
+        pa_provider_spec.specialty = '10'
+      )
+      THEN 'Gastroenterology'
+      WHEN (
+        pa_provider_spec.specialty = '11'
+      )
+      THEN 'Internal Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '12'
+      )
+      THEN 'Osteopathic Manipulative Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '13'
+      )
+      THEN 'Neurology'
+      WHEN (
+        pa_provider_spec.specialty = '16'
+      )
+      THEN 'Obstetrics/Gynecology'
+      WHEN (
+        pa_provider_spec.specialty = '17'
+      )
+      THEN 'Hospice and Palliative Care'
+      WHEN (
+        pa_provider_spec.specialty = '18'
+      )
+      THEN 'Ophthalmology'
+      WHEN (
+        pa_provider_spec.specialty = '20'
+      )
+      THEN 'Orthopedic Surgery'
+      WHEN (
+        pa_provider_spec.specialty = '23'
+      )
+      THEN 'Sports Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '25'
+      )
+      THEN 'Physical Medicine and Rehabilitation'
+      WHEN (
+        pa_provider_spec.specialty = '26'
+      )
+      THEN 'Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '27'
+      )
+      THEN 'Geriatric Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '29'
+      )
+      THEN 'Pulmonary Disease'
+      WHEN (
+        pa_provider_spec.specialty = '30'
+      )
+      THEN 'Diagnostic Radiology'
+      WHEN (
+        pa_provider_spec.specialty = '37'
+      )
+      THEN 'Pediatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '38'
+      )
+      THEN 'Geriatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '39'
+      )
+      THEN 'Nephrology'
+      WHEN (
+        pa_provider_spec.specialty = '44'
+      )
+      THEN 'Infectious Disease'
+      WHEN (
+        pa_provider_spec.specialty = '46'
+      )
+      THEN 'Endocrinology'
+      WHEN (
+        pa_provider_spec.specialty = '50'
+      )
+      THEN 'Nurse Practitioner'
+      WHEN (
+        pa_provider_spec.specialty = '69'
+      )
+      THEN 'Clinical Laboratory'
+      WHEN (
+        pa_provider_spec.specialty = '70'
+      )
+      THEN 'Multispecialty Clinic or Group Practice'
+      WHEN (
+        pa_provider_spec.specialty = '79'
+      )
+      THEN 'Addiction Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '82'
+      )
+      THEN 'Hematology'
+      WHEN (
+        pa_provider_spec.specialty = '83'
+      )
+      THEN 'Hematology/Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '84'
+      )
+      THEN 'Preventive Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '86'
+      )
+      THEN 'Neuropsychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '89'
+      )
+      THEN 'Certified Clinical Nurse Specialist'
+      WHEN (
+        pa_provider_spec.specialty = '90'
+      )
+      THEN 'Medical Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '93'
+      )
+      THEN 'Emergency Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '97'
+      )
+      THEN 'Physician Assistant'
+      WHEN (
+        pa_provider_spec.specialty = '98'
+      )
+      THEN 'Gynecological Oncology'
+    END AS VARCHAR) AS prov_specialty,
+    pa_provider_spec.is_org AS is_org,
+    pa_provider_spec.is_individual AS is_individual
+  FROM (
+    SELECT
+      pa_provider_dedup.npi AS npi,
+      pa_provider_dedup.is_org AS is_org,
+      pa_provider_dedup.is_individual AS is_individual,
+      CASE
+        WHEN (
+          pa_provider_dedup.cls = '207L00000X'
+        )
+        THEN '05'
+        WHEN (
+          pa_provider_dedup.cls = '207N00000X'
+        )
+        THEN '07'
+        WHEN (
+          pa_provider_dedup.cls = '207P00000X'
+        )
+        THEN '93'
+        WHEN (
+          pa_provider_dedup.cls = '207Q00000X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QA0505X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207QS0010X'
+        )
+        THEN '23'
+        WHEN (
+          pa_provider_dedup.cls = '207R00000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RA0000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RC0000X'
+        )
+        THEN '06'
+        WHEN (
+          pa_provider_dedup.cls = '207RE0101X'
+        )
+        THEN '46'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0100X'
+        )
+        THEN '10'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0000X'
+        )
+        THEN '82'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0003X'
+        )
+        THEN '83'
+        WHEN (
+          pa_provider_dedup.cls = '207RI0200X'
+        )
+        THEN '44'
+        WHEN (
+          pa_provider_dedup.cls = '207RN0300X'
+        )
+        THEN '39'
+        WHEN (
+          pa_provider_dedup.cls = '207RP1001X'
+        )
+        THEN '29'
+        WHEN (
+          pa_provider_dedup.cls = '207RX0202X'
+        )
+        THEN '90'
+        WHEN (
+          pa_provider_dedup.cls = '207V00000X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VG0400X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VX0201X'
+        )
+        THEN '98'
+        WHEN (
+          pa_provider_dedup.cls = '207W00000X'
+        )
+        THEN '18'
+        WHEN (
+          pa_provider_dedup.cls = '207X00000X'
+        )
+        THEN '20'
+        WHEN (
+          pa_provider_dedup.cls = '208000000X'
+        )
+        THEN '37'
+        WHEN (
+          pa_provider_dedup.cls = '208100000X'
+        )
+        THEN '25'
+        WHEN (
+          pa_provider_dedup.cls = '2083P0500X'
+        )
+        THEN '84'
+        WHEN (
+          pa_provider_dedup.cls = '2084A0401X'
+        )
+        THEN '79'
+        WHEN (
+          pa_provider_dedup.cls = '2084N0400X'
+        )
+        THEN '13'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0800X'
+        )
+        THEN '26'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0805X'
+        )
+        THEN '27'
+        WHEN (
+          pa_provider_dedup.cls = '2085R0202X'
+        )
+        THEN '30'
+        WHEN (
+          pa_provider_dedup.cls = '208600000X'
+        )
+        THEN '02'
+        WHEN (
+          pa_provider_dedup.cls = '208D00000X'
+        )
+        THEN '01'
+        WHEN (
+          pa_provider_dedup.cls = '291U00000X'
+        )
+        THEN '69'
+        WHEN (
+          pa_provider_dedup.cls = '363A00000X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363AM0700X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363L00000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LA2200X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LF0000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LP2300X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '364S00000X'
+        )
+        THEN '89'
+      END AS specialty
+    FROM (
+      SELECT
+        terminology.provider.npi AS npi,
+        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('2', 'organization')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_org,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('1', 'individual')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_individual
+      FROM terminology.provider
+      WHERE
+        terminology.provider.npi IS NOT NULL
+      GROUP BY
+        terminology.provider.npi
+    ) AS pa_provider_dedup
+  ) AS pa_provider_spec
 ), pa_paths AS (
   SELECT
     pa_claims_rows.scope_id AS scope_id,
@@ -1364,13 +1898,13 @@ WITH pa_claim_rows AS (
     pa_claims_rows.lookback_end_date AS lookback_end_date
   FROM (
     SELECT
-      pa_units.scope_id AS scope_id,
-      pa_units.person_id AS person_id,
+      attribution.attribution_units__work.scope_id AS scope_id,
+      attribution.attribution_units__work.person_id AS person_id,
       CAST(0 AS INT) AS path_order,
       'claims' AS attribution_type,
-      pa_units.unit_id AS provider_id,
-      pa_units.unit_type AS unit_type,
-      pa_units.unit_id AS top_npi,
+      attribution.attribution_units__work.unit_id AS provider_id,
+      attribution.attribution_units__work.unit_type AS unit_type,
+      attribution.attribution_units__work.unit_id AS top_npi,
       CASE
         WHEN (
           pa_providers.bucket IN ('pcp', 'npp', 'specialist')
@@ -1379,102 +1913,102 @@ WITH pa_claim_rows AS (
         ELSE 'unknown'
       END AS provider_bucket,
       pa_providers.prov_specialty AS prov_specialty,
-      pa_units.step AS step,
+      attribution.attribution_units__work.step AS step,
       CAST(CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
         THEN '12-month PCP/NPP primary care'
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
         THEN '12-month primary care, any provider'
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
         THEN '24-month PCP/NPP primary care'
       END AS VARCHAR) AS step_description,
       CAST(CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
-        THEN pa_units.cents_1
+        THEN attribution.attribution_units__work.cents_1
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
-        THEN pa_units.cents_2
+        THEN attribution.attribution_units__work.cents_2
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
-        THEN pa_units.cents_3
+        THEN attribution.attribution_units__work.cents_3
       END AS BIGINT) AS rank_cents,
       CAST(CAST(CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
-        THEN pa_units.cents_1
+        THEN attribution.attribution_units__work.cents_1
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
-        THEN pa_units.cents_2
+        THEN attribution.attribution_units__work.cents_2
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
-        THEN pa_units.cents_3
+        THEN attribution.attribution_units__work.cents_3
       END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
       CAST(CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
-        THEN pa_units.visits_1
+        THEN attribution.attribution_units__work.visits_1
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
-        THEN pa_units.visits_2
+        THEN attribution.attribution_units__work.visits_2
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
-        THEN pa_units.visits_3
+        THEN attribution.attribution_units__work.visits_3
       END AS INT) AS visits,
       CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
-        THEN pa_units.last_1
+        THEN attribution.attribution_units__work.last_1
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
-        THEN pa_units.last_2
+        THEN attribution.attribution_units__work.last_2
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
-        THEN pa_units.last_3
+        THEN attribution.attribution_units__work.last_3
       END AS last_service_date,
       CASE
         WHEN (
-          pa_units.step = 1
+          attribution.attribution_units__work.step = 1
         )
         THEN pa_scopes.start_12
         WHEN (
-          pa_units.step = 2
+          attribution.attribution_units__work.step = 2
         )
         THEN pa_scopes.start_12
         WHEN (
-          pa_units.step = 3
+          attribution.attribution_units__work.step = 3
         )
         THEN pa_scopes.start_24
       END AS lookback_start_date,
       pa_scopes.anchor_end AS lookback_end_date
-    FROM pa_units
+    FROM attribution.attribution_units__work
     JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_units.scope_id
-    JOIN pa_eligible
-      ON pa_eligible.scope_id = pa_units.scope_id
-      AND pa_eligible.person_id = pa_units.person_id
+      ON attribution.attribution_units__work.scope_id = pa_scopes.scope_id
+    JOIN attribution.attribution_eligible__work
+      ON attribution.attribution_eligible__work.scope_id = attribution.attribution_units__work.scope_id
+      AND attribution.attribution_eligible__work.person_id = attribution.attribution_units__work.person_id
     LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_units.unit_id
+      ON attribution.attribution_units__work.unit_id = pa_providers.npi
     WHERE
-      pa_units.step IS NOT NULL
+      attribution.attribution_units__work.step IS NOT NULL
   ) AS pa_claims_rows
   UNION ALL
   SELECT
@@ -1503,21 +2037,21 @@ WITH pa_claim_rows AS (
     pa_self_selection_chosen.anchor_end AS lookback_end_date
   FROM (
     SELECT
-      pa_eligible.scope_id AS scope_id,
-      pa_eligible.person_id AS person_id,
+      attribution.attribution_eligible__work.scope_id AS scope_id,
+      attribution.attribution_eligible__work.person_id AS person_id,
       pa_self_selection.npi AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
       pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
-        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
+        PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
         ORDER BY pa_self_selection.effective_date DESC, pa_self_selection.npi ASC
       ) AS pick
-    FROM pa_eligible
+    FROM attribution.attribution_eligible__work
     JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_eligible.scope_id
+      ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
     JOIN self_selections AS pa_self_selection
-      ON pa_self_selection.person_id = pa_eligible.person_id
+      ON pa_self_selection.person_id = attribution.attribution_eligible__work.person_id
     WHERE
       pa_self_selection.npi IS NOT NULL
       AND pa_self_selection.effective_date IS NOT NULL
@@ -1558,21 +2092,21 @@ WITH pa_claim_rows AS (
     pa_geographic_chosen.anchor_end AS lookback_end_date
   FROM (
     SELECT
-      pa_eligible.scope_id AS scope_id,
-      pa_eligible.person_id AS person_id,
+      attribution.attribution_eligible__work.scope_id AS scope_id,
+      attribution.attribution_eligible__work.person_id AS person_id,
       pa_geographic.npi AS npi,
       pa_geographic.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
       pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
-        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
+        PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
         ORDER BY pa_geographic.effective_date DESC, pa_geographic.npi ASC
       ) AS pick
-    FROM pa_eligible
+    FROM attribution.attribution_eligible__work
     JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_eligible.scope_id
+      ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
     JOIN geographic_assignments AS pa_geographic
-      ON pa_geographic.person_id = pa_eligible.person_id
+      ON pa_geographic.person_id = attribution.attribution_eligible__work.person_id
     WHERE
       pa_geographic.npi IS NOT NULL
       AND pa_geographic.effective_date IS NOT NULL
@@ -1651,8 +2185,8 @@ FROM (
   FROM pa_ranked
   UNION ALL
   SELECT
-    pa_eligible.scope_id AS scope_id,
-    pa_eligible.person_id AS person_id,
+    attribution.attribution_eligible__work.scope_id AS scope_id,
+    attribution.attribution_eligible__work.person_id AS person_id,
     'none' AS attribution_type,
     '9999999999' AS provider_id,
     CAST(NULL AS VARCHAR) AS unit_type,
@@ -1667,9 +2201,9 @@ FROM (
     pa_scopes.fallback_start AS lookback_start_date,
     pa_scopes.anchor_end AS lookback_end_date,
     CAST(1 AS INT) AS ranking
-  FROM pa_eligible
+  FROM attribution.attribution_eligible__work
   JOIN pa_scopes
-    ON pa_scopes.scope_id = pa_eligible.scope_id
+    ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
   WHERE
     NOT (
       EXISTS(
@@ -1677,13 +2211,13 @@ FROM (
           1 AS anon_1
         FROM pa_ranked
         WHERE
-          pa_ranked.scope_id = pa_eligible.scope_id
-          AND pa_ranked.person_id = pa_eligible.person_id
+          pa_ranked.scope_id = attribution.attribution_eligible__work.scope_id
+          AND pa_ranked.person_id = attribution.attribution_eligible__work.person_id
       )
     )
 ) AS pa_all_rows
 JOIN pa_scopes
-  ON pa_scopes.scope_id = pa_all_rows.scope_id;
+  ON pa_all_rows.scope_id = pa_scopes.scope_id;
 
 CREATE TABLE attribution.assigned_beneficiaries_current AS
 SELECT
@@ -1732,913 +2266,7 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_claim_rows AS (
-  SELECT
-    core.medical_claim.person_id AS person_id,
-    core.medical_claim.claim_id AS claim_id,
-    core.medical_claim.claim_line_number AS claim_line_number,
-    core.medical_claim.encounter_id AS encounter_id,
-    core.medical_claim.rendering_npi AS rendering_npi,
-    core.medical_claim.hcpcs_code AS hcpcs_code,
-    core.medical_claim.claim_start_date AS claim_start_date,
-    core.medical_claim.claim_end_date AS claim_end_date,
-    core.medical_claim.allowed_amount AS allowed_amount,
-    core.medical_claim.paid_amount AS paid_amount,
-    COUNT(*) AS copies
-  FROM core.medical_claim
-  GROUP BY
-    core.medical_claim.person_id,
-    core.medical_claim.claim_id,
-    core.medical_claim.claim_line_number,
-    core.medical_claim.encounter_id,
-    core.medical_claim.rendering_npi,
-    core.medical_claim.hcpcs_code,
-    core.medical_claim.claim_start_date,
-    core.medical_claim.claim_end_date,
-    core.medical_claim.allowed_amount,
-    core.medical_claim.paid_amount
-), pa_providers AS (
-  SELECT
-    pa_provider_spec.npi AS npi,
-    CASE
-      WHEN (
-        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
-      )
-      THEN 'pcp'
-      WHEN (
-        pa_provider_spec.specialty IN ('50', '89', '97')
-      )
-      THEN 'npp'
-      WHEN (
-        pa_provider_spec.specialty IN (
-          '06',
-          '12',
-          '13',
-          '16',
-          '17',
-          '23',
-          '25',
-          '26',
-          '27',
-          '29',
-          '39',
-          '44',
-          '46',
-          '70',
-          '79',
-          '82',
-          '83',
-          '84',
-          '86',
-          '90',
-          '98'
-        )
-      )
-      THEN 'specialist'
-      ELSE 'unknown'
-    END AS bucket,
-    CAST(CASE
-      WHEN (
-        pa_provider_spec.specialty = '01'
-      )
-      THEN 'General Practice'
-      WHEN (
-        pa_provider_spec.specialty = '02'
-      )
-      THEN 'General Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '05'
-      )
-      THEN 'Anesthesiology'
-      WHEN (
-        pa_provider_spec.specialty = '06'
-      )
-      THEN 'Cardiology'
-      WHEN (
-        pa_provider_spec.specialty = '07'
-      )
-      THEN 'Dermatology'
-      WHEN (
-        pa_provider_spec.specialty = '08'
-      )
-      THEN 'Family Practice'
-      WHEN (
-        pa_provider_spec.specialty = '10'
-      )
-      THEN 'Gastroenterology'
-      WHEN (
-        pa_provider_spec.specialty = '11'
-      )
-      THEN 'Internal Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '12'
-      )
-      THEN 'Osteopathic Manipulative Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '13'
-      )
-      THEN 'Neurology'
-      WHEN (
-        pa_provider_spec.specialty = '16'
-      )
-      THEN 'Obstetrics/Gynecology'
-      WHEN (
-        pa_provider_spec.specialty = '17'
-      )
-      THEN 'Hospice and Palliative Care'
-      WHEN (
-        pa_provider_spec.specialty = '18'
-      )
-      THEN 'Ophthalmology'
-      WHEN (
-        pa_provider_spec.specialty = '20'
-      )
-      THEN 'Orthopedic Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '23'
-      )
-      THEN 'Sports Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '25'
-      )
-      THEN 'Physical Medicine and Rehabilitation'
-      WHEN (
-        pa_provider_spec.specialty = '26'
-      )
-      THEN 'Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '27'
-      )
-      THEN 'Geriatric Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '29'
-      )
-      THEN 'Pulmonary Disease'
-      WHEN (
-        pa_provider_spec.specialty = '30'
-      )
-      THEN 'Diagnostic Radiology'
-      WHEN (
-        pa_provider_spec.specialty = '37'
-      )
-      THEN 'Pediatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '38'
-      )
-      THEN 'Geriatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '39'
-      )
-      THEN 'Nephrology'
-      WHEN (
-        pa_provider_spec.specialty = '44'
-      )
-      THEN 'Infectious Disease'
-      WHEN (
-        pa_provider_spec.specialty = '46'
-      )
-      THEN 'Endocrinology'
-      WHEN (
-        pa_provider_spec.specialty = '50'
-      )
-      THEN 'Nurse Practitioner'
-      WHEN (
-        pa_provider_spec.specialty = '69'
-      )
-      THEN 'Clinical Laboratory'
-      WHEN (
-        pa_provider_spec.specialty = '70'
-      )
-      THEN 'Multispecialty Clinic or Group Practice'
-      WHEN (
-        pa_provider_spec.specialty = '79'
-      )
-      THEN 'Addiction Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '82'
-      )
-      THEN 'Hematology'
-      WHEN (
-        pa_provider_spec.specialty = '83'
-      )
-      THEN 'Hematology/Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '84'
-      )
-      THEN 'Preventive Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '86'
-      )
-      THEN 'Neuropsychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '89'
-      )
-      THEN 'Certified Clinical Nurse Specialist'
-      WHEN (
-        pa_provider_spec.specialty = '90'
-      )
-      THEN 'Medical Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '93'
-      )
-      THEN 'Emergency Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '97'
-      )
-      THEN 'Physician Assistant'
-      WHEN (
-        pa_provider_spec.specialty = '98'
-      )
-      THEN 'Gynecological Oncology'
-    END AS VARCHAR) AS prov_specialty,
-    pa_provider_spec.is_org AS is_org,
-    pa_provider_spec.is_individual AS is_individual
-  FROM (
-    SELECT
-      pa_provider_dedup.npi AS npi,
-      pa_provider_dedup.is_org AS is_org,
-      pa_provider_dedup.is_individual AS is_individual,
-      CASE
-        WHEN (
-          pa_provider_dedup.cls = '207L00000X'
-        )
-        THEN '05'
-        WHEN (
-          pa_provider_dedup.cls = '207N00000X'
-        )
-        THEN '07'
-        WHEN (
-          pa_provider_dedup.cls = '207P00000X'
-        )
-        THEN '93'
-        WHEN (
-          pa_provider_dedup.cls = '207Q00000X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QA0505X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207QS0010X'
-        )
-        THEN '23'
-        WHEN (
-          pa_provider_dedup.cls = '207R00000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RA0000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RC0000X'
-        )
-        THEN '06'
-        WHEN (
-          pa_provider_dedup.cls = '207RE0101X'
-        )
-        THEN '46'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0100X'
-        )
-        THEN '10'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0000X'
-        )
-        THEN '82'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0003X'
-        )
-        THEN '83'
-        WHEN (
-          pa_provider_dedup.cls = '207RI0200X'
-        )
-        THEN '44'
-        WHEN (
-          pa_provider_dedup.cls = '207RN0300X'
-        )
-        THEN '39'
-        WHEN (
-          pa_provider_dedup.cls = '207RP1001X'
-        )
-        THEN '29'
-        WHEN (
-          pa_provider_dedup.cls = '207RX0202X'
-        )
-        THEN '90'
-        WHEN (
-          pa_provider_dedup.cls = '207V00000X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VG0400X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VX0201X'
-        )
-        THEN '98'
-        WHEN (
-          pa_provider_dedup.cls = '207W00000X'
-        )
-        THEN '18'
-        WHEN (
-          pa_provider_dedup.cls = '207X00000X'
-        )
-        THEN '20'
-        WHEN (
-          pa_provider_dedup.cls = '208000000X'
-        )
-        THEN '37'
-        WHEN (
-          pa_provider_dedup.cls = '208100000X'
-        )
-        THEN '25'
-        WHEN (
-          pa_provider_dedup.cls = '2083P0500X'
-        )
-        THEN '84'
-        WHEN (
-          pa_provider_dedup.cls = '2084A0401X'
-        )
-        THEN '79'
-        WHEN (
-          pa_provider_dedup.cls = '2084N0400X'
-        )
-        THEN '13'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0800X'
-        )
-        THEN '26'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0805X'
-        )
-        THEN '27'
-        WHEN (
-          pa_provider_dedup.cls = '2085R0202X'
-        )
-        THEN '30'
-        WHEN (
-          pa_provider_dedup.cls = '208600000X'
-        )
-        THEN '02'
-        WHEN (
-          pa_provider_dedup.cls = '208D00000X'
-        )
-        THEN '01'
-        WHEN (
-          pa_provider_dedup.cls = '291U00000X'
-        )
-        THEN '69'
-        WHEN (
-          pa_provider_dedup.cls = '363A00000X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363AM0700X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363L00000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LA2200X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LF0000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LP2300X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '364S00000X'
-        )
-        THEN '89'
-      END AS specialty
-    FROM (
-      SELECT
-        terminology.provider.npi AS npi,
-        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('2', 'organization')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_org,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('1', 'individual')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_individual
-      FROM terminology.provider
-      WHERE
-        terminology.provider.npi IS NOT NULL
-      GROUP BY
-        terminology.provider.npi
-    ) AS pa_provider_dedup
-  ) AS pa_provider_spec
-), pa_checked AS (
-  SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
-    CAST(CASE
-      WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS INT) AS check_status
-  FROM (
-    SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS BIGINT) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CAST(CASE
-        WHEN (
-          0 = 1
-        )
-        THEN '1'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '96160',
-            '96161',
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            '99406',
-            '99407',
-            '99421',
-            '99422',
-            '99423',
-            '99424',
-            '99425',
-            '99426',
-            '99427',
-            '99439',
-            '99484',
-            '99487',
-            '99489',
-            '99490',
-            '99491',
-            '99492',
-            '99493',
-            '99494',
-            '99495',
-            '99496',
-            '99497',
-            '99498',
-            'G0136',
-            'G0402',
-            'G0438',
-            'G0439',
-            'G0442',
-            'G0443',
-            'G0444',
-            'G0506',
-            'G2010',
-            'G2012',
-            'G2211'
-          )
-        )
-        THEN '1'
-        ELSE '0'
-      END AS VARCHAR) AS primary_care,
-      CASE WHEN (
-        0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
-      CASE
-        WHEN (
-          pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
-        )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS VARCHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
-      CASE
-        WHEN (
-          pa_claim_rows.claim_id IS NULL
-        )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS BIGINT) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
-        WHEN (
-          pa_reversed_claims.claim_id IS NOT NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
-        WHERE
-          pa_claim_rows.claim_id IS NOT NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
-          CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTRING(pa_npis.npi FROM 1 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 2 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 3 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 4 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 5 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 6 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 7 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 8 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 9 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTRING(pa_npis.npi FROM 10 FOR 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
-      WHERE
-        pa_npis.npi IS NOT NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
-), pa_member_months AS (
+WITH pa_member_months AS (
   SELECT DISTINCT
     pa_mm_raw.person_id AS person_id,
     pa_mm_raw.month_key AS month_key
@@ -2651,237 +2279,56 @@ WITH pa_claim_rows AS (
   WHERE
     pa_mm_raw.person_id IS NOT NULL
     AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
-), pa_scopes AS (
-  SELECT
-    CAST(0 AS INT) AS scope_id,
-    'current' AS scope,
-    CAST(NULL AS INT) AS performance_year,
-    CAST('2025-06-30' AS DATE) AS as_of_date,
-    'current|20250630|' AS key_prefix,
-    CAST('2025-06-30' AS DATE) AS anchor_end,
-    CAST(1 AS INT) AS is_current,
-    CAST(202407 AS INT) AS elig_first,
-    CAST(202506 AS INT) AS elig_last,
-    CAST(2025 AS INT) AS rule_year,
-    CAST(1 AS INT) AS pc_slot,
-    CAST('2023-07-01' AS DATE) AS run_start,
-    CAST('2023-07-01' AS DATE) AS fallback_start,
-    CAST('2024-07-01' AS DATE) AS alive_from,
-    CAST('2024-07-01' AS DATE) AS start_12,
-    CAST('2023-07-01' AS DATE) AS start_24
-  UNION ALL
-  SELECT
-    CAST(1 AS INT) AS scope_id,
-    'yearly' AS scope,
-    CAST(2024 AS INT) AS performance_year,
-    CAST(NULL AS DATE) AS as_of_date,
-    'yearly|2024|' AS key_prefix,
-    CAST('2024-12-31' AS DATE) AS anchor_end,
-    CAST(0 AS INT) AS is_current,
-    CAST(202401 AS INT) AS elig_first,
-    CAST(202412 AS INT) AS elig_last,
-    CAST(2024 AS INT) AS rule_year,
-    CAST(1 AS INT) AS pc_slot,
-    CAST('2023-01-01' AS DATE) AS run_start,
-    CAST('2023-01-01' AS DATE) AS fallback_start,
-    CAST('2024-01-01' AS DATE) AS alive_from,
-    CAST('2024-01-01' AS DATE) AS start_12,
-    CAST('2023-01-01' AS DATE) AS start_24
-  UNION ALL
-  SELECT
-    CAST(2 AS INT) AS scope_id,
-    'yearly' AS scope,
-    CAST(2025 AS INT) AS performance_year,
-    CAST(NULL AS DATE) AS as_of_date,
-    'yearly|2025|' AS key_prefix,
-    CAST('2025-12-31' AS DATE) AS anchor_end,
-    CAST(0 AS INT) AS is_current,
-    CAST(202501 AS INT) AS elig_first,
-    CAST(202512 AS INT) AS elig_last,
-    CAST(2025 AS INT) AS rule_year,
-    CAST(1 AS INT) AS pc_slot,
-    CAST('2024-01-01' AS DATE) AS run_start,
-    CAST('2024-01-01' AS DATE) AS fallback_start,
-    CAST('2025-01-01' AS DATE) AS alive_from,
-    CAST('2025-01-01' AS DATE) AS start_12,
-    CAST('2024-01-01' AS DATE) AS start_24
-), pa_population AS (
-  SELECT DISTINCT
-    pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
-  JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
-), pa_deaths AS (
-  SELECT
-    enrollment.person_id AS person_id,
-    MIN(enrollment.death_date) AS death_date
-  FROM enrollment
-  WHERE
-    enrollment.person_id IS NOT NULL AND enrollment.death_date IS NOT NULL
-  GROUP BY
-    enrollment.person_id
-), pa_enrollment_months AS (
-  SELECT
-    pa_enrollment_raw.person_id AS person_id,
-    pa_enrollment_raw.month_key AS month_key,
-    MAX(pa_enrollment_raw.part_a) AS part_a,
-    MAX(pa_enrollment_raw.part_b) AS part_b,
-    MAX(pa_enrollment_raw.managed_care) AS managed_care,
-    MAX(pa_enrollment_raw.outside_us) AS outside_us,
-    MAX(pa_enrollment_raw.other_initiative) AS other_initiative
-  FROM (
-    SELECT
-      enrollment.person_id AS person_id,
-      CAST(enrollment.year_month AS INT) AS month_key,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.part_a AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS part_a,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.part_b AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS part_b,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.managed_care AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS managed_care,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.outside_us AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS outside_us,
-      CASE
-        WHEN (
-          LOWER(TRIM(CAST(enrollment.other_initiative AS VARCHAR))) IN ('1', 't', 'true', 'y', 'yes')
-        )
-        THEN 1
-        ELSE 0
-      END AS other_initiative
-    FROM enrollment
-  ) AS pa_enrollment_raw
-  WHERE
-    pa_enrollment_raw.person_id IS NOT NULL
-    AND pa_enrollment_raw.month_key IS NOT NULL
-  GROUP BY
-    pa_enrollment_raw.person_id,
-    pa_enrollment_raw.month_key
-), pa_enrollment_flags AS (
-  SELECT
-    pa_scopes.scope_id AS scope_id,
-    pa_enrollment_months.person_id AS person_id,
-    MAX(
-      CASE
-        WHEN (
-          pa_enrollment_months.part_a = 1 AND pa_enrollment_months.part_b = 1
-        )
-        THEN 1
-        ELSE 0
-      END
-    ) AS "both",
-    MAX(
-      CASE
-        WHEN (
-          pa_enrollment_months.part_a + pa_enrollment_months.part_b = 1
-        )
-        THEN 1
-        ELSE 0
-      END
-    ) AS one_part,
-    MAX(pa_enrollment_months.managed_care) AS managed_care,
-    MAX(pa_enrollment_months.outside_us) AS outside_us,
-    MAX(pa_enrollment_months.other_initiative) AS other_initiative
-  FROM pa_enrollment_months
-  JOIN pa_scopes
-    ON pa_enrollment_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
-  GROUP BY
-    pa_scopes.scope_id,
-    pa_enrollment_months.person_id
-), pa_person_reasons AS (
-  SELECT
-    pa_population.scope_id AS scope_id,
-    pa_population.person_id AS person_id,
-    CAST(CASE
-      WHEN (
-        pa_deaths.death_date < pa_scopes.alive_from
-      )
-      THEN 1
-      WHEN (
-        COALESCE(pa_enrollment_flags."both", 0) = 0 OR pa_enrollment_flags.one_part = 1
-      )
-      THEN 2
-      WHEN (
-        pa_enrollment_flags.managed_care = 1
-      )
-      THEN 3
-      WHEN (
-        pa_enrollment_flags.outside_us = 1
-      )
-      THEN 4
-      WHEN (
-        pa_enrollment_flags.other_initiative = 1
-      )
-      THEN 5
-      ELSE 6
-    END AS INT) AS reason_order
-  FROM pa_population
-  JOIN pa_scopes
-    ON pa_scopes.scope_id = pa_population.scope_id
-  LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
-  LEFT OUTER JOIN pa_enrollment_flags
-    ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
-), pa_eligible AS (
-  SELECT
-    pa_person_reasons.scope_id AS scope_id,
-    pa_person_reasons.person_id AS person_id
-  FROM pa_person_reasons
-  WHERE
-    pa_person_reasons.reason_order = 6
 ), pa_eligible_flags AS (
   SELECT
-    pa_eligible.person_id AS person_id,
-    MAX(CASE WHEN (
-      pa_eligible.scope_id = 0
-    ) THEN 1 ELSE 0 END) AS k0,
-    MAX(CASE WHEN (
-      pa_eligible.scope_id = 1
-    ) THEN 1 ELSE 0 END) AS k1,
-    MAX(CASE WHEN (
-      pa_eligible.scope_id = 2
-    ) THEN 1 ELSE 0 END) AS k2
-  FROM pa_eligible
+    attribution.attribution_eligible__work.person_id AS person_id,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_eligible__work.scope_id = 0
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS k0,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_eligible__work.scope_id = 1
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS k1,
+    MAX(
+      CASE
+        WHEN (
+          attribution.attribution_eligible__work.scope_id = 2
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS k2
+  FROM attribution.attribution_eligible__work
   GROUP BY
-    pa_eligible.person_id
+    attribution.attribution_eligible__work.person_id
 ), pa_line_status AS (
   SELECT
     CAST(CASE
       WHEN (
-        pa_checked.check_status > 0
+        attribution.attribution_checked__work.check_status > 0
       )
-      THEN pa_checked.check_status
+      THEN attribution.attribution_checked__work.check_status
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
       )
       THEN 10
@@ -2891,98 +2338,102 @@ WITH pa_claim_rows AS (
       THEN 11
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.primary_care = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND pa_checked.primary_care = '1'
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
       )
-      THEN CASE WHEN (
-        pa_checked.primary_care <> '1'
-      ) THEN 12 ELSE 13 END
+      THEN CASE
+        WHEN (
+          attribution.attribution_checked__work.primary_care <> '1'
+        )
+        THEN 12
+        ELSE 13
+      END
       WHEN (
         NOT (
           (
-            pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2023-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.primary_care = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND pa_checked.primary_care = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.primary_care = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND attribution.attribution_checked__work.primary_care = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -2990,13 +2441,13 @@ WITH pa_claim_rows AS (
       THEN 14
       ELSE 16
     END AS INT) AS status,
-    pa_checked.copies AS copies
-  FROM pa_checked
+    attribution.attribution_checked__work.copies AS copies
+  FROM attribution.attribution_checked__work
   LEFT OUTER JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS INT)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
   LEFT OUTER JOIN pa_eligible_flags
-    ON pa_eligible_flags.person_id = pa_checked.person_id
+    ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,
@@ -3369,3 +2820,13 @@ LEFT OUTER JOIN (
 ) AS pa_reason_counts
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
+
+DROP TABLE attribution.attribution_eligible__work;
+
+DROP TABLE attribution.attribution_checked__work;
+
+DROP TABLE attribution.attribution_lines__work;
+
+DROP TABLE attribution.attribution_metrics__work;
+
+DROP TABLE attribution.attribution_units__work;

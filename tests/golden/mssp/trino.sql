@@ -1,6 +1,914 @@
 -- provider-attribution golden SQL: preset mssp, dialect trino,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
+CREATE TABLE attribution.attribution_checked__work AS
+WITH pa_claim_rows AS (
+  SELECT
+    core.medical_claim.person_id AS person_id,
+    core.medical_claim.claim_id AS claim_id,
+    core.medical_claim.claim_line_number AS claim_line_number,
+    core.medical_claim.encounter_id AS encounter_id,
+    core.medical_claim.rendering_npi AS rendering_npi,
+    core.medical_claim.hcpcs_code AS hcpcs_code,
+    core.medical_claim.claim_start_date AS claim_start_date,
+    core.medical_claim.claim_end_date AS claim_end_date,
+    core.medical_claim.allowed_amount AS allowed_amount,
+    core.medical_claim.paid_amount AS paid_amount,
+    COUNT(*) AS copies
+  FROM core.medical_claim
+  GROUP BY
+    core.medical_claim.person_id,
+    core.medical_claim.claim_id,
+    core.medical_claim.claim_line_number,
+    core.medical_claim.encounter_id,
+    core.medical_claim.rendering_npi,
+    core.medical_claim.hcpcs_code,
+    core.medical_claim.claim_start_date,
+    core.medical_claim.claim_end_date,
+    core.medical_claim.allowed_amount,
+    core.medical_claim.paid_amount
+), pa_providers AS (
+  SELECT
+    pa_provider_spec.npi AS npi,
+    CASE
+      WHEN (
+        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
+      )
+      THEN 'pcp'
+      WHEN (
+        pa_provider_spec.specialty IN ('50', '89', '97')
+      )
+      THEN 'npp'
+      WHEN (
+        pa_provider_spec.specialty IN (
+          '06',
+          '12',
+          '13',
+          '16',
+          '17',
+          '23',
+          '25',
+          '26',
+          '27',
+          '29',
+          '39',
+          '44',
+          '46',
+          '70',
+          '79',
+          '82',
+          '83',
+          '84',
+          '86',
+          '90',
+          '98'
+        )
+      )
+      THEN 'specialist'
+      ELSE 'unknown'
+    END AS bucket,
+    CAST(CASE
+      WHEN (
+        pa_provider_spec.specialty = '01'
+      )
+      THEN 'General Practice'
+      WHEN (
+        pa_provider_spec.specialty = '02'
+      )
+      THEN 'General Surgery'
+      WHEN (
+        pa_provider_spec.specialty = '05'
+      )
+      THEN 'Anesthesiology'
+      WHEN (
+        pa_provider_spec.specialty = '06'
+      )
+      THEN 'Cardiology'
+      WHEN (
+        pa_provider_spec.specialty = '07'
+      )
+      THEN 'Dermatology'
+      WHEN (
+        pa_provider_spec.specialty = '08'
+      )
+      THEN 'Family Practice'
+      WHEN (
+        pa_provider_spec.specialty = '10'
+      )
+      THEN 'Gastroenterology'
+      WHEN (
+        pa_provider_spec.specialty = '11'
+      )
+      THEN 'Internal Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '12'
+      )
+      THEN 'Osteopathic Manipulative Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '13'
+      )
+      THEN 'Neurology'
+      WHEN (
+        pa_provider_spec.specialty = '16'
+      )
+      THEN 'Obstetrics/Gynecology'
+      WHEN (
+        pa_provider_spec.specialty = '17'
+      )
+      THEN 'Hospice and Palliative Care'
+      WHEN (
+        pa_provider_spec.specialty = '18'
+      )
+      THEN 'Ophthalmology'
+      WHEN (
+        pa_provider_spec.specialty = '20'
+      )
+      THEN 'Orthopedic Surgery'
+      WHEN (
+        pa_provider_spec.specialty = '23'
+      )
+      THEN 'Sports Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '25'
+      )
+      THEN 'Physical Medicine and Rehabilitation'
+      WHEN (
+        pa_provider_spec.specialty = '26'
+      )
+      THEN 'Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '27'
+      )
+      THEN 'Geriatric Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '29'
+      )
+      THEN 'Pulmonary Disease'
+      WHEN (
+        pa_provider_spec.specialty = '30'
+      )
+      THEN 'Diagnostic Radiology'
+      WHEN (
+        pa_provider_spec.specialty = '37'
+      )
+      THEN 'Pediatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '38'
+      )
+      THEN 'Geriatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '39'
+      )
+      THEN 'Nephrology'
+      WHEN (
+        pa_provider_spec.specialty = '44'
+      )
+      THEN 'Infectious Disease'
+      WHEN (
+        pa_provider_spec.specialty = '46'
+      )
+      THEN 'Endocrinology'
+      WHEN (
+        pa_provider_spec.specialty = '50'
+      )
+      THEN 'Nurse Practitioner'
+      WHEN (
+        pa_provider_spec.specialty = '69'
+      )
+      THEN 'Clinical Laboratory'
+      WHEN (
+        pa_provider_spec.specialty = '70'
+      )
+      THEN 'Multispecialty Clinic or Group Practice'
+      WHEN (
+        pa_provider_spec.specialty = '79'
+      )
+      THEN 'Addiction Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '82'
+      )
+      THEN 'Hematology'
+      WHEN (
+        pa_provider_spec.specialty = '83'
+      )
+      THEN 'Hematology/Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '84'
+      )
+      THEN 'Preventive Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '86'
+      )
+      THEN 'Neuropsychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '89'
+      )
+      THEN 'Certified Clinical Nurse Specialist'
+      WHEN (
+        pa_provider_spec.specialty = '90'
+      )
+      THEN 'Medical Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '93'
+      )
+      THEN 'Emergency Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '97'
+      )
+      THEN 'Physician Assistant'
+      WHEN (
+        pa_provider_spec.specialty = '98'
+      )
+      THEN 'Gynecological Oncology'
+    END AS VARCHAR) AS prov_specialty,
+    pa_provider_spec.is_org AS is_org,
+    pa_provider_spec.is_individual AS is_individual
+  FROM (
+    SELECT
+      pa_provider_dedup.npi AS npi,
+      pa_provider_dedup.is_org AS is_org,
+      pa_provider_dedup.is_individual AS is_individual,
+      CASE
+        WHEN (
+          pa_provider_dedup.cls = '207L00000X'
+        )
+        THEN '05'
+        WHEN (
+          pa_provider_dedup.cls = '207N00000X'
+        )
+        THEN '07'
+        WHEN (
+          pa_provider_dedup.cls = '207P00000X'
+        )
+        THEN '93'
+        WHEN (
+          pa_provider_dedup.cls = '207Q00000X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QA0505X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207QS0010X'
+        )
+        THEN '23'
+        WHEN (
+          pa_provider_dedup.cls = '207R00000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RA0000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RC0000X'
+        )
+        THEN '06'
+        WHEN (
+          pa_provider_dedup.cls = '207RE0101X'
+        )
+        THEN '46'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0100X'
+        )
+        THEN '10'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0000X'
+        )
+        THEN '82'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0003X'
+        )
+        THEN '83'
+        WHEN (
+          pa_provider_dedup.cls = '207RI0200X'
+        )
+        THEN '44'
+        WHEN (
+          pa_provider_dedup.cls = '207RN0300X'
+        )
+        THEN '39'
+        WHEN (
+          pa_provider_dedup.cls = '207RP1001X'
+        )
+        THEN '29'
+        WHEN (
+          pa_provider_dedup.cls = '207RX0202X'
+        )
+        THEN '90'
+        WHEN (
+          pa_provider_dedup.cls = '207V00000X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VG0400X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VX0201X'
+        )
+        THEN '98'
+        WHEN (
+          pa_provider_dedup.cls = '207W00000X'
+        )
+        THEN '18'
+        WHEN (
+          pa_provider_dedup.cls = '207X00000X'
+        )
+        THEN '20'
+        WHEN (
+          pa_provider_dedup.cls = '208000000X'
+        )
+        THEN '37'
+        WHEN (
+          pa_provider_dedup.cls = '208100000X'
+        )
+        THEN '25'
+        WHEN (
+          pa_provider_dedup.cls = '2083P0500X'
+        )
+        THEN '84'
+        WHEN (
+          pa_provider_dedup.cls = '2084A0401X'
+        )
+        THEN '79'
+        WHEN (
+          pa_provider_dedup.cls = '2084N0400X'
+        )
+        THEN '13'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0800X'
+        )
+        THEN '26'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0805X'
+        )
+        THEN '27'
+        WHEN (
+          pa_provider_dedup.cls = '2085R0202X'
+        )
+        THEN '30'
+        WHEN (
+          pa_provider_dedup.cls = '208600000X'
+        )
+        THEN '02'
+        WHEN (
+          pa_provider_dedup.cls = '208D00000X'
+        )
+        THEN '01'
+        WHEN (
+          pa_provider_dedup.cls = '291U00000X'
+        )
+        THEN '69'
+        WHEN (
+          pa_provider_dedup.cls = '363A00000X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363AM0700X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363L00000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LA2200X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LF0000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LP2300X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '364S00000X'
+        )
+        THEN '89'
+      END AS specialty
+    FROM (
+      SELECT
+        terminology.provider.npi AS npi,
+        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('2', 'organization')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_org,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('1', 'individual')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_individual
+      FROM terminology.provider
+      WHERE
+        terminology.provider.npi IS NOT NULL
+      GROUP BY
+        terminology.provider.npi
+    ) AS pa_provider_dedup
+  ) AS pa_provider_spec
+)
+SELECT
+  pa_line_parts.person_id AS person_id,
+  pa_line_parts.npi AS npi,
+  pa_line_parts.service_date AS service_date,
+  pa_line_parts.end_date AS end_date,
+  pa_line_parts.amount_cents AS amount_cents,
+  pa_line_parts.visit_key AS visit_key,
+  pa_line_parts.primary_care AS primary_care,
+  pa_line_parts.bucket AS bucket,
+  pa_line_parts.in_directory AS in_directory,
+  pa_line_parts.tin AS tin,
+  pa_line_parts.copies AS copies,
+  CAST(CASE
+    WHEN (
+      pa_line_parts.person_id IS NULL
+    )
+    THEN 2
+    WHEN (
+      pa_line_parts.service_date IS NULL
+    )
+    THEN 3
+    WHEN (
+      pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
+    )
+    THEN 4
+    WHEN (
+      pa_line_parts.fqhc_ok = 0
+    )
+    THEN 5
+    WHEN (
+      pa_line_parts.npi IS NULL
+    )
+    THEN 6
+    WHEN (
+      pa_line_parts.npi_ok = 0
+    )
+    THEN 7
+    WHEN (
+      pa_line_parts.is_org = 1
+    )
+    THEN 8
+    WHEN (
+      pa_line_parts.is_reversed = 1
+    )
+    THEN 9
+    ELSE 0
+  END AS INTEGER) AS check_status
+FROM (
+  SELECT
+    pa_claim_rows.person_id AS person_id,
+    pa_claim_rows.rendering_npi AS npi,
+    COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
+    COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
+    CAST(ROUND(
+      CASE
+        WHEN (
+          pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+        )
+        THEN pa_claim_rows.allowed_amount
+        ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+      END * CAST(100 AS DECIMAL(38, 0))
+    ) AS BIGINT) AS amount_cents,
+    COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
+    CAST(CASE
+      WHEN (
+        0 = 1
+      )
+      THEN '11111111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
+      )
+      THEN '00000001'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
+      )
+      THEN '00000011'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
+      )
+      THEN '00000111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
+      )
+      THEN '00001111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
+      )
+      THEN '00011111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
+      )
+      THEN '00100000'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
+      )
+      THEN '00111111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
+      )
+      THEN '01111111'
+      WHEN (
+        UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
+          '99201',
+          '99202',
+          '99203',
+          '99204',
+          '99205',
+          '99211',
+          '99212',
+          '99213',
+          '99214',
+          '99215',
+          '99304',
+          '99305',
+          '99306',
+          '99307',
+          '99308',
+          '99309',
+          '99310',
+          '99315',
+          '99316',
+          '99318',
+          '99324',
+          '99325',
+          '99326',
+          '99327',
+          '99328',
+          '99334',
+          '99335',
+          '99336',
+          '99337',
+          '99339',
+          '99340',
+          '99341',
+          '99342',
+          '99343',
+          '99344',
+          '99345',
+          '99347',
+          '99348',
+          '99349',
+          '99350',
+          'G0402',
+          'G0438',
+          'G0439'
+        )
+      )
+      THEN '11111111'
+      ELSE '00000000'
+    END AS VARCHAR) AS primary_care,
+    CASE WHEN (
+      0 = 1
+    ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
+    CASE
+      WHEN (
+        pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
+      )
+      THEN 1
+      ELSE 0
+    END AS in_directory,
+    CAST(NULL AS VARCHAR) AS tin,
+    pa_claim_rows.copies AS copies,
+    CASE WHEN (
+      0 = 0
+    ) THEN 1 ELSE 0 END AS fqhc_ok,
+    COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
+    COALESCE(pa_providers.is_org, 0) AS is_org,
+    CASE
+      WHEN (
+        pa_claim_rows.claim_id IS NULL
+      )
+      THEN CASE
+        WHEN (
+          CAST(ROUND(
+            CASE
+              WHEN (
+                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+              )
+              THEN pa_claim_rows.allowed_amount
+              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+            END * CAST(100 AS DECIMAL(38, 0))
+          ) AS BIGINT) < 0
+        )
+        THEN 1
+        ELSE 0
+      END
+      WHEN (
+        pa_reversed_claims.claim_id IS NOT NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS is_reversed
+  FROM pa_claim_rows
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_claim_rows.rendering_npi
+  LEFT OUTER JOIN (
+    SELECT
+      pa_claim_rows.person_id AS person_id,
+      pa_claim_rows.claim_id AS claim_id
+    FROM pa_claim_rows
+    JOIN (
+      SELECT DISTINCT
+        pa_claim_rows.person_id AS person_id,
+        pa_claim_rows.claim_id AS claim_id
+      FROM pa_claim_rows
+      WHERE
+        pa_claim_rows.claim_id IS NOT NULL
+        AND CAST(ROUND(
+          CASE
+            WHEN (
+              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS BIGINT) < 0
+    ) AS pa_negative_claims
+      ON pa_negative_claims.person_id = pa_claim_rows.person_id
+      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+    GROUP BY
+      pa_claim_rows.person_id,
+      pa_claim_rows.claim_id
+    HAVING
+      SUM(
+        CAST(ROUND(
+          CASE
+            WHEN (
+              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END * CAST(100 AS DECIMAL(38, 0))
+        ) AS BIGINT)
+      ) <= 0
+  ) AS pa_reversed_claims
+    ON pa_reversed_claims.person_id = pa_claim_rows.person_id
+    AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
+  LEFT OUTER JOIN (
+    SELECT
+      pa_npis.npi AS npi,
+      CASE
+        WHEN (
+          LENGTH(pa_npis.npi) = 10
+          AND (
+            24 + CASE SUBSTR(pa_npis.npi, 1, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 2, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 3, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 4, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 5, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 6, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 7, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 8, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 9, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 2
+              WHEN '2'
+              THEN 4
+              WHEN '3'
+              THEN 6
+              WHEN '4'
+              THEN 8
+              WHEN '5'
+              THEN 1
+              WHEN '6'
+              THEN 3
+              WHEN '7'
+              THEN 5
+              WHEN '8'
+              THEN 7
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END + CASE SUBSTR(pa_npis.npi, 10, 1)
+              WHEN '0'
+              THEN 0
+              WHEN '1'
+              THEN 1
+              WHEN '2'
+              THEN 2
+              WHEN '3'
+              THEN 3
+              WHEN '4'
+              THEN 4
+              WHEN '5'
+              THEN 5
+              WHEN '6'
+              THEN 6
+              WHEN '7'
+              THEN 7
+              WHEN '8'
+              THEN 8
+              WHEN '9'
+              THEN 9
+              ELSE NULL
+            END
+          ) % 10 = 0
+        )
+        THEN 1
+        ELSE 0
+      END AS npi_ok
+    FROM (
+      SELECT DISTINCT
+        pa_claim_rows.rendering_npi AS npi
+      FROM pa_claim_rows
+    ) AS pa_npis
+    WHERE
+      pa_npis.npi IS NOT NULL
+  ) AS pa_npi_checks
+    ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
+) AS pa_line_parts;
+
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_member_months AS (
   SELECT DISTINCT
@@ -614,532 +1522,26 @@ WITH pa_member_months AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_claim_rows AS (
-  SELECT
-    core.medical_claim.person_id AS person_id,
-    core.medical_claim.claim_id AS claim_id,
-    core.medical_claim.claim_line_number AS claim_line_number,
-    core.medical_claim.encounter_id AS encounter_id,
-    core.medical_claim.rendering_npi AS rendering_npi,
-    core.medical_claim.hcpcs_code AS hcpcs_code,
-    core.medical_claim.claim_start_date AS claim_start_date,
-    core.medical_claim.claim_end_date AS claim_end_date,
-    core.medical_claim.allowed_amount AS allowed_amount,
-    core.medical_claim.paid_amount AS paid_amount,
-    COUNT(*) AS copies
-  FROM core.medical_claim
-  GROUP BY
-    core.medical_claim.person_id,
-    core.medical_claim.claim_id,
-    core.medical_claim.claim_line_number,
-    core.medical_claim.encounter_id,
-    core.medical_claim.rendering_npi,
-    core.medical_claim.hcpcs_code,
-    core.medical_claim.claim_start_date,
-    core.medical_claim.claim_end_date,
-    core.medical_claim.allowed_amount,
-    core.medical_claim.paid_amount
-), pa_checked AS (
-  SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
-    CAST(CASE
-      WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS INTEGER) AS check_status
-  FROM (
-    SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS BIGINT) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CAST(CASE
-        WHEN (
-          0 = 1
-        )
-        THEN '11111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
-        )
-        THEN '00000001'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
-        )
-        THEN '00000011'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
-        )
-        THEN '00000111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
-        )
-        THEN '00001111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
-        )
-        THEN '00011111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
-        )
-        THEN '00100000'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
-        )
-        THEN '00111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
-        )
-        THEN '01111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            'G0402',
-            'G0438',
-            'G0439'
-          )
-        )
-        THEN '11111111'
-        ELSE '00000000'
-      END AS VARCHAR) AS primary_care,
-      CASE WHEN (
-        0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
-      CASE
-        WHEN (
-          pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
-        )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS VARCHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
-      CASE
-        WHEN (
-          pa_claim_rows.claim_id IS NULL
-        )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS BIGINT) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
-        WHEN (
-          pa_reversed_claims.claim_id IS NOT NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
-        WHERE
-          pa_claim_rows.claim_id IS NOT NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
-          CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTR(pa_npis.npi, 1, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 2, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 3, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 4, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 5, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 6, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 7, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 8, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 9, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 10, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
-      WHERE
-        pa_npis.npi IS NOT NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
 ), pa_lines AS (
   SELECT
-    pa_checked.person_id AS person_id,
-    pa_checked.npi AS npi,
-    pa_checked.service_date AS service_date,
-    pa_checked.end_date AS end_date,
-    pa_checked.amount_cents AS amount_cents,
-    pa_checked.visit_key AS visit_key,
-    pa_checked.primary_care AS primary_care,
-    pa_checked.bucket AS bucket,
-    pa_checked.in_directory AS in_directory,
-    pa_checked.tin AS tin,
+    attribution.attribution_checked__work.person_id AS person_id,
+    attribution.attribution_checked__work.npi AS npi,
+    attribution.attribution_checked__work.service_date AS service_date,
+    attribution.attribution_checked__work.end_date AS end_date,
+    attribution.attribution_checked__work.amount_cents AS amount_cents,
+    attribution.attribution_checked__work.visit_key AS visit_key,
+    attribution.attribution_checked__work.primary_care AS primary_care,
+    attribution.attribution_checked__work.bucket AS bucket,
+    attribution.attribution_checked__work.in_directory AS in_directory,
+    attribution.attribution_checked__work.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, pa_checked.npi) AS unit_id
-  FROM pa_checked
+    COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
+  FROM attribution.attribution_checked__work
   JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS INTEGER)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INTEGER)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -1147,30 +1549,30 @@ WITH pa_member_months AS (
       MIN(pa_roster.aco_id) AS aco_id
     FROM (
       SELECT DISTINCT
-        pa_checked.npi AS npi,
-        pa_checked.service_date AS service_date
-      FROM pa_checked
+        attribution.attribution_checked__work.npi AS npi,
+        attribution.attribution_checked__work.service_date AS service_date
+      FROM attribution.attribution_checked__work
       WHERE
-        pa_checked.check_status = 0
-        AND pa_checked.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+        attribution.attribution_checked__work.check_status = 0
+        AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
     ) AS pa_aco_keys
     JOIN aco_participants AS pa_roster
       ON pa_roster.npi = pa_aco_keys.npi
       AND (
-        pa_roster.start_date IS NULL OR pa_roster.start_date <= pa_aco_keys.service_date
+        pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
       )
       AND (
-        pa_roster.end_date IS NULL OR pa_roster.end_date >= pa_aco_keys.service_date
+        pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
       )
     GROUP BY
       pa_aco_keys.npi,
       pa_aco_keys.service_date
   ) AS pa_aco_of
-    ON pa_aco_of.npi = pa_checked.npi
-    AND pa_aco_of.service_date = pa_checked.service_date
+    ON pa_aco_of.npi = attribution.attribution_checked__work.npi
+    AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
-    pa_checked.check_status = 0
-    AND pa_checked.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -2154,14 +2556,14 @@ WITH pa_member_months AS (
       ON pa_scopes.scope_id = pa_units.scope_id
     JOIN pa_eligible
       ON pa_eligible.scope_id = pa_units.scope_id
-      AND pa_eligible.person_id = pa_units.person_id
+      AND pa_units.person_id = pa_eligible.person_id
     JOIN pa_top_npi
       ON pa_top_npi.scope_id = pa_units.scope_id
       AND pa_top_npi.person_id = pa_units.person_id
       AND pa_top_npi.unit_type = pa_units.unit_type
       AND pa_top_npi.unit_id = pa_units.unit_id
     LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_top_npi.top_npi
+      ON pa_top_npi.top_npi = pa_providers.npi
     WHERE
       pa_units.step IS NOT NULL
   ) AS pa_claims_rows
@@ -2315,913 +2717,7 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_claim_rows AS (
-  SELECT
-    core.medical_claim.person_id AS person_id,
-    core.medical_claim.claim_id AS claim_id,
-    core.medical_claim.claim_line_number AS claim_line_number,
-    core.medical_claim.encounter_id AS encounter_id,
-    core.medical_claim.rendering_npi AS rendering_npi,
-    core.medical_claim.hcpcs_code AS hcpcs_code,
-    core.medical_claim.claim_start_date AS claim_start_date,
-    core.medical_claim.claim_end_date AS claim_end_date,
-    core.medical_claim.allowed_amount AS allowed_amount,
-    core.medical_claim.paid_amount AS paid_amount,
-    COUNT(*) AS copies
-  FROM core.medical_claim
-  GROUP BY
-    core.medical_claim.person_id,
-    core.medical_claim.claim_id,
-    core.medical_claim.claim_line_number,
-    core.medical_claim.encounter_id,
-    core.medical_claim.rendering_npi,
-    core.medical_claim.hcpcs_code,
-    core.medical_claim.claim_start_date,
-    core.medical_claim.claim_end_date,
-    core.medical_claim.allowed_amount,
-    core.medical_claim.paid_amount
-), pa_providers AS (
-  SELECT
-    pa_provider_spec.npi AS npi,
-    CASE
-      WHEN (
-        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
-      )
-      THEN 'pcp'
-      WHEN (
-        pa_provider_spec.specialty IN ('50', '89', '97')
-      )
-      THEN 'npp'
-      WHEN (
-        pa_provider_spec.specialty IN (
-          '06',
-          '12',
-          '13',
-          '16',
-          '17',
-          '23',
-          '25',
-          '26',
-          '27',
-          '29',
-          '39',
-          '44',
-          '46',
-          '70',
-          '79',
-          '82',
-          '83',
-          '84',
-          '86',
-          '90',
-          '98'
-        )
-      )
-      THEN 'specialist'
-      ELSE 'unknown'
-    END AS bucket,
-    CAST(CASE
-      WHEN (
-        pa_provider_spec.specialty = '01'
-      )
-      THEN 'General Practice'
-      WHEN (
-        pa_provider_spec.specialty = '02'
-      )
-      THEN 'General Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '05'
-      )
-      THEN 'Anesthesiology'
-      WHEN (
-        pa_provider_spec.specialty = '06'
-      )
-      THEN 'Cardiology'
-      WHEN (
-        pa_provider_spec.specialty = '07'
-      )
-      THEN 'Dermatology'
-      WHEN (
-        pa_provider_spec.specialty = '08'
-      )
-      THEN 'Family Practice'
-      WHEN (
-        pa_provider_spec.specialty = '10'
-      )
-      THEN 'Gastroenterology'
-      WHEN (
-        pa_provider_spec.specialty = '11'
-      )
-      THEN 'Internal Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '12'
-      )
-      THEN 'Osteopathic Manipulative Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '13'
-      )
-      THEN 'Neurology'
-      WHEN (
-        pa_provider_spec.specialty = '16'
-      )
-      THEN 'Obstetrics/Gynecology'
-      WHEN (
-        pa_provider_spec.specialty = '17'
-      )
-      THEN 'Hospice and Palliative Care'
-      WHEN (
-        pa_provider_spec.specialty = '18'
-      )
-      THEN 'Ophthalmology'
-      WHEN (
-        pa_provider_spec.specialty = '20'
-      )
-      THEN 'Orthopedic Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '23'
-      )
-      THEN 'Sports Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '25'
-      )
-      THEN 'Physical Medicine and Rehabilitation'
-      WHEN (
-        pa_provider_spec.specialty = '26'
-      )
-      THEN 'Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '27'
-      )
-      THEN 'Geriatric Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '29'
-      )
-      THEN 'Pulmonary Disease'
-      WHEN (
-        pa_provider_spec.specialty = '30'
-      )
-      THEN 'Diagnostic Radiology'
-      WHEN (
-        pa_provider_spec.specialty = '37'
-      )
-      THEN 'Pediatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '38'
-      )
-      THEN 'Geriatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '39'
-      )
-      THEN 'Nephrology'
-      WHEN (
-        pa_provider_spec.specialty = '44'
-      )
-      THEN 'Infectious Disease'
-      WHEN (
-        pa_provider_spec.specialty = '46'
-      )
-      THEN 'Endocrinology'
-      WHEN (
-        pa_provider_spec.specialty = '50'
-      )
-      THEN 'Nurse Practitioner'
-      WHEN (
-        pa_provider_spec.specialty = '69'
-      )
-      THEN 'Clinical Laboratory'
-      WHEN (
-        pa_provider_spec.specialty = '70'
-      )
-      THEN 'Multispecialty Clinic or Group Practice'
-      WHEN (
-        pa_provider_spec.specialty = '79'
-      )
-      THEN 'Addiction Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '82'
-      )
-      THEN 'Hematology'
-      WHEN (
-        pa_provider_spec.specialty = '83'
-      )
-      THEN 'Hematology/Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '84'
-      )
-      THEN 'Preventive Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '86'
-      )
-      THEN 'Neuropsychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '89'
-      )
-      THEN 'Certified Clinical Nurse Specialist'
-      WHEN (
-        pa_provider_spec.specialty = '90'
-      )
-      THEN 'Medical Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '93'
-      )
-      THEN 'Emergency Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '97'
-      )
-      THEN 'Physician Assistant'
-      WHEN (
-        pa_provider_spec.specialty = '98'
-      )
-      THEN 'Gynecological Oncology'
-    END AS VARCHAR) AS prov_specialty,
-    pa_provider_spec.is_org AS is_org,
-    pa_provider_spec.is_individual AS is_individual
-  FROM (
-    SELECT
-      pa_provider_dedup.npi AS npi,
-      pa_provider_dedup.is_org AS is_org,
-      pa_provider_dedup.is_individual AS is_individual,
-      CASE
-        WHEN (
-          pa_provider_dedup.cls = '207L00000X'
-        )
-        THEN '05'
-        WHEN (
-          pa_provider_dedup.cls = '207N00000X'
-        )
-        THEN '07'
-        WHEN (
-          pa_provider_dedup.cls = '207P00000X'
-        )
-        THEN '93'
-        WHEN (
-          pa_provider_dedup.cls = '207Q00000X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QA0505X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207QS0010X'
-        )
-        THEN '23'
-        WHEN (
-          pa_provider_dedup.cls = '207R00000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RA0000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RC0000X'
-        )
-        THEN '06'
-        WHEN (
-          pa_provider_dedup.cls = '207RE0101X'
-        )
-        THEN '46'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0100X'
-        )
-        THEN '10'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0000X'
-        )
-        THEN '82'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0003X'
-        )
-        THEN '83'
-        WHEN (
-          pa_provider_dedup.cls = '207RI0200X'
-        )
-        THEN '44'
-        WHEN (
-          pa_provider_dedup.cls = '207RN0300X'
-        )
-        THEN '39'
-        WHEN (
-          pa_provider_dedup.cls = '207RP1001X'
-        )
-        THEN '29'
-        WHEN (
-          pa_provider_dedup.cls = '207RX0202X'
-        )
-        THEN '90'
-        WHEN (
-          pa_provider_dedup.cls = '207V00000X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VG0400X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VX0201X'
-        )
-        THEN '98'
-        WHEN (
-          pa_provider_dedup.cls = '207W00000X'
-        )
-        THEN '18'
-        WHEN (
-          pa_provider_dedup.cls = '207X00000X'
-        )
-        THEN '20'
-        WHEN (
-          pa_provider_dedup.cls = '208000000X'
-        )
-        THEN '37'
-        WHEN (
-          pa_provider_dedup.cls = '208100000X'
-        )
-        THEN '25'
-        WHEN (
-          pa_provider_dedup.cls = '2083P0500X'
-        )
-        THEN '84'
-        WHEN (
-          pa_provider_dedup.cls = '2084A0401X'
-        )
-        THEN '79'
-        WHEN (
-          pa_provider_dedup.cls = '2084N0400X'
-        )
-        THEN '13'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0800X'
-        )
-        THEN '26'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0805X'
-        )
-        THEN '27'
-        WHEN (
-          pa_provider_dedup.cls = '2085R0202X'
-        )
-        THEN '30'
-        WHEN (
-          pa_provider_dedup.cls = '208600000X'
-        )
-        THEN '02'
-        WHEN (
-          pa_provider_dedup.cls = '208D00000X'
-        )
-        THEN '01'
-        WHEN (
-          pa_provider_dedup.cls = '291U00000X'
-        )
-        THEN '69'
-        WHEN (
-          pa_provider_dedup.cls = '363A00000X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363AM0700X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363L00000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LA2200X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LF0000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LP2300X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '364S00000X'
-        )
-        THEN '89'
-      END AS specialty
-    FROM (
-      SELECT
-        terminology.provider.npi AS npi,
-        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('2', 'organization')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_org,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS VARCHAR))) IN ('1', 'individual')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_individual
-      FROM terminology.provider
-      WHERE
-        terminology.provider.npi IS NOT NULL
-      GROUP BY
-        terminology.provider.npi
-    ) AS pa_provider_dedup
-  ) AS pa_provider_spec
-), pa_checked AS (
-  SELECT
-    pa_line_parts.person_id AS person_id,
-    pa_line_parts.npi AS npi,
-    pa_line_parts.service_date AS service_date,
-    pa_line_parts.end_date AS end_date,
-    pa_line_parts.amount_cents AS amount_cents,
-    pa_line_parts.visit_key AS visit_key,
-    pa_line_parts.primary_care AS primary_care,
-    pa_line_parts.bucket AS bucket,
-    pa_line_parts.in_directory AS in_directory,
-    pa_line_parts.tin AS tin,
-    pa_line_parts.copies AS copies,
-    CAST(CASE
-      WHEN (
-        pa_line_parts.person_id IS NULL
-      )
-      THEN 2
-      WHEN (
-        pa_line_parts.service_date IS NULL
-      )
-      THEN 3
-      WHEN (
-        pa_line_parts.service_date > CAST('2025-07-01' AS DATE)
-      )
-      THEN 4
-      WHEN (
-        pa_line_parts.fqhc_ok = 0
-      )
-      THEN 5
-      WHEN (
-        pa_line_parts.npi IS NULL
-      )
-      THEN 6
-      WHEN (
-        pa_line_parts.npi_ok = 0
-      )
-      THEN 7
-      WHEN (
-        pa_line_parts.is_org = 1
-      )
-      THEN 8
-      WHEN (
-        pa_line_parts.is_reversed = 1
-      )
-      THEN 9
-      ELSE 0
-    END AS INTEGER) AS check_status
-  FROM (
-    SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.rendering_npi AS npi,
-      COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
-      COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-      CAST(ROUND(
-        CASE
-          WHEN (
-            pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-          )
-          THEN pa_claim_rows.allowed_amount
-          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-        END * CAST(100 AS DECIMAL(38, 0))
-      ) AS BIGINT) AS amount_cents,
-      COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
-      CAST(CASE
-        WHEN (
-          0 = 1
-        )
-        THEN '11111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G2211')
-        )
-        THEN '00000001'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('96160', '96161', '99406', '99407', 'G0136')
-        )
-        THEN '00000011'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99424', '99425', '99426', '99427', '99439')
-        )
-        THEN '00000111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99421', '99422', '99423', '99491', 'G2010', 'G2012')
-        )
-        THEN '00001111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99484', '99492', '99493', '99494', '99497', '99498', 'G0442', 'G0443', 'G0444')
-        )
-        THEN '00011111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('G0502', 'G0503', 'G0504', 'G0507')
-        )
-        THEN '00100000'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99487', '99489', 'G0506')
-        )
-        THEN '00111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN ('99490', '99495', '99496')
-        )
-        THEN '01111111'
-        WHEN (
-          UPPER(TRIM(pa_claim_rows.hcpcs_code)) IN (
-            '99201',
-            '99202',
-            '99203',
-            '99204',
-            '99205',
-            '99211',
-            '99212',
-            '99213',
-            '99214',
-            '99215',
-            '99304',
-            '99305',
-            '99306',
-            '99307',
-            '99308',
-            '99309',
-            '99310',
-            '99315',
-            '99316',
-            '99318',
-            '99324',
-            '99325',
-            '99326',
-            '99327',
-            '99328',
-            '99334',
-            '99335',
-            '99336',
-            '99337',
-            '99339',
-            '99340',
-            '99341',
-            '99342',
-            '99343',
-            '99344',
-            '99345',
-            '99347',
-            '99348',
-            '99349',
-            '99350',
-            'G0402',
-            'G0438',
-            'G0439'
-          )
-        )
-        THEN '11111111'
-        ELSE '00000000'
-      END AS VARCHAR) AS primary_care,
-      CASE WHEN (
-        0 = 1
-      ) THEN 'pcp' ELSE COALESCE(pa_providers.bucket, 'unknown') END AS bucket,
-      CASE
-        WHEN (
-          pa_providers.npi IS NOT NULL AND pa_providers.is_individual = 1
-        )
-        THEN 1
-        ELSE 0
-      END AS in_directory,
-      CAST(NULL AS VARCHAR) AS tin,
-      pa_claim_rows.copies AS copies,
-      CASE WHEN (
-        0 = 0
-      ) THEN 1 ELSE 0 END AS fqhc_ok,
-      COALESCE(pa_npi_checks.npi_ok, 0) AS npi_ok,
-      COALESCE(pa_providers.is_org, 0) AS is_org,
-      CASE
-        WHEN (
-          pa_claim_rows.claim_id IS NULL
-        )
-        THEN CASE
-          WHEN (
-            CAST(ROUND(
-              CASE
-                WHEN (
-                  pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-                )
-                THEN pa_claim_rows.allowed_amount
-                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-              END * CAST(100 AS DECIMAL(38, 0))
-            ) AS BIGINT) < 0
-          )
-          THEN 1
-          ELSE 0
-        END
-        WHEN (
-          pa_reversed_claims.claim_id IS NOT NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS is_reversed
-    FROM pa_claim_rows
-    LEFT OUTER JOIN pa_providers
-      ON pa_providers.npi = pa_claim_rows.rendering_npi
-    LEFT OUTER JOIN (
-      SELECT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      JOIN (
-        SELECT DISTINCT
-          pa_claim_rows.person_id AS person_id,
-          pa_claim_rows.claim_id AS claim_id
-        FROM pa_claim_rows
-        WHERE
-          pa_claim_rows.claim_id IS NOT NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
-      ) AS pa_negative_claims
-        ON pa_negative_claims.person_id = pa_claim_rows.person_id
-        AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
-      GROUP BY
-        pa_claim_rows.person_id,
-        pa_claim_rows.claim_id
-      HAVING
-        SUM(
-          CAST(ROUND(
-            CASE
-              WHEN (
-                pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT)
-        ) <= 0
-    ) AS pa_reversed_claims
-      ON pa_reversed_claims.person_id = pa_claim_rows.person_id
-      AND pa_reversed_claims.claim_id = pa_claim_rows.claim_id
-    LEFT OUTER JOIN (
-      SELECT
-        pa_npis.npi AS npi,
-        CASE
-          WHEN (
-            LENGTH(pa_npis.npi) = 10
-            AND (
-              24 + CASE SUBSTR(pa_npis.npi, 1, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 2, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 3, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 4, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 5, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 6, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 7, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 8, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 9, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 2
-                WHEN '2'
-                THEN 4
-                WHEN '3'
-                THEN 6
-                WHEN '4'
-                THEN 8
-                WHEN '5'
-                THEN 1
-                WHEN '6'
-                THEN 3
-                WHEN '7'
-                THEN 5
-                WHEN '8'
-                THEN 7
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END + CASE SUBSTR(pa_npis.npi, 10, 1)
-                WHEN '0'
-                THEN 0
-                WHEN '1'
-                THEN 1
-                WHEN '2'
-                THEN 2
-                WHEN '3'
-                THEN 3
-                WHEN '4'
-                THEN 4
-                WHEN '5'
-                THEN 5
-                WHEN '6'
-                THEN 6
-                WHEN '7'
-                THEN 7
-                WHEN '8'
-                THEN 8
-                WHEN '9'
-                THEN 9
-                ELSE NULL
-              END
-            ) % 10 = 0
-          )
-          THEN 1
-          ELSE 0
-        END AS npi_ok
-      FROM (
-        SELECT DISTINCT
-          pa_claim_rows.rendering_npi AS npi
-        FROM pa_claim_rows
-      ) AS pa_npis
-      WHERE
-        pa_npis.npi IS NOT NULL
-    ) AS pa_npi_checks
-      ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-  ) AS pa_line_parts
-), pa_member_months AS (
+WITH pa_member_months AS (
   SELECT DISTINCT
     pa_mm_raw.person_id AS person_id,
     pa_mm_raw.month_key AS month_key
@@ -3450,24 +2946,24 @@ WITH pa_claim_rows AS (
     pa_eligible.person_id
 ), pa_lines AS (
   SELECT
-    pa_checked.person_id AS person_id,
-    pa_checked.npi AS npi,
-    pa_checked.service_date AS service_date,
-    pa_checked.end_date AS end_date,
-    pa_checked.amount_cents AS amount_cents,
-    pa_checked.visit_key AS visit_key,
-    pa_checked.primary_care AS primary_care,
-    pa_checked.bucket AS bucket,
-    pa_checked.in_directory AS in_directory,
-    pa_checked.tin AS tin,
+    attribution.attribution_checked__work.person_id AS person_id,
+    attribution.attribution_checked__work.npi AS npi,
+    attribution.attribution_checked__work.service_date AS service_date,
+    attribution.attribution_checked__work.end_date AS end_date,
+    attribution.attribution_checked__work.amount_cents AS amount_cents,
+    attribution.attribution_checked__work.visit_key AS visit_key,
+    attribution.attribution_checked__work.primary_care AS primary_care,
+    attribution.attribution_checked__work.bucket AS bucket,
+    attribution.attribution_checked__work.in_directory AS in_directory,
+    attribution.attribution_checked__work.tin AS tin,
     CASE WHEN (
       pa_aco_of.aco_id IS NOT NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, pa_checked.npi) AS unit_id
-  FROM pa_checked
+    COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
+  FROM attribution.attribution_checked__work
   JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS INTEGER)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INTEGER)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -3475,30 +2971,30 @@ WITH pa_claim_rows AS (
       MIN(pa_roster.aco_id) AS aco_id
     FROM (
       SELECT DISTINCT
-        pa_checked.npi AS npi,
-        pa_checked.service_date AS service_date
-      FROM pa_checked
+        attribution.attribution_checked__work.npi AS npi,
+        attribution.attribution_checked__work.service_date AS service_date
+      FROM attribution.attribution_checked__work
       WHERE
-        pa_checked.check_status = 0
-        AND pa_checked.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+        attribution.attribution_checked__work.check_status = 0
+        AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
     ) AS pa_aco_keys
     JOIN aco_participants AS pa_roster
       ON pa_roster.npi = pa_aco_keys.npi
       AND (
-        pa_roster.start_date IS NULL OR pa_roster.start_date <= pa_aco_keys.service_date
+        pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
       )
       AND (
-        pa_roster.end_date IS NULL OR pa_roster.end_date >= pa_aco_keys.service_date
+        pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
       )
     GROUP BY
       pa_aco_keys.npi,
       pa_aco_keys.service_date
   ) AS pa_aco_of
-    ON pa_aco_of.npi = pa_checked.npi
-    AND pa_aco_of.service_date = pa_checked.service_date
+    ON pa_aco_of.npi = attribution.attribution_checked__work.npi
+    AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
-    pa_checked.check_status = 0
-    AND pa_checked.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -4230,19 +3726,19 @@ WITH pa_claim_rows AS (
   SELECT
     CAST(CASE
       WHEN (
-        pa_checked.check_status > 0
+        attribution.attribution_checked__work.check_status > 0
       )
-      THEN pa_checked.check_status
+      THEN attribution.attribution_checked__work.check_status
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
       )
       THEN 10
@@ -4252,51 +3748,51 @@ WITH pa_claim_rows AS (
       THEN 11
       WHEN (
         NOT (
-          pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-          OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('specialist')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-          OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.end_date IS NOT NULL
-          AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-          AND pa_checked.bucket IN ('specialist')
-          AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-          OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('specialist')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-          OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-          AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-          AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
         )
       )
       THEN CASE
         WHEN (
           NOT (
-            SUBSTR(pa_checked.primary_care, 7, 1) = '1'
-            OR SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+            OR SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
           )
         )
         THEN 12
@@ -4305,50 +3801,50 @@ WITH pa_claim_rows AS (
       WHEN (
         NOT (
           (
-            pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-            OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-            OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k0, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k1, 0) = 1
           OR (
-            pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-            OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
           )
           AND COALESCE(pa_eligible_flags.k2, 0) = 1
         )
@@ -4358,57 +3854,57 @@ WITH pa_claim_rows AS (
         NOT (
           COALESCE(pa_eligible_flags.k0, 0) = 1
           AND (
-            pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p1, 0) = 1
-            OR pa_checked.service_date >= CAST('2024-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p2, 0) = 1
-            OR pa_checked.service_date >= CAST('2023-07-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.end_date IS NOT NULL
-            AND pa_checked.end_date <= CAST('2025-06-30' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.end_date IS NOT NULL
+            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k0_p3, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k1, 0) = 1
           AND (
-            pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p1, 0) = 1
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2024-12-31' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 7, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
             AND COALESCE(pa_pass_flags.k1_p2, 0) = 1
           )
           OR COALESCE(pa_eligible_flags.k2, 0) = 1
           AND (
-            pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p1, 0) = 1
-            OR pa_checked.service_date >= CAST('2025-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p2, 0) = 1
-            OR pa_checked.service_date >= CAST('2024-01-01' AS DATE)
-            AND pa_checked.service_date <= CAST('2025-12-31' AS DATE)
-            AND pa_checked.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(pa_checked.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
             AND COALESCE(pa_pass_flags.k2_p3, 0) = 1
           )
         )
@@ -4416,15 +3912,15 @@ WITH pa_claim_rows AS (
       THEN 15
       ELSE 16
     END AS INTEGER) AS status,
-    pa_checked.copies AS copies
-  FROM pa_checked
+    attribution.attribution_checked__work.copies AS copies
+  FROM attribution.attribution_checked__work
   LEFT OUTER JOIN pa_member_months
-    ON pa_member_months.person_id = pa_checked.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_checked.service_date) * 100 + EXTRACT(MONTH FROM pa_checked.service_date) AS INTEGER)
+    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INTEGER)
   LEFT OUTER JOIN pa_eligible_flags
-    ON pa_eligible_flags.person_id = pa_checked.person_id
+    ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
   LEFT OUTER JOIN pa_pass_flags
-    ON pa_pass_flags.person_id = pa_checked.person_id
+    ON pa_pass_flags.person_id = attribution.attribution_checked__work.person_id
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,
@@ -4797,3 +4293,5 @@ LEFT OUTER JOIN (
 ) AS pa_reason_counts
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
+
+DROP TABLE attribution.attribution_checked__work;
