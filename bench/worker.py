@@ -187,11 +187,18 @@ def run_attribute(task: Task) -> Task:
     memory = BackendMemory(engine)
     clock = StatementClock(engine)
     inputs = bench_inputs(task.get("schema"))
-    as_of = dt.date.fromisoformat(task["as_of"])
+    # one as-of date, or several (``as_of_dates``); ``years`` None: every eligibility year
+    dates = task.get("as_of_dates") or [task["as_of"]]
+    as_of = [dt.date.fromisoformat(day) for day in dates]
     result: Task = {}
     with stopwatch(result):
         summary = attribute(
-            engine, inputs, method=task["method"], as_of=as_of, target_schema=task["target"]
+            engine,
+            inputs,
+            method=task["method"],
+            as_of=as_of,
+            years=task.get("years"),
+            target_schema=task["target"],
         )
     result["rows"] = summary.rows
     result["stage_seconds"] = summary.stage_seconds
