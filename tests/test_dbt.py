@@ -23,6 +23,7 @@ from provider_attribution.cli import main
 from provider_attribution.emit.dbt import (
     CONFIG,
     PRIMARY_CARE_SEED,
+    REVENUE_CODE_SEED,
     SEEDS,
     SPECIALTY_SEED,
     TAXONOMY_SEED,
@@ -98,7 +99,8 @@ def _models(files: dict[str, str]) -> dict[str, str]:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_a_project_with_models_per_stage(written: dict[str, dict[str, str]], dialect: str) -> None:
     files = written[dialect]
-    seeds = {f"seeds/{name}.csv" for name in SEEDS}
+    # tuva: no FQHC/RHC revenue codes, so no seed of them
+    seeds = {f"seeds/{name}.csv" for name in SEEDS if name != REVENUE_CODE_SEED}
     assert {"dbt_project.yml", "models/schema.yml", *seeds} <= set(files)
     assert {p for p in files if p.startswith("seeds/")} == seeds
     models = {p for p in files if p.endswith(".sql")}
@@ -219,6 +221,11 @@ def test_project_yml_vars_and_seed(written: dict[str, dict[str, str]], dialect: 
         "provider_attribution_years": list(YEARS),
         "provider_attribution_run_date": TODAY.isoformat(),
     }
+    assert list(project["seeds"]["provider_attribution"]) == [
+        PRIMARY_CARE_SEED,
+        SPECIALTY_SEED,
+        TAXONOMY_SEED,
+    ]
     types = project["seeds"]["provider_attribution"][PRIMARY_CARE_SEED]["+column_types"]
     assert set(types) == {"slot", "edition", "hcpcs_code"}
     seed = written[dialect][f"seeds/{PRIMARY_CARE_SEED}.csv"].splitlines()
@@ -330,7 +337,7 @@ def test_schema_yml_sources_models_and_tests(
     }
     # the seeds: the crosswalks' keys never null and unique as the SQL compares them
     seeds = {entry["name"]: entry for entry in doc["seeds"]}
-    assert list(seeds) == list(SEEDS)
+    assert list(seeds) == [name for name in SEEDS if name != REVENUE_CODE_SEED]
     assert all(entry["description"] for entry in seeds.values())
     assert "data_tests" not in seeds[PRIMARY_CARE_SEED]
     for name, key in ((SPECIALTY_SEED, "specialty_code"), (TAXONOMY_SEED, "taxonomy_code")):
@@ -341,6 +348,34 @@ def test_schema_yml_sources_models_and_tests(
         assert {c.name for c in parsed.find_all(exp.Column)} == {key}
         assert "UPPER(TRIM(" in expression.upper()
     assert "'0'" in seeds[SPECIALTY_SEED]["data_tests"][0]["unique"]["column_name"]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "snowflake"])
+def test_fqhc_revenue_codes_are_a_seed_where_fqhc_lines_are_special(
+    tmp_path: Path, dialect: str
+) -> None:
+    """mssp over claims mapping the revenue-center code and attending NPI: the method's codes
+    are a seed, read (as text) where the lines are checked instead of inlined."""
+    _write(tmp_path, demo_inputs(), dialect, "mssp")
+    codes = (tmp_path / f"seeds/{REVENUE_CODE_SEED}.csv").read_text(encoding="utf-8")
+    assert codes.splitlines() == [
+        "revenue_center_code",
+        *sorted(PRESETS["mssp"].fqhc_revenue_codes),
+    ]
+    checked = (tmp_path / "models/staging/pa_checked.sql").read_text(encoding="utf-8")
+    assert REVENUE_CODE_SEED in REF.findall(checked)
+    printed = "\n".join(
+        pa.sql_statements(dialect, demo_inputs(), method="mssp", as_of=AS_OF, today=TODAY)
+    )
+    for code in PRESETS["mssp"].fqhc_revenue_codes:
+        assert f"'{code}'" in printed
+        assert f"'{code}'" not in checked
+    project = yaml.safe_load((tmp_path / "dbt_project.yml").read_text(encoding="utf-8"))
+    types = project["seeds"]["provider_attribution"][REVENUE_CODE_SEED]["+column_types"]
+    text = exp.DataType.build("text").sql(dialect=sqlglot_dialect(dialect))
+    assert types == {"revenue_center_code": text}
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
+    assert [entry["name"] for entry in doc["seeds"]] == list(SEEDS)
 
 
 @pytest.mark.parametrize("name", list(SEEDS))
@@ -504,6 +539,9 @@ def test_dbt_command_writes_the_project(tmp_path: Path) -> None:
     # mssp: the code lists by year, one slot each
     seed = (out / f"seeds/{PRIMARY_CARE_SEED}.csv").read_text(encoding="utf-8").splitlines()
     assert len({line.split(",")[0] for line in seed[1:]}) > 1
+    # the claims map no revenue-center code: FQHC/RHC lines are not special, no seed of codes
+    assert not (out / f"seeds/{REVENUE_CODE_SEED}.csv").exists()
+    assert REVENUE_CODE_SEED not in project["seeds"]["provider_attribution"]
     # ... and the crosswalks of the newest edition shipping them
     for name in (SPECIALTY_SEED, TAXONOMY_SEED):
         rows = list(csv.DictReader(io.StringIO((out / f"seeds/{name}.csv").read_text("utf-8"))))

@@ -23,6 +23,7 @@ import yaml
 
 from provider_attribution.emit.dbt import write_dbt_project
 from provider_attribution.model import outputs
+from provider_attribution.model.method import PRESETS
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from provider_attribution.warehouse.run import attribute
@@ -281,6 +282,42 @@ def test_an_edited_specialty_crosswalk_changes_the_rows_without_regenerating(
         for dropped in ("Nurse Practitioner", "Internal Medicine"):
             assert dropped in {text for text, _ in _specialties(engine, "unedited")}
             assert dropped not in {text for text, _ in shown}
+        assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
+    finally:
+        engine.dispose()
+
+
+def test_edited_fqhc_revenue_codes_change_the_rows_without_regenerating(
+    demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """mssp: drop the demo's most common FQHC/RHC revenue code from the seed and add another
+    code of the claims (with spaces around it: codes are compared trimmed); ``dbt build`` then
+    writes the rows of ``attribute()`` with a method listing the same codes."""
+    project = _project(tmp_path, demo_database, "mssp")
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    with engine.connect() as conn:
+        counted = dict(
+            conn.exec_driver_sql(
+                "SELECT revenue_center_code, count(*) FROM core.medical_claim "
+                "WHERE revenue_center_code IS NOT NULL GROUP BY revenue_center_code"
+            ).all()
+        )
+    engine.dispose()
+    listed = PRESETS["mssp"].fqhc_revenue_codes
+    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
+    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    seed = project.root / "seeds" / "pa_fqhc_revenue_codes.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    assert set(lines[1:]) == listed
+    kept = [line for line in lines if line != dropped]
+    seed.write_text("\n".join([*kept, f" {added} "]) + "\n", encoding="utf-8")
+    dbt(dbt_executable, project, "build")
+    edited = replace(PRESETS["mssp"], fqhc_revenue_codes=(listed - {dropped}) | {added})
+    run = {"as_of": AS_OF, "years": YEARS, "today": TODAY}
+    assert_rows_of_attribute(project, "edited", method=edited, **run)
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    try:
+        attribute(engine, demo_inputs(), method="mssp", target_schema="unedited", **run)
         assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
     finally:
         engine.dispose()

@@ -3,8 +3,9 @@ sets, ``schema.yml`` with the outputs' docs and grain tests and the seeds' key t
 
 The SQL is the run's (:class:`~provider_attribution.sql.compile.QueryBuilder`) with the scope
 keys read from the ``pa_scope_keys`` model (:mod:`~provider_attribution.emit.dbt_scopes`) and
-the value sets from the seeds (:data:`SEEDS`: the primary-care lists, the specialty buckets
-and descriptions, the taxonomy crosswalk), split into one model per CTE
+the code lists from the seeds (:data:`SEEDS`: the primary-care lists, the specialty buckets
+and descriptions, the taxonomy crosswalk, the FQHC/RHC revenue-center codes), split into one
+model per CTE
 (:mod:`~provider_attribution.emit.dbt_stages`). Every input table is read through
 ``{{ source(...) }}`` and every model through ``{{ ref(...) }}``; the tables are swapped on
 the parsed SQL (sqlglot), never by text replacement, so a name that is also a column qualifier
@@ -17,7 +18,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ DEFAULT_PROFILE = "provider_attribution"
 PRIMARY_CARE_SEED = "pa_primary_care_hcpcs"
 SPECIALTY_SEED = "pa_specialty_bucket"
 TAXONOMY_SEED = "pa_taxonomy_specialty"
+REVENUE_CODE_SEED = "pa_fqhc_revenue_codes"
 SEED_COLUMNS = ("slot", "hcpcs_code")  # what the SQL reads of the primary-care seed
 # each seed's columns (its CSV header) and their types; the edition column is not read
 SEEDS: dict[str, dict[str, str]] = {
@@ -61,8 +63,8 @@ SEEDS: dict[str, dict[str, str]] = {
         "edition": "text", "specialty_code": "text", "bucket": "text", "description": "text"
     },
     TAXONOMY_SEED: {"edition": "text", "taxonomy_code": "text", "specialty_code": "text"},
+    REVENUE_CODE_SEED: {"revenue_center_code": "text"},
 }  # fmt: skip
-SEED_COLUMNS_CSV = tuple(SEEDS[PRIMARY_CARE_SEED])
 # the key column of each crosswalk seed, as the SQL normalises it (padded: a specialty code)
 SEED_KEYS = {SPECIALTY_SEED: ("specialty_code", True), TAXONOMY_SEED: ("taxonomy_code", False)}
 SEED_DESCRIPTIONS = {
@@ -72,6 +74,8 @@ SEED_DESCRIPTIONS = {
     "another value: unknown) and the description shown as prov_specialty.",
     TAXONOMY_SEED: "NUCC taxonomy code → CMS specialty code, for a directory classified by "
     "taxonomy.",
+    REVENUE_CODE_SEED: "The method's FQHC/RHC revenue-center codes: a line with one is primary "
+    "care credited to its attending NPI.",
 }
 CONFIG = "{{ config(materialized='table') }}"
 
@@ -226,13 +230,16 @@ def _ref(name: str) -> str:
     return f"{{{{ ref({name!r}) }}}}"
 
 
+_REF = re.compile(r"\{\{ ref\('([^']+)'\) \}\}")
+
+
 def _table(name: str, columns: Iterable[str]) -> sa.TableClause:
     return sa.table(name, *map(sa.column, columns))
 
 
 def dbt_builder(inputs: Inputs, method: Method, valuesets: ValueSets | None) -> QueryBuilder:
     """The query builder of the export: scope keys from the ``pa_scope_keys`` model and the
-    value sets from the seeds, so the models serve any keys and edited value sets."""
+    code lists from the seeds, so the models serve any keys and edited code lists."""
     probe = QueryBuilder(inputs, method, valuesets)
     return QueryBuilder(
         inputs,
@@ -242,6 +249,7 @@ def dbt_builder(inputs: Inputs, method: Method, valuesets: ValueSets | None) -> 
         code_source=_table(PRIMARY_CARE_SEED, SEED_COLUMNS),
         specialty_source=_table(SPECIALTY_SEED, SPECIALTY_COLUMNS),
         taxonomy_source=_table(TAXONOMY_SEED, TAXONOMY_COLUMNS),
+        revenue_code_source=_table(REVENUE_CODE_SEED, SEEDS[REVENUE_CODE_SEED]),
     )
 
 
@@ -344,6 +352,20 @@ def taxonomy_seed_rows(builder: QueryBuilder) -> list[tuple[str, str, str]]:
     return [(edition, taxonomy, specialty) for taxonomy, specialty in crosswalk]
 
 
+def revenue_code_seed_rows(builder: QueryBuilder) -> list[tuple[str]]:
+    """The FQHC/RHC seed: (revenue_center_code,), the method's codes. No edition: the codes
+    are a setting of the method, not a shipped value set."""
+    return [(code,) for code in sorted(builder.method.fqhc_revenue_codes)]
+
+
+def seeds_read(found: Iterable[Model]) -> list[str]:
+    """The seeds of :data:`SEEDS` that models ``found`` read (the taxonomy crosswalk only for
+    a directory classified by taxonomy, the revenue codes only when FQHC/RHC lines are
+    special), in :data:`SEEDS` order."""
+    refs = {name for model in found for name in _REF.findall(model.sql)}
+    return [name for name in SEEDS if name in refs]
+
+
 def seed_csv(name: str, rows: Iterable[tuple[object, ...]]) -> str:
     """The CSV text of seed ``name``: its header (:data:`SEEDS`), then ``rows``."""
     out = io.StringIO()
@@ -353,14 +375,15 @@ def seed_csv(name: str, rows: Iterable[tuple[object, ...]]) -> str:
     return out.getvalue()
 
 
-def seed_files(builder: QueryBuilder) -> dict[str, str]:
-    """Path in the project → CSV text, for every seed of :data:`SEEDS`."""
-    rows: dict[str, Sequence[tuple[object, ...]]] = {
-        PRIMARY_CARE_SEED: seed_rows(builder),
-        SPECIALTY_SEED: specialty_seed_rows(builder),
-        TAXONOMY_SEED: taxonomy_seed_rows(builder),
+def seed_files(builder: QueryBuilder, names: Iterable[str]) -> dict[str, str]:
+    """Path in the project → CSV text, for the seeds ``names`` (of :data:`SEEDS`)."""
+    rows: dict[str, Callable[[QueryBuilder], Sequence[tuple[object, ...]]]] = {
+        PRIMARY_CARE_SEED: seed_rows,
+        SPECIALTY_SEED: specialty_seed_rows,
+        TAXONOMY_SEED: taxonomy_seed_rows,
+        REVENUE_CODE_SEED: revenue_code_seed_rows,
     }
-    return {f"seeds/{name}.csv": seed_csv(name, rows[name]) for name in SEEDS}
+    return {f"seeds/{name}.csv": seed_csv(name, rows[name](builder)) for name in names}
 
 
 def normalized_code_expression(dialect: str, column: str, *, padded: bool) -> str:
@@ -430,9 +453,14 @@ def _model_entry(name: str, dialect: str) -> dict[str, Any]:
     return entry
 
 
-def schema_yml(inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE) -> dict[str, Any]:
+def schema_yml(
+    inputs: Inputs,
+    dialect: str,
+    source_name: str = DEFAULT_SOURCE,
+    seeds: Iterable[str] = tuple(SEEDS),
+) -> dict[str, Any]:
     """The ``schema.yml`` content: the input sources, the output models with their tests and
-    the seeds with theirs."""
+    the seeds ``seeds`` with theirs."""
     sources: dict[str, dict[str, Any]] = {}
     for table in input_sources(inputs, source_name):
         source = sources.setdefault(
@@ -446,7 +474,7 @@ def schema_yml(inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE) 
         "version": 2,
         "sources": list(sources.values()),
         "models": [_model_entry(name, dialect) for name in outputs.WRITTEN],
-        "seeds": [_seed_entry(name, dialect) for name in SEEDS],
+        "seeds": [_seed_entry(name, dialect) for name in seeds],
     }
 
 
@@ -454,9 +482,11 @@ def project_yml(
     dialect: str,
     profile: str = DEFAULT_PROFILE,
     variables: dict[str, Any] | None = None,
+    seeds: Iterable[str] = tuple(SEEDS),
 ) -> dict[str, Any]:
-    """``dbt_project.yml``: the package, its paths, the vars given as defaults and the seeds'
-    column types (all text but the slot, so that a code such as ``01`` stays as written)."""
+    """``dbt_project.yml``: the package, its paths, the vars given as defaults and the column
+    types of the seeds ``seeds`` (all text but the slot, so that a code such as ``01`` stays as
+    written)."""
 
     def type_name(kind: str) -> str:
         return exp.DataType.build(kind).sql(dialect=sqlglot_dialect(dialect))
@@ -474,8 +504,8 @@ def project_yml(
         project["vars"] = variables
     project["seeds"] = {
         PROJECT_NAME: {
-            name: {"+column_types": {col: type_name(kind) for col, kind in columns.items()}}
-            for name, columns in SEEDS.items()
+            name: {"+column_types": {col: type_name(kind) for col, kind in SEEDS[name].items()}}
+            for name in seeds
         }
     }
     return project
@@ -499,7 +529,8 @@ def write_dbt_project(
 
     ``models/staging``, ``models/intermediate`` and ``models/final`` hold one model per stage
     (:mod:`~provider_attribution.emit.dbt_stages`; the final ones are the outputs, documented
-    and tested in ``models/schema.yml``), ``seeds/`` the value sets (:data:`SEEDS`).
+    and tested in ``models/schema.yml``), ``seeds/`` the code lists the models read
+    (:func:`seeds_read`).
     ``as_of``, ``years`` and ``today`` become the defaults of the vars
     (:mod:`~provider_attribution.emit.dbt_scopes`); left out, the models compute ``attribute``'s
     defaults from the data at build time. ``method`` is a Method, a preset name or a method
@@ -511,10 +542,10 @@ def write_dbt_project(
     else:
         chosen = method
     out = Path(out_dir)
-    files: dict[str, str] = {}
-    for model in models(inputs, dialect, chosen, valuesets, source_name):
-        files[model.path] = model.sql
-    data = schema_yml(inputs, dialect, source_name)
+    found = models(inputs, dialect, chosen, valuesets, source_name)
+    files = {model.path: model.sql for model in found}
+    seeds = seeds_read(found)
+    data = schema_yml(inputs, dialect, source_name, seeds)
     files["models/schema.yml"] = _HEADER + yaml.safe_dump(
         data, sort_keys=False, width=100, allow_unicode=True
     )
@@ -525,9 +556,9 @@ def write_dbt_project(
         variables[VAR_YEARS] = sorted(set(years))
     if today is not None:
         variables[VAR_RUN_DATE] = today.isoformat()
-    project = project_yml(dialect, profile, variables)
+    project = project_yml(dialect, profile, variables, seeds)
     files["dbt_project.yml"] = _HEADER + yaml.safe_dump(project, sort_keys=False, width=100)
-    files.update(seed_files(dbt_builder(inputs, chosen, valuesets)))
+    files.update(seed_files(dbt_builder(inputs, chosen, valuesets), seeds))
     written: list[Path] = []
     for relative, text in files.items():
         path = out / relative

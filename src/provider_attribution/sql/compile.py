@@ -167,6 +167,7 @@ class QueryBuilder:
         code_source: sa.FromClause | None = None,
         specialty_source: sa.FromClause | None = None,
         taxonomy_source: sa.FromClause | None = None,
+        revenue_code_source: sa.FromClause | None = None,
     ) -> None:
         """``valuesets``: the code lists of every scope key, or None for the shipped editions
         by year: each key's primary-care codes are those in force in its rule year
@@ -181,7 +182,9 @@ class QueryBuilder:
         codes. ``specialty_source`` and ``taxonomy_source``: tables of the specialty and
         taxonomy crosswalks (columns :data:`~provider_attribution.sql.specialties.SPECIALTY_COLUMNS`
         and :data:`~provider_attribution.sql.specialties.TAXONOMY_COLUMNS`), joined instead of
-        the value sets' inlined codes."""
+        the value sets' inlined codes. ``revenue_code_source``: a table
+        ``(revenue_center_code)`` of the method's FQHC/RHC revenue-center codes, read instead
+        of inlined codes."""
         self.inputs = inputs
         self.method = method
         self.by_year = valuesets is None and method.code_lists_by_year
@@ -192,6 +195,7 @@ class QueryBuilder:
         self.code_source = code_source
         self.specialty_source = specialty_source
         self.taxonomy_source = taxonomy_source
+        self.revenue_code_source = revenue_code_source
 
     def primary_care_lists(self) -> tuple[frozenset[str], ...]:
         """The run's primary-care code lists, one flag character of ``primary_care`` each: the
@@ -235,6 +239,7 @@ class QueryBuilder:
             self.today if self.scope_source is None else self._scope_value("max", RUN_DATE),
             self.primary_care_lists(),
             code_source=self.code_source,
+            revenue_code_source=self.revenue_code_source,
         )
 
     # -- windows ----------------------------------------------------------------------------------
