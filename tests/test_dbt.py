@@ -36,7 +36,7 @@ from provider_attribution.emit.dbt import (
 from provider_attribution.emit.dbt_scopes import SCOPE_KEYS
 from provider_attribution.emit.dbt_stages import STAGES
 from provider_attribution.model import outputs
-from provider_attribution.model.inputs import Inputs, ProvidersTable
+from provider_attribution.model.inputs import Classification, Inputs, ProvidersTable
 from provider_attribution.model.method import PRESETS
 from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
@@ -376,6 +376,26 @@ def test_fqhc_revenue_codes_are_a_seed_where_fqhc_lines_are_special(
     assert types == {"revenue_center_code": text}
     doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
     assert [entry["name"] for entry in doc["seeds"]] == list(SEEDS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "seeds"),
+    [
+        (Classification.SPECIALTY, [PRIMARY_CARE_SEED, SPECIALTY_SEED]),
+        (Classification.BUCKET, [PRIMARY_CARE_SEED]),
+    ],
+)
+def test_only_the_crosswalks_the_directory_needs_are_seeds(
+    tmp_path: Path, kind: Classification, seeds: list[str]
+) -> None:
+    demo = demo_inputs()
+    providers = replace(demo.providers, classification="class_code", classification_kind=kind)
+    write_dbt_project(tmp_path, replace(demo, providers=providers), "duckdb")
+    assert sorted(p.stem for p in (tmp_path / "seeds").iterdir()) == sorted(seeds)
+    project = yaml.safe_load((tmp_path / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert list(project["seeds"]["provider_attribution"]) == seeds
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
+    assert [entry["name"] for entry in doc["seeds"]] == seeds
 
 
 @pytest.mark.parametrize("name", list(SEEDS))
