@@ -78,12 +78,15 @@ def build_project(
     variables = {**project.get("vars", {}), **(variables or {})}
     with engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        seed_types = project.get("seeds", {}).get(project["name"], {})
         for seed in (root / "seeds").glob("*.csv"):
             conn.exec_driver_sql(
                 f"CREATE OR REPLACE TABLE {schema}.{seed.stem} AS SELECT * FROM "
                 f"read_csv('{seed}', header = true, all_varchar = true)"
             )
-            conn.exec_driver_sql(f"ALTER TABLE {schema}.{seed.stem} ALTER slot TYPE INTEGER")
+            types = seed_types.get(seed.stem, {}).get("+column_types", {})
+            for column, kind in types.items():
+                conn.exec_driver_sql(f"ALTER TABLE {schema}.{seed.stem} ALTER {column} TYPE {kind}")
 
         def run_query(sql: str) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in conn.exec_driver_sql(sql)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,15 @@ import yaml
 from click.testing import CliRunner
 from sqlglot import exp
 
+import provider_attribution as pa
 from provider_attribution.cli import main
 from provider_attribution.emit.dbt import (
     CONFIG,
     PRIMARY_CARE_SEED,
+    REVENUE_CODE_SEED,
+    SEEDS,
+    SPECIALTY_SEED,
+    TAXONOMY_SEED,
     config_header,
     input_sources,
     model_sql,
@@ -28,9 +36,9 @@ from provider_attribution.emit.dbt import (
 from provider_attribution.emit.dbt_scopes import SCOPE_KEYS
 from provider_attribution.emit.dbt_stages import STAGES
 from provider_attribution.model import outputs
-from provider_attribution.model.inputs import Inputs
+from provider_attribution.model.inputs import Classification, Inputs, ProvidersTable
 from provider_attribution.model.method import PRESETS
-from provider_attribution.model.valuesets import ValueSets
+from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from provider_attribution.warehouse.run import attribute
 from render_dbt import build_project
@@ -91,7 +99,10 @@ def _models(files: dict[str, str]) -> dict[str, str]:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_a_project_with_models_per_stage(written: dict[str, dict[str, str]], dialect: str) -> None:
     files = written[dialect]
-    assert {"dbt_project.yml", "models/schema.yml", f"seeds/{PRIMARY_CARE_SEED}.csv"} <= set(files)
+    # tuva: no FQHC/RHC revenue codes, so no seed of them
+    seeds = {f"seeds/{name}.csv" for name in SEEDS if name != REVENUE_CODE_SEED}
+    assert {"dbt_project.yml", "models/schema.yml", *seeds} <= set(files)
+    assert {p for p in files if p.startswith("seeds/")} == seeds
     models = {p for p in files if p.endswith(".sql")}
     assert models >= FINAL
     folders = {p.split("/")[1] for p in models}
@@ -144,7 +155,7 @@ def test_postgres_models_set_the_planner_settings_in_their_transaction(dialect: 
 def test_models_read_sources_and_refs(written: dict[str, dict[str, str]], dialect: str) -> None:
     files = written[dialect]
     models = _models(files)
-    known = set(models) | {PRIMARY_CARE_SEED}
+    known = set(models) | set(SEEDS)
     for path, sql in files.items():
         if not path.endswith(".sql"):
             continue
@@ -165,6 +176,14 @@ def test_models_read_sources_and_refs(written: dict[str, dict[str, str]], dialec
     assert {"medical_claim", "member_months", "provider"} <= used
     # the scope keys come from their model, the primary-care codes from the seed
     assert PRIMARY_CARE_SEED in REF.findall(models["pa_checked"])
+    # ... and the crosswalks from theirs, read by the provider stage only
+    assert set(REF.findall(models["pa_providers"])) == {SPECIALTY_SEED, TAXONOMY_SEED}
+    crosswalk_readers = {
+        name
+        for name, sql in models.items()
+        if {SPECIALTY_SEED, TAXONOMY_SEED} & set(REF.findall(sql))
+    }
+    assert crosswalk_readers == {"pa_providers"}
     assert SCOPE_KEYS in REF.findall(models["pa_lines"])
     for name, sql in models.items():
         if name != SCOPE_KEYS:
@@ -202,6 +221,11 @@ def test_project_yml_vars_and_seed(written: dict[str, dict[str, str]], dialect: 
         "provider_attribution_years": list(YEARS),
         "provider_attribution_run_date": TODAY.isoformat(),
     }
+    assert list(project["seeds"]["provider_attribution"]) == [
+        PRIMARY_CARE_SEED,
+        SPECIALTY_SEED,
+        TAXONOMY_SEED,
+    ]
     types = project["seeds"]["provider_attribution"][PRIMARY_CARE_SEED]["+column_types"]
     assert set(types) == {"slot", "edition", "hcpcs_code"}
     seed = written[dialect][f"seeds/{PRIMARY_CARE_SEED}.csv"].splitlines()
@@ -209,6 +233,67 @@ def test_project_yml_vars_and_seed(written: dict[str, dict[str, str]], dialect: 
     codes = {line.split(",")[2] for line in seed[1:]}
     assert codes == set(ValueSets.for_year().primary_care_hcpcs)
     assert {line.split(",")[0] for line in seed[1:]} == {"1"}  # tuva: one list
+
+
+def _seed(files: dict[str, str], name: str) -> list[dict[str, str]]:
+    """The rows of seed ``name`` as written."""
+    return list(csv.DictReader(io.StringIO(files[f"seeds/{name}.csv"])))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_crosswalk_seeds_hold_the_value_sets(
+    written: dict[str, dict[str, str]], dialect: str
+) -> None:
+    """The specialty and taxonomy seeds: every row of the value sets the run reads, once, with
+    the edition it comes from; their columns are typed as text so '01' stays '01'."""
+    vs = ValueSets.for_year()
+    files = written[dialect]
+    specialty = _seed(files, SPECIALTY_SEED)
+    assert list(specialty[0]) == ["edition", "specialty_code", "bucket", "description"]
+    assert {r["specialty_code"]: r["bucket"] for r in specialty if r["bucket"]} == dict(
+        vs.specialty_bucket
+    )
+    assert {r["specialty_code"]: r["description"] for r in specialty} == dict(
+        vs.specialty_description
+    )
+    assert len(specialty) == len({r["specialty_code"] for r in specialty})
+    assert "01" in {r["specialty_code"] for r in specialty}
+    taxonomy = _seed(files, TAXONOMY_SEED)
+    assert list(taxonomy[0]) == ["edition", "taxonomy_code", "specialty_code"]
+    assert {r["taxonomy_code"]: r["specialty_code"] for r in taxonomy} == dict(
+        vs.taxonomy_specialty
+    )
+    assert len(taxonomy) == len(vs.taxonomy_specialty)
+    # tuva reads the newest value sets: their edition labels every row
+    assert {r["edition"] for r in (*specialty, *taxonomy)} == {vs.edition}
+    project = yaml.safe_load(files["dbt_project.yml"])
+    text = exp.DataType.build("text").sql(dialect=sqlglot_dialect(dialect))
+    for name in (SPECIALTY_SEED, TAXONOMY_SEED):
+        types = project["seeds"]["provider_attribution"][name]["+column_types"]
+        assert types == dict.fromkeys(SEEDS[name], text)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_no_crosswalk_is_inlined_in_the_models(
+    written: dict[str, dict[str, str]], dialect: str
+) -> None:
+    """The models hold no specialty description, taxonomy code or specialty-code list: the
+    CASE branches the printed SQL inlines (checked there, so the literals are looked for as the
+    dialect writes them) are joins to the seeds."""
+    vs = ValueSets.for_year()
+    printed = "\n".join(
+        pa.sql_statements(dialect, demo_inputs(), method="tuva", as_of=AS_OF, today=TODAY)
+    )
+    descriptions = {f"'{text}'" for text in vs.specialty_description.values()}
+    taxonomies = {f"'{code}'" for code in vs.taxonomy_specialty}
+    assert all(literal in printed for literal in descriptions | taxonomies)
+    models = _models(written[dialect])
+    for name, sql in models.items():
+        found = {lit for lit in descriptions | taxonomies if lit in sql}
+        assert not found, (name, found)
+    providers = models["pa_providers"]
+    assert not re.search(r"'(0[1-9]|[1-9][0-9])'", providers), providers
+    assert "'pcp', 'npp', 'specialist'" in providers  # the buckets the seed may name
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -250,6 +335,74 @@ def test_schema_yml_sources_models_and_tests(
         "attribution_type",
         "provider_id",
     }
+    # the seeds: the crosswalks' keys never null and unique as the SQL compares them
+    seeds = {entry["name"]: entry for entry in doc["seeds"]}
+    assert list(seeds) == [name for name in SEEDS if name != REVENUE_CODE_SEED]
+    assert all(entry["description"] for entry in seeds.values())
+    assert "data_tests" not in seeds[PRIMARY_CARE_SEED]
+    for name, key in ((SPECIALTY_SEED, "specialty_code"), (TAXONOMY_SEED, "taxonomy_code")):
+        assert seeds[name]["columns"] == [{"name": key, "data_tests": ["not_null"]}]
+        (unique,) = seeds[name]["data_tests"]
+        expression = unique["unique"]["column_name"]
+        parsed = sqlglot.parse_one(f"SELECT {expression} FROM t", read=sqlglot_dialect(dialect))
+        assert {c.name for c in parsed.find_all(exp.Column)} == {key}
+        assert "UPPER(TRIM(" in expression.upper()
+    assert "'0'" in seeds[SPECIALTY_SEED]["data_tests"][0]["unique"]["column_name"]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "snowflake"])
+def test_fqhc_revenue_codes_are_a_seed_where_fqhc_lines_are_special(
+    tmp_path: Path, dialect: str
+) -> None:
+    """mssp over claims mapping the revenue-center code and attending NPI: the method's codes
+    are a seed, read (as text) where the lines are checked instead of inlined."""
+    _write(tmp_path, demo_inputs(), dialect, "mssp")
+    codes = (tmp_path / f"seeds/{REVENUE_CODE_SEED}.csv").read_text(encoding="utf-8")
+    assert codes.splitlines() == [
+        "revenue_center_code",
+        *sorted(PRESETS["mssp"].fqhc_revenue_codes),
+    ]
+    checked = (tmp_path / "models/staging/pa_checked.sql").read_text(encoding="utf-8")
+    assert REVENUE_CODE_SEED in REF.findall(checked)
+    printed = "\n".join(
+        pa.sql_statements(dialect, demo_inputs(), method="mssp", as_of=AS_OF, today=TODAY)
+    )
+    for code in PRESETS["mssp"].fqhc_revenue_codes:
+        assert f"'{code}'" in printed
+        assert f"'{code}'" not in checked
+    project = yaml.safe_load((tmp_path / "dbt_project.yml").read_text(encoding="utf-8"))
+    types = project["seeds"]["provider_attribution"][REVENUE_CODE_SEED]["+column_types"]
+    text = exp.DataType.build("text").sql(dialect=sqlglot_dialect(dialect))
+    assert types == {"revenue_center_code": text}
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
+    assert [entry["name"] for entry in doc["seeds"]] == list(SEEDS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "seeds"),
+    [
+        (Classification.SPECIALTY, [PRIMARY_CARE_SEED, SPECIALTY_SEED]),
+        (Classification.BUCKET, [PRIMARY_CARE_SEED]),
+    ],
+)
+def test_only_the_crosswalks_the_directory_needs_are_seeds(
+    tmp_path: Path, kind: Classification, seeds: list[str]
+) -> None:
+    demo = demo_inputs()
+    providers = replace(demo.providers, classification="class_code", classification_kind=kind)
+    write_dbt_project(tmp_path, replace(demo, providers=providers), "duckdb")
+    assert sorted(p.stem for p in (tmp_path / "seeds").iterdir()) == sorted(seeds)
+    project = yaml.safe_load((tmp_path / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert list(project["seeds"]["provider_attribution"]) == seeds
+    doc = yaml.safe_load((tmp_path / "models/schema.yml").read_text(encoding="utf-8"))
+    assert [entry["name"] for entry in doc["seeds"]] == seeds
+
+
+@pytest.mark.parametrize("name", list(SEEDS))
+def test_an_input_named_like_a_seed_is_refused(tmp_path: Path, name: str) -> None:
+    inputs = replace(demo_inputs(), providers=ProvidersTable(name=name, schema=None))
+    with pytest.raises(ValueError, match=f"an input table is named {name!r}"):
+        write_dbt_project(tmp_path, inputs, "duckdb")
 
 
 def test_one_source_when_the_inputs_share_a_schema(tmp_path: Path) -> None:
@@ -406,6 +559,14 @@ def test_dbt_command_writes_the_project(tmp_path: Path) -> None:
     # mssp: the code lists by year, one slot each
     seed = (out / f"seeds/{PRIMARY_CARE_SEED}.csv").read_text(encoding="utf-8").splitlines()
     assert len({line.split(",")[0] for line in seed[1:]}) > 1
+    # the claims map no revenue-center code: FQHC/RHC lines are not special, no seed of codes
+    assert not (out / f"seeds/{REVENUE_CODE_SEED}.csv").exists()
+    assert REVENUE_CODE_SEED not in project["seeds"]["provider_attribution"]
+    # ... and the crosswalks of the newest edition shipping them
+    for name in (SPECIALTY_SEED, TAXONOMY_SEED):
+        rows = list(csv.DictReader(io.StringIO((out / f"seeds/{name}.csv").read_text("utf-8"))))
+        newest = file_editions(name.removeprefix("pa_"))[-1]
+        assert {r["edition"] for r in rows} == {str(newest)}, name
 
 
 def test_dbt_command_rejects_an_unknown_dialect(tmp_path: Path) -> None:

@@ -7,11 +7,13 @@ dbt runs as a separate process from its own environment (see the ``dbt_executabl
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import yaml
 
 from provider_attribution.emit.dbt import write_dbt_project
 from provider_attribution.model import outputs
+from provider_attribution.model.method import PRESETS
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from provider_attribution.warehouse.run import attribute
@@ -133,7 +136,8 @@ def test_dbt_build_writes_the_rows_of_attribute(
     results = (project.root / "target" / "run_results.json").read_text(encoding="utf-8")
     for name in outputs.WRITTEN:
         assert f"model.provider_attribution.{name}" in results
-    assert "seed.provider_attribution.pa_primary_care_hcpcs" in results
+    for seed in ("pa_primary_care_hcpcs", "pa_specialty_bucket", "pa_taxonomy_specialty"):
+        assert f"seed.provider_attribution.{seed}" in results
     assert "test.provider_attribution.unique_" in results
     assert_rows_of_attribute(
         project, "expected", method=method, as_of=AS_OF, years=YEARS, today=TODAY
@@ -196,6 +200,124 @@ def test_an_edited_seed_changes_the_rows_without_regenerating(
             engine, demo_inputs(), method="tuva", as_of=AS_OF, years=YEARS, today=TODAY,
             target_schema="unedited",
         )  # fmt: skip
+        assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
+    finally:
+        engine.dispose()
+
+
+def _edit_seed(project: Project, name: str, edit: Any) -> None:
+    """Rewrite seed ``name``: ``edit`` maps each row (a dict) to its new row, or None to drop
+    it."""
+    path = project.root / "seeds" / f"{name}.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(new for row in rows if (new := edit(dict(row))) is not None)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _specialties(engine: sa.Engine, schema: str) -> set[tuple[str, str]]:
+    """The (prov_specialty, provider_bucket) pairs of the ranking in ``schema``."""
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            f"SELECT DISTINCT prov_specialty, provider_bucket FROM {schema}.{outputs.RANKING}"
+        )
+        return {(text, bucket) for text, bucket in found}
+
+
+def test_an_edited_specialty_crosswalk_changes_the_rows_without_regenerating(
+    demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """tuva: in the specialty seed, family practice (08, the demo's most common pcp) becomes a
+    specialist bucket with another description and nurse practitioners (50) are dropped
+    (unknown); in the taxonomy seed, internal medicine is written in lower case and remapped
+    to specialty '1' (general practice, 01). ``dbt build`` then writes ``attribute()``'s rows
+    with the same crosswalks."""
+    project = _project(tmp_path, demo_database, "tuva")
+    shipped = ValueSets.for_year()
+    assert shipped.specialty_bucket["08"] == "pcp"
+    assert shipped.specialty_bucket["50"] == "npp"
+    assert shipped.taxonomy_specialty["207R00000X"] == "11"
+
+    def specialty(row: dict[str, str]) -> dict[str, str] | None:
+        if row["specialty_code"] == "50":
+            return None
+        if row["specialty_code"] == "08":
+            return {**row, "bucket": "specialist", "description": "Family Practice, edited"}
+        return row
+
+    def taxonomy(row: dict[str, str]) -> dict[str, str]:
+        if row["taxonomy_code"] == "207R00000X":
+            return {**row, "taxonomy_code": "207r00000x", "specialty_code": "1"}
+        return row
+
+    _edit_seed(project, "pa_specialty_bucket", specialty)
+    _edit_seed(project, "pa_taxonomy_specialty", taxonomy)
+    dbt(dbt_executable, project, "build")
+    descriptions = {**shipped.specialty_description, "08": "Family Practice, edited"}
+    del descriptions["50"]
+    edited = replace(
+        shipped,
+        specialty_bucket={
+            **{c: b for c, b in shipped.specialty_bucket.items() if c != "50"},
+            "08": "specialist",
+        },
+        specialty_description=descriptions,
+        taxonomy_specialty={**shipped.taxonomy_specialty, "207R00000X": "01"},
+    )
+    assert_rows_of_attribute(
+        project, "edited", method="tuva", as_of=AS_OF, years=YEARS, today=TODAY, valuesets=edited
+    )
+    # and every edit shows: the rows differ from the shipped crosswalks'
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    try:
+        attribute(
+            engine, demo_inputs(), method="tuva", as_of=AS_OF, years=YEARS, today=TODAY,
+            target_schema="unedited",
+        )  # fmt: skip
+        shown = _specialties(engine, "dbt")
+        assert ("Family Practice, edited", "specialist") in shown
+        assert ("Family Practice", "pcp") in _specialties(engine, "unedited")
+        for dropped in ("Nurse Practitioner", "Internal Medicine"):
+            assert dropped in {text for text, _ in _specialties(engine, "unedited")}
+            assert dropped not in {text for text, _ in shown}
+        assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
+    finally:
+        engine.dispose()
+
+
+def test_edited_fqhc_revenue_codes_change_the_rows_without_regenerating(
+    demo_database: Path, dbt_executable: str, tmp_path: Path
+) -> None:
+    """mssp: drop the demo's most common FQHC/RHC revenue code from the seed and add another
+    code of the claims (with spaces around it: codes are compared trimmed); ``dbt build`` then
+    writes the rows of ``attribute()`` with a method listing the same codes."""
+    project = _project(tmp_path, demo_database, "mssp")
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    with engine.connect() as conn:
+        counted = dict(
+            conn.exec_driver_sql(
+                "SELECT revenue_center_code, count(*) FROM core.medical_claim "
+                "WHERE revenue_center_code IS NOT NULL GROUP BY revenue_center_code"
+            ).all()
+        )
+    engine.dispose()
+    listed = PRESETS["mssp"].fqhc_revenue_codes
+    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
+    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    seed = project.root / "seeds" / "pa_fqhc_revenue_codes.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    assert set(lines[1:]) == listed
+    kept = [line for line in lines if line != dropped]
+    seed.write_text("\n".join([*kept, f" {added} "]) + "\n", encoding="utf-8")
+    dbt(dbt_executable, project, "build")
+    edited = replace(PRESETS["mssp"], fqhc_revenue_codes=(listed - {dropped}) | {added})
+    run = {"as_of": AS_OF, "years": YEARS, "today": TODAY}
+    assert_rows_of_attribute(project, "edited", method=edited, **run)
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    try:
+        attribute(engine, demo_inputs(), method="mssp", target_schema="unedited", **run)
         assert _rows(engine, "unedited", outputs.RANKING) != _rows(engine, "dbt", outputs.RANKING)
     finally:
         engine.dispose()

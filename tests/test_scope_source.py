@@ -1,6 +1,7 @@
-"""Scope keys and code lists read from tables (``QueryBuilder(scope_source=..., code_source=...)``,
-what the dbt export compiles) give exactly the rows of the SQL with literal keys and inlined
-code lists, for every preset, on generated and demo data."""
+"""Scope keys and code lists read from tables (``QueryBuilder(scope_source=..., code_source=...)``
+and the crosswalk and revenue-code sources, what the dbt export compiles) give exactly the rows
+of the SQL with literal keys and inlined code lists, for every preset, on generated and demo
+data."""
 
 from __future__ import annotations
 
@@ -19,11 +20,51 @@ from provider_attribution.model.method import PRESETS, Method
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import scope_keys
 from provider_attribution.sql.compile import RUN_DATE, CompiledRun, QueryBuilder
+from provider_attribution.sql.specialties import SPECIALTY_COLUMNS, TAXONOMY_COLUMNS
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from strategies import AS_OF_DATES, datasets, odd_method
 
 SCOPES = "pa_test_scope_keys"
 CODES = "pa_test_pc_codes"
+SPECIALTIES = "pa_test_specialties"
+TAXONOMIES = "pa_test_taxonomies"
+REVENUE_CODES = "pa_test_revenue_codes"
+
+
+def _text_table(
+    conn: sa.Connection, name: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> sa.TableClause:
+    """Table ``name`` of text ``columns`` holding ``rows``."""
+    types = ", ".join(f"{col} VARCHAR" for col in columns)
+    conn.exec_driver_sql(f"CREATE OR REPLACE TABLE {name} ({types})")
+    table = sa.table(name, *map(sa.column, columns))
+    if rows:
+        conn.execute(sa.insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+    return table
+
+
+def _specialty(code: str) -> str:
+    """A specialty code as a user might write it: '01' as ' 1', others lower case."""
+    return f" {code[1]}" if code.startswith("0") else code.lower()
+
+
+def _crosswalk_tables(conn: sa.Connection, builder: QueryBuilder) -> dict[str, sa.TableClause]:
+    """The builder's specialty and taxonomy crosswalks and FQHC/RHC revenue codes as tables,
+    their codes written unnormalised (normalised when read), by ``QueryBuilder`` argument."""
+    vs = builder.valuesets
+    specialties = [
+        (_specialty(code), vs.specialty_bucket.get(code), vs.specialty_description.get(code))
+        for code in sorted(vs.specialty_bucket.keys() | vs.specialty_description.keys())
+    ]
+    taxonomies = [
+        (f" {tax.lower()}", _specialty(spec)) for tax, spec in vs.taxonomy_specialty.items()
+    ]
+    revenue = [(f" {code} ",) for code in sorted(builder.method.fqhc_revenue_codes)]
+    return {
+        "specialty_source": _text_table(conn, SPECIALTIES, SPECIALTY_COLUMNS, specialties),
+        "taxonomy_source": _text_table(conn, TAXONOMIES, TAXONOMY_COLUMNS, taxonomies),
+        "revenue_code_source": _text_table(conn, REVENUE_CODES, ("revenue_center_code",), revenue),
+    }
 
 
 def _write_tables(
@@ -68,10 +109,12 @@ def assert_same_rows(
     literal = QueryBuilder(inputs, method, valuesets, today)
     with engine.begin() as conn:
         scopes, codes = _write_tables(conn, literal, keys, today)
+        crosswalks = _crosswalk_tables(conn, literal)
         want = _rows(conn, literal.compile(keys))
         tabled = QueryBuilder(
-            inputs, method, valuesets, dt.date(1900, 1, 1), scope_source=scopes, code_source=codes
-        )
+            inputs, method, valuesets, dt.date(1900, 1, 1), scope_source=scopes,
+            code_source=codes, **crosswalks,
+        )  # fmt: skip
         got = _rows(conn, tabled.compile(()))
     for name in want:
         assert got[name] == want[name], name

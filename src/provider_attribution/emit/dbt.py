@@ -1,9 +1,11 @@
-"""A run as a dbt project: models per pipeline stage, vars for the scope, seeds for the code
-lists, ``schema.yml`` with the outputs' docs and grain tests.
+"""A run as a dbt project: models per pipeline stage, vars for the scope, seeds for the value
+sets, ``schema.yml`` with the outputs' docs and grain tests and the seeds' key tests.
 
 The SQL is the run's (:class:`~provider_attribution.sql.compile.QueryBuilder`) with the scope
 keys read from the ``pa_scope_keys`` model (:mod:`~provider_attribution.emit.dbt_scopes`) and
-the primary-care lists from the ``pa_primary_care_hcpcs`` seed, split into one model per CTE
+the code lists from the seeds (:data:`SEEDS`: the primary-care lists, the specialty buckets
+and descriptions, the taxonomy crosswalk, the FQHC/RHC revenue-center codes), split into one
+model per CTE
 (:mod:`~provider_attribution.emit.dbt_stages`). Every input table is read through
 ``{{ source(...) }}`` and every model through ``{{ ref(...) }}``; the tables are swapped on
 the parsed SQL (sqlglot), never by text replacement, so a name that is also a column qualifier
@@ -16,7 +18,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -43,14 +45,38 @@ from provider_attribution.model.method_file import resolve_method
 from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.model.windows import AsOf, as_of_dates
 from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
+from provider_attribution.sql.specialties import SPECIALTY_COLUMNS, TAXONOMY_COLUMNS
 from provider_attribution.warehouse.run import default_queries
 
 DEFAULT_SOURCE = "provider_attribution"
 PROJECT_NAME = "provider_attribution"
 DEFAULT_PROFILE = "provider_attribution"
 PRIMARY_CARE_SEED = "pa_primary_care_hcpcs"
-SEED_COLUMNS = ("slot", "hcpcs_code")  # what the SQL reads of the seed
-SEED_COLUMNS_CSV = ("slot", "edition", "hcpcs_code")
+SPECIALTY_SEED = "pa_specialty_bucket"
+TAXONOMY_SEED = "pa_taxonomy_specialty"
+REVENUE_CODE_SEED = "pa_fqhc_revenue_codes"
+SEED_COLUMNS = ("slot", "hcpcs_code")  # what the SQL reads of the primary-care seed
+# each seed's columns (its CSV header) and their types; the edition column is not read
+SEEDS: dict[str, dict[str, str]] = {
+    PRIMARY_CARE_SEED: {"slot": "int", "edition": "text", "hcpcs_code": "text"},
+    SPECIALTY_SEED: {
+        "edition": "text", "specialty_code": "text", "bucket": "text", "description": "text"
+    },
+    TAXONOMY_SEED: {"edition": "text", "taxonomy_code": "text", "specialty_code": "text"},
+    REVENUE_CODE_SEED: {"revenue_center_code": "text"},
+}  # fmt: skip
+# the key column of each crosswalk seed, as the SQL normalises it (padded: a specialty code)
+SEED_KEYS = {SPECIALTY_SEED: ("specialty_code", True), TAXONOMY_SEED: ("taxonomy_code", False)}
+SEED_DESCRIPTIONS = {
+    PRIMARY_CARE_SEED: "The primary-care HCPCS code lists; slot: which list (1 unless the "
+    "lists go by performance year, then one per edition, oldest first).",
+    SPECIALTY_SEED: "CMS specialty code → provider bucket (pcp, npp, specialist; blank or "
+    "another value: unknown) and the description shown as prov_specialty.",
+    TAXONOMY_SEED: "NUCC taxonomy code → CMS specialty code, for a directory classified by "
+    "taxonomy.",
+    REVENUE_CODE_SEED: "The method's FQHC/RHC revenue-center codes: a line with one is primary "
+    "care credited to its attending NPI.",
+}
 CONFIG = "{{ config(materialized='table') }}"
 
 # names users type → sqlglot dialect names
@@ -204,13 +230,27 @@ def _ref(name: str) -> str:
     return f"{{{{ ref({name!r}) }}}}"
 
 
+_REF = re.compile(r"\{\{ ref\('([^']+)'\) \}\}")
+
+
+def _table(name: str, columns: Iterable[str]) -> sa.TableClause:
+    return sa.table(name, *map(sa.column, columns))
+
+
 def dbt_builder(inputs: Inputs, method: Method, valuesets: ValueSets | None) -> QueryBuilder:
     """The query builder of the export: scope keys from the ``pa_scope_keys`` model and the
-    primary-care lists from the seed, so the models serve any keys and edited code lists."""
+    code lists from the seeds, so the models serve any keys and edited code lists."""
     probe = QueryBuilder(inputs, method, valuesets)
-    scope_keys = sa.table(SCOPE_KEYS, *map(sa.column, [*probe.scope_columns(), RUN_DATE]))
-    codes = sa.table(PRIMARY_CARE_SEED, *map(sa.column, SEED_COLUMNS))
-    return QueryBuilder(inputs, method, valuesets, scope_source=scope_keys, code_source=codes)
+    return QueryBuilder(
+        inputs,
+        method,
+        valuesets,
+        scope_source=_table(SCOPE_KEYS, [*probe.scope_columns(), RUN_DATE]),
+        code_source=_table(PRIMARY_CARE_SEED, SEED_COLUMNS),
+        specialty_source=_table(SPECIALTY_SEED, SPECIALTY_COLUMNS),
+        taxonomy_source=_table(TAXONOMY_SEED, TAXONOMY_COLUMNS),
+        revenue_code_source=_table(REVENUE_CODE_SEED, SEEDS[REVENUE_CODE_SEED]),
+    )
 
 
 @dataclass(frozen=True)
@@ -244,7 +284,7 @@ def models(
     texts = select_texts(builder.compile(()), dialect, None)
     trees = split_stages(texts, sqlglot_dialect(dialect))
     jinja = {(s.schema or "", s.name): s.jinja for s in input_sources(inputs, source_name)}
-    for name in (*trees, SCOPE_KEYS, PRIMARY_CARE_SEED):
+    for name in (*trees, SCOPE_KEYS, *SEEDS):
         if ("", name) in jinja:
             raise ValueError(f"an input table is named {name!r}, like a model of the export")
         jinja[("", name)] = _ref(name)
@@ -282,6 +322,93 @@ def seed_rows(builder: QueryBuilder) -> list[tuple[int, str, str]]:
         for slot, (edition, codes) in enumerate(zip(editions, lists, strict=True), start=1)
         for code in sorted(codes)
     ]
+
+
+def crosswalk_edition(builder: QueryBuilder, name: str) -> str:
+    """The edition of crosswalk ``name`` (``specialty_bucket`` or ``taxonomy_specialty``) the
+    run reads: the newest shipped file when the lists go by year (the crosswalks describe NPIs,
+    not scope keys: one serves every key), else the value sets' edition."""
+    if builder.by_year:
+        return str(file_editions(name)[-1])
+    return builder.valuesets.edition
+
+
+def specialty_seed_rows(builder: QueryBuilder) -> list[tuple[str, str, str, str]]:
+    """The specialty seed: (edition, specialty_code, bucket, description), one row per code
+    with a bucket or a description ('' for none)."""
+    vs = builder.valuesets
+    edition = crosswalk_edition(builder, "specialty_bucket")
+    codes = sorted(vs.specialty_bucket.keys() | vs.specialty_description.keys())
+    return [
+        (edition, code, vs.specialty_bucket.get(code, ""), vs.specialty_description.get(code, ""))
+        for code in codes
+    ]
+
+
+def taxonomy_seed_rows(builder: QueryBuilder) -> list[tuple[str, str, str]]:
+    """The taxonomy seed: (edition, taxonomy_code, specialty_code), one row per taxonomy."""
+    edition = crosswalk_edition(builder, "taxonomy_specialty")
+    crosswalk = sorted(builder.valuesets.taxonomy_specialty.items())
+    return [(edition, taxonomy, specialty) for taxonomy, specialty in crosswalk]
+
+
+def revenue_code_seed_rows(builder: QueryBuilder) -> list[tuple[str]]:
+    """The FQHC/RHC seed: (revenue_center_code,), the method's codes. No edition: the codes
+    are a setting of the method, not a shipped value set."""
+    return [(code,) for code in sorted(builder.method.fqhc_revenue_codes)]
+
+
+def seeds_read(found: Iterable[Model]) -> list[str]:
+    """The seeds of :data:`SEEDS` that models ``found`` read (the taxonomy crosswalk only for
+    a directory classified by taxonomy, the revenue codes only when FQHC/RHC lines are
+    special), in :data:`SEEDS` order."""
+    refs = {name for model in found for name in _REF.findall(model.sql)}
+    return [name for name in SEEDS if name in refs]
+
+
+def seed_csv(name: str, rows: Iterable[tuple[object, ...]]) -> str:
+    """The CSV text of seed ``name``: its header (:data:`SEEDS`), then ``rows``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SEEDS[name])
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def seed_files(builder: QueryBuilder, names: Iterable[str]) -> dict[str, str]:
+    """Path in the project → CSV text, for the seeds ``names`` (of :data:`SEEDS`)."""
+    rows: dict[str, Callable[[QueryBuilder], Sequence[tuple[object, ...]]]] = {
+        PRIMARY_CARE_SEED: seed_rows,
+        SPECIALTY_SEED: specialty_seed_rows,
+        TAXONOMY_SEED: taxonomy_seed_rows,
+        REVENUE_CODE_SEED: revenue_code_seed_rows,
+    }
+    return {f"seeds/{name}.csv": seed_csv(name, rows[name](builder)) for name in names}
+
+
+def normalized_code_expression(dialect: str, column: str, *, padded: bool) -> str:
+    """Column ``column`` as the SQL compares a code (trimmed, upper case; ``padded``: one
+    character padded with '0'), in ``dialect``, in parentheses: the ``column_name`` of dbt's
+    ``unique`` test on a crosswalk seed."""
+    code: exp.Expression = exp.Upper(this=exp.Trim(this=exp.column(column)))
+    if padded:
+        one = exp.EQ(this=exp.Length(this=code.copy()), expression=exp.Literal.number(1))
+        zero = exp.DPipe(this=exp.Literal.string("0"), expression=code.copy(), safe=True)
+        code = exp.case().when(one, zero).else_(code.copy())
+    return f"({code.sql(dialect=sqlglot_dialect(dialect))})"
+
+
+def _seed_entry(name: str, dialect: str) -> dict[str, Any]:
+    """The ``schema.yml`` entry of seed ``name``: its description and, for a crosswalk, the
+    tests that its key is never null and unique as the SQL compares it (a duplicate would
+    repeat a provider's row)."""
+    entry: dict[str, Any] = {"name": name, "description": SEED_DESCRIPTIONS[name]}
+    if name in SEED_KEYS:
+        key, padded = SEED_KEYS[name]
+        expression = normalized_code_expression(dialect, key, padded=padded)
+        entry["data_tests"] = [{"unique": {"column_name": expression}}]
+        entry["columns"] = [{"name": key, "data_tests": ["not_null"]}]
+    return entry
 
 
 def unique_grain_expression(dialect: str, columns: tuple[str, ...], sep: str = "|") -> str:
@@ -326,8 +453,14 @@ def _model_entry(name: str, dialect: str) -> dict[str, Any]:
     return entry
 
 
-def schema_yml(inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE) -> dict[str, Any]:
-    """The ``schema.yml`` content: the input sources and the output models with their tests."""
+def schema_yml(
+    inputs: Inputs,
+    dialect: str,
+    source_name: str = DEFAULT_SOURCE,
+    seeds: Iterable[str] = tuple(SEEDS),
+) -> dict[str, Any]:
+    """The ``schema.yml`` content: the input sources, the output models with their tests and
+    the seeds ``seeds`` with theirs."""
     sources: dict[str, dict[str, Any]] = {}
     for table in input_sources(inputs, source_name):
         source = sources.setdefault(
@@ -341,6 +474,7 @@ def schema_yml(inputs: Inputs, dialect: str, source_name: str = DEFAULT_SOURCE) 
         "version": 2,
         "sources": list(sources.values()),
         "models": [_model_entry(name, dialect) for name in outputs.WRITTEN],
+        "seeds": [_seed_entry(name, dialect) for name in seeds],
     }
 
 
@@ -348,9 +482,11 @@ def project_yml(
     dialect: str,
     profile: str = DEFAULT_PROFILE,
     variables: dict[str, Any] | None = None,
+    seeds: Iterable[str] = tuple(SEEDS),
 ) -> dict[str, Any]:
-    """``dbt_project.yml``: the package, its paths, the vars given as defaults and the seed's
-    column types."""
+    """``dbt_project.yml``: the package, its paths, the vars given as defaults and the column
+    types of the seeds ``seeds`` (all text but the slot, so that a code such as ``01`` stays as
+    written)."""
 
     def type_name(kind: str) -> str:
         return exp.DataType.build(kind).sql(dialect=sqlglot_dialect(dialect))
@@ -366,9 +502,12 @@ def project_yml(
     }
     if variables:
         project["vars"] = variables
-    types = {"slot": type_name("int"), "edition": type_name("text")}
-    types["hcpcs_code"] = type_name("text")
-    project["seeds"] = {PROJECT_NAME: {PRIMARY_CARE_SEED: {"+column_types": types}}}
+    project["seeds"] = {
+        PROJECT_NAME: {
+            name: {"+column_types": {col: type_name(kind) for col, kind in SEEDS[name].items()}}
+            for name in seeds
+        }
+    }
     return project
 
 
@@ -390,7 +529,8 @@ def write_dbt_project(
 
     ``models/staging``, ``models/intermediate`` and ``models/final`` hold one model per stage
     (:mod:`~provider_attribution.emit.dbt_stages`; the final ones are the outputs, documented
-    and tested in ``models/schema.yml``), ``seeds/`` the primary-care code lists.
+    and tested in ``models/schema.yml``), ``seeds/`` the code lists the models read
+    (:func:`seeds_read`).
     ``as_of``, ``years`` and ``today`` become the defaults of the vars
     (:mod:`~provider_attribution.emit.dbt_scopes`); left out, the models compute ``attribute``'s
     defaults from the data at build time. ``method`` is a Method, a preset name or a method
@@ -402,10 +542,10 @@ def write_dbt_project(
     else:
         chosen = method
     out = Path(out_dir)
-    files: dict[str, str] = {}
-    for model in models(inputs, dialect, chosen, valuesets, source_name):
-        files[model.path] = model.sql
-    data = schema_yml(inputs, dialect, source_name)
+    found = models(inputs, dialect, chosen, valuesets, source_name)
+    files = {model.path: model.sql for model in found}
+    seeds = seeds_read(found)
+    data = schema_yml(inputs, dialect, source_name, seeds)
     files["models/schema.yml"] = _HEADER + yaml.safe_dump(
         data, sort_keys=False, width=100, allow_unicode=True
     )
@@ -416,13 +556,9 @@ def write_dbt_project(
         variables[VAR_YEARS] = sorted(set(years))
     if today is not None:
         variables[VAR_RUN_DATE] = today.isoformat()
-    project = project_yml(dialect, profile, variables)
+    project = project_yml(dialect, profile, variables, seeds)
     files["dbt_project.yml"] = _HEADER + yaml.safe_dump(project, sort_keys=False, width=100)
-    seed = io.StringIO()
-    writer = csv.writer(seed, lineterminator="\n")
-    writer.writerow(SEED_COLUMNS_CSV)
-    writer.writerows(seed_rows(dbt_builder(inputs, chosen, valuesets)))
-    files[f"seeds/{PRIMARY_CARE_SEED}.csv"] = seed.getvalue()
+    files.update(seed_files(dbt_builder(inputs, chosen, valuesets), seeds))
     written: list[Path] = []
     for relative, text in files.items():
         path = out / relative

@@ -91,17 +91,21 @@ class ClaimLines:
         primary_care_lists: Sequence[frozenset[str]] | None = None,
         *,
         code_source: sa.FromClause | None = None,
+        revenue_code_source: sa.FromClause | None = None,
     ):
         """``today``: the run date, or an expression giving it. ``primary_care_lists``: the
         code lists of the run (default: ``valuesets``'s); the ``primary_care`` column holds
         one flag character per list. ``code_source``: a table ``(slot, hcpcs_code)`` holding
-        those lists (slot from 1), read instead of the inlined codes."""
+        those lists (slot from 1), read instead of the inlined codes. ``revenue_code_source``:
+        a table ``(revenue_center_code)`` of the FQHC/RHC revenue-center codes, read instead
+        of the method's (which still decide whether FQHC/RHC lines are special at all)."""
         self.inputs = inputs
         self.method = method
         self.valuesets = valuesets
         self.today = today
         self.primary_care_lists = tuple(primary_care_lists or (valuesets.primary_care_hcpcs,))
         self.code_source = code_source
+        self.revenue_code_source = revenue_code_source
 
     def fqhc_applies(self) -> bool:
         """Whether FQHC/RHC revenue-code lines get their special treatment in this run."""
@@ -148,8 +152,12 @@ class ClaimLines:
     def _fqhc_flag(self, rows: sa.FromClause) -> sa.ColumnElement[Any]:
         if not self.fqhc_applies():
             return sa.literal(0, sa.Integer)
+        revenue_code = sa.func.trim(rows.c.revenue_center_code)
+        if self.revenue_code_source is not None:
+            listed = sa.func.trim(self.revenue_code_source.c.revenue_center_code)
+            return sa.case((revenue_code.in_(sa.select(listed)), 1), else_=0)
         codes = sorted(self.method.fqhc_revenue_codes)
-        return sa.case((sa.func.trim(rows.c.revenue_center_code).in_(codes), 1), else_=0)
+        return sa.case((revenue_code.in_(codes), 1), else_=0)
 
     def _attested(self, rows: sa.FromClause) -> sa.ColumnElement[bool]:
         if self.inputs.attested is None or not self.fqhc_applies():

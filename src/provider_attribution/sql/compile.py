@@ -34,6 +34,12 @@ from provider_attribution.sql.enrollment import (
     beneficiary_exclusions_select,
 )
 from provider_attribution.sql.exclusions import exclusions_select
+from provider_attribution.sql.specialties import (
+    bucket_and_description,
+    normalized_code,
+    padded_specialty,
+    specialty_of_taxonomy,
+)
 from provider_attribution.sql.stages import Built, build_stages
 
 
@@ -159,6 +165,9 @@ class QueryBuilder:
         materialised: Mapping[str, sa.FromClause] | None = None,
         scope_source: sa.FromClause | None = None,
         code_source: sa.FromClause | None = None,
+        specialty_source: sa.FromClause | None = None,
+        taxonomy_source: sa.FromClause | None = None,
+        revenue_code_source: sa.FromClause | None = None,
     ) -> None:
         """``valuesets``: the code lists of every scope key, or None for the shipped editions
         by year: each key's primary-care codes are those in force in its rule year
@@ -170,7 +179,12 @@ class QueryBuilder:
         depends on the keys, and the run date, comes from it, so the same SQL serves any keys
         (the dbt export). ``code_source``: a table ``(slot, hcpcs_code)`` of the primary-care
         code lists (slot: which of :meth:`primary_care_lists`), read instead of inlined
-        codes."""
+        codes. ``specialty_source`` and ``taxonomy_source``: tables of the specialty and
+        taxonomy crosswalks (columns :data:`~provider_attribution.sql.specialties.SPECIALTY_COLUMNS`
+        and :data:`~provider_attribution.sql.specialties.TAXONOMY_COLUMNS`), joined instead of
+        the value sets' inlined codes. ``revenue_code_source``: a table
+        ``(revenue_center_code)`` of the method's FQHC/RHC revenue-center codes, read instead
+        of inlined codes."""
         self.inputs = inputs
         self.method = method
         self.by_year = valuesets is None and method.code_lists_by_year
@@ -179,6 +193,9 @@ class QueryBuilder:
         self.materialised = dict(materialised or {})
         self.scope_source = scope_source
         self.code_source = code_source
+        self.specialty_source = specialty_source
+        self.taxonomy_source = taxonomy_source
+        self.revenue_code_source = revenue_code_source
 
     def primary_care_lists(self) -> tuple[frozenset[str], ...]:
         """The run's primary-care code lists, one flag character of ``primary_care`` each: the
@@ -222,6 +239,7 @@ class QueryBuilder:
             self.today if self.scope_source is None else self._scope_value("max", RUN_DATE),
             self.primary_care_lists(),
             code_source=self.code_source,
+            revenue_code_source=self.revenue_code_source,
         )
 
     # -- windows ----------------------------------------------------------------------------------
@@ -316,9 +334,9 @@ class QueryBuilder:
         if kind is Classification.BUCKET:
             norm: sa.ColumnElement[Any] = sa.func.lower(sa.func.trim(raw))
         else:
-            norm = sa.func.upper(sa.func.trim(raw))
+            norm = normalized_code(raw)
             if kind is Classification.SPECIALTY:
-                norm = _case([(sa.func.length(norm) == 1, sa.literal("0", sa.String) + norm)], norm)
+                norm = padded_specialty(norm)
         npi = expressions.binary_id(src.c[spec.npi])
         org: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
         individual: sa.ColumnElement[Any] = sa.literal(1, sa.Integer)
@@ -351,34 +369,33 @@ class QueryBuilder:
                 self._specialty_text(dedup, _text(None)).label("prov_specialty"),
                 *flags,
             ).cte("pa_providers")
+        rows: sa.FromClause = dedup
+        specialty_of: sa.ColumnElement[Any] = cls
         if kind is Classification.TAXONOMY:
-            crosswalk = sorted(self.valuesets.taxonomy_specialty.items())
-            specialty_of = _case([(cls == tax, spec) for tax, spec in crosswalk])
-        else:
-            specialty_of = cls
-        mapped = sa.select(
-            *(c for c in dedup.c if c.name != "cls"), specialty_of.label("specialty")
-        ).subquery("pa_provider_spec")
-        specialty = mapped.c.specialty
-        bucket = _case(
-            [
-                (specialty.in_(sorted(codes)), b)
-                for b in BUCKETS
-                if (codes := self.valuesets.codes_for_bucket(b))
-            ],
-            "unknown",
+            rows, specialty_of = specialty_of_taxonomy(
+                dedup, cls, self.valuesets, self.taxonomy_source
+            )
+        mapped = (
+            sa.select(*(c for c in dedup.c if c.name != "cls"), specialty_of.label("specialty"))
+            .select_from(rows)
+            .subquery("pa_provider_spec")
         )
-        descriptions = sorted(self.valuesets.specialty_description.items())
-        specialty_text = _case([(specialty == code, text) for code, text in descriptions])
-        return sa.select(
-            mapped.c.npi,
-            bucket.label("bucket"),
-            self._specialty_text(mapped, sa.cast(specialty_text, sa.String)).label(
-                "prov_specialty"
-            ),
-            mapped.c.is_org,
-            mapped.c.is_individual,
-        ).cte("pa_providers")
+        classified, bucket, specialty_text = bucket_and_description(
+            mapped, mapped.c.specialty, self.valuesets, self.specialty_source
+        )
+        return (
+            sa.select(
+                mapped.c.npi,
+                bucket.label("bucket"),
+                self._specialty_text(mapped, sa.cast(specialty_text, sa.String)).label(
+                    "prov_specialty"
+                ),
+                mapped.c.is_org,
+                mapped.c.is_individual,
+            )
+            .select_from(classified)
+            .cte("pa_providers")
+        )
 
     def _specialty_text(
         self, source: sa.Subquery, from_codes: sa.ColumnElement[Any]
