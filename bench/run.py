@@ -122,12 +122,12 @@ def wait(process: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, 
     return process.returncode, round(usage.ru_maxrss / 1024, 1)
 
 
-def measure(task: Task, options: Options, repeat: int, label: str) -> Task:
+def measure(task: Task, timeout: float | None, repeat: int, label: str) -> Task:
     """Run a task ``repeat`` times; min and median seconds, the largest peak RSS, every run."""
     runs = []
     for attempt in range(1, repeat + 1):
         print(f"  {label} run {attempt}/{repeat} ...", flush=True)
-        result = run_worker(task, options.timeout)
+        result = run_worker(task, timeout)
         runs.append(result)
         if result["status"] != "ok":
             break
@@ -169,11 +169,22 @@ def base_task(options: Options, engine: str, db: Path, schema: str | None) -> Ta
     return task
 
 
-def ensure_data(options: Options, lines: int) -> Task:
-    """Generate the size's DuckDB file unless a finished one of the same spec exists."""
-    spec = spec_for(lines, options.seed)
-    db = data_path(options.workdir, lines, options.seed)
-    if is_generated(db, spec) and not options.regenerate:
+def generate_data(
+    workdir: Path,
+    lines: int,
+    seed: int,
+    duckdb: DuckdbSettings,
+    *,
+    timeout: float | None,
+    regenerate: bool = False,
+) -> Task:
+    """Generate the size's DuckDB file (in a worker) unless a finished one of the same spec
+    exists; ``status`` and ``db`` (its path) besides the generation's measurement."""
+    spec = spec_for(lines, seed)
+    db = data_path(workdir, lines, seed)
+    for folder in (workdir, Path(duckdb.temp_directory)):
+        folder.mkdir(parents=True, exist_ok=True)
+    if is_generated(db, spec) and not regenerate:
         print(f"  reusing {db}", flush=True)
         return {"status": "reused", "db": str(db)}
     for stale in (db, db.with_name(db.name + ".wal")):
@@ -181,10 +192,24 @@ def ensure_data(options: Options, lines: int) -> Task:
     task = {
         "kind": "generate",
         "lines": lines,
-        "seed": options.seed,
-        **base_task(options, "duckdb", db, None),
+        "seed": seed,
+        "engine": "duckdb",
+        "db": str(db),
+        "duckdb": duckdb.config(),
     }
-    return {**measure(task, options, 1, "generate"), "db": str(db)}
+    return {**measure(task, timeout, 1, "generate"), "db": str(db)}
+
+
+def ensure_data(options: Options, lines: int) -> Task:
+    """:func:`generate_data` with the run's settings."""
+    return generate_data(
+        options.workdir,
+        lines,
+        options.seed,
+        options.duckdb,
+        timeout=options.timeout,
+        regenerate=options.regenerate,
+    )
 
 
 def measure_engine(options: Options, engine: str, lines: int, db: Path) -> Task:
@@ -203,7 +228,7 @@ def measure_engine(options: Options, engine: str, lines: int, db: Path) -> Task:
     try:
         if engine == "postgres":
             load = {"kind": "load_postgres", "scratch": str(options.workdir), **task}
-            measurements["load"] = measure(load, options, 1, "load into PostgreSQL (COPY)")
+            measurements["load"] = measure(load, options.timeout, 1, "load into PostgreSQL (COPY)")
             if measurements["load"]["status"] != "ok":
                 entry["measurements"] = measurements
                 return entry
@@ -290,7 +315,7 @@ def measure_pandas(options: Options, lines: int, db: Path) -> Task:
         return {"status": f"skipped: would not fit (estimated {estimate_gb:.0f} GB)"}
     spec = spec_for(lines, options.seed)
     task = {"kind": "pandas", "db": str(db), "as_of": spec.last_day.isoformat()}
-    result = measure(task, options, 1, "pandas")
+    result = measure(task, options.timeout, 1, "pandas")
     result["estimated_gb"] = round(estimate_gb, 1)
     return result
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from common import DEFAULT_POSTGRES_URL, DuckdbSettings, parse_size, size_label, spec_for
-from run import Options, ensure_data, run_worker
+from common import DuckdbSettings, parse_size, size_label, spec_for
+from run import generate_data, run_worker
 
 BENCH = Path(__file__).resolve().parent
 
@@ -61,30 +61,15 @@ def main(
         raise click.BadParameter("only duckdb is wired here so far", param_hint="--engine")
     work = Path(workdir)
     settings = DuckdbSettings("8GB", 2, str(work / "duckdb_tmp"))
-    options = Options(
-        engines=[engine],
-        sizes=[],
-        methods=[method],
-        pandas=False,
-        pandas_max_lines=0,
-        duckdb=settings,
-        postgres_url=DEFAULT_POSTGRES_URL,
-        postgres_max_lines=0,
-        postgres_work_mem=None,
-        repeat=repeat,
-        stages=False,
-        seed=seed,
-        workdir=work,
-        timeout=timeout,
-        regenerate=False,
-    )
     stamp = dt.datetime.now(dt.timezone.utc)
     target = Path(out) if out else BENCH / "results" / f"scopes-{stamp:%Y%m%dT%H%M%S}.json"
     results: dict[str, Any] = {"when": stamp.isoformat(timespec="seconds"), "sizes": []}
     for size in sizes.split(","):
         lines = parse_size(size)
         spec = spec_for(lines, seed)
-        generated = ensure_data(options, lines)
+        generated = generate_data(work, lines, seed, settings, timeout=timeout)
+        if generated["status"] not in ("ok", "reused"):
+            raise click.ClickException(f"generating {size}: {generated['status']}")
         base = {
             "kind": "attribute",
             "engine": engine,

@@ -33,21 +33,16 @@ import click
 from common import (
     DuckdbSettings,
     bench_inputs,
-    data_path,
     duckdb_engine,
-    is_generated,
     parse_size,
     size_label,
-    spec_for,
-    spec_json,
-    spec_marker,
 )
+from run import generate_data
 
 from provider_attribution.emit.sqltext import staged_statements
 from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method_file import resolve_method
 from provider_attribution.sql.compile import QueryBuilder
-from provider_attribution.synthetic.claims import generate
 from provider_attribution.warehouse.run import resolve_scope
 
 BENCH = Path(__file__).resolve().parent
@@ -66,20 +61,6 @@ def input_tables(inputs: Inputs) -> list[tuple[str, str]]:
         if spec is not None and (spec.schema, spec.name) not in found:
             found.append((spec.schema, spec.name))
     return found
-
-
-def ensure_data(lines: int, seed: int, workdir: Path, settings: DuckdbSettings) -> Path:
-    """The DuckDB file of ``bench/run.py`` for this size, generated when missing."""
-    spec = spec_for(lines, seed)
-    db = data_path(workdir, lines, seed)
-    if not is_generated(db, spec):
-        workdir.mkdir(parents=True, exist_ok=True)
-        print(f"generating {size_label(lines)} lines into {db} ...", flush=True)
-        engine = duckdb_engine(db, settings)
-        generate(engine, spec)
-        engine.dispose()
-        spec_marker(db).write_text(json.dumps(spec_json(spec)))
-    return db
 
 
 def export_parquet(db: Path, inputs: Inputs, settings: DuckdbSettings) -> Path:
@@ -172,7 +153,10 @@ def main(
     }
     for size in sizes.split(","):
         lines = parse_size(size)
-        db = ensure_data(lines, seed, work, settings)
+        generated = generate_data(work, lines, seed, settings, timeout=None)
+        if generated["status"] not in ("ok", "reused"):
+            raise click.ClickException(f"generating {size}: {generated['status']}")
+        db = Path(generated["db"])
         parquet = export_parquet(db, inputs, settings)
         entry: dict[str, Any] = {"size": size_label(lines), "lines": lines}
         with tempfile.TemporaryDirectory(dir=work) as tmp:
