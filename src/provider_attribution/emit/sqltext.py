@@ -13,6 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
 from provider_attribution.engines import output_tables
+from provider_attribution.engines.ddl import select_table
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
@@ -115,40 +116,56 @@ def _compiler(dialect_name: str) -> Dialect | None:
     return sqlalchemy_dialect(dialect_name)
 
 
+class _Printer:
+    """Prints SQLAlchemy constructs in one dialect: compiled by its SQLAlchemy dialect, or
+    compiled for PostgreSQL and transpiled with sqlglot (see :func:`_compiler`)."""
+
+    def __init__(self, dialect_name: str) -> None:
+        self.dialect_name = dialect_name
+        self.compiler = _compiler(dialect_name)
+        target = self.compiler or sqlalchemy_dialect("postgresql")
+        assert target is not None
+        self.target: Dialect = target
+
+    def table(self, table: sa.TableClause) -> str:
+        """``table``'s name, schema-qualified and quoted as the compiling dialect quotes it."""
+        return self.target.identifier_preparer.format_table(table)
+
+    def compiled(self, select: sa.Select[Any]) -> str:
+        """``select`` compiled with values as literals, not yet transpiled."""
+        return _compile(select, self.target)
+
+    def finished(self, text: str) -> str:
+        """Compiled ``text`` in the printer's dialect: as it is, or transpiled."""
+        return text if self.compiler is not None else _transpile(text, self.dialect_name)
+
+    def create_table_as(self, table: sa.TableClause, select: sa.Select[Any]) -> str:
+        """``CREATE TABLE <table> AS <select>``."""
+        return self.finished(f"CREATE TABLE {self.table(table)} AS\n{self.compiled(select)}")
+
+
 def select_text(select: sa.Select[Any], dialect_name: str) -> str:
     """One select's text in dialect ``dialect_name``, values as literals."""
-    dialect = _compiler(dialect_name)
-    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
-    assert target is not None
-    text = _compile(select, target)
-    return text if dialect is not None else _transpile(text, dialect_name)
+    printer = _Printer(dialect_name)
+    return printer.finished(printer.compiled(select))
 
 
 def select_texts(run: CompiledRun, dialect_name: str, schema: str | None = None) -> dict[str, str]:
     """Output table → its SELECT text in dialect ``dialect_name``, values as literals."""
-    dialect = _compiler(dialect_name)
-    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
-    assert target is not None
-    texts = {name: _compile(body, target) for name, body in output_selects(run, schema).items()}
-    if dialect is not None:
-        return texts
-    return {name: _transpile(text, dialect_name) for name, text in texts.items()}
+    printer = _Printer(dialect_name)
+    return {
+        name: printer.finished(printer.compiled(body))
+        for name, body in output_selects(run, schema).items()
+    }
 
 
 def statements(run: CompiledRun, dialect_name: str, schema: str | None = None) -> list[str]:
     """``CREATE TABLE ... AS`` statements writing every output, in dialect ``dialect_name``."""
-    dialect = _compiler(dialect_name)
-    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
-    assert target is not None
-    preparer = target.identifier_preparer
-    texts = [
-        f"CREATE TABLE {preparer.format_table(output_tables.table(name, schema))} AS\n"
-        f"{_compile(body, target)}"
+    printer = _Printer(dialect_name)
+    return [
+        printer.create_table_as(output_tables.table(name, schema), body)
         for name, body in output_selects(run, schema).items()
     ]
-    if dialect is not None:
-        return texts
-    return [_transpile(text, dialect_name) for text in texts]
 
 
 def _labelled(select: sa.Select[Any]) -> sa.Select[Any]:
@@ -171,24 +188,18 @@ def staged_statements(
     the stages the engine writes (``stages``, default: its profile's,
     :func:`~provider_attribution.warehouse.stage_tables.stages_to_write`), then every
     output's (:func:`statements`), then ``DROP TABLE`` for each work table."""
-    dialect = _compiler(dialect_name)
-    target = dialect if dialect is not None else sqlalchemy_dialect("postgresql")
-    assert target is not None
-    preparer = target.identifier_preparer
+    printer = _Printer(dialect_name)
     names = stage_tables.stages_to_write(profile_for(dialect_name)) if stages is None else stages
     creates: list[str] = []
 
     def write_stage(name: str, select: sa.Select[Any]) -> sa.Table:
-        columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
-        table = sa.Table(name, sa.MetaData(), *columns, schema=schema)
-        body = _compile(_labelled(select), target)
-        text = f"CREATE TABLE {preparer.format_table(table)} AS\n{body}"
-        creates.append(text if dialect is not None else _transpile(text, dialect_name))
+        table = select_table(name, schema, select)
+        creates.append(printer.create_table_as(table, _labelled(select)))
         return table
 
     work = stage_tables.plan(builder, keys, names, write_stage)
     outputs_ = statements(builder.with_materialised(work).compile(keys), dialect_name, schema)
-    drops = [f"DROP TABLE {preparer.format_table(table)}" for table in work.values()]
+    drops = [f"DROP TABLE {printer.table(table)}" for table in work.values()]
     return creates + outputs_ + drops
 
 

@@ -47,6 +47,12 @@ def _create_empty_table_like(element: CreateEmptyTableLike, compiler: Any, **kw:
     return f"CREATE TABLE {compiler.preparer.format_table(element.table)} AS {body}"
 
 
+def select_table(name: str, schema: str | None, select: sa.Select[Any]) -> sa.Table:
+    """The definition of table ``name`` with the columns (names and types) of ``select``."""
+    columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+    return sa.Table(name, sa.MetaData(), *columns, schema=schema)
+
+
 def write_select_table(
     conn: sa.Connection,
     name: str,
@@ -57,11 +63,10 @@ def write_select_table(
     """(Re)create table ``name`` holding the rows of ``select``: dropped if it exists, created
     empty with the engine's own column types, filled by ``INSERT ... SELECT`` with bound
     parameters, then analysed where the engine's ``profile`` says the planner needs it."""
-    columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
-    table = sa.Table(name, sa.MetaData(), *columns, schema=schema)
+    table = select_table(name, schema, select)
     conn.execute(DropTableIfExists(table))
     conn.execute(CreateEmptyTableLike(table, select))
-    conn.execute(table.insert().from_select([c.name for c in columns], select))
+    conn.execute(table.insert().from_select([c.name for c in table.c], select))
     profile.analyze(conn, table)
     return table
 
