@@ -45,7 +45,12 @@ from provider_attribution.model.method_file import resolve_method
 from provider_attribution.model.valuesets import ValueSets, file_editions
 from provider_attribution.model.windows import AsOf, as_of_dates
 from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
-from provider_attribution.sql.specialties import SPECIALTY_COLUMNS, TAXONOMY_COLUMNS
+from provider_attribution.sql.specialties import (
+    SPECIALTY_COLUMNS,
+    TAXONOMY_COLUMNS,
+    normalized_code,
+    padded_specialty,
+)
 from provider_attribution.warehouse.run import default_queries
 
 DEFAULT_SOURCE = "provider_attribution"
@@ -387,15 +392,16 @@ def seed_files(builder: QueryBuilder, names: Iterable[str]) -> dict[str, str]:
 
 
 def normalized_code_expression(dialect: str, column: str, *, padded: bool) -> str:
-    """Column ``column`` as the SQL compares a code (trimmed, upper case; ``padded``: one
-    character padded with '0'), in ``dialect``, in parentheses: the ``column_name`` of dbt's
-    ``unique`` test on a crosswalk seed."""
-    code: exp.Expression = exp.Upper(this=exp.Trim(this=exp.column(column)))
+    """Column ``column`` as the SQL compares a code (``sql.specialties``: trimmed, upper
+    case; ``padded``: one character padded with '0'), in ``dialect``, in parentheses: the
+    ``column_name`` of dbt's ``unique`` test on a crosswalk seed."""
+    code = normalized_code(sa.column(column))
     if padded:
-        one = exp.EQ(this=exp.Length(this=code.copy()), expression=exp.Literal.number(1))
-        zero = exp.DPipe(this=exp.Literal.string("0"), expression=code.copy(), safe=True)
-        code = exp.case().when(one, zero).else_(code.copy())
-    return f"({code.sql(dialect=sqlglot_dialect(dialect))})"
+        code = padded_specialty(code)
+    tree = _parsed(select_text(sa.select(code.label(column)), dialect), dialect)
+    assert isinstance(tree, exp.Select)
+    (projection,) = tree.selects
+    return f"({projection.unalias().sql(dialect=sqlglot_dialect(dialect))})"
 
 
 def _seed_entry(name: str, dialect: str) -> dict[str, Any]:
