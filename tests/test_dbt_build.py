@@ -160,23 +160,31 @@ def test_dbt_vars_move_the_scope_without_regenerating(
     assert_rows_of_attribute(project, "defaults", method="mssp")
 
 
+def _codes_to_swap(project: Project, column: str, listed: frozenset[str]) -> tuple[str, str]:
+    """(the listed code on most claim lines, the unlisted one on most) of claims column
+    ``column``: the codes a seed edit drops and adds, so that the edit shows in the rows."""
+    engine = sa.create_engine(f"duckdb:///{project.database}")
+    with engine.connect() as conn:
+        counted: dict[str, int] = dict(
+            conn.exec_driver_sql(
+                f"SELECT {column}, count(*) FROM core.medical_claim "
+                f"WHERE {column} IS NOT NULL GROUP BY {column}"
+            ).all()
+        )
+    engine.dispose()
+    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
+    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    return dropped, added
+
+
 def test_an_edited_seed_changes_the_rows_without_regenerating(
     demo_database: Path, dbt_executable: str, tmp_path: Path
 ) -> None:
     """tuva: drop the most billed primary-care code from the seed and add one that is not
     primary care; ``dbt build`` then writes ``attribute()``'s rows with the same code list."""
     project = _project(tmp_path, demo_database, "tuva")
-    engine = sa.create_engine(f"duckdb:///{project.database}")
-    with engine.connect() as conn:
-        counted = dict(
-            conn.exec_driver_sql(
-                "SELECT hcpcs_code, count(*) FROM core.medical_claim GROUP BY hcpcs_code"
-            ).all()
-        )
-    engine.dispose()
     listed = ValueSets.for_year().primary_care_hcpcs
-    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
-    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    dropped, added = _codes_to_swap(project, "hcpcs_code", listed)
     edited = (listed - {dropped}) | {added}
     seed = project.root / "seeds" / "pa_primary_care_hcpcs.csv"
     lines = seed.read_text(encoding="utf-8").splitlines()
@@ -294,18 +302,8 @@ def test_edited_fqhc_revenue_codes_change_the_rows_without_regenerating(
     code of the claims (with spaces around it: codes are compared trimmed); ``dbt build`` then
     writes the rows of ``attribute()`` with a method listing the same codes."""
     project = _project(tmp_path, demo_database, "mssp")
-    engine = sa.create_engine(f"duckdb:///{project.database}")
-    with engine.connect() as conn:
-        counted = dict(
-            conn.exec_driver_sql(
-                "SELECT revenue_center_code, count(*) FROM core.medical_claim "
-                "WHERE revenue_center_code IS NOT NULL GROUP BY revenue_center_code"
-            ).all()
-        )
-    engine.dispose()
     listed = PRESETS["mssp"].fqhc_revenue_codes
-    dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
-    added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
+    dropped, added = _codes_to_swap(project, "revenue_center_code", listed)
     seed = project.root / "seeds" / "pa_fqhc_revenue_codes.csv"
     lines = seed.read_text(encoding="utf-8").splitlines()
     assert set(lines[1:]) == listed
