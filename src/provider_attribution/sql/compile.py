@@ -706,9 +706,12 @@ class QueryBuilder:
         """Per scope key, person, unit and NPI: each pass's cents, visits, last service, and
         ``cond_j``: 1 when a line falls in the method's j-th gate condition.
 
-        Two group-bys: per visit key first (each pass's cents, last date and whether the visit
-        has a line in the pass), then per NPI, where a pass's visits are the visits that hit
-        it. One pass over the lines instead of one distinct-count per pass."""
+        Three steps: each (line, scope key) pair with every pass's and gate's test evaluated
+        once, as 0/1 flags (``pa_pass_tests``; the aggregates below read the flags instead of
+        repeating the tests, which keeps engines that compile expressions, Spark's code
+        generation, within their limits); per visit key (each pass's cents, last date and
+        whether the visit has a line in the pass); then per NPI, where a pass's visits are the
+        visits that hit it. One pass over the lines instead of one distinct-count per pass."""
         source: sa.FromClause = line.join(
             scope,
             sa.and_(
@@ -730,36 +733,50 @@ class QueryBuilder:
             unit_type, unit_id = self._unit(lookup.c.aco_id, tin, line.c.npi)
         else:
             unit_type, unit_id = line.c.unit_type, line.c.unit_id
-        per_visit: list[sa.ColumnElement[Any]] = []
+        # A test that is null (an unknown bucket, say) is 0, as it was false in the aggregates.
+        tested: list[sa.ColumnElement[Any]] = []
+        weighted: set[int] = set()
         for i, p in enumerate(self.method.passes, start=1):
-            hit = self._in_pass(p, line, scope)
+            tested.append(_case([(self._in_pass(p, line, scope), 1)], 0).label(f"hit_{i}"))
             weight = self._weight(p, line, scope)
-            cents = line.c.amount_cents if weight is None else weight * line.c.amount_cents
-            per_visit += [
-                sa.func.sum(_case([(hit, cents)])).label(f"cents_{i}"),
-                sa.func.max(_case([(hit, 1)], 0)).label(f"hit_{i}"),
-                sa.func.max(_case([(hit, line.c.service_date)])).label(f"last_{i}"),
-            ]
-        per_visit += [
-            sa.func.max(_case([(self._in_gate(g, line, scope, unit_type), 1)], 0)).label(
-                f"cond_{j}"
-            )
+            if weight is not None:  # the pass's cents: the line's, weighted by its date
+                tested.append((weight * line.c.amount_cents).label(f"weighted_{i}"))
+                weighted.add(i)
+        tested += [
+            _case([(self._in_gate(g, line, scope, unit_type), 1)], 0).label(f"cond_{j}")
             for j, g in enumerate(self.method.conditions)
         ]
-        visit_keys = (
-            scope.c.scope_id,
-            line.c.person_id,
-            unit_type.label("unit_type"),
-            unit_id.label("unit_id"),
-            line.c.npi,
-            line.c.visit_key,
-        )
-        visits = (
-            sa.select(*visit_keys, *per_visit)
+        tests = (
+            sa.select(
+                scope.c.scope_id,
+                line.c.person_id,
+                unit_type.label("unit_type"),
+                unit_id.label("unit_id"),
+                line.c.npi,
+                line.c.visit_key,
+                line.c.service_date,
+                line.c.amount_cents,
+                *tested,
+            )
             .select_from(source)
-            .group_by(scope.c.scope_id, line.c.person_id, unit_type, unit_id, line.c.npi)
-            .group_by(line.c.visit_key)
-            .subquery("pa_visit_metrics")
+            .subquery("pa_pass_tests")
+        )
+        per_visit: list[sa.ColumnElement[Any]] = []
+        for i, _ in self._passes():
+            hit = tests.c[f"hit_{i}"] == 1
+            cents = tests.c[f"weighted_{i}" if i in weighted else "amount_cents"]
+            per_visit += [
+                sa.func.sum(_case([(hit, cents)])).label(f"cents_{i}"),
+                sa.func.max(tests.c[f"hit_{i}"]).label(f"hit_{i}"),
+                sa.func.max(_case([(hit, tests.c.service_date)])).label(f"last_{i}"),
+            ]
+        per_visit += self._max_conditions(tests)
+        visit_keys = [
+            tests.c[name]
+            for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi", "visit_key")
+        ]
+        visits = (
+            sa.select(*visit_keys, *per_visit).group_by(*visit_keys).subquery("pa_visit_metrics")
         )
         counted = visits.c.visit_key.is_not(None)
         aggregates: list[sa.ColumnElement[Any]] = []

@@ -109,9 +109,15 @@ def _requirement_flags(run: RunParts, keys: Sequence[ScopeKey], method: Method) 
 
 
 def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) -> sa.CTE:
-    """``(status, copies)`` per distinct claims row."""
+    """``(status, copies)`` per distinct claims row.
+
+    Every test of a line is evaluated once, as a 0/1 column of ``pa_line_tests`` (window,
+    member month, each pass of each key, the person's flags); the status reads the columns.
+    Every test is true or false on the lines it decides (checks 2 to 9 passed: a service
+    date, a bucket and flags), so 0 stands for false exactly there."""
     if builder.scope_source is not None:
         return _statuses_joined(builder, run)
+    method = builder.method
     line, mm = run.checked, run.member_months
     in_run_window = sa.or_(*(_within(line, k.window_start(builder.key_widest(k)), k) for k in keys))
     eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
@@ -122,56 +128,89 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
             mm.c.month_key == expressions.month_key(line.c.service_date),
         ),
     ).outerjoin(eligible, eligible.c.person_id == line.c.person_id)
-    whens: list[tuple[sa.ColumnElement[bool], Any]] = [
-        (line.c.check_status > 0, line.c.check_status),
-        (~in_run_window, REASON_ORDER["outside_window"]),
-        (mm.c.person_id.is_(None), REASON_ORDER["no_eligibility"]),
+
+    def flag(cond: sa.ColumnElement[bool], name: str) -> sa.ColumnElement[Any]:
+        return sa.case((cond, 1), else_=0).label(name)
+
+    columns: list[sa.ColumnElement[Any]] = [
+        line.c.check_status,
+        line.c.copies,
+        line.c.primary_care,
+        line.c.in_directory,
+        flag(in_run_window, "in_window"),
+        flag(mm.c.person_id.is_not(None), "has_month"),
     ]
-    if Path.CLAIMS not in builder.method.paths:
+    claims = Path.CLAIMS in method.paths
+    steps: list[list[int]] = []  # per key, the steps of the passes applying in it
+    if claims:
+        for i, key in enumerate(keys):
+            key_hits = _pass_hits(builder, line, key)
+            steps.append([step for step, _ in key_hits])
+            columns += [flag(hit, f"k{i}_s{step}") for step, hit in key_hits]
+            columns.append(flag(_flag(eligible, i), f"k{i}_eligible"))
+        if method.conditions:
+            flags = _requirement_flags(run, keys, method)
+            source = source.outerjoin(flags, flags.c.person_id == line.c.person_id)
+            columns += [
+                flag(_flag(flags, f"{i}_p{step}"), f"k{i}_ok{step}")
+                for i, key in enumerate(keys)
+                for step, p in method.passes_in(key.rule_year)
+                if method.requirements(p)
+            ]
+    tests = sa.select(*columns).select_from(source).subquery("pa_line_tests")
+
+    def on(name: str) -> sa.ColumnElement[bool]:
+        return tests.c[name] == 1
+
+    whens: list[tuple[sa.ColumnElement[bool], Any]] = [
+        (tests.c.check_status > 0, tests.c.check_status),
+        (~on("in_window"), REASON_ORDER["outside_window"]),
+        (~on("has_month"), REASON_ORDER["no_eligibility"]),
+    ]
+    if not claims:
         status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
     else:
-        method = builder.method
-        hits = [_pass_hits(builder, line, k) for k in keys]
-        in_pass = [sa.or_(*(hit for _, hit in key_hits)) for key_hits in hits]
-        counts = [sa.and_(hit, _flag(eligible, i)) for i, hit in enumerate(in_pass)]
+        in_pass = [
+            sa.or_(*(on(f"k{i}_s{step}") for step in key_steps))
+            for i, key_steps in enumerate(steps)
+        ]
+        counts = [sa.and_(hit, on(f"k{i}_eligible")) for i, hit in enumerate(in_pass)]
         # not primary care under the code list of any scope key
         slots = sorted({builder.primary_care_slot(k) for k in keys})
-        any_pc = sa.or_(*(builder.is_primary_care(line, slot) for slot in slots))
+        any_pc = sa.or_(*(builder.is_primary_care(tests, slot) for slot in slots))
         not_pc = sa.case(
             (~any_pc, REASON_ORDER["not_primary_care"]),
             else_=REASON_ORDER["no_matching_pass"],
         )
-        if builder.method.directory_required:  # an NPI outside the directory takes no step
+        if method.directory_required:  # an NPI outside the directory takes no step
             not_pc = sa.case(
-                (line.c.in_directory == 0, REASON_ORDER["no_matching_pass"]), else_=not_pc
+                (tests.c.in_directory == 0, REASON_ORDER["no_matching_pass"]), else_=not_pc
             )
         whens += [
             (~sa.or_(*in_pass), not_pc),
             (~sa.or_(*counts), REASON_ORDER["person_not_eligible"]),
         ]
         if method.conditions:
-            flags = _requirement_flags(run, keys, method)
-            source = source.outerjoin(flags, flags.c.person_id == line.c.person_id)
             # the line counts in key i through a pass whose requirement holds for its person
             assignable = [
                 sa.and_(
-                    _flag(eligible, i),
+                    on(f"k{i}_eligible"),
                     sa.or_(
                         *(
-                            sa.and_(hit, _flag(flags, f"{i}_p{step}"))
+                            sa.and_(on(f"k{i}_s{step}"), on(f"k{i}_ok{step}"))
                             if method.requirements(method.passes[step - 1])
-                            else hit
-                            for step, hit in key_hits
+                            else on(f"k{i}_s{step}")
+                            for step in key_steps
                         )
                     ),
                 )
-                for i, key_hits in enumerate(hits)
+                for i, key_steps in enumerate(steps)
             ]
             whens.append((~sa.or_(*assignable), REASON_ORDER["person_not_assignable"]))
         status = sa.case(*whens, else_=REASON_ORDER["used"])
     return (
-        sa.select(sa.cast(status, sa.Integer).label("status"), line.c.copies)
-        .select_from(source)
+        sa.select(sa.cast(status, sa.Integer).label("status"), tests.c.copies)
+        .select_from(tests)
         .cte("pa_line_status")
     )
 

@@ -1615,56 +1615,46 @@ WITH pa_member_months AS (
     MAX(pa_visit_metrics.cond_2) AS cond_2
   FROM (
     SELECT
-      pa_scopes.scope_id AS scope_id,
-      pa_lines.person_id AS person_id,
-      pa_lines.unit_type AS unit_type,
-      pa_lines.unit_id AS unit_id,
-      pa_lines.npi AS npi,
-      pa_lines.visit_key AS visit_key,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_1,
-      MAX(
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_1,
+      MAX(pa_pass_tests.hit_1) AS hit_1,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_1,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_2,
+      MAX(pa_pass_tests.hit_2) AS hit_2,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_2,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_3,
+      MAX(pa_pass_tests.hit_3) AS hit_3,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_3,
+      MAX(pa_pass_tests.cond_0) AS cond_0,
+      MAX(pa_pass_tests.cond_1) AS cond_1,
+      MAX(pa_pass_tests.cond_2) AS cond_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        pa_lines.person_id AS person_id,
+        pa_lines.unit_type AS unit_type,
+        pa_lines.unit_id AS unit_id,
+        pa_lines.npi AS npi,
+        pa_lines.visit_key AS visit_key,
+        pa_lines.service_date AS service_date,
+        pa_lines.amount_cents AS amount_cents,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -1706,95 +1696,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_1,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_2,
-      MAX(
+        END AS hit_1,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -1836,96 +1738,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_2,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-            AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_3,
-      MAX(
+        END AS hit_2,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
@@ -1968,53 +1781,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-            AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_3,
-      MAX(
+        END AS hit_3,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -2057,9 +1824,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_0,
-      MAX(
+        END AS cond_0,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -2102,9 +1867,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_1,
-      MAX(
+        END AS cond_1,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
@@ -2147,22 +1910,22 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_2
-    FROM pa_lines
-    JOIN pa_scopes
-      ON pa_lines.service_date >= pa_scopes.run_start
-      AND pa_lines.service_date <= pa_scopes.anchor_end
-      AND (
-        pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
-      )
+        END AS cond_2
+      FROM pa_lines
+      JOIN pa_scopes
+        ON pa_lines.service_date >= pa_scopes.run_start
+        AND pa_lines.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
     GROUP BY
-      pa_scopes.scope_id,
-      pa_lines.person_id,
-      pa_lines.unit_type,
-      pa_lines.unit_id,
-      pa_lines.npi,
-      pa_lines.visit_key
+      pa_pass_tests.scope_id,
+      pa_pass_tests.person_id,
+      pa_pass_tests.unit_type,
+      pa_pass_tests.unit_id,
+      pa_pass_tests.npi,
+      pa_pass_tests.visit_key
   ) AS pa_visit_metrics
   GROUP BY
     pa_visit_metrics.scope_id,
@@ -3037,56 +2800,46 @@ WITH pa_member_months AS (
     MAX(pa_visit_metrics.cond_2) AS cond_2
   FROM (
     SELECT
-      pa_scopes.scope_id AS scope_id,
-      pa_lines.person_id AS person_id,
-      pa_lines.unit_type AS unit_type,
-      pa_lines.unit_id AS unit_id,
-      pa_lines.npi AS npi,
-      pa_lines.visit_key AS visit_key,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_1,
-      MAX(
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_1,
+      MAX(pa_pass_tests.hit_1) AS hit_1,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_1,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_2,
+      MAX(pa_pass_tests.hit_2) AS hit_2,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_2,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_3,
+      MAX(pa_pass_tests.hit_3) AS hit_3,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_3,
+      MAX(pa_pass_tests.cond_0) AS cond_0,
+      MAX(pa_pass_tests.cond_1) AS cond_1,
+      MAX(pa_pass_tests.cond_2) AS cond_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        pa_lines.person_id AS person_id,
+        pa_lines.unit_type AS unit_type,
+        pa_lines.unit_id AS unit_id,
+        pa_lines.npi AS npi,
+        pa_lines.visit_key AS visit_key,
+        pa_lines.service_date AS service_date,
+        pa_lines.amount_cents AS amount_cents,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -3128,95 +2881,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_1,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_2,
-      MAX(
+        END AS hit_1,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -3258,96 +2923,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_2,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-            AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_3,
-      MAX(
+        END AS hit_2,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
@@ -3390,53 +2966,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS hit_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp', 'specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTR(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTR(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTR(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTR(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTR(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTR(pa_lines.primary_care, 6, 1)
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN SUBSTR(pa_lines.primary_care, 7, 1)
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN SUBSTR(pa_lines.primary_care, 8, 1)
-            END = '1'
-            AND pa_scopes.rule_year >= CAST(2025 AS INTEGER)
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_3,
-      MAX(
+        END AS hit_3,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -3479,9 +3009,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_0,
-      MAX(
+        END AS cond_0,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_12
@@ -3524,9 +3052,7 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_1,
-      MAX(
+        END AS cond_1,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
@@ -3569,22 +3095,22 @@ WITH pa_member_months AS (
           )
           THEN 1
           ELSE 0
-        END
-      ) AS cond_2
-    FROM pa_lines
-    JOIN pa_scopes
-      ON pa_lines.service_date >= pa_scopes.run_start
-      AND pa_lines.service_date <= pa_scopes.anchor_end
-      AND (
-        pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
-      )
+        END AS cond_2
+      FROM pa_lines
+      JOIN pa_scopes
+        ON pa_lines.service_date >= pa_scopes.run_start
+        AND pa_lines.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
     GROUP BY
-      pa_scopes.scope_id,
-      pa_lines.person_id,
-      pa_lines.unit_type,
-      pa_lines.unit_id,
-      pa_lines.npi,
-      pa_lines.visit_key
+      pa_pass_tests.scope_id,
+      pa_pass_tests.person_id,
+      pa_pass_tests.unit_type,
+      pa_pass_tests.unit_id,
+      pa_pass_tests.npi,
+      pa_pass_tests.visit_key
   ) AS pa_visit_metrics
   GROUP BY
     pa_visit_metrics.scope_id,
@@ -3726,11 +3252,97 @@ WITH pa_member_months AS (
   SELECT
     CAST(CASE
       WHEN (
-        attribution.attribution_checked__work.check_status > 0
+        pa_line_tests.check_status > 0
       )
-      THEN attribution.attribution_checked__work.check_status
+      THEN pa_line_tests.check_status
+      WHEN (
+        pa_line_tests.in_window <> 1
+      )
+      THEN 10
+      WHEN (
+        pa_line_tests.has_month <> 1
+      )
+      THEN 11
       WHEN (
         NOT (
+          pa_line_tests.k0_s1 = 1
+          OR pa_line_tests.k0_s2 = 1
+          OR pa_line_tests.k0_s3 = 1
+          OR pa_line_tests.k1_s1 = 1
+          OR pa_line_tests.k1_s2 = 1
+          OR pa_line_tests.k2_s1 = 1
+          OR pa_line_tests.k2_s2 = 1
+          OR pa_line_tests.k2_s3 = 1
+        )
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            SUBSTR(pa_line_tests.primary_care, 7, 1) = '1'
+            OR SUBSTR(pa_line_tests.primary_care, 8, 1) = '1'
+          )
+        )
+        THEN 12
+        ELSE 13
+      END
+      WHEN (
+        NOT (
+          (
+            pa_line_tests.k0_s1 = 1 OR pa_line_tests.k0_s2 = 1 OR pa_line_tests.k0_s3 = 1
+          )
+          AND pa_line_tests.k0_eligible = 1
+          OR (
+            pa_line_tests.k1_s1 = 1 OR pa_line_tests.k1_s2 = 1
+          )
+          AND pa_line_tests.k1_eligible = 1
+          OR (
+            pa_line_tests.k2_s1 = 1 OR pa_line_tests.k2_s2 = 1 OR pa_line_tests.k2_s3 = 1
+          )
+          AND pa_line_tests.k2_eligible = 1
+        )
+      )
+      THEN 14
+      WHEN (
+        NOT (
+          pa_line_tests.k0_eligible = 1
+          AND (
+            pa_line_tests.k0_s1 = 1
+            AND pa_line_tests.k0_ok1 = 1
+            OR pa_line_tests.k0_s2 = 1
+            AND pa_line_tests.k0_ok2 = 1
+            OR pa_line_tests.k0_s3 = 1
+            AND pa_line_tests.k0_ok3 = 1
+          )
+          OR pa_line_tests.k1_eligible = 1
+          AND (
+            pa_line_tests.k1_s1 = 1
+            AND pa_line_tests.k1_ok1 = 1
+            OR pa_line_tests.k1_s2 = 1
+            AND pa_line_tests.k1_ok2 = 1
+          )
+          OR pa_line_tests.k2_eligible = 1
+          AND (
+            pa_line_tests.k2_s1 = 1
+            AND pa_line_tests.k2_ok1 = 1
+            OR pa_line_tests.k2_s2 = 1
+            AND pa_line_tests.k2_ok2 = 1
+            OR pa_line_tests.k2_s3 = 1
+            AND pa_line_tests.k2_ok3 = 1
+          )
+        )
+      )
+      THEN 15
+      ELSE 16
+    END AS INTEGER) AS status,
+    pa_line_tests.copies AS copies
+  FROM (
+    SELECT
+      attribution.attribution_checked__work.check_status AS check_status,
+      attribution.attribution_checked__work.copies AS copies,
+      attribution.attribution_checked__work.primary_care AS primary_care,
+      attribution.attribution_checked__work.in_directory AS in_directory,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND attribution.attribution_checked__work.end_date IS NOT NULL
@@ -3740,187 +3352,140 @@ WITH pa_member_months AS (
           OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
-      )
-      THEN 10
-      WHEN (
-        pa_member_months.person_id IS NULL
-      )
-      THEN 11
-      WHEN (
-        NOT (
+        THEN 1
+        ELSE 0
+      END AS in_window,
+      CASE WHEN (
+        pa_member_months.person_id IS NOT NULL
+      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND attribution.attribution_checked__work.end_date IS NOT NULL
           AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
           AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
           AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.end_date IS NOT NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.end_date IS NOT NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
         )
-      )
-      THEN CASE
+        THEN 1
+        ELSE 0
+      END AS k0_s1,
+      CASE
         WHEN (
-          NOT (
-            SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-            OR SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          )
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
         )
-        THEN 12
-        ELSE 13
-      END
-      WHEN (
-        NOT (
-          (
-            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          )
-          AND COALESCE(pa_eligible_flags.k0, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-          )
-          AND COALESCE(pa_eligible_flags.k1, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-          )
-          AND COALESCE(pa_eligible_flags.k2, 0) = 1
+        THEN 1
+        ELSE 0
+      END AS k0_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
         )
-      )
-      THEN 14
-      WHEN (
-        NOT (
-          COALESCE(pa_eligible_flags.k0, 0) = 1
-          AND (
-            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k0_p1, 0) = 1
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k0_p2, 0) = 1
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k0_p3, 0) = 1
-          )
-          OR COALESCE(pa_eligible_flags.k1, 0) = 1
-          AND (
-            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-            AND COALESCE(pa_pass_flags.k1_p1, 0) = 1
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-            AND COALESCE(pa_pass_flags.k1_p2, 0) = 1
-          )
-          OR COALESCE(pa_eligible_flags.k2, 0) = 1
-          AND (
-            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k2_p1, 0) = 1
-            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k2_p2, 0) = 1
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-            AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-            AND COALESCE(pa_pass_flags.k2_p3, 0) = 1
-          )
+        THEN 1
+        ELSE 0
+      END AS k0_s3,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k0, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
         )
-      )
-      THEN 15
-      ELSE 16
-    END AS INTEGER) AS status,
-    attribution.attribution_checked__work.copies AS copies
-  FROM attribution.attribution_checked__work
-  LEFT OUTER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INTEGER)
-  LEFT OUTER JOIN pa_eligible_flags
-    ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
-  LEFT OUTER JOIN pa_pass_flags
-    ON pa_pass_flags.person_id = attribution.attribution_checked__work.person_id
+        THEN 1
+        ELSE 0
+      END AS k1_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s2,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTR(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s3,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_eligible,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k0_p1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_ok1,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k0_p2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_ok2,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k0_p3, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_ok3,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k1_p1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_ok1,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k1_p2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_ok2,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k2_p1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_ok1,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k2_p2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_ok2,
+      CASE WHEN (
+        COALESCE(pa_pass_flags.k2_p3, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_ok3
+    FROM attribution.attribution_checked__work
+    LEFT OUTER JOIN pa_member_months
+      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INTEGER)
+    LEFT OUTER JOIN pa_eligible_flags
+      ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
+    LEFT OUTER JOIN pa_pass_flags
+      ON pa_pass_flags.person_id = attribution.attribution_checked__work.person_id
+  ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,

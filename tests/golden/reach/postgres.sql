@@ -1273,62 +1273,36 @@ SELECT
   MAX(pa_visit_metrics.last_2) AS last_2
 FROM (
   SELECT
-    pa_scopes.scope_id AS scope_id,
-    attribution.attribution_lines__work.person_id AS person_id,
-    attribution.attribution_lines__work.unit_type AS unit_type,
-    attribution.attribution_lines__work.unit_id AS unit_id,
-    attribution.attribution_lines__work.npi AS npi,
-    attribution.attribution_lines__work.visit_key AS visit_key,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND CASE
-            WHEN (
-              pa_scopes.pc_slot = 1
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 1 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 2
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 2 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 3
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 3 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 4
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 4 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 5
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 5 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 6
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 6 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 7
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 7 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 8
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 8 FOR 1)
-          END = '1'
-        )
-        THEN CASE
-          WHEN (
-            attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_1,
-    MAX(
+    pa_pass_tests.scope_id AS scope_id,
+    pa_pass_tests.person_id AS person_id,
+    pa_pass_tests.unit_type AS unit_type,
+    pa_pass_tests.unit_id AS unit_id,
+    pa_pass_tests.npi AS npi,
+    pa_pass_tests.visit_key AS visit_key,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
+    MAX(pa_pass_tests.hit_1) AS hit_1,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_1,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
+    MAX(pa_pass_tests.hit_2) AS hit_2,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_2
+  FROM (
+    SELECT
+      pa_scopes.scope_id AS scope_id,
+      attribution.attribution_lines__work.person_id AS person_id,
+      attribution.attribution_lines__work.unit_type AS unit_type,
+      attribution.attribution_lines__work.unit_id AS unit_id,
+      attribution.attribution_lines__work.npi AS npi,
+      attribution.attribution_lines__work.visit_key AS visit_key,
+      attribution.attribution_lines__work.service_date AS service_date,
+      attribution.attribution_lines__work.amount_cents AS amount_cents,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_24
@@ -1370,101 +1344,14 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_1,
-    MAX(
+      END AS hit_1,
       CASE
         WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND CASE
-            WHEN (
-              pa_scopes.pc_slot = 1
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 1 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 2
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 2 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 3
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 3 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 4
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 4 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 5
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 5 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 6
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 6 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 7
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 7 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 8
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 8 FOR 1)
-          END = '1'
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
         )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_1,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.bucket IN ('specialist')
-          AND CASE
-            WHEN (
-              pa_scopes.pc_slot = 1
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 1 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 2
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 2 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 3
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 3 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 4
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 4 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 5
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 5 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 6
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 6 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 7
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 7 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 8
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 8 FOR 1)
-          END = '1'
-        )
-        THEN CASE
-          WHEN (
-            attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_2,
-    MAX(
+        THEN 2
+        ELSE 1
+      END * attribution.attribution_lines__work.amount_cents AS weighted_1,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_24
@@ -1506,66 +1393,30 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_2,
-    MAX(
+      END AS hit_2,
       CASE
         WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.bucket IN ('specialist')
-          AND CASE
-            WHEN (
-              pa_scopes.pc_slot = 1
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 1 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 2
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 2 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 3
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 3 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 4
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 4 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 5
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 5 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 6
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 6 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 7
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 7 FOR 1)
-            WHEN (
-              pa_scopes.pc_slot = 8
-            )
-            THEN SUBSTRING(attribution.attribution_lines__work.primary_care FROM 8 FOR 1)
-          END = '1'
+          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
         )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_2
-  FROM attribution.attribution_lines__work
-  JOIN pa_scopes
-    ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
-    AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
-    AND (
-      pa_scopes.is_current = 0
-      OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
-    )
+        THEN 2
+        ELSE 1
+      END * attribution.attribution_lines__work.amount_cents AS weighted_2
+    FROM attribution.attribution_lines__work
+    JOIN pa_scopes
+      ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
+      AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
+      AND (
+        pa_scopes.is_current = 0
+        OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
+      )
+  ) AS pa_pass_tests
   GROUP BY
-    pa_scopes.scope_id,
-    attribution.attribution_lines__work.person_id,
-    attribution.attribution_lines__work.unit_type,
-    attribution.attribution_lines__work.unit_id,
-    attribution.attribution_lines__work.npi,
-    attribution.attribution_lines__work.visit_key
+    pa_pass_tests.scope_id,
+    pa_pass_tests.person_id,
+    pa_pass_tests.unit_type,
+    pa_pass_tests.unit_id,
+    pa_pass_tests.npi,
+    pa_pass_tests.visit_key
 ) AS pa_visit_metrics
 GROUP BY
   pa_visit_metrics.scope_id,
@@ -2539,63 +2390,32 @@ WITH pa_member_months AS (
   SELECT
     CAST(CASE
       WHEN (
-        attribution.attribution_checked__work.check_status > 0
+        pa_line_tests.check_status > 0
       )
-      THEN attribution.attribution_checked__work.check_status
+      THEN pa_line_tests.check_status
       WHEN (
-        NOT (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.end_date IS NOT NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-        )
+        pa_line_tests.in_window <> 1
       )
       THEN 10
       WHEN (
-        pa_member_months.person_id IS NULL
+        pa_line_tests.has_month <> 1
       )
       THEN 11
       WHEN (
         NOT (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.end_date IS NOT NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.end_date IS NOT NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+          pa_line_tests.k0_s1 = 1
+          OR pa_line_tests.k0_s2 = 1
+          OR pa_line_tests.k1_s1 = 1
+          OR pa_line_tests.k1_s2 = 1
+          OR pa_line_tests.k2_s1 = 1
+          OR pa_line_tests.k2_s2 = 1
         )
       )
       THEN CASE
         WHEN (
           NOT (
-            SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
-            OR SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+            SUBSTRING(pa_line_tests.primary_care FROM 7 FOR 1) = '1'
+            OR SUBSTRING(pa_line_tests.primary_care FROM 8 FOR 1) = '1'
           )
         )
         THEN 12
@@ -2604,54 +2424,126 @@ WITH pa_member_months AS (
       WHEN (
         NOT (
           (
-            attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.end_date IS NOT NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+            pa_line_tests.k0_s1 = 1 OR pa_line_tests.k0_s2 = 1
           )
-          AND COALESCE(pa_eligible_flags.k0, 0) = 1
+          AND pa_line_tests.k0_eligible = 1
           OR (
-            attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
+            pa_line_tests.k1_s1 = 1 OR pa_line_tests.k1_s2 = 1
           )
-          AND COALESCE(pa_eligible_flags.k1, 0) = 1
+          AND pa_line_tests.k1_eligible = 1
           OR (
-            attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+            pa_line_tests.k2_s1 = 1 OR pa_line_tests.k2_s2 = 1
           )
-          AND COALESCE(pa_eligible_flags.k2, 0) = 1
+          AND pa_line_tests.k2_eligible = 1
         )
       )
       THEN 14
       ELSE 16
     END AS INT) AS status,
-    attribution.attribution_checked__work.copies AS copies
-  FROM attribution.attribution_checked__work
-  LEFT OUTER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
-  LEFT OUTER JOIN pa_eligible_flags
-    ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+    pa_line_tests.copies AS copies
+  FROM (
+    SELECT
+      attribution.attribution_checked__work.check_status AS check_status,
+      attribution.attribution_checked__work.copies AS copies,
+      attribution.attribution_checked__work.primary_care AS primary_care,
+      attribution.attribution_checked__work.in_directory AS in_directory,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
+          OR attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
+        )
+        THEN 1
+        ELSE 0
+      END AS in_window,
+      CASE WHEN (
+        pa_member_months.person_id IS NOT NULL
+      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.end_date IS NOT NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s2,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k0, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 7 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s2,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(attribution.attribution_checked__work.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s2,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_eligible
+    FROM attribution.attribution_checked__work
+    LEFT OUTER JOIN pa_member_months
+      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+    LEFT OUTER JOIN pa_eligible_flags
+      ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+  ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,

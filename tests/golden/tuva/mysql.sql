@@ -1057,163 +1057,109 @@ WITH pa_member_months AS (
     MAX(pa_visit_metrics.last_5) AS last_5
   FROM (
     SELECT
-      pa_scopes.scope_id AS scope_id,
-      pa_lines.person_id AS person_id,
-      pa_lines.unit_type AS unit_type,
-      pa_lines.unit_id AS unit_id,
-      pa_lines.npi AS npi,
-      pa_lines.visit_key AS visit_key,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_1,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_1,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_2,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_12
-            AND pa_lines.bucket IN ('specialist')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_2,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_3,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
-            AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_3,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_4,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
-          )
-          THEN 1
-          ELSE 0
-        END
-      ) AS hit_4,
-      MAX(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
-          )
-          THEN pa_lines.service_date
-        END
-      ) AS last_4,
-      SUM(
-        CASE
-          WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-          )
-          THEN pa_lines.amount_cents
-        END
-      ) AS cents_5,
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_1,
+      MAX(pa_pass_tests.hit_1) AS hit_1,
       MAX(CASE WHEN (
-        pa_lines.service_date >= pa_scopes.start_24
-      ) THEN 1 ELSE 0 END) AS hit_5,
-      MAX(
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_1,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_2,
+      MAX(pa_pass_tests.hit_2) AS hit_2,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_2,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_3,
+      MAX(pa_pass_tests.hit_3) AS hit_3,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_3,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_4,
+      MAX(pa_pass_tests.hit_4) AS hit_4,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_4,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_5,
+      MAX(pa_pass_tests.hit_5) AS hit_5,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_5
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        pa_lines.person_id AS person_id,
+        pa_lines.unit_type AS unit_type,
+        pa_lines.unit_id AS unit_id,
+        pa_lines.npi AS npi,
+        pa_lines.visit_key AS visit_key,
+        pa_lines.service_date AS service_date,
+        pa_lines.amount_cents AS amount_cents,
+        CASE
+          WHEN (
+            pa_lines.service_date >= pa_scopes.start_12
+            AND pa_lines.bucket IN ('npp', 'pcp')
+            AND pa_lines.primary_care = '1'
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        CASE
+          WHEN (
+            pa_lines.service_date >= pa_scopes.start_12
+            AND pa_lines.bucket IN ('specialist')
+            AND pa_lines.primary_care = '1'
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
         CASE
           WHEN (
             pa_lines.service_date >= pa_scopes.start_24
+            AND pa_lines.bucket IN ('npp', 'pcp')
+            AND pa_lines.primary_care = '1'
           )
-          THEN pa_lines.service_date
-        END
-      ) AS last_5
-    FROM pa_lines
-    INNER JOIN pa_scopes
-      ON pa_lines.service_date >= pa_scopes.run_start
-      AND pa_lines.service_date <= pa_scopes.anchor_end
-      AND (
-        pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
-      )
+          THEN 1
+          ELSE 0
+        END AS hit_3,
+        CASE
+          WHEN (
+            pa_lines.service_date >= pa_scopes.start_24 AND pa_lines.primary_care = '1'
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_4,
+        CASE WHEN (
+          pa_lines.service_date >= pa_scopes.start_24
+        ) THEN 1 ELSE 0 END AS hit_5
+      FROM pa_lines
+      INNER JOIN pa_scopes
+        ON pa_lines.service_date >= pa_scopes.run_start
+        AND pa_lines.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
     GROUP BY
-      pa_scopes.scope_id,
-      pa_lines.person_id,
-      pa_lines.unit_type,
-      pa_lines.unit_id,
-      pa_lines.npi,
-      pa_lines.visit_key
+      pa_pass_tests.scope_id,
+      pa_pass_tests.person_id,
+      pa_pass_tests.unit_type,
+      pa_pass_tests.unit_id,
+      pa_pass_tests.npi,
+      pa_pass_tests.visit_key
   ) AS pa_visit_metrics
   GROUP BY
     pa_visit_metrics.scope_id,
@@ -2398,11 +2344,79 @@ WITH pa_member_months AS (
   SELECT
     CAST(CASE
       WHEN (
-        attribution.attribution_checked__work.check_status > 0
+        pa_line_tests.check_status > 0
       )
-      THEN attribution.attribution_checked__work.check_status
+      THEN pa_line_tests.check_status
+      WHEN (
+        pa_line_tests.in_window <> 1
+      )
+      THEN 10
+      WHEN (
+        pa_line_tests.has_month <> 1
+      )
+      THEN 11
       WHEN (
         NOT (
+          pa_line_tests.k0_s1 = 1
+          OR pa_line_tests.k0_s2 = 1
+          OR pa_line_tests.k0_s3 = 1
+          OR pa_line_tests.k0_s4 = 1
+          OR pa_line_tests.k0_s5 = 1
+          OR pa_line_tests.k1_s1 = 1
+          OR pa_line_tests.k1_s2 = 1
+          OR pa_line_tests.k1_s3 = 1
+          OR pa_line_tests.k1_s4 = 1
+          OR pa_line_tests.k1_s5 = 1
+          OR pa_line_tests.k2_s1 = 1
+          OR pa_line_tests.k2_s2 = 1
+          OR pa_line_tests.k2_s3 = 1
+          OR pa_line_tests.k2_s4 = 1
+          OR pa_line_tests.k2_s5 = 1
+        )
+      )
+      THEN CASE WHEN (
+        pa_line_tests.primary_care <> '1'
+      ) THEN 12 ELSE 13 END
+      WHEN (
+        NOT (
+          (
+            pa_line_tests.k0_s1 = 1
+            OR pa_line_tests.k0_s2 = 1
+            OR pa_line_tests.k0_s3 = 1
+            OR pa_line_tests.k0_s4 = 1
+            OR pa_line_tests.k0_s5 = 1
+          )
+          AND pa_line_tests.k0_eligible = 1
+          OR (
+            pa_line_tests.k1_s1 = 1
+            OR pa_line_tests.k1_s2 = 1
+            OR pa_line_tests.k1_s3 = 1
+            OR pa_line_tests.k1_s4 = 1
+            OR pa_line_tests.k1_s5 = 1
+          )
+          AND pa_line_tests.k1_eligible = 1
+          OR (
+            pa_line_tests.k2_s1 = 1
+            OR pa_line_tests.k2_s2 = 1
+            OR pa_line_tests.k2_s3 = 1
+            OR pa_line_tests.k2_s4 = 1
+            OR pa_line_tests.k2_s5 = 1
+          )
+          AND pa_line_tests.k2_eligible = 1
+        )
+      )
+      THEN 14
+      ELSE 16
+    END AS SIGNED) AS status,
+    pa_line_tests.copies AS copies
+  FROM (
+    SELECT
+      attribution.attribution_checked__work.check_status AS check_status,
+      attribution.attribution_checked__work.copies AS copies,
+      attribution.attribution_checked__work.primary_care AS primary_care,
+      attribution.attribution_checked__work.in_directory AS in_directory,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND NOT attribution.attribution_checked__work.end_date IS NULL
@@ -2412,168 +2426,179 @@ WITH pa_member_months AS (
           OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
-      )
-      THEN 10
-      WHEN (
-        pa_member_months.person_id IS NULL
-      )
-      THEN 11
-      WHEN (
-        NOT (
+        THEN 1
+        ELSE 0
+      END AS in_window,
+      CASE WHEN (
+        NOT pa_member_months.person_id IS NULL
+      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND NOT attribution.attribution_checked__work.end_date IS NULL
           AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
           AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
           AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
-      )
-      THEN CASE
+        THEN 1
+        ELSE 0
+      END AS k0_s1,
+      CASE
         WHEN (
-          attribution.attribution_checked__work.primary_care <> '1'
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
-        THEN 12
-        ELSE 13
-      END
-      WHEN (
-        NOT (
-          (
-            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          )
-          AND COALESCE(pa_eligible_flags.k0, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          )
-          AND COALESCE(pa_eligible_flags.k1, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          )
-          AND COALESCE(pa_eligible_flags.k2, 0) = 1
+        THEN 1
+        ELSE 0
+      END AS k0_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
-      )
-      THEN 14
-      ELSE 16
-    END AS SIGNED) AS status,
-    attribution.attribution_checked__work.copies AS copies
-  FROM attribution.attribution_checked__work
-  LEFT OUTER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
-  LEFT OUTER JOIN pa_eligible_flags
-    ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
+        THEN 1
+        ELSE 0
+      END AS k0_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k0, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_eligible
+    FROM attribution.attribution_checked__work
+    LEFT OUTER JOIN pa_member_months
+      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
+    LEFT OUTER JOIN pa_eligible_flags
+      ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
+  ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,

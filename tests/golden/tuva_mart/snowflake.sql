@@ -965,24 +965,57 @@ SELECT
   MAX(pa_visit_metrics.last_5) AS last_5
 FROM (
   SELECT
-    pa_scopes.scope_id AS scope_id,
-    attribution.attribution_lines__work.person_id AS person_id,
-    attribution.attribution_lines__work.unit_type AS unit_type,
-    attribution.attribution_lines__work.unit_id AS unit_id,
-    attribution.attribution_lines__work.npi AS npi,
-    attribution.attribution_lines__work.visit_key AS visit_key,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_1,
-    MAX(
+    pa_pass_tests.scope_id AS scope_id,
+    pa_pass_tests.person_id AS person_id,
+    pa_pass_tests.unit_type AS unit_type,
+    pa_pass_tests.unit_id AS unit_id,
+    pa_pass_tests.npi AS npi,
+    pa_pass_tests.visit_key AS visit_key,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.amount_cents END) AS cents_1,
+    MAX(pa_pass_tests.hit_1) AS hit_1,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_1,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.amount_cents END) AS cents_2,
+    MAX(pa_pass_tests.hit_2) AS hit_2,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_2,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_3 = 1
+    ) THEN pa_pass_tests.amount_cents END) AS cents_3,
+    MAX(pa_pass_tests.hit_3) AS hit_3,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_3 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_3,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_4 = 1
+    ) THEN pa_pass_tests.amount_cents END) AS cents_4,
+    MAX(pa_pass_tests.hit_4) AS hit_4,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_4 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_4,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_5 = 1
+    ) THEN pa_pass_tests.amount_cents END) AS cents_5,
+    MAX(pa_pass_tests.hit_5) AS hit_5,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_5 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_5
+  FROM (
+    SELECT
+      pa_scopes.scope_id AS scope_id,
+      attribution.attribution_lines__work.person_id AS person_id,
+      attribution.attribution_lines__work.unit_type AS unit_type,
+      attribution.attribution_lines__work.unit_id AS unit_id,
+      attribution.attribution_lines__work.npi AS npi,
+      attribution.attribution_lines__work.visit_key AS visit_key,
+      attribution.attribution_lines__work.service_date AS service_date,
+      attribution.attribution_lines__work.amount_cents AS amount_cents,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_12
@@ -992,20 +1025,7 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_1,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_1,
-    SUM(
+      END AS hit_1,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_12
@@ -1013,44 +1033,9 @@ FROM (
           AND attribution.attribution_lines__work.bucket IN ('specialist')
           AND attribution.attribution_lines__work.primary_care = '1'
         )
-        THEN attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_2,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('specialist')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_2,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('specialist')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_2,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_3,
-    MAX(
+      END AS hit_2,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_24
@@ -1060,30 +1045,7 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_3,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_3,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_4,
-    MAX(
+      END AS hit_3,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_24
@@ -1092,28 +1054,7 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_4,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-          AND attribution.attribution_lines__work.primary_care = '1'
-        )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_4,
-    SUM(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-        )
-        THEN attribution.attribution_lines__work.amount_cents
-      END
-    ) AS cents_5,
-    MAX(
+      END AS hit_4,
       CASE
         WHEN (
           attribution.attribution_lines__work.service_date >= pa_scopes.start_24
@@ -1121,32 +1062,23 @@ FROM (
         )
         THEN 1
         ELSE 0
-      END
-    ) AS hit_5,
-    MAX(
-      CASE
-        WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.in_directory = 1
-        )
-        THEN attribution.attribution_lines__work.service_date
-      END
-    ) AS last_5
-  FROM attribution.attribution_lines__work
-  JOIN pa_scopes
-    ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
-    AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
-    AND (
-      pa_scopes.is_current = 0
-      OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
-    )
+      END AS hit_5
+    FROM attribution.attribution_lines__work
+    JOIN pa_scopes
+      ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
+      AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
+      AND (
+        pa_scopes.is_current = 0
+        OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
+      )
+  ) AS pa_pass_tests
   GROUP BY
-    pa_scopes.scope_id,
-    attribution.attribution_lines__work.person_id,
-    attribution.attribution_lines__work.unit_type,
-    attribution.attribution_lines__work.unit_id,
-    attribution.attribution_lines__work.npi,
-    attribution.attribution_lines__work.visit_key
+    pa_pass_tests.scope_id,
+    pa_pass_tests.person_id,
+    pa_pass_tests.unit_type,
+    pa_pass_tests.unit_id,
+    pa_pass_tests.npi,
+    pa_pass_tests.visit_key
 ) AS pa_visit_metrics
 GROUP BY
   pa_visit_metrics.scope_id,
@@ -2060,11 +1992,85 @@ WITH pa_member_months AS (
   SELECT
     CAST(CASE
       WHEN (
-        attribution.attribution_checked__work.check_status > 0
+        pa_line_tests.check_status > 0
       )
-      THEN attribution.attribution_checked__work.check_status
+      THEN pa_line_tests.check_status
+      WHEN (
+        pa_line_tests.in_window <> 1
+      )
+      THEN 10
+      WHEN (
+        pa_line_tests.has_month <> 1
+      )
+      THEN 11
       WHEN (
         NOT (
+          pa_line_tests.k0_s1 = 1
+          OR pa_line_tests.k0_s2 = 1
+          OR pa_line_tests.k0_s3 = 1
+          OR pa_line_tests.k0_s4 = 1
+          OR pa_line_tests.k0_s5 = 1
+          OR pa_line_tests.k1_s1 = 1
+          OR pa_line_tests.k1_s2 = 1
+          OR pa_line_tests.k1_s3 = 1
+          OR pa_line_tests.k1_s4 = 1
+          OR pa_line_tests.k1_s5 = 1
+          OR pa_line_tests.k2_s1 = 1
+          OR pa_line_tests.k2_s2 = 1
+          OR pa_line_tests.k2_s3 = 1
+          OR pa_line_tests.k2_s4 = 1
+          OR pa_line_tests.k2_s5 = 1
+        )
+      )
+      THEN CASE
+        WHEN (
+          pa_line_tests.in_directory = 0
+        )
+        THEN 13
+        ELSE CASE WHEN (
+          pa_line_tests.primary_care <> '1'
+        ) THEN 12 ELSE 13 END
+      END
+      WHEN (
+        NOT (
+          (
+            pa_line_tests.k0_s1 = 1
+            OR pa_line_tests.k0_s2 = 1
+            OR pa_line_tests.k0_s3 = 1
+            OR pa_line_tests.k0_s4 = 1
+            OR pa_line_tests.k0_s5 = 1
+          )
+          AND pa_line_tests.k0_eligible = 1
+          OR (
+            pa_line_tests.k1_s1 = 1
+            OR pa_line_tests.k1_s2 = 1
+            OR pa_line_tests.k1_s3 = 1
+            OR pa_line_tests.k1_s4 = 1
+            OR pa_line_tests.k1_s5 = 1
+          )
+          AND pa_line_tests.k1_eligible = 1
+          OR (
+            pa_line_tests.k2_s1 = 1
+            OR pa_line_tests.k2_s2 = 1
+            OR pa_line_tests.k2_s3 = 1
+            OR pa_line_tests.k2_s4 = 1
+            OR pa_line_tests.k2_s5 = 1
+          )
+          AND pa_line_tests.k2_eligible = 1
+        )
+      )
+      THEN 14
+      ELSE 16
+    END AS INT) AS status,
+    pa_line_tests.copies AS copies
+  FROM (
+    SELECT
+      attribution.attribution_checked__work.check_status AS check_status,
+      attribution.attribution_checked__work.copies AS copies,
+      attribution.attribution_checked__work.primary_care AS primary_care,
+      attribution.attribution_checked__work.in_directory AS in_directory,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND NOT attribution.attribution_checked__work.end_date IS NULL
@@ -2074,14 +2080,14 @@ WITH pa_member_months AS (
           OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
-      )
-      THEN 10
-      WHEN (
-        pa_member_months.person_id IS NULL
-      )
-      THEN 11
-      WHEN (
-        NOT (
+        THEN 1
+        ELSE 0
+      END AS in_window,
+      CASE WHEN (
+        NOT pa_member_months.person_id IS NULL
+      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
           AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND NOT attribution.attribution_checked__work.end_date IS NULL
@@ -2089,189 +2095,179 @@ WITH pa_member_months AS (
           AND attribution.attribution_checked__work.in_directory = 1
           AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
           AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
-          AND attribution.attribution_checked__work.primary_care = '1'
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.in_directory = 1
         )
-      )
-      THEN CASE
+        THEN 1
+        ELSE 0
+      END AS k0_s1,
+      CASE
         WHEN (
-          attribution.attribution_checked__work.in_directory = 0
+          attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
-        THEN 13
-        ELSE CASE
-          WHEN (
-            attribution.attribution_checked__work.primary_care <> '1'
-          )
-          THEN 12
-          ELSE 13
-        END
-      END
-      WHEN (
-        NOT (
-          (
-            attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-            AND NOT attribution.attribution_checked__work.end_date IS NULL
-            AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-          )
-          AND COALESCE(pa_eligible_flags.k0, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-          )
-          AND COALESCE(pa_eligible_flags.k1, 0) = 1
-          OR (
-            attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('specialist')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-            AND attribution.attribution_checked__work.primary_care = '1'
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-            AND attribution.attribution_checked__work.in_directory = 1
-          )
-          AND COALESCE(pa_eligible_flags.k2, 0) = 1
+        THEN 1
+        ELSE 0
+      END AS k0_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
         )
-      )
-      THEN 14
-      ELSE 16
-    END AS INT) AS status,
-    attribution.attribution_checked__work.copies AS copies
-  FROM attribution.attribution_checked__work
-  LEFT OUTER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(DATE_PART(YEAR, attribution.attribution_checked__work.service_date) * 100 + DATE_PART(MONTH, attribution.attribution_checked__work.service_date) AS INT)
-  LEFT OUTER JOIN pa_eligible_flags
-    ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+        THEN 1
+        ELSE 0
+      END AS k0_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT attribution.attribution_checked__work.end_date IS NULL
+          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+        )
+        THEN 1
+        ELSE 0
+      END AS k0_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k0, 0) = 1
+      ) THEN 1 ELSE 0 END AS k0_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+        )
+        THEN 1
+        ELSE 0
+      END AS k1_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k1, 0) = 1
+      ) THEN 1 ELSE 0 END AS k1_eligible,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s1,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('specialist')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s2,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s3,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+          AND attribution.attribution_checked__work.primary_care = '1'
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s4,
+      CASE
+        WHEN (
+          attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND attribution.attribution_checked__work.in_directory = 1
+        )
+        THEN 1
+        ELSE 0
+      END AS k2_s5,
+      CASE WHEN (
+        COALESCE(pa_eligible_flags.k2, 0) = 1
+      ) THEN 1 ELSE 0 END AS k2_eligible
+    FROM attribution.attribution_checked__work
+    LEFT OUTER JOIN pa_member_months
+      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
+      AND pa_member_months.month_key = CAST(DATE_PART(YEAR, attribution.attribution_checked__work.service_date) * 100 + DATE_PART(MONTH, attribution.attribution_checked__work.service_date) AS INT)
+    LEFT OUTER JOIN pa_eligible_flags
+      ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+  ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
     pa_line_status.status AS status,
