@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import provider_attribution as pa
 from harness import Dataset, load
 from provider_attribution.cli import main
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs, RosterTable, SelectionTable
 from provider_attribution.model.method import MEDICAID, MSSP, TUVA
@@ -26,7 +27,6 @@ from provider_attribution.warehouse.validate import (
     require_valid,
     warnings,
 )
-from provider_attribution.warehouse.validate.schema import _case_match_ok
 from scenarios import NPP, PCP, SPEC, line, months
 
 AS_OF = dt.date(2024, 6, 30)
@@ -558,12 +558,16 @@ def test_name_case_rules_per_engine() -> None:
     postgres = sa.dialects.postgresql.dialect()
     snowflake = snowflake_dialect()
     duckdb = sa.create_engine("duckdb://").dialect
+
+    def resolves(dialect: sa.Dialect, wanted: str, actual: str) -> bool:
+        return profile_for(dialect.name).resolves_other_case(dialect, wanted, actual)
+
     # Snowflake reflects PERSON_ID as person_id; both spellings reach it, a mixed one does not
-    assert _case_match_ok(snowflake, "PERSON_ID", "person_id")
-    assert not _case_match_ok(snowflake, "Person_Id", "person_id")
+    assert resolves(snowflake, "PERSON_ID", "person_id")
+    assert not resolves(snowflake, "Person_Id", "person_id")
     # PostgreSQL: a quoted name must match exactly
-    assert not _case_match_ok(postgres, "Member", "member")
-    assert _case_match_ok(duckdb, "Member", "member")
+    assert not resolves(postgres, "Member", "member")
+    assert resolves(duckdb, "Member", "member")
 
 
 def test_sqlite_columns_without_declared_types_are_not_type_checked(tmp_path: Path) -> None:

@@ -54,6 +54,8 @@ class EngineProfile:
     written table's scan); empty where the planner does better with the whole query inlined.
     ``emulation``: the profile to use instead when the engine is emulated (see
     :func:`~provider_attribution.engines.profiles.profile_for`).
+    ``typed_dates``: a column declared DATE holds dates (not so in SQLite, where declared types
+    bind nothing and dates are ISO text).
     """
 
     name: str
@@ -61,6 +63,7 @@ class EngineProfile:
     capabilities: Capabilities = CAUTIOUS
     materialise: frozenset[str] = frozenset()
     emulation: EngineProfile | None = None
+    typed_dates: bool = True
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -94,6 +97,27 @@ class EngineProfile:
         for staging, final in staged:
             conn.execute(DropTableIfExists(final))
             conn.execute(RenameTable(staging, final.name))
+
+    # -- reading the catalog ---------------------------------------------------------------------
+
+    def resolves_other_case(self, dialect: sa.Dialect, wanted: str, actual: str) -> bool:
+        """Whether a query naming ``wanted`` finds the catalog's ``actual`` (same letters,
+        other case). By default: where SQLAlchemy normalises names (Snowflake and Oracle
+        reflect upper-case names in lower case and quote a name in any other case) only
+        across that folding; elsewhere yes (DuckDB, SQLite, MySQL compare names without
+        case)."""
+        if getattr(dialect, "requires_name_normalize", False):
+            return str(dialect.normalize_name(wanted)) == str(dialect.normalize_name(actual))
+        return True
+
+    def reflected_name(self, name: str) -> str:
+        """A column name as reflected, spelled as the database spells it; by default as is."""
+        return name
+
+    def listed_schema(self, name: str) -> str:
+        """A schema name as the inspector lists it, spelled as a query names it; by default as
+        is."""
+        return name
 
     # -- expressions -----------------------------------------------------------------------------
 

@@ -3,9 +3,22 @@ best with the whole query inlined."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from provider_attribution.engines.profile import Capabilities, EngineProfile
 
-PROFILE = EngineProfile(
+
+@dataclass(frozen=True)
+class DuckdbProfile(EngineProfile):
+    """DuckDB's hooks."""
+
+    def listed_schema(self, name: str) -> str:
+        """duckdb-engine lists schemas catalog-qualified and quoted (``"db"."core"``): the
+        schema part, unquoted."""
+        return name.split(".", 1)[-1].strip('"')
+
+
+PROFILE = DuckdbProfile(
     name="duckdb",
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
 )

@@ -42,6 +42,11 @@ class MysqlProfile(EngineProfile):
                 f"; gave up after {wait_seconds} s"
             )
 
+    def reflected_name(self, name: str) -> str:
+        """SQLAlchemy's MySQL reflection keeps the doubled backtick of a quoted name holding
+        one (person_id``x for person_id`x): undone."""
+        return name.replace("``", "`")
+
     def unlock(self, conn: sa.Connection, target: str | None) -> None:
         conn.execute(sa.select(sa.func.release_lock(lock_name(target))))
 

@@ -31,6 +31,11 @@ def set_statements(settings: tuple[tuple[str, str], ...], *, local: bool) -> lis
 class PostgresProfile(EngineProfile):
     """PostgreSQL's hooks."""
 
+    def resolves_other_case(self, dialect: sa.Dialect, wanted: str, actual: str) -> bool:
+        """Never: PostgreSQL folds unquoted names to lower case and SQLAlchemy quotes every
+        name that is not all lower case, so the case of a name matters."""
+        return False
+
     def lock(self, conn: sa.Connection, target: str | None, *, wait_seconds: int = 600) -> None:
         """A transaction-level advisory lock: a second run waits, then replaces the first's
         results."""

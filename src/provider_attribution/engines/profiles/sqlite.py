@@ -32,4 +32,5 @@ PROFILE = SqliteProfile(
     name="sqlite",
     aliases=("sqlite3",),
     capabilities=Capabilities(transactional_ddl=True, schemas=False, swap="transaction"),
+    typed_dates=False,
 )

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine.reflection import ObjectKind
 
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model.inputs import (
     TUVA_PROVIDER_LOCATIONS,
     ClaimsTable,
@@ -23,19 +24,6 @@ from provider_attribution.warehouse.validate.results import Check, Severity
 # -- names: exact, else case-insensitive where the engine resolves them so ----------------------
 
 
-def _case_match_ok(dialect: sa.Dialect, wanted: str, actual: str) -> bool:
-    """Whether the engine finds ``actual`` when the query names ``wanted`` (same letters, other
-    case). PostgreSQL folds unquoted names to lower case and SQLAlchemy quotes every name that
-    is not all lower case, so there case matters; Snowflake (and Oracle) reflect upper-case
-    names in lower case, and a name in any other case is quoted, so case matters beyond that
-    folding; other engines (DuckDB, SQLite, MySQL, ...) compare names without case."""
-    if dialect.name == "postgresql":
-        return False
-    if getattr(dialect, "requires_name_normalize", False):
-        return str(dialect.normalize_name(wanted)) == str(dialect.normalize_name(actual))
-    return True
-
-
 def _find_name(
     dialect: sa.Dialect, wanted: str, candidates: Iterable[str]
 ) -> tuple[str | None, str]:
@@ -44,7 +32,9 @@ def _find_name(
     if wanted in names:
         return wanted, ""
     folded = [n for n in names if n.lower() == wanted.lower()]
-    if len(folded) == 1 and _case_match_ok(dialect, wanted, folded[0]):
+    if len(folded) == 1 and profile_for(dialect.name).resolves_other_case(
+        dialect, wanted, folded[0]
+    ):
         return folded[0], ""
     if folded:
         return None, (
@@ -91,12 +81,6 @@ def resolve_inputs(conn: sa.Connection, inputs: Inputs) -> Inputs:
     return inputs
 
 
-def _reflected_name(dialect: sa.Dialect, name: str) -> str:
-    """A reflected column name as the database spells it: SQLAlchemy's MySQL reflection keeps
-    the doubled backtick of a quoted name holding one (person_id``x for person_id`x)."""
-    return name.replace("``", "`") if dialect.name in {"mysql", "mariadb"} else name
-
-
 def _listing(names: Sequence[str], limit: int = 25) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
@@ -114,9 +98,8 @@ def _schema_names(insp: sa.Inspector, dialect: sa.Dialect, schema: str) -> list[
         names = insp.get_schema_names()
     except (NotImplementedError, sa.exc.SQLAlchemyError):
         return [schema]
-    if dialect.name == "duckdb":  # duckdb-engine lists catalog-qualified, quoted names
-        names = [n.split(".", 1)[-1].strip('"') for n in names]
-    return list(dict.fromkeys(names))
+    listed = profile_for(dialect.name).listed_schema
+    return list(dict.fromkeys(listed(n) for n in names))
 
 
 def _resolve_table(
@@ -224,7 +207,7 @@ def _type_problem(
     if col.kind == "date":
         if _is_date(type_):
             return None
-        if dialect.name == "sqlite":  # declared types bind nothing there, dates are ISO text
+        if not profile_for(dialect.name).typed_dates:  # SQLite: dates are ISO text
             return "warning", (
                 f"{where} is {shown}, not DATE; SQLite compares dates as text, so every value "
                 "must be an ISO date (YYYY-MM-DD); declare the column DATE to silence this"
@@ -359,7 +342,8 @@ def _structure(
             )
         )
         return None
-    by_name = {_reflected_name(dialect, str(c["name"])): c for c in reflected}
+    reflected_name = profile_for(dialect.name).reflected_name
+    by_name = {reflected_name(str(c["name"])): c for c in reflected}
     usable: set[str] = set()
     for col in spec.columns:
         actual, hint = _find_name(dialect, col.name, by_name)
