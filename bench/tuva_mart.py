@@ -252,40 +252,41 @@ def load_inputs(conn: duckdb.DuckDBPyConnection, project: Path, needed: set[str]
 # -- one mart run (in a worker process) ----------------------------------------------------------
 
 
-def run_mart(task: Task) -> Task:
-    """Build every model in order, timed together and one by one (``worker.py`` kind
-    ``tuva_mart``)."""
-    project = Path(task["project"])
+def mart_statements(project: Path, task: Task, used: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(model, view or table, CREATE statement) of every model, in dependency order."""
     models = read_models(project)
     declared = declared_materializations(project)
-    scratch = Path(task["scratch"])
-    for stale in (scratch, scratch.with_name(scratch.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    conn = duckdb.connect(str(scratch), config=DuckdbSettings(**task["duckdb"]).config())
-    conn.execute(f"ATTACH '{task['db']}' AS {SOURCE} (READ_ONLY)")
-    load_inputs(conn, project, upstream(models))
-    used: dict[str, Any] = {}
     variables = mart_variables(task["as_of"])
     statements = []
     for name in build_order(models):
         kind = "table" if task["materialize"] == "tables" else declared.get(name, "view")
         sql = render(models[name], variables, used)
-        statements.append(
-            (name, kind, f"CREATE OR REPLACE {kind.upper()} {SCHEMA}.{name} AS (\n{sql}\n)")
-        )
+        create = f"CREATE OR REPLACE {kind.upper()} {SCHEMA}.{name} AS (\n{sql}\n)"
+        statements.append((name, kind, create))
+    return statements
+
+
+def run_mart(task: Task) -> Task:
+    """Build every model in order, timed together and one by one (``worker.py`` kind
+    ``tuva_mart``); the final tables' row counts and the dbt vars the models read."""
+    project = Path(task["project"])
+    scratch = Path(task["scratch"])
+    for stale in (scratch, scratch.with_name(scratch.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    conn = duckdb.connect(str(scratch), config=DuckdbSettings(**task["duckdb"]).config())
+    conn.execute(f"ATTACH '{task['db']}' AS {SOURCE} (READ_ONLY)")
+    load_inputs(conn, project, upstream(read_models(project)))
+    used: dict[str, Any] = {}
+    statements = mart_statements(project, task, used)
     each = []
     started = time.perf_counter()
-    for name, kind, statement in statements:
+    for name, kind, create in statements:
         begun = time.perf_counter()
-        conn.execute(statement)
+        conn.execute(create)
         each.append({"model": name, "materialized": kind, "seconds": time.perf_counter() - begun})
     seconds = time.perf_counter() - started
-    rows = {
-        table: conn.execute(
-            f"SELECT count(*) FROM {SCHEMA}.provider_attribution__{table}"
-        ).fetchone()[0]
-        for table in FINAL
-    }
+    count = "SELECT count(*) FROM {}.provider_attribution__{}"
+    rows = {table: conn.execute(count.format(SCHEMA, table)).fetchone()[0] for table in FINAL}
     conn.close()
     for model in each:
         model["seconds"] = round(model["seconds"], 3)
