@@ -1,10 +1,10 @@
 """One benchmark measurement, run by ``bench/run.py`` in a fresh process.
 
 Usage: ``python bench/worker.py '<task as JSON>'``. The task's ``kind`` is one of ``generate``,
-``load_postgres``, ``floor``, ``attribute``, ``stages`` or ``pandas``. The last stdout line is
-``BENCH_RESULT <JSON>`` with ``seconds`` (the timed part only), ``baseline_rss_mb`` (the
-process after its imports, before the timed part) and kind-specific details. The parent reads
-the process's peak RSS from ``os.wait4``.
+``load_postgres``, ``floor``, ``attribute``, ``stages``, ``pandas`` or ``tuva_mart``
+(``bench/tuva_mart.py``). The last stdout line is ``BENCH_RESULT <JSON>`` with ``seconds`` (the
+timed part only), ``baseline_rss_mb`` (the process after its imports, before the timed part)
+and kind-specific details. The parent reads the process's peak RSS from ``os.wait4``.
 """
 
 from __future__ import annotations
@@ -239,6 +239,13 @@ def run_pandas(task: Task) -> Task:
     return result
 
 
+def run_tuva_mart(task: Task) -> Task:
+    """Time the Tuva project's provider-attribution dbt models (``tuva_mart.py``)."""
+    import tuva_mart
+
+    return tuva_mart.run_mart(task)
+
+
 def run_load_postgres(task: Task) -> Task:
     """Copy the DuckDB data set into a private PostgreSQL schema (COPY), then ANALYZE."""
     import pg_load
@@ -258,6 +265,7 @@ RUNNERS: dict[str, Callable[[Task], Task]] = {
     "attribute": run_attribute,
     "pandas": run_pandas,
     "stages": run_stages,
+    "tuva_mart": run_tuva_mart,
 }
 
 
