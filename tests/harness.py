@@ -260,13 +260,24 @@ def _canon(value: Any) -> Any:
     return value
 
 
+# Columns of whole numbers: read as int whatever numeric type the engine returns.
+_INTEGERS = (
+    "visits", "step", "assigned_step", "ranking", "performance_year", "reason_order", "lines",
+    "beneficiaries",
+)  # fmt: skip
+
+
 def canonical(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows as plain dicts of canonical values (Decimal to cents, dates), sorted."""
+    """Rows as plain dicts of canonical values (Decimal to cents, dates), sorted by attribution
+    key and ranking, or (an output without attribution key, such as the exclusion counts) by
+    every value."""
     result = [{c: _canon(row[c]) for c in columns} for row in rows]
     for row in result:
-        for key in ("visits", "step", "assigned_step", "ranking", "performance_year"):
+        for key in _INTEGERS:
             if key in row and row[key] is not None:
                 row[key] = int(row[key])
+    if "attribution_key" not in columns:
+        return sorted(result, key=lambda r: tuple(map(repr, r.values())))
     sort_key = ["attribution_key", "ranking"] if "ranking" in columns else ["attribution_key"]
     return sorted(result, key=lambda r: tuple(r[k] for k in sort_key))
 
