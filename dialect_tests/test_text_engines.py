@@ -86,23 +86,19 @@ def _same_as_duckdb(
 
 # Spark runs every scenario of a method other than the default Tuva one and, of the 32 Tuva
 # scenarios (one SQL shape, differing in data) those whose data probe what engines differ in:
-# ordering of ids, nulls, decimals, date arithmetic, input mappings. ClickHouse and the seven
+# ordering of ids, nulls, decimals, date arithmetic. ClickHouse and the seven
 # SQLAlchemy engines (test_conformance.py) run every scenario; this keeps CI under 20 minutes.
 SPARK_TUVA_SCENARIOS = frozenset(
     {
         "full tie: lowest provider id wins",
-        "equal allowed: more visits wins",
         "allowed falls back to paid when null or zero",
         "window edges: first day of the 12-month window is in, the day before is step 3",
         "window edges: the as-of day is in, the day after is out",
         "leap day as-of date",
-        "visits count distinct claims when no encounter column is mapped",
         "claim end date stands in for a missing start date",
         "Medicare specialty codes, including a one-digit code",
-        "provider buckets given directly",
         "exact duplicates count once; a second line number is not a duplicate",
         "a partly reversed claim that stays positive takes part, net of the reversal",
-        "entity type is only read when mapped",
         "beneficiary exclusions: the first reason per scope key removes the person",
     }
 )

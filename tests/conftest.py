@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 settings.register_profile(
     "default",
-    max_examples=int(os.environ.get("PROVIDER_ATTRIBUTION_EXAMPLES", "160")),
+    max_examples=int(os.environ.get("PROVIDER_ATTRIBUTION_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     derandomize=True,
