@@ -114,15 +114,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "text_engine" not in metafunc.fixturenames:
         return
     if metafunc.function.__name__ != "test_rule_scenario":
-        metafunc.parametrize("text_engine", SELECTED, indirect=True)
+        metafunc.parametrize(
+            "text_engine", [pytest.param(e, marks=_one_worker(e)) for e in SELECTED], indirect=True
+        )
         return
     pairs = [(e, s) for e in SELECTED for s in SCENARIOS if _runs_on(e, s)]
     metafunc.parametrize(
         ("text_engine", "scenario"),
-        pairs,
+        [pytest.param(e, s, marks=_one_worker(e), id=f"{e}-{s.name}") for e, s in pairs],
         indirect=["text_engine"],
-        ids=[f"{e}-{s.name}" for e, s in pairs],
     )
+
+
+def _one_worker(engine: str) -> pytest.MarkDecorator:
+    """Every test of one engine on one pytest-xdist worker (``--dist loadgroup``): one
+    session, started and warmed up once (a JVM for Spark), not one per worker."""
+    return pytest.mark.xdist_group(engine)
 
 
 def test_rule_scenario(text_engine: TextEngine, duckdb: sa.Engine, scenario: Scenario) -> None:

@@ -196,6 +196,9 @@ class QueryBuilder:
         self.specialty_source = specialty_source
         self.taxonomy_source = taxonomy_source
         self.revenue_code_source = revenue_code_source
+        # scope keys → stage name → relation: each stage is built once per set of keys and
+        # shared by every query of the run (the relations are immutable)
+        self._built: dict[tuple[ScopeKey, ...], dict[str, sa.FromClause]] = {}
 
     def primary_care_lists(self) -> tuple[frozenset[str], ...]:
         """The run's primary-care code lists, one flag character of ``primary_care`` each: the
@@ -1169,7 +1172,8 @@ class QueryBuilder:
         """Stage name → relation for every stage (or those ``upto`` needs), in pipeline order."""
         if not keys and self.scope_source is None:
             raise ValueError("nothing to attribute: give an as-of date or performance years")
-        return build_stages(self, keys, upto=upto, given=self.materialised)
+        built = self._built.setdefault(tuple(keys), {})
+        return build_stages(self, keys, upto=upto, given=self.materialised, memo=built)
 
     def stage_select(self, name: str, keys: Sequence[ScopeKey]) -> sa.Select[Any]:
         """Stage ``name`` as a select (over the stages before it, CTEs or given tables), for
@@ -1185,6 +1189,7 @@ class QueryBuilder:
         """This builder reading ``tables`` (stage name → table) as well."""
         other = copy.copy(self)
         other.materialised = {**self.materialised, **tables}
+        other._built = {}
         return other
 
     def paths(self, got: Built) -> sa.FromClause:

@@ -187,14 +187,19 @@ def build_stages(
     *,
     upto: Sequence[str] | None = None,
     given: Built | None = None,
+    memo: dict[str, sa.FromClause] | None = None,
 ) -> dict[str, sa.FromClause]:
     """Every stage (or those ``upto`` needs) in order: the relation in ``given`` where there
-    is one, else the stage's build over the stages before it."""
+    is one, else the one in ``memo`` (stages built earlier for the same builder and keys),
+    else the stage's build over the stages before it, which is then kept in ``memo``."""
     ready = dict(given or {})
+    memo = {} if memo is None else memo
     built: dict[str, sa.FromClause] = {}
     for stage in upstream(upto) if upto is not None else STAGES:
         if stage.name in ready:
             built[stage.name] = ready[stage.name]
         else:
-            built[stage.name] = stage.build(builder, keys, built)
+            if stage.name not in memo:
+                memo[stage.name] = stage.build(builder, keys, built)
+            built[stage.name] = memo[stage.name]
     return built

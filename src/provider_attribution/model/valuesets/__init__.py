@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 
 BUCKETS = ("pcp", "npp", "specialist")
 
@@ -33,14 +34,15 @@ def file_editions(name: str) -> tuple[int, ...]:
     return tuple(e for e in editions() if _read(e, name) is not None)
 
 
-def _read(edition: int, name: str) -> list[dict[str, str]] | None:
+@cache
+def _read(edition: int, name: str) -> tuple[dict[str, str], ...] | None:
     path = resources.files(__package__) / "data" / str(edition) / f"{name}.csv"
     if not path.is_file():
         return None
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return tuple(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
-def _rows(name: str, year: int) -> tuple[int, list[dict[str, str]]]:
+def _rows(name: str, year: int) -> tuple[int, tuple[dict[str, str], ...]]:
     for edition in reversed(editions()):
         if edition <= year:
             rows = _read(edition, name)
@@ -71,29 +73,9 @@ class ValueSets:
 
     @classmethod
     def for_year(cls, year: int | None = None) -> ValueSets:
-        """The shipped lists in force for ``year`` (default: the newest edition)."""
-        year = editions()[-1] if year is None else year
-        used: list[int] = []
-        pc_edition, pc_rows = _rows("primary_care_hcpcs", year)
-        sp_edition, sp_rows = _rows("specialty_bucket", year)
-        tx_edition, tx_rows = _rows("taxonomy_specialty", year)
-        used.extend((pc_edition, sp_edition, tx_edition))
-        return cls(
-            primary_care_hcpcs=frozenset(normalize_code(r["hcpcs_code"]) for r in pc_rows),
-            specialty_bucket={
-                normalize_specialty(r["specialty_code"]): r["bucket"]
-                for r in sp_rows
-                if r["bucket"] in BUCKETS
-            },
-            specialty_description={
-                normalize_specialty(r["specialty_code"]): r["description"] for r in sp_rows
-            },
-            taxonomy_specialty={
-                normalize_code(r["taxonomy_code"]): normalize_specialty(r["specialty_code"])
-                for r in tx_rows
-            },
-            edition=f"shipped:{max(used)}",
-        )
+        """The shipped lists in force for ``year`` (default: the newest edition); read once
+        per year, shared and read-only."""
+        return _shipped(editions()[-1] if year is None else year)
 
     @classmethod
     def in_force(cls, year: int) -> ValueSets:
@@ -112,3 +94,32 @@ class ValueSets:
     def codes_for_bucket(self, bucket: str) -> frozenset[str]:
         """Medicare specialty codes that classify as ``bucket``."""
         return frozenset(code for code, b in self.specialty_bucket.items() if b == bucket)
+
+
+@cache
+def _shipped(year: int) -> ValueSets:
+    """The shipped lists in force for ``year``, with read-only mappings (the instance is
+    shared by every caller)."""
+    pc_edition, pc_rows = _rows("primary_care_hcpcs", year)
+    sp_edition, sp_rows = _rows("specialty_bucket", year)
+    tx_edition, tx_rows = _rows("taxonomy_specialty", year)
+    return ValueSets(
+        primary_care_hcpcs=frozenset(normalize_code(r["hcpcs_code"]) for r in pc_rows),
+        specialty_bucket=MappingProxyType(
+            {
+                normalize_specialty(r["specialty_code"]): r["bucket"]
+                for r in sp_rows
+                if r["bucket"] in BUCKETS
+            }
+        ),
+        specialty_description=MappingProxyType(
+            {normalize_specialty(r["specialty_code"]): r["description"] for r in sp_rows}
+        ),
+        taxonomy_specialty=MappingProxyType(
+            {
+                normalize_code(r["taxonomy_code"]): normalize_specialty(r["specialty_code"])
+                for r in tx_rows
+            }
+        ),
+        edition=f"shipped:{max(pc_edition, sp_edition, tx_edition)}",
+    )
