@@ -35,6 +35,9 @@ BACKENDS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake")
 TEXT_ENGINES = ("spark", "clickhouse")
 
 
+FAKESNOW = "fakesnow emulator"
+
+
 class BackendUnavailableError(Exception):
     """The backend cannot be provided here; the message says how to provide it."""
 
@@ -47,6 +50,22 @@ class Session:
     engine: sa.Engine
     schema: str | None
     provided_by: str
+
+    @property
+    def emulated(self) -> bool:
+        """An emulator (fakesnow on DuckDB) stands in for the engine."""
+        return self.provided_by == FAKESNOW
+
+
+# Generated data sets an emulated engine runs per hypothesis test: the emulator executes on
+# DuckDB, so more data sets test DuckDB again; a few prove the dialect's SQL runs through it.
+EMULATED_EXAMPLES = 2
+
+
+def examples(session: Session, wanted: int) -> int:
+    """Hypothesis examples for ``session``: ``wanted``, at most :data:`EMULATED_EXAMPLES` on
+    an emulator."""
+    return min(wanted, EMULATED_EXAMPLES) if session.emulated else wanted
 
 
 # Requirements that are not database engines; tests/conftest.py checks them (the report's
@@ -199,7 +218,7 @@ def _snowflake() -> Iterator[Session]:
             ) from error
         patch = fakesnow.patch()
         url = "snowflake://user:password@account/pa_conformance/public"
-        how = "fakesnow emulator"
+        how = FAKESNOW
     with patch:
         engine = sa.create_engine(url)
         schema = _schema_name()

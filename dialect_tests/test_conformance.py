@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
-from engines import Session, open_session
+from engines import Session, examples, open_session
 from harness import Dataset, assert_same, load, read_outputs, run_oracle, run_sql
 from provider_attribution.engines import output_tables
 from provider_attribution.model import outputs
@@ -24,6 +24,7 @@ from provider_attribution.model.method import (
     MSSP,
     MSSP_PROSPECTIVE,
     REACH,
+    TUVA,
     TUVA_MART,
     Method,
 )
@@ -51,15 +52,18 @@ def test_rule_scenario(backend: Session, scenario: Scenario) -> None:
     check(scenario, result)
 
 
-@given(data=datasets(), scope=scopes)
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_generated_cases_match_oracle(
-    backend: Session, data: Dataset, scope: tuple[dt.date | None, list[int]]
+def _hypothesis(backend: Session, wanted: int) -> settings:
+    """The settings of a generated-data test on ``backend`` (:func:`engines.examples`)."""
+    return settings(
+        max_examples=examples(backend, wanted),
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def _matches_oracle(
+    backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
 ) -> None:
     as_of, years = scope
     got = run_sql(
@@ -67,62 +71,46 @@ def test_generated_cases_match_oracle(
         data,
         schema=backend.schema,
         target_schema=backend.schema,
+        method=method,
         as_of=as_of,
         years=years,
     )
-    assert_same(got, run_oracle(data, as_of=as_of, years=years))
+    assert_same(got, run_oracle(data, method=method, as_of=as_of, years=years))
+
+
+def test_generated_cases_match_oracle(backend: Session) -> None:
+    @_hypothesis(backend, 15)
+    @given(data=datasets(), scope=scopes)
+    def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
+        _matches_oracle(backend, TUVA, data, scope)
+
+    check_one()
 
 
 @pytest.mark.parametrize(
     "method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH, TUVA_MART], ids=lambda m: m.name
 )
-@given(data=datasets(rich=True), scope=scopes)
-@settings(
-    max_examples=6,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_every_preset_matches_oracle(
-    backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
-) -> None:
+def test_every_preset_matches_oracle(backend: Session, method: Method) -> None:
     """Rosters, TINs, FQHC lines, attestation and selections on every engine."""
-    as_of, years = scope
-    got = run_sql(
-        backend.engine,
-        data,
-        schema=backend.schema,
-        target_schema=backend.schema,
-        method=method,
-        as_of=as_of,
-        years=years,
-    )
-    assert_same(got, run_oracle(data, method=method, as_of=as_of, years=years))
+
+    @_hypothesis(backend, 6)
+    @given(data=datasets(rich=True), scope=scopes)
+    def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
+        _matches_oracle(backend, method, data, scope)
+
+    check_one()
 
 
 @pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE], ids=lambda m: m.name)
-@given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
-@settings(
-    max_examples=6,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_mssp_step_3_matches_oracle(
-    backend: Session, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
-) -> None:
+def test_mssp_step_3_matches_oracle(backend: Session, method: Method) -> None:
     """Data shaped for MSSP's expanded window, in scope keys of rule years 2024 and 2025."""
-    as_of, years = scope
-    got = run_sql(
-        backend.engine,
-        data,
-        schema=backend.schema,
-        target_schema=backend.schema,
-        method=method,
-        as_of=as_of,
-        years=years,
-    )
-    assert_same(got, run_oracle(data, method=method, as_of=as_of, years=years))
+
+    @_hypothesis(backend, 6)
+    @given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
+    def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
+        _matches_oracle(backend, method, data, scope)
+
+    check_one()
 
 
 def _synthetic(seed: int) -> Dataset:
