@@ -1,21 +1,22 @@
 -- provider-attribution golden SQL: preset mssp_prospective, dialect postgres,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
+CREATE TABLE attribution.attribution_member_months__work AS
+SELECT DISTINCT
+  pa_mm_raw.person_id AS person_id,
+  pa_mm_raw.month_key AS month_key
+FROM (
+  SELECT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INT) AS month_key
+  FROM core.member_months
+) AS pa_mm_raw
+WHERE
+  pa_mm_raw.person_id IS NOT NULL
+  AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INT) AND CAST(202506 AS INT);
+
 CREATE TABLE attribution.attribution_eligible__work AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    pa_mm_raw.person_id IS NOT NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INT) AND CAST(202506 AS INT)
-), pa_scopes AS (
+WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
     'current' AS scope,
@@ -72,10 +73,10 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    attribution.attribution_member_months__work.person_id AS person_id
+  FROM attribution.attribution_member_months__work
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -203,10 +204,10 @@ WITH pa_member_months AS (
   JOIN pa_scopes
     ON pa_scopes.scope_id = pa_population.scope_id
   LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
+    ON pa_population.person_id = pa_deaths.person_id
   LEFT OUTER JOIN pa_enrollment_flags
     ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
+    AND pa_population.person_id = pa_enrollment_flags.person_id
 )
 SELECT
   pa_person_reasons.scope_id AS scope_id,
@@ -1124,20 +1125,6 @@ FROM (
 ) AS pa_line_parts;
 
 CREATE TABLE attribution.attribution_lines__work AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    pa_mm_raw.person_id IS NOT NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INT) AND CAST(202506 AS INT)
-)
 SELECT
   attribution.attribution_checked__work.person_id AS person_id,
   attribution.attribution_checked__work.npi AS npi,
@@ -1154,9 +1141,9 @@ SELECT
   ) THEN 'aco' ELSE 'npi' END AS unit_type,
   COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
 FROM attribution.attribution_checked__work
-JOIN pa_member_months
-  ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+JOIN attribution.attribution_member_months__work
+  ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
+  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
 LEFT OUTER JOIN (
   SELECT
     pa_aco_keys.npi AS npi,
@@ -2606,20 +2593,7 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    pa_mm_raw.person_id IS NOT NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INT) AND CAST(202506 AS INT)
-), pa_eligible_flags AS (
+WITH pa_eligible_flags AS (
   SELECT
     attribution.attribution_eligible__work.person_id AS person_id,
     MAX(
@@ -2845,9 +2819,13 @@ WITH pa_member_months AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE WHEN (
-        pa_member_months.person_id IS NOT NULL
-      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
+          attribution.attribution_member_months__work.person_id IS NOT NULL
+        )
+        THEN 1
+        ELSE 0
+      END AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
@@ -2968,9 +2946,9 @@ WITH pa_member_months AS (
         COALESCE(pa_pass_flags.k2_p3, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_ok3
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN pa_member_months
-      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+    LEFT OUTER JOIN attribution.attribution_member_months__work
+      ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
+      AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
     LEFT OUTER JOIN pa_eligible_flags
       ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
     LEFT OUTER JOIN pa_pass_flags
@@ -3143,26 +3121,13 @@ WITH pa_scopes AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2023-10-01' AS DATE) AS start_12,
     CAST('2022-10-01' AS DATE) AS start_24
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    pa_mm_raw.person_id IS NOT NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INT) AND CAST(202506 AS INT)
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    attribution.attribution_member_months__work.person_id AS person_id
+  FROM attribution.attribution_member_months__work
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -3290,10 +3255,10 @@ WITH pa_scopes AS (
   JOIN pa_scopes
     ON pa_scopes.scope_id = pa_population.scope_id
   LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
+    ON pa_population.person_id = pa_deaths.person_id
   LEFT OUTER JOIN pa_enrollment_flags
     ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
+    AND pa_population.person_id = pa_enrollment_flags.person_id
 )
 SELECT
   pa_scopes.scope,
@@ -3348,6 +3313,8 @@ LEFT OUTER JOIN (
 ) AS pa_reason_counts
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
+
+DROP TABLE attribution.attribution_member_months__work;
 
 DROP TABLE attribution.attribution_eligible__work;
 
