@@ -23,13 +23,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_all()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests bound to one xdist worker (``xdist_group``: a text engine's session) first, the
-    rest in their order: the long serial chain starts at once and the other workers share
-    everything else, instead of one worker running it alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
-
-
 @pytest.fixture(params=selected())
 def backend(request: pytest.FixtureRequest) -> Session:
     """A connected backend with a private schema, shared by the whole test session."""

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from engines import Session, examples, open_session
 from harness import Dataset, assert_same, load, read_outputs, run_oracle, run_sql
@@ -33,7 +33,7 @@ from provider_attribution.synthetic.claims import SyntheticSpec, generate
 from provider_attribution.warehouse.run import attribute
 from scenarios import SCENARIOS, Scenario, check
 from sessions import shared_session
-from strategies import datasets, scopes, step_3_scopes
+from strategies import datasets, generated, scopes, step_3_scopes
 
 VALUESETS = ValueSets.for_year()
 
@@ -50,16 +50,6 @@ def test_rule_scenario(backend: Session, scenario: Scenario) -> None:
         years=scenario.years,
     )
     check(scenario, result)
-
-
-def _hypothesis(backend: Session, wanted: int) -> settings:
-    """The settings of a generated-data test on ``backend`` (:func:`engines.examples`)."""
-    return settings(
-        max_examples=examples(backend, wanted),
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
 
 
 def _matches_oracle(
@@ -79,7 +69,7 @@ def _matches_oracle(
 
 
 def test_generated_cases_match_oracle(backend: Session) -> None:
-    @_hypothesis(backend, 15)
+    @generated(examples(backend, 15))
     @given(data=datasets(), scope=scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, TUVA, data, scope)
@@ -93,7 +83,7 @@ def test_generated_cases_match_oracle(backend: Session) -> None:
 def test_every_preset_matches_oracle(backend: Session, method: Method) -> None:
     """Rosters, TINs, FQHC lines, attestation and selections on every engine."""
 
-    @_hypothesis(backend, 6)
+    @generated(examples(backend, 6))
     @given(data=datasets(rich=True), scope=scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, method, data, scope)
@@ -105,7 +95,7 @@ def test_every_preset_matches_oracle(backend: Session, method: Method) -> None:
 def test_mssp_step_3_matches_oracle(backend: Session, method: Method) -> None:
     """Data shaped for MSSP's expanded window, in scope keys of rule years 2024 and 2025."""
 
-    @_hypothesis(backend, 6)
+    @generated(examples(backend, 6))
     @given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, method, data, scope)

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from engines import Session
@@ -27,7 +27,7 @@ from provider_attribution.sql.enrollment import REASON_ORDER as BENEFICIARY_REAS
 from provider_attribution.sql.exclusions import REASON_ORDER
 from scenarios import NPP, NPP2, PCP, SCENARIOS, SPEC, line
 from scope_tables import METHODS, assert_same_rows
-from strategies import AS_OF_DATES, datasets
+from strategies import AS_OF_DATES, datasets, generated
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,7 @@ def test_scenario_scope_tables_match_literal_keys(backend: Session, case: str) -
     as_of=st.lists(st.sampled_from(AS_OF_DATES), max_size=2, unique=True),
     years=st.lists(st.sampled_from([2022, 2023, 2024, 2025]), max_size=2, unique=True),
 )
-@settings(
-    max_examples=2,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@generated(2)
 def test_generated_scope_tables_match_literal_keys(
     backend: Session, data: Dataset, method: str, as_of: list[dt.date], years: list[int]
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from engines import TEXT_ENGINES, BackendUnavailableError, required, text_engine_selected
 from harness import Dataset, run_sql
@@ -31,7 +31,7 @@ from provider_attribution.model.method import (
     Method,
 )
 from scenarios import SCENARIOS, Scenario, check
-from strategies import datasets, scopes
+from strategies import datasets, generated, scopes
 from test_conformance import _synthetic
 from text_engines import TextEngine, open_text_engine, run_text
 
@@ -155,12 +155,7 @@ PRESET_EXAMPLES = {"spark": 1}
 def test_every_preset(text_engine: TextEngine, duckdb: sa.Engine, method: Method) -> None:
     """Rosters, TINs, FQHC lines, attestation and selections give DuckDB's rows."""
 
-    @settings(
-        max_examples=PRESET_EXAMPLES.get(text_engine.dialect, 2),
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @generated(PRESET_EXAMPLES.get(text_engine.dialect, 2))
     @given(data=datasets(rich=True), scope=scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         as_of, years = scope

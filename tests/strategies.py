@@ -11,6 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from harness import TODAY, Dataset
@@ -394,4 +395,16 @@ def odd_method() -> Method:
         year_anchor_offset_months=-3,
         year_anchors={2024: dt.date(2024, 8, 15)},
         yearly_fallback_eligibility_window=True,
+    )
+
+
+def generated(max_examples: int) -> settings:
+    """Settings of a test over ``max_examples`` generated data sets, each a full run: the
+    same examples every time, no deadline, and no health check for slow data or
+    function-scoped fixtures."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from harness import Dataset, canonical, load, run_sql
 from provider_attribution.engines.profile import MATERIALISABLE_STAGES
@@ -28,7 +28,7 @@ from provider_attribution.synthetic.claims import demo_inputs
 from provider_attribution.warehouse import stage_tables, staged_write
 from provider_attribution.warehouse.staged_write import StagedWrite
 from scenarios import SCENARIOS
-from strategies import datasets, scopes
+from strategies import datasets, generated, scopes
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
 KEYS = scope_keys(dt.date(2024, 6, 30), [2023, 2024])
@@ -135,12 +135,7 @@ def _compare_materialised(
 
 @pytest.mark.parametrize("method", [TUVA, MSSP, MEDICAID, REACH], ids=lambda m: m.name)
 @given(data=datasets(rich=True), scope=scopes)
-@settings(
-    max_examples=3,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@generated(3)
 def test_materialising_every_stage_keeps_the_outputs(
     engine: sa.Engine,
     method: Method,
@@ -158,12 +153,7 @@ def test_materialising_every_stage_keeps_the_outputs(
 
 @pytest.mark.parametrize("stage", [s.name for s in STAGES])
 @given(data=datasets(rich=True))
-@settings(
-    max_examples=1,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@generated(1)
 def test_materialising_one_stage_keeps_the_outputs(
     engine: sa.Engine, stage: str, data: Dataset
 ) -> None:
