@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import expressions
-from provider_attribution.model.method import Method, Path, Services
+from provider_attribution.model.method import Method, Pass, Path, Services
 
 if TYPE_CHECKING:
     from provider_attribution.model.windows import ScopeKey
@@ -64,33 +64,57 @@ def _flag(flags: sa.FromClause, index: int | str) -> sa.ColumnElement[bool]:
     return sa.func.coalesce(flags.c[f"k{index}"], 0) == 1
 
 
-def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElement[bool]:
-    """The service date is in ``[start, anchor end]``; for a current key the line also ended
-    by the as-of date."""
+def _by_anchor(line: sa.FromClause, key: ScopeKey) -> list[sa.ColumnElement[bool]]:
+    """The service date is on or before the anchor end; for a current key the line also
+    ended by the as-of date."""
     end = expressions.date_literal(key.anchor_end)
-    cond = [line.c.service_date >= expressions.date_literal(start), line.c.service_date <= end]
+    cond = [line.c.service_date <= end]
     if key.scope == "current":  # not null: a negated condition must stay true or false
         cond += [line.c.end_date.is_not(None), line.c.end_date <= end]
-    return sa.and_(*cond)
+    return cond
 
 
-def _pass_hits(
-    builder: QueryBuilder, line: sa.FromClause, key: ScopeKey
-) -> list[tuple[int, sa.ColumnElement[bool]]]:
-    """(step, the line falls in it) for each pass of the method applying in scope key ``key``
-    (primary care by the key's code list)."""
+def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElement[bool]:
+    """The service date is in ``[start, anchor end]`` (and, current keys, the line ended)."""
+    return sa.and_(line.c.service_date >= expressions.date_literal(start), *_by_anchor(line, key))
+
+
+def _pass_rest(builder: QueryBuilder, line: sa.FromClause, p: Pass, key: ScopeKey) -> list[Any]:
+    """What pass ``p`` asks of a line in scope key ``key`` beyond its window: the directory,
+    the bucket and primary care by the key's code list."""
     method = builder.method
-    hits = []
-    for step, p in method.passes_in(key.rule_year):
-        cond = [_within(line, key.window_start(p.months), key)]
-        if method.directory_required:
-            cond.append(line.c.in_directory == 1)
-        if p.buckets is not None:
-            cond.append(line.c.bucket.in_(sorted(p.buckets)))
-        if p.services is Services.PRIMARY_CARE:
-            cond.append(builder.is_primary_care(line, builder.primary_care_slot(key)))
-        hits.append((step, sa.and_(*cond)))
-    return hits
+    cond: list[sa.ColumnElement[bool]] = []
+    if method.directory_required:
+        cond.append(line.c.in_directory == 1)
+    if p.buckets is not None:
+        cond.append(line.c.bucket.in_(sorted(p.buckets)))
+    if p.services is Services.PRIMARY_CARE:
+        cond.append(builder.is_primary_care(line, builder.primary_care_slot(key)))
+    return cond
+
+
+def _any_pass(
+    builder: QueryBuilder, line: sa.FromClause, key: ScopeKey, passes: Sequence[Pass]
+) -> sa.ColumnElement[bool]:
+    """The line falls in at least one of ``passes`` in scope key ``key``.
+
+    Written factored: the anchor-end tests once, then one start test per window start, each
+    with the passes starting there. The same truth value as the OR of every pass's full test,
+    in a smaller expression (Spark compiles the status aggregate into one JVM method, which
+    must stay under 64 KB)."""
+    by_start: dict[dt.date, list[list[Any]]] = {}
+    for p in passes:
+        by_start.setdefault(key.window_start(p.months), []).append(
+            _pass_rest(builder, line, p, key)
+        )
+    starts = []
+    for start, rests in sorted(by_start.items()):
+        after = line.c.service_date >= expressions.date_literal(start)
+        if any(not rest for rest in rests):  # a pass asking nothing more takes every line
+            starts.append(after)
+        else:
+            starts.append(sa.and_(after, sa.or_(*(sa.and_(*rest) for rest in rests))))
+    return sa.and_(*_by_anchor(line, key), sa.or_(*starts))
 
 
 def _requirement_flags(run: RunParts, keys: Sequence[ScopeKey], method: Method) -> sa.CTE:
@@ -112,7 +136,8 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
     """``(status, copies)`` per distinct claims row.
 
     Every test of a line is evaluated once, as a 0/1 column of ``pa_line_tests`` (window,
-    member month, each pass of each key, the person's flags); the status reads the columns.
+    member month, per key: any pass without requirements, each pass with requirements, the
+    person's flags); the status reads the columns.
     Every test is true or false on the lines it decides (checks 2 to 9 passed: a service
     date, a bucket and flags), so 0 stands for false exactly there."""
     if builder.scope_source is not None:
@@ -141,21 +166,30 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
         flag(mm.c.person_id.is_not(None), "has_month"),
     ]
     claims = Path.CLAIMS in method.paths
-    steps: list[list[int]] = []  # per key, the steps of the passes applying in it
+    # per key: the steps whose pass has requirements (a column each) and whether the passes
+    # without requirements have one column together (k{i}_free)
+    gated: list[list[int]] = []
+    free: list[bool] = []
     if claims:
         for i, key in enumerate(keys):
-            key_hits = _pass_hits(builder, line, key)
-            steps.append([step for step, _ in key_hits])
-            columns += [flag(hit, f"k{i}_s{step}") for step, hit in key_hits]
+            applying = method.passes_in(key.rule_year)
+            ungated = [p for _, p in applying if not method.requirements(p)]
+            free.append(bool(ungated))
+            if ungated:
+                columns.append(flag(_any_pass(builder, line, key, ungated), f"k{i}_free"))
+            gated.append([step for step, p in applying if method.requirements(p)])
+            columns += [
+                flag(_any_pass(builder, line, key, [method.passes[step - 1]]), f"k{i}_s{step}")
+                for step in gated[i]
+            ]
             columns.append(flag(_flag(eligible, i), f"k{i}_eligible"))
         if method.conditions:
             flags = _requirement_flags(run, keys, method)
             source = source.outerjoin(flags, flags.c.person_id == line.c.person_id)
             columns += [
                 flag(_flag(flags, f"{i}_p{step}"), f"k{i}_ok{step}")
-                for i, key in enumerate(keys)
-                for step, p in method.passes_in(key.rule_year)
-                if method.requirements(p)
+                for i, steps in enumerate(gated)
+                for step in steps
             ]
     tests = sa.select(*columns).select_from(source).subquery("pa_line_tests")
 
@@ -171,8 +205,11 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
         status = sa.case(*whens, else_=REASON_ORDER["no_matching_pass"])
     else:
         in_pass = [
-            sa.or_(*(on(f"k{i}_s{step}") for step in key_steps))
-            for i, key_steps in enumerate(steps)
+            sa.or_(
+                *([on(f"k{i}_free")] if free[i] else []),
+                *(on(f"k{i}_s{step}") for step in gated[i]),
+            )
+            for i in range(len(keys))
         ]
         counts = [sa.and_(hit, on(f"k{i}_eligible")) for i, hit in enumerate(in_pass)]
         # not primary care under the code list of any scope key
@@ -196,15 +233,11 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
                 sa.and_(
                     on(f"k{i}_eligible"),
                     sa.or_(
-                        *(
-                            sa.and_(on(f"k{i}_s{step}"), on(f"k{i}_ok{step}"))
-                            if method.requirements(method.passes[step - 1])
-                            else on(f"k{i}_s{step}")
-                            for step in key_steps
-                        )
+                        *([on(f"k{i}_free")] if free[i] else []),
+                        *(sa.and_(on(f"k{i}_s{step}"), on(f"k{i}_ok{step}")) for step in gated[i]),
                     ),
                 )
-                for i, key_steps in enumerate(steps)
+                for i in range(len(keys))
             ]
             whens.append((~sa.or_(*assignable), REASON_ORDER["person_not_assignable"]))
         status = sa.case(*whens, else_=REASON_ORDER["used"])
@@ -237,24 +270,33 @@ def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Sel
         ),
         sa.select(grouped.c.status, sa.cast(grouped.c.n, sa.BigInteger).label("n")),
     ).subquery("pa_status_counts")
-    reasons = sa.union_all(
+    # Each reason once with 0 lines, plus the counted statuses, summed per reason: a union and
+    # a group-by, not a join of the reason list to the counts. Spark infers a filter from such
+    # a join (status in 1..16) and pushes it down to the status expression, 16 copies of which
+    # outgrow the JVM's 64 KB method limit. The counts carry empty names, which MAX passes over.
+    listed = sa.union_all(
         *(
             sa.select(
                 sa.literal(order, sa.Integer).label("reason_order"),
                 sa.literal(reason, sa.String).label("reason"),
                 sa.literal(text, sa.String).label("description"),
+                sa.cast(sa.literal(0, sa.Integer), sa.BigInteger).label("n"),
             )
             for order, (reason, text) in enumerate(REASONS, start=1)
-        )
-    ).subquery("pa_reasons")
-    lines = sa.cast(sa.func.coalesce(sa.func.sum(counts.c.n), 0), sa.BigInteger)
-    return (
+        ),
         sa.select(
-            reasons.c.reason_order, reasons.c.reason, reasons.c.description, lines.label("lines")
-        )
-        .select_from(reasons.outerjoin(counts, counts.c.status == reasons.c.reason_order))
-        .group_by(reasons.c.reason_order, reasons.c.reason, reasons.c.description)
-    )
+            counts.c.status,
+            sa.literal("", sa.String).label("reason"),
+            sa.literal("", sa.String).label("description"),
+            counts.c.n,
+        ),
+    ).subquery("pa_reason_counts")
+    return sa.select(
+        listed.c.reason_order,
+        sa.func.max(listed.c.reason).label("reason"),
+        sa.func.max(listed.c.description).label("description"),
+        sa.cast(sa.func.sum(listed.c.n), sa.BigInteger).label("lines"),
+    ).group_by(listed.c.reason_order)
 
 
 def _statuses_joined(builder: QueryBuilder, run: RunParts) -> sa.CTE:

@@ -2373,12 +2373,9 @@ WITH pa_eligible_flags AS (
       THEN 11
       WHEN (
         NOT (
-          pa_line_tests.k0_s1 = 1
-          OR pa_line_tests.k0_s2 = 1
-          OR pa_line_tests.k1_s1 = 1
-          OR pa_line_tests.k1_s2 = 1
-          OR pa_line_tests.k2_s1 = 1
-          OR pa_line_tests.k2_s2 = 1
+          pa_line_tests.k0_free = 1
+          OR pa_line_tests.k1_free = 1
+          OR pa_line_tests.k2_free = 1
         )
       )
       THEN CASE
@@ -2393,17 +2390,11 @@ WITH pa_eligible_flags AS (
       END
       WHEN (
         NOT (
-          (
-            pa_line_tests.k0_s1 = 1 OR pa_line_tests.k0_s2 = 1
-          )
+          pa_line_tests.k0_free = 1
           AND pa_line_tests.k0_eligible = 1
-          OR (
-            pa_line_tests.k1_s1 = 1 OR pa_line_tests.k1_s2 = 1
-          )
+          OR pa_line_tests.k1_free = 1
           AND pa_line_tests.k1_eligible = 1
-          OR (
-            pa_line_tests.k2_s1 = 1 OR pa_line_tests.k2_s2 = 1
-          )
+          OR pa_line_tests.k2_free = 1
           AND pa_line_tests.k2_eligible = 1
         )
       )
@@ -2440,74 +2431,54 @@ WITH pa_eligible_flags AS (
       END AS has_month,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
           AND NOT attribution.attribution_checked__work.end_date IS NULL
           AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          AND attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND (
+            attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          )
         )
         THEN 1
         ELSE 0
-      END AS k0_s1,
-      CASE
-        WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-        )
-        THEN 1
-        ELSE 0
-      END AS k0_s2,
+      END AS k0_free,
       CASE WHEN (
         COALESCE(pa_eligible_flags.k0, 0) = 1
       ) THEN 1 ELSE 0 END AS k0_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
+          AND attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
+          AND (
+            attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+            OR attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          )
         )
         THEN 1
         ELSE 0
-      END AS k1_s1,
-      CASE
-        WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2021-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2023-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
-        )
-        THEN 1
-        ELSE 0
-      END AS k1_s2,
+      END AS k1_free,
       CASE WHEN (
         COALESCE(pa_eligible_flags.k1, 0) = 1
       ) THEN 1 ELSE 0 END AS k1_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
+          AND attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
+          AND (
+            attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+            OR attribution.attribution_checked__work.bucket IN ('specialist')
+            AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          )
         )
         THEN 1
         ELSE 0
-      END AS k2_s1,
-      CASE
-        WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2022-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-06-30' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
-        )
-        THEN 1
-        ELSE 0
-      END AS k2_s2,
+      END AS k2_free,
       CASE WHEN (
         COALESCE(pa_eligible_flags.k2, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_eligible
@@ -2528,107 +2499,126 @@ WITH pa_eligible_flags AS (
     pa_line_status.status
 )
 SELECT
-  pa_reasons.reason_order,
-  pa_reasons.reason,
-  pa_reasons.description,
-  CAST(COALESCE(SUM(pa_status_counts.n), 0) AS BIGINT) AS lines
+  pa_reason_counts.reason_order,
+  MAX(pa_reason_counts.reason) AS reason,
+  MAX(pa_reason_counts.description) AS description,
+  CAST(SUM(pa_reason_counts.n) AS BIGINT) AS lines
 FROM (
   SELECT
     1 AS reason_order,
     'duplicate_line' AS reason,
-    'Exact copy of an earlier row in every mapped column; counted once' AS description
+    'Exact copy of an earlier row in every mapped column; counted once' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     2 AS reason_order,
     'missing_person_id' AS reason,
-    'person_id is null' AS description
+    'person_id is null' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     3 AS reason_order,
     'missing_service_date' AS reason,
-    'claim_start_date and claim_end_date are both null' AS description
+    'claim_start_date and claim_end_date are both null' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     4 AS reason_order,
     'future_service_date' AS reason,
-    'Service date after the run date' AS description
+    'Service date after the run date' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     5 AS reason_order,
     'fqhc_not_attested' AS reason,
-    'FQHC/RHC revenue-code line without an attested attending NPI' AS description
+    'FQHC/RHC revenue-code line without an attested attending NPI' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     6 AS reason_order,
     'missing_npi' AS reason,
-    'The credited NPI (rendering, or attending on FQHC/RHC lines) is null' AS description
+    'The credited NPI (rendering, or attending on FQHC/RHC lines) is null' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     7 AS reason_order,
     'invalid_npi' AS reason,
-    'The credited NPI fails the NPI check digit (Luhn with prefix 80840)' AS description
+    'The credited NPI fails the NPI check digit (Luhn with prefix 80840)' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     8 AS reason_order,
     'organizational_npi' AS reason,
-    'The credited NPI is an organization (entity type 2)' AS description
+    'The credited NPI is an organization (entity type 2)' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     9 AS reason_order,
     'reversed_claim' AS reason,
-    'The claim nets to zero or less after its reversal lines' AS description
+    'The claim nets to zero or less after its reversal lines' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     10 AS reason_order,
     'outside_window' AS reason,
-    'Service date outside every scope key\'s widest window' AS description
+    'Service date outside every scope key\'s widest window' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     11 AS reason_order,
     'no_eligibility' AS reason,
-    'The person has no member month for the service month' AS description
+    'The person has no member month for the service month' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     12 AS reason_order,
     'not_primary_care' AS reason,
-    'Not a primary-care service, and no pass takes other services' AS description
+    'Not a primary-care service, and no pass takes other services' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     13 AS reason_order,
     'no_matching_pass' AS reason,
-    'No pass takes the line\'s provider type in its window' AS description
+    'No pass takes the line\'s provider type in its window' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     14 AS reason_order,
     'person_not_eligible' AS reason,
-    'The person is outside the eligible population where it counts' AS description
+    'The person is outside the eligible population where it counts' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     15 AS reason_order,
     'person_not_assignable' AS reason,
-    'The person fails the pre-step gate where it counts' AS description
+    'The person fails the pre-step gate where it counts' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
     16 AS reason_order,
     'used' AS reason,
-    'Counts for a claims candidate in at least one scope key' AS description
-) AS pa_reasons
-LEFT OUTER JOIN (
-  SELECT
-    1 AS status,
-    CAST(SUM(pa_status_groups.extra_copies) AS BIGINT) AS n
-  FROM pa_status_groups
+    'Counts for a claims candidate in at least one scope key' AS description,
+    CAST(0 AS BIGINT) AS n
   UNION ALL
   SELECT
-    pa_status_groups.status AS status,
-    CAST(pa_status_groups.n AS BIGINT) AS n
-  FROM pa_status_groups
-) AS pa_status_counts
-  ON pa_status_counts.status = pa_reasons.reason_order
+    pa_status_counts.status AS status,
+    '' AS reason,
+    '' AS description,
+    pa_status_counts.n AS n
+  FROM (
+    SELECT
+      1 AS status,
+      CAST(SUM(pa_status_groups.extra_copies) AS BIGINT) AS n
+    FROM pa_status_groups
+    UNION ALL
+    SELECT
+      pa_status_groups.status AS status,
+      CAST(pa_status_groups.n AS BIGINT) AS n
+    FROM pa_status_groups
+  ) AS pa_status_counts
+) AS pa_reason_counts
 GROUP BY
-  pa_reasons.reason_order,
-  pa_reasons.reason,
-  pa_reasons.description;
+  pa_reason_counts.reason_order;
 
 CREATE TABLE attribution.beneficiary_exclusions AS
 WITH pa_scopes AS (
