@@ -12,7 +12,7 @@ import sqlglot
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
-from provider_attribution.engines import output_tables
+from provider_attribution.engines import expressions, output_tables
 from provider_attribution.engines.ddl import select_table
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
@@ -79,8 +79,11 @@ def sqlalchemy_dialect(name: str) -> Dialect | None:
     return dialect
 
 
-def _compile(select: sa.Select[Any], dialect: Dialect) -> str:
-    return str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+def _compile(select: sa.Select[Any], dialect: Dialect, *, transpiling: bool = False) -> str:
+    """``select`` with values as literals; ``transpiling``: compiled for PostgreSQL only to be
+    transpiled, so PostgreSQL's own id spelling stays out (``expressions.TRANSPILING``)."""
+    kwargs = {"literal_binds": True, expressions.TRANSPILING: transpiling}
+    return str(select.compile(dialect=dialect, compile_kwargs=kwargs))
 
 
 def output_selects(run: CompiledRun, schema: str | None = None) -> dict[str, sa.Select[Any]]:
@@ -133,7 +136,7 @@ class _Printer:
 
     def compiled(self, select: sa.Select[Any]) -> str:
         """``select`` compiled with values as literals, not yet transpiled."""
-        return _compile(select, self.target)
+        return _compile(select, self.target, transpiling=self.compiler is None)
 
     def finished(self, text: str) -> str:
         """Compiled ``text`` in the printer's dialect: as it is, or transpiled."""

@@ -28,8 +28,9 @@ def text_month_key(year_month: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 
 class BinaryId(FunctionElement[str]):
     """An id read from the user's tables, compared byte by byte everywhere it is used: the
-    engine profile's ``binary_id`` (on MySQL/MariaDB an explicit binary collation), elsewhere
-    the id itself (the other engines compare text bytewise already)."""
+    engine profile's ``binary_id`` (on MySQL/MariaDB an explicit binary collation, on
+    PostgreSQL the ``C`` collation), elsewhere the id itself (the other engines compare text
+    bytewise already)."""
 
     name = "binary_id"
     inherit_cache = True
@@ -40,9 +41,16 @@ class BinaryId(FunctionElement[str]):
         self.type = value.type if isinstance(value.type, sa.String) else sa.String()
 
 
+# Compile keyword: true when the SQL is compiled for PostgreSQL only to be transpiled to another
+# dialect (emit/sqltext.py); the ids are then plain, as the target's profile spells them.
+TRANSPILING = "provider_attribution_transpiling"
+
+
 @compiles(BinaryId)
 def _binary_id(element: BinaryId, compiler: Any, **kw: Any) -> str:
     inner = str(compiler.process(element.clauses, **kw))
+    if kw.get(TRANSPILING):
+        return inner
     return profile_for(compiler.dialect.name).binary_id(inner, compiler.dialect)
 
 

@@ -135,19 +135,43 @@ class ClaimLines:
 
     def distinct_rows(self) -> sa.CTE:
         """The distinct claims rows (over every mapped column) and their number of copies."""
-        src = tables.claims(self.inputs)
-        grouping = [
-            expressions.binary_id(src.c[column]) if logical in ID_COLUMNS else src.c[column]
+        return self._distinct_select().cte("pa_claim_rows")
+
+    def _raw_columns(self, src: sa.FromClause) -> dict[str, sa.ColumnElement[Any]]:
+        """Logical name → the claims column as compared (ids byte by byte)."""
+        return {
+            logical: expressions.binary_id(src.c[column])
+            if logical in ID_COLUMNS
+            else src.c[column]
             for logical, column in self._mapped().items()
-        ]
-        columns = [
-            value.label(logical) for value, logical in zip(grouping, self._mapped(), strict=True)
-        ]
-        return (
-            sa.select(*columns, sa.func.count().label("copies"))
-            .group_by(*grouping)
-            .cte("pa_claim_rows")
+        }
+
+    def _distinct_select(self, claims: sa.FromClause | None = None) -> sa.Select[Any]:
+        """:meth:`distinct_rows` as a select; with ``claims`` (person_id, claim_id), the rows
+        of those claims only."""
+        src = tables.claims(self.inputs)
+        raw = self._raw_columns(src)
+        select = sa.select(
+            *(value.label(logical) for logical, value in raw.items()),
+            sa.func.count().label("copies"),
         )
+        if claims is not None:
+            on = sa.and_(
+                claims.c.person_id == raw["person_id"], claims.c.claim_id == raw["claim_id"]
+            )
+            select = select.select_from(src.join(claims, on))
+        return select.group_by(*raw.values())
+
+    @staticmethod
+    def _cents(
+        allowed: sa.ColumnElement[Any], paid: sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[Any]:
+        """A row's amount in cents: allowed, or paid where allowed is null or zero."""
+        amount = sa.case(
+            (sa.and_(allowed.is_not(None), allowed != 0), allowed),
+            else_=sa.func.coalesce(paid, 0),
+        )
+        return expressions.cents(amount)
 
     def _fqhc_flag(self, rows: sa.FromClause) -> sa.ColumnElement[Any]:
         if not self.fqhc_applies():
@@ -258,12 +282,7 @@ class ClaimLines:
         """Per distinct row: the derived line attributes and the inputs of checks 2 to 9."""
         rows = self.distinct_rows()
         service_date, end_date = self._service_dates(rows)
-        allowed = rows.c.allowed_amount
-        amount = sa.case(
-            (sa.and_(allowed.is_not(None), allowed != 0), allowed),
-            else_=sa.func.coalesce(rows.c.paid_amount, 0),
-        )
-        cents = expressions.cents(amount)
+        cents = self._cents(rows.c.allowed_amount, rows.c.paid_amount)
         # Without the duplicate collapse every copy of a row adds its amount.
         line_cents = cents
         if not self.method.collapse_duplicates:
@@ -282,7 +301,7 @@ class ClaimLines:
         joined = rows.outerjoin(prov, prov.c.npi == npi)
         reversed_line: sa.ColumnElement[Any] = sa.literal(0, sa.Integer)
         if self.method.drop_reversed_claims:
-            reversed_claims = self._reversed_claims(rows, cents)
+            reversed_claims = self._reversed_claims()
             reversed_line = sa.case(
                 (rows.c.claim_id.is_(None), sa.case((cents < 0, 1), else_=0)),
                 (reversed_claims.c.claim_id.is_not(None), 1),
@@ -376,24 +395,26 @@ class ClaimLines:
             whens.append((in_setting, none))
         return sa.cast(sa.case(*whens, else_=pattern), sa.String)
 
-    @staticmethod
-    def _reversed_claims(rows: sa.FromClause, cents: sa.ColumnElement[Any]) -> sa.Subquery:
+    def _reversed_claims(self) -> sa.Subquery:
         """(person, claim) of every claim with a negative line whose net amount is not positive.
 
-        Only claims with a negative line are summed: the set is small, so this is two cheap
-        scans and a small hash join instead of a window over every line."""
-        claim = (rows.c.person_id, rows.c.claim_id)
+        Read from the claims input, not from ``pa_claim_rows``: the claims with a negative
+        line are few, so only their rows are collapsed and summed. An engine that computes a
+        CTE once per reference (Spark) then collapses the whole input once, not twice."""
+        src = tables.claims(self.inputs)
+        raw = self._raw_columns(src)
         negative = (
-            sa.select(*claim).where(rows.c.claim_id.is_not(None)).where(cents < 0).distinct()
+            sa.select(raw["person_id"].label("person_id"), raw["claim_id"].label("claim_id"))
+            .where(raw["claim_id"].is_not(None))
+            .where(self._cents(raw["allowed_amount"], raw["paid_amount"]) < 0)
+            .distinct()
         ).subquery("pa_negative_claims")
-        on = sa.and_(
-            negative.c.person_id == rows.c.person_id, negative.c.claim_id == rows.c.claim_id
-        )
+        rows = self._distinct_select(negative).subquery("pa_negative_claim_rows")
+        claim = (rows.c.person_id, rows.c.claim_id)
         return (
             sa.select(*claim)
-            .select_from(rows.join(negative, on))
             .group_by(*claim)
-            .having(sa.func.sum(cents) <= 0)
+            .having(sa.func.sum(self._cents(rows.c.allowed_amount, rows.c.paid_amount)) <= 0)
             .subquery("pa_reversed_claims")
         )
 

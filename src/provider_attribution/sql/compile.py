@@ -749,12 +749,16 @@ class QueryBuilder:
             _case([(self._in_gate(g, line, scope, unit_type), 1)], 0).label(f"cond_{j}")
             for j, g in enumerate(self.method.conditions)
         ]
+        # NPI units: the unit is the NPI, so the unit columns stay out of the grouping keys
+        # (two fewer keys to hash or sort per line and key) and are added to the result.
+        npi_units = self.method.unit is Unit.NPI and not self._roster_by_year()
+        unit_names = () if npi_units else ("unit_type", "unit_id")
+        unit_columns = [] if npi_units else [unit_type.label("unit_type"), unit_id.label("unit_id")]
         tests = (
             sa.select(
                 scope.c.scope_id,
                 line.c.person_id,
-                unit_type.label("unit_type"),
-                unit_id.label("unit_id"),
+                *unit_columns,
                 line.c.npi,
                 line.c.visit_key,
                 line.c.service_date,
@@ -775,8 +779,7 @@ class QueryBuilder:
             ]
         per_visit += self._max_conditions(tests)
         visit_keys = [
-            tests.c[name]
-            for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi", "visit_key")
+            tests.c[name] for name in ("scope_id", "person_id", *unit_names, "npi", "visit_key")
         ]
         visits = (
             sa.select(*visit_keys, *per_visit).group_by(*visit_keys).subquery("pa_visit_metrics")
@@ -791,9 +794,14 @@ class QueryBuilder:
                 ),
                 sa.func.max(visits.c[f"last_{i}"]).label(f"last_{i}"),
             ]
-        keys = [visits.c[name] for name in ("scope_id", "person_id", "unit_type", "unit_id", "npi")]
+        keys = [visits.c[name] for name in ("scope_id", "person_id", *unit_names, "npi")]
+        units: list[sa.ColumnElement[Any]] = (
+            [sa.literal("npi", sa.String).label("unit_type"), visits.c.npi.label("unit_id")]
+            if npi_units
+            else [visits.c.unit_type, visits.c.unit_id]
+        )
         return (
-            sa.select(*keys, *aggregates, *self._max_conditions(visits))
+            sa.select(*keys[:2], *units, visits.c.npi, *aggregates, *self._max_conditions(visits))
             .group_by(*keys)
             .cte("pa_metrics")
         )

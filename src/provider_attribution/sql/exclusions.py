@@ -261,15 +261,29 @@ def exclusions_select(builder: QueryBuilder, keys: Sequence[ScopeKey]) -> sa.Sel
         .group_by(statuses.c.status)
         .cte("pa_status_groups")
     )
-    # Both branches BIGINT: COUNT and SUM differ in type on some engines (ClickHouse: UInt64
-    # and Int64, which a UNION ALL cannot combine into a summable type).
-    counts = sa.union_all(
+    # Each status group gives two rows: its own count, and its extra copies as duplicate_line.
+    # The groups are read once (a cross join with two rows), not once per row kind: an engine
+    # that computes a CTE once per reference (Spark) would scan the checked lines twice.
+    # Both BIGINT: COUNT and SUM differ in type on some engines (ClickHouse: UInt64 and Int64,
+    # which cannot be combined into a summable type).
+    kinds = sa.union_all(
+        sa.select(sa.literal(0, sa.Integer).label("duplicates")),
+        sa.select(sa.literal(1, sa.Integer).label("duplicates")),
+    ).subquery("pa_count_kinds")
+    as_duplicates = kinds.c.duplicates == 1
+    counts = (
         sa.select(
-            sa.literal(REASON_ORDER["duplicate_line"], sa.Integer).label("status"),
-            sa.cast(sa.func.sum(grouped.c.extra_copies), sa.BigInteger).label("n"),
-        ),
-        sa.select(grouped.c.status, sa.cast(grouped.c.n, sa.BigInteger).label("n")),
-    ).subquery("pa_status_counts")
+            sa.case(
+                (as_duplicates, sa.literal(REASON_ORDER["duplicate_line"], sa.Integer)),
+                else_=grouped.c.status,
+            ).label("status"),
+            sa.cast(
+                sa.case((as_duplicates, grouped.c.extra_copies), else_=grouped.c.n), sa.BigInteger
+            ).label("n"),
+        )
+        .select_from(grouped.join(kinds, sa.true()))
+        .subquery("pa_status_counts")
+    )
     # Each reason once with 0 lines, plus the counted statuses, summed per reason: a union and
     # a group-by, not a join of the reason list to the counts. Spark infers a filter from such
     # a join (status in 1..16) and pushes it down to the status expression, 16 copies of which

@@ -7,7 +7,7 @@ SELECT DISTINCT
   pa_mm_raw.month_key AS month_key
 FROM (
   SELECT
-    core.member_months.person_id AS person_id,
+    CAST(core.member_months.person_id AS TEXT) COLLATE "C" AS person_id,
     CAST(core.member_months.year_month AS INT) AS month_key
   FROM core.member_months
 ) AS pa_mm_raw
@@ -79,13 +79,14 @@ WITH pa_scopes AS (
     ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
-    enrollment.person_id AS person_id,
+    CAST(enrollment.person_id AS TEXT) COLLATE "C" AS person_id,
     MIN(enrollment.death_date) AS death_date
   FROM enrollment
   WHERE
-    enrollment.person_id IS NOT NULL AND enrollment.death_date IS NOT NULL
+    CAST(enrollment.person_id AS TEXT) COLLATE "C" IS NOT NULL
+    AND enrollment.death_date IS NOT NULL
   GROUP BY
-    enrollment.person_id
+    CAST(enrollment.person_id AS TEXT) COLLATE "C"
 ), pa_enrollment_months AS (
   SELECT
     pa_enrollment_raw.person_id AS person_id,
@@ -97,7 +98,7 @@ WITH pa_scopes AS (
     MAX(pa_enrollment_raw.other_initiative) AS other_initiative
   FROM (
     SELECT
-      enrollment.person_id AS person_id,
+      CAST(enrollment.person_id AS TEXT) COLLATE "C" AS person_id,
       CAST(enrollment.year_month AS INT) AS month_key,
       CASE
         WHEN (
@@ -219,11 +220,11 @@ WHERE
 CREATE TABLE attribution.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
-    core.medical_claim.person_id AS person_id,
-    core.medical_claim.claim_id AS claim_id,
+    CAST(core.medical_claim.person_id AS TEXT) COLLATE "C" AS person_id,
+    CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C" AS claim_id,
     core.medical_claim.claim_line_number AS claim_line_number,
-    core.medical_claim.encounter_id AS encounter_id,
-    core.medical_claim.rendering_npi AS rendering_npi,
+    CAST(core.medical_claim.encounter_id AS TEXT) COLLATE "C" AS encounter_id,
+    CAST(core.medical_claim.rendering_npi AS TEXT) COLLATE "C" AS rendering_npi,
     core.medical_claim.hcpcs_code AS hcpcs_code,
     core.medical_claim.claim_start_date AS claim_start_date,
     core.medical_claim.claim_end_date AS claim_end_date,
@@ -232,11 +233,11 @@ WITH pa_claim_rows AS (
     COUNT(*) AS copies
   FROM core.medical_claim
   GROUP BY
-    core.medical_claim.person_id,
-    core.medical_claim.claim_id,
+    CAST(core.medical_claim.person_id AS TEXT) COLLATE "C",
+    CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C",
     core.medical_claim.claim_line_number,
-    core.medical_claim.encounter_id,
-    core.medical_claim.rendering_npi,
+    CAST(core.medical_claim.encounter_id AS TEXT) COLLATE "C",
+    CAST(core.medical_claim.rendering_npi AS TEXT) COLLATE "C",
     core.medical_claim.hcpcs_code,
     core.medical_claim.claim_start_date,
     core.medical_claim.claim_end_date,
@@ -615,7 +616,7 @@ WITH pa_claim_rows AS (
       END AS specialty
     FROM (
       SELECT
-        terminology.provider.npi AS npi,
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C" AS npi,
         MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
         MAX(
           CASE
@@ -637,9 +638,9 @@ WITH pa_claim_rows AS (
         ) AS is_individual
       FROM terminology.provider
       WHERE
-        terminology.provider.npi IS NOT NULL
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C" IS NOT NULL
       GROUP BY
-        terminology.provider.npi
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C"
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
 )
@@ -840,40 +841,67 @@ FROM (
     ON pa_providers.npi = pa_claim_rows.rendering_npi
   LEFT OUTER JOIN (
     SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.claim_id AS claim_id
-    FROM pa_claim_rows
-    JOIN (
-      SELECT DISTINCT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      WHERE
-        pa_claim_rows.claim_id IS NOT NULL
-        AND CAST(ROUND(
-          CASE
-            WHEN (
-              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
-            )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-          END * CAST(100 AS DECIMAL(38, 0))
-        ) AS BIGINT) < 0
-    ) AS pa_negative_claims
-      ON pa_negative_claims.person_id = pa_claim_rows.person_id
-      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id AS person_id,
+      pa_negative_claim_rows.claim_id AS claim_id
+    FROM (
+      SELECT
+        CAST(core.medical_claim.person_id AS TEXT) COLLATE "C" AS person_id,
+        CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C" AS claim_id,
+        core.medical_claim.claim_line_number AS claim_line_number,
+        CAST(core.medical_claim.encounter_id AS TEXT) COLLATE "C" AS encounter_id,
+        CAST(core.medical_claim.rendering_npi AS TEXT) COLLATE "C" AS rendering_npi,
+        core.medical_claim.hcpcs_code AS hcpcs_code,
+        core.medical_claim.claim_start_date AS claim_start_date,
+        core.medical_claim.claim_end_date AS claim_end_date,
+        core.medical_claim.allowed_amount AS allowed_amount,
+        core.medical_claim.paid_amount AS paid_amount,
+        COUNT(*) AS copies
+      FROM core.medical_claim
+      JOIN (
+        SELECT DISTINCT
+          CAST(core.medical_claim.person_id AS TEXT) COLLATE "C" AS person_id,
+          CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C" AS claim_id
+        FROM core.medical_claim
+        WHERE
+          CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C" IS NOT NULL
+          AND CAST(ROUND(
+            CASE
+              WHEN (
+                core.medical_claim.allowed_amount IS NOT NULL
+                AND core.medical_claim.allowed_amount <> 0
+              )
+              THEN core.medical_claim.allowed_amount
+              ELSE COALESCE(core.medical_claim.paid_amount, 0)
+            END * CAST(100 AS DECIMAL(38, 0))
+          ) AS BIGINT) < 0
+      ) AS pa_negative_claims
+        ON pa_negative_claims.person_id = CAST(core.medical_claim.person_id AS TEXT) COLLATE "C"
+        AND pa_negative_claims.claim_id = CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C"
+      GROUP BY
+        CAST(core.medical_claim.person_id AS TEXT) COLLATE "C",
+        CAST(core.medical_claim.claim_id AS TEXT) COLLATE "C",
+        core.medical_claim.claim_line_number,
+        CAST(core.medical_claim.encounter_id AS TEXT) COLLATE "C",
+        CAST(core.medical_claim.rendering_npi AS TEXT) COLLATE "C",
+        core.medical_claim.hcpcs_code,
+        core.medical_claim.claim_start_date,
+        core.medical_claim.claim_end_date,
+        core.medical_claim.allowed_amount,
+        core.medical_claim.paid_amount
+    ) AS pa_negative_claim_rows
     GROUP BY
-      pa_claim_rows.person_id,
-      pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id,
+      pa_negative_claim_rows.claim_id
     HAVING
       SUM(
         CAST(ROUND(
           CASE
             WHEN (
-              pa_claim_rows.allowed_amount IS NOT NULL AND pa_claim_rows.allowed_amount <> 0
+              pa_negative_claim_rows.allowed_amount IS NOT NULL
+              AND pa_negative_claim_rows.allowed_amount <> 0
             )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+            THEN pa_negative_claim_rows.allowed_amount
+            ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
           END * CAST(100 AS DECIMAL(38, 0))
         ) AS BIGINT)
       ) <= 0
@@ -1205,8 +1233,8 @@ WITH pa_scopes AS (
 SELECT
   pa_visit_metrics.scope_id AS scope_id,
   pa_visit_metrics.person_id AS person_id,
-  pa_visit_metrics.unit_type AS unit_type,
-  pa_visit_metrics.unit_id AS unit_id,
+  'npi' AS unit_type,
+  pa_visit_metrics.npi AS unit_id,
   pa_visit_metrics.npi AS npi,
   SUM(pa_visit_metrics.cents_1) AS cents_1,
   COUNT(
@@ -1242,8 +1270,6 @@ FROM (
   SELECT
     pa_pass_tests.scope_id AS scope_id,
     pa_pass_tests.person_id AS person_id,
-    pa_pass_tests.unit_type AS unit_type,
-    pa_pass_tests.unit_id AS unit_id,
     pa_pass_tests.npi AS npi,
     pa_pass_tests.visit_key AS visit_key,
     SUM(CASE WHEN (
@@ -1271,8 +1297,6 @@ FROM (
     SELECT
       pa_scopes.scope_id AS scope_id,
       attribution.attribution_lines__work.person_id AS person_id,
-      attribution.attribution_lines__work.unit_type AS unit_type,
-      attribution.attribution_lines__work.unit_id AS unit_id,
       attribution.attribution_lines__work.npi AS npi,
       attribution.attribution_lines__work.visit_key AS visit_key,
       attribution.attribution_lines__work.service_date AS service_date,
@@ -1315,16 +1339,12 @@ FROM (
   GROUP BY
     pa_pass_tests.scope_id,
     pa_pass_tests.person_id,
-    pa_pass_tests.unit_type,
-    pa_pass_tests.unit_id,
     pa_pass_tests.npi,
     pa_pass_tests.visit_key
 ) AS pa_visit_metrics
 GROUP BY
   pa_visit_metrics.scope_id,
   pa_visit_metrics.person_id,
-  pa_visit_metrics.unit_type,
-  pa_visit_metrics.unit_id,
   pa_visit_metrics.npi;
 
 CREATE TABLE attribution.attribution_units__work AS
@@ -1805,7 +1825,7 @@ WITH pa_scopes AS (
       END AS specialty
     FROM (
       SELECT
-        terminology.provider.npi AS npi,
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C" AS npi,
         MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
         MAX(
           CASE
@@ -1827,9 +1847,9 @@ WITH pa_scopes AS (
         ) AS is_individual
       FROM terminology.provider
       WHERE
-        terminology.provider.npi IS NOT NULL
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C" IS NOT NULL
       GROUP BY
-        terminology.provider.npi
+        CAST(terminology.provider.npi AS TEXT) COLLATE "C"
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
 ), pa_paths AS (
@@ -1994,19 +2014,19 @@ WITH pa_scopes AS (
     SELECT
       attribution.attribution_eligible__work.scope_id AS scope_id,
       attribution.attribution_eligible__work.person_id AS person_id,
-      pa_self_selection.npi AS npi,
+      CAST(pa_self_selection.npi AS TEXT) COLLATE "C" AS npi,
       pa_self_selection.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
       pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
-        ORDER BY pa_self_selection.effective_date DESC, pa_self_selection.npi ASC
+        ORDER BY pa_self_selection.effective_date DESC, CAST(pa_self_selection.npi AS TEXT) COLLATE "C" ASC
       ) AS pick
     FROM attribution.attribution_eligible__work
     JOIN pa_scopes
       ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
     JOIN self_selections AS pa_self_selection
-      ON pa_self_selection.person_id = attribution.attribution_eligible__work.person_id
+      ON CAST(pa_self_selection.person_id AS TEXT) COLLATE "C" = attribution.attribution_eligible__work.person_id
     WHERE
       pa_self_selection.npi IS NOT NULL
       AND pa_self_selection.effective_date IS NOT NULL
@@ -2049,19 +2069,19 @@ WITH pa_scopes AS (
     SELECT
       attribution.attribution_eligible__work.scope_id AS scope_id,
       attribution.attribution_eligible__work.person_id AS person_id,
-      pa_geographic.npi AS npi,
+      CAST(pa_geographic.npi AS TEXT) COLLATE "C" AS npi,
       pa_geographic.effective_date AS effective_date,
       pa_scopes.anchor_end AS anchor_end,
       pa_scopes.rule_year AS rule_year,
       ROW_NUMBER() OVER (
         PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
-        ORDER BY pa_geographic.effective_date DESC, pa_geographic.npi ASC
+        ORDER BY pa_geographic.effective_date DESC, CAST(pa_geographic.npi AS TEXT) COLLATE "C" ASC
       ) AS pick
     FROM attribution.attribution_eligible__work
     JOIN pa_scopes
       ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
     JOIN geographic_assignments AS pa_geographic
-      ON pa_geographic.person_id = attribution.attribution_eligible__work.person_id
+      ON CAST(pa_geographic.person_id AS TEXT) COLLATE "C" = attribution.attribution_eligible__work.person_id
     WHERE
       pa_geographic.npi IS NOT NULL
       AND pa_geographic.effective_date IS NOT NULL
@@ -2510,14 +2530,29 @@ FROM (
     pa_status_counts.n AS n
   FROM (
     SELECT
-      1 AS status,
-      CAST(SUM(pa_status_groups.extra_copies) AS BIGINT) AS n
+      CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN 1
+        ELSE pa_status_groups.status
+      END AS status,
+      CAST(CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN pa_status_groups.extra_copies
+        ELSE pa_status_groups.n
+      END AS BIGINT) AS n
     FROM pa_status_groups
-    UNION ALL
-    SELECT
-      pa_status_groups.status AS status,
-      CAST(pa_status_groups.n AS BIGINT) AS n
-    FROM pa_status_groups
+    JOIN (
+      SELECT
+        0 AS duplicates
+      UNION ALL
+      SELECT
+        1 AS duplicates
+    ) AS pa_count_kinds
+      ON TRUE
   ) AS pa_status_counts
 ) AS pa_reason_counts
 GROUP BY
@@ -2587,13 +2622,14 @@ WITH pa_scopes AS (
     ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
-    enrollment.person_id AS person_id,
+    CAST(enrollment.person_id AS TEXT) COLLATE "C" AS person_id,
     MIN(enrollment.death_date) AS death_date
   FROM enrollment
   WHERE
-    enrollment.person_id IS NOT NULL AND enrollment.death_date IS NOT NULL
+    CAST(enrollment.person_id AS TEXT) COLLATE "C" IS NOT NULL
+    AND enrollment.death_date IS NOT NULL
   GROUP BY
-    enrollment.person_id
+    CAST(enrollment.person_id AS TEXT) COLLATE "C"
 ), pa_enrollment_months AS (
   SELECT
     pa_enrollment_raw.person_id AS person_id,
@@ -2605,7 +2641,7 @@ WITH pa_scopes AS (
     MAX(pa_enrollment_raw.other_initiative) AS other_initiative
   FROM (
     SELECT
-      enrollment.person_id AS person_id,
+      CAST(enrollment.person_id AS TEXT) COLLATE "C" AS person_id,
       CAST(enrollment.year_month AS INT) AS month_key,
       CASE
         WHEN (

@@ -625,40 +625,67 @@ FROM (
     ON pa_providers.npi = pa_claim_rows.rendering_npi
   LEFT OUTER JOIN (
     SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.claim_id AS claim_id
-    FROM pa_claim_rows
-    JOIN (
-      SELECT DISTINCT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      WHERE
-        NOT pa_claim_rows.claim_id IS NULL
-        AND CAST(ROUND(
-          CASE
-            WHEN (
-              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-            )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-          END * CAST(100 AS REAL(38, 0))
-        ) AS INTEGER) < 0
-    ) AS pa_negative_claims
-      ON pa_negative_claims.person_id = pa_claim_rows.person_id
-      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id AS person_id,
+      pa_negative_claim_rows.claim_id AS claim_id
+    FROM (
+      SELECT
+        core.medical_claim.person_id AS person_id,
+        core.medical_claim.claim_id AS claim_id,
+        core.medical_claim.claim_line_number AS claim_line_number,
+        core.medical_claim.encounter_id AS encounter_id,
+        core.medical_claim.rendering_npi AS rendering_npi,
+        core.medical_claim.hcpcs_code AS hcpcs_code,
+        core.medical_claim.claim_start_date AS claim_start_date,
+        core.medical_claim.claim_end_date AS claim_end_date,
+        core.medical_claim.allowed_amount AS allowed_amount,
+        core.medical_claim.paid_amount AS paid_amount,
+        COUNT(*) AS copies
+      FROM core.medical_claim
+      JOIN (
+        SELECT DISTINCT
+          core.medical_claim.person_id AS person_id,
+          core.medical_claim.claim_id AS claim_id
+        FROM core.medical_claim
+        WHERE
+          NOT core.medical_claim.claim_id IS NULL
+          AND CAST(ROUND(
+            CASE
+              WHEN (
+                NOT core.medical_claim.allowed_amount IS NULL
+                AND core.medical_claim.allowed_amount <> 0
+              )
+              THEN core.medical_claim.allowed_amount
+              ELSE COALESCE(core.medical_claim.paid_amount, 0)
+            END * CAST(100 AS REAL(38, 0))
+          ) AS INTEGER) < 0
+      ) AS pa_negative_claims
+        ON pa_negative_claims.person_id = core.medical_claim.person_id
+        AND pa_negative_claims.claim_id = core.medical_claim.claim_id
+      GROUP BY
+        core.medical_claim.person_id,
+        core.medical_claim.claim_id,
+        core.medical_claim.claim_line_number,
+        core.medical_claim.encounter_id,
+        core.medical_claim.rendering_npi,
+        core.medical_claim.hcpcs_code,
+        core.medical_claim.claim_start_date,
+        core.medical_claim.claim_end_date,
+        core.medical_claim.allowed_amount,
+        core.medical_claim.paid_amount
+    ) AS pa_negative_claim_rows
     GROUP BY
-      pa_claim_rows.person_id,
-      pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id,
+      pa_negative_claim_rows.claim_id
     HAVING
       SUM(
         CAST(ROUND(
           CASE
             WHEN (
-              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+              NOT pa_negative_claim_rows.allowed_amount IS NULL
+              AND pa_negative_claim_rows.allowed_amount <> 0
             )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+            THEN pa_negative_claim_rows.allowed_amount
+            ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
           END * CAST(100 AS REAL(38, 0))
         ) AS INTEGER)
       ) <= 0
@@ -3601,14 +3628,29 @@ FROM (
     pa_status_counts.n AS n
   FROM (
     SELECT
-      1 AS status,
-      CAST(SUM(pa_status_groups.extra_copies) AS INTEGER) AS n
+      CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN 1
+        ELSE pa_status_groups.status
+      END AS status,
+      CAST(CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN pa_status_groups.extra_copies
+        ELSE pa_status_groups.n
+      END AS INTEGER) AS n
     FROM pa_status_groups
-    UNION ALL
-    SELECT
-      pa_status_groups.status AS status,
-      CAST(pa_status_groups.n AS INTEGER) AS n
-    FROM pa_status_groups
+    JOIN (
+      SELECT
+        0 AS duplicates
+      UNION ALL
+      SELECT
+        1 AS duplicates
+    ) AS pa_count_kinds
+      ON 1 = 1
   ) AS pa_status_counts
 ) AS pa_reason_counts
 GROUP BY

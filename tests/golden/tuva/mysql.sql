@@ -625,40 +625,67 @@ FROM (
     ON pa_providers.npi = pa_claim_rows.rendering_npi
   LEFT OUTER JOIN (
     SELECT
-      pa_claim_rows.person_id AS person_id,
-      pa_claim_rows.claim_id AS claim_id
-    FROM pa_claim_rows
-    INNER JOIN (
-      SELECT DISTINCT
-        pa_claim_rows.person_id AS person_id,
-        pa_claim_rows.claim_id AS claim_id
-      FROM pa_claim_rows
-      WHERE
-        NOT pa_claim_rows.claim_id IS NULL
-        AND CAST(ROUND(
-          CASE
-            WHEN (
-              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-            )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-          END * CAST(100 AS DECIMAL(38, 0))
-        ) AS SIGNED) < 0
-    ) AS pa_negative_claims
-      ON pa_negative_claims.person_id = pa_claim_rows.person_id
-      AND pa_negative_claims.claim_id = pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id AS person_id,
+      pa_negative_claim_rows.claim_id AS claim_id
+    FROM (
+      SELECT
+        CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+        CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS claim_id,
+        core.medical_claim.claim_line_number AS claim_line_number,
+        CAST(core.medical_claim.encounter_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS encounter_id,
+        CAST(core.medical_claim.rendering_npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS rendering_npi,
+        core.medical_claim.hcpcs_code AS hcpcs_code,
+        core.medical_claim.claim_start_date AS claim_start_date,
+        core.medical_claim.claim_end_date AS claim_end_date,
+        core.medical_claim.allowed_amount AS allowed_amount,
+        core.medical_claim.paid_amount AS paid_amount,
+        COUNT(*) AS copies
+      FROM core.medical_claim
+      INNER JOIN (
+        SELECT DISTINCT
+          CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+          CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS claim_id
+        FROM core.medical_claim
+        WHERE
+          NOT CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+          AND CAST(ROUND(
+            CASE
+              WHEN (
+                NOT core.medical_claim.allowed_amount IS NULL
+                AND core.medical_claim.allowed_amount <> 0
+              )
+              THEN core.medical_claim.allowed_amount
+              ELSE COALESCE(core.medical_claim.paid_amount, 0)
+            END * CAST(100 AS DECIMAL(38, 0))
+          ) AS SIGNED) < 0
+      ) AS pa_negative_claims
+        ON pa_negative_claims.person_id = CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
+        AND pa_negative_claims.claim_id = CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
+      GROUP BY
+        CAST(core.medical_claim.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
+        CAST(core.medical_claim.claim_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
+        core.medical_claim.claim_line_number,
+        CAST(core.medical_claim.encounter_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
+        CAST(core.medical_claim.rendering_npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin,
+        core.medical_claim.hcpcs_code,
+        core.medical_claim.claim_start_date,
+        core.medical_claim.claim_end_date,
+        core.medical_claim.allowed_amount,
+        core.medical_claim.paid_amount
+    ) AS pa_negative_claim_rows
     GROUP BY
-      pa_claim_rows.person_id,
-      pa_claim_rows.claim_id
+      pa_negative_claim_rows.person_id,
+      pa_negative_claim_rows.claim_id
     HAVING
       SUM(
         CAST(ROUND(
           CASE
             WHEN (
-              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+              NOT pa_negative_claim_rows.allowed_amount IS NULL
+              AND pa_negative_claim_rows.allowed_amount <> 0
             )
-            THEN pa_claim_rows.allowed_amount
-            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+            THEN pa_negative_claim_rows.allowed_amount
+            ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
           END * CAST(100 AS DECIMAL(38, 0))
         ) AS SIGNED)
       ) <= 0
@@ -1002,8 +1029,8 @@ WITH pa_member_months AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
     pa_visit_metrics.person_id AS person_id,
-    pa_visit_metrics.unit_type AS unit_type,
-    pa_visit_metrics.unit_id AS unit_id,
+    'npi' AS unit_type,
+    pa_visit_metrics.npi AS unit_id,
     pa_visit_metrics.npi AS npi,
     SUM(pa_visit_metrics.cents_1) AS cents_1,
     COUNT(
@@ -1059,8 +1086,6 @@ WITH pa_member_months AS (
     SELECT
       pa_pass_tests.scope_id AS scope_id,
       pa_pass_tests.person_id AS person_id,
-      pa_pass_tests.unit_type AS unit_type,
-      pa_pass_tests.unit_id AS unit_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
       SUM(CASE WHEN (
@@ -1102,8 +1127,6 @@ WITH pa_member_months AS (
       SELECT
         pa_scopes.scope_id AS scope_id,
         pa_lines.person_id AS person_id,
-        pa_lines.unit_type AS unit_type,
-        pa_lines.unit_id AS unit_id,
         pa_lines.npi AS npi,
         pa_lines.visit_key AS visit_key,
         pa_lines.service_date AS service_date,
@@ -1156,16 +1179,12 @@ WITH pa_member_months AS (
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,
-      pa_pass_tests.unit_type,
-      pa_pass_tests.unit_id,
       pa_pass_tests.npi,
       pa_pass_tests.visit_key
   ) AS pa_visit_metrics
   GROUP BY
     pa_visit_metrics.scope_id,
     pa_visit_metrics.person_id,
-    pa_visit_metrics.unit_type,
-    pa_visit_metrics.unit_id,
     pa_visit_metrics.npi
 ), pa_units AS (
   SELECT
@@ -2589,14 +2608,29 @@ FROM (
     pa_status_counts.n AS n
   FROM (
     SELECT
-      1 AS status,
-      CAST(SUM(pa_status_groups.extra_copies) AS SIGNED) AS n
+      CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN 1
+        ELSE pa_status_groups.status
+      END AS status,
+      CAST(CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN pa_status_groups.extra_copies
+        ELSE pa_status_groups.n
+      END AS SIGNED) AS n
     FROM pa_status_groups
-    UNION ALL
-    SELECT
-      pa_status_groups.status AS status,
-      CAST(pa_status_groups.n AS SIGNED) AS n
-    FROM pa_status_groups
+    INNER JOIN (
+      SELECT
+        0 AS duplicates
+      UNION ALL
+      SELECT
+        1 AS duplicates
+    ) AS pa_count_kinds
+      ON TRUE = 1
   ) AS pa_status_counts
 ) AS pa_reason_counts
 GROUP BY

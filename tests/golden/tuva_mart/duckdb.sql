@@ -694,8 +694,8 @@ WITH pa_member_months AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
     pa_visit_metrics.person_id AS person_id,
-    pa_visit_metrics.unit_type AS unit_type,
-    pa_visit_metrics.unit_id AS unit_id,
+    'npi' AS unit_type,
+    pa_visit_metrics.npi AS unit_id,
     pa_visit_metrics.npi AS npi,
     SUM(pa_visit_metrics.cents_1) AS cents_1,
     COUNT(
@@ -751,8 +751,6 @@ WITH pa_member_months AS (
     SELECT
       pa_pass_tests.scope_id AS scope_id,
       pa_pass_tests.person_id AS person_id,
-      pa_pass_tests.unit_type AS unit_type,
-      pa_pass_tests.unit_id AS unit_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
       SUM(CASE WHEN (
@@ -794,8 +792,6 @@ WITH pa_member_months AS (
       SELECT
         pa_scopes.scope_id AS scope_id,
         pa_lines.person_id AS person_id,
-        pa_lines.unit_type AS unit_type,
-        pa_lines.unit_id AS unit_id,
         pa_lines.npi AS npi,
         pa_lines.visit_key AS visit_key,
         pa_lines.service_date AS service_date,
@@ -857,16 +853,12 @@ WITH pa_member_months AS (
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,
-      pa_pass_tests.unit_type,
-      pa_pass_tests.unit_id,
       pa_pass_tests.npi,
       pa_pass_tests.visit_key
   ) AS pa_visit_metrics
   GROUP BY
     pa_visit_metrics.scope_id,
     pa_visit_metrics.person_id,
-    pa_visit_metrics.unit_type,
-    pa_visit_metrics.unit_id,
     pa_visit_metrics.npi
 ), pa_units AS (
   SELECT
@@ -2324,14 +2316,29 @@ FROM (
     pa_status_counts.n AS n
   FROM (
     SELECT
-      1 AS status,
-      CAST(SUM(pa_status_groups.extra_copies) AS BIGINT) AS n
+      CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN 1
+        ELSE pa_status_groups.status
+      END AS status,
+      CAST(CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN pa_status_groups.extra_copies
+        ELSE pa_status_groups.n
+      END AS BIGINT) AS n
     FROM pa_status_groups
-    UNION ALL
-    SELECT
-      pa_status_groups.status AS status,
-      CAST(pa_status_groups.n AS BIGINT) AS n
-    FROM pa_status_groups
+    JOIN (
+      SELECT
+        0 AS duplicates
+      UNION ALL
+      SELECT
+        1 AS duplicates
+    ) AS pa_count_kinds
+      ON TRUE
   ) AS pa_status_counts
 ) AS pa_reason_counts
 GROUP BY

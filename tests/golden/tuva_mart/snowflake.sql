@@ -897,8 +897,8 @@ WITH pa_scopes AS (
 SELECT
   pa_visit_metrics.scope_id AS scope_id,
   pa_visit_metrics.person_id AS person_id,
-  pa_visit_metrics.unit_type AS unit_type,
-  pa_visit_metrics.unit_id AS unit_id,
+  'npi' AS unit_type,
+  pa_visit_metrics.npi AS unit_id,
   pa_visit_metrics.npi AS npi,
   SUM(pa_visit_metrics.cents_1) AS cents_1,
   COUNT(
@@ -954,8 +954,6 @@ FROM (
   SELECT
     pa_pass_tests.scope_id AS scope_id,
     pa_pass_tests.person_id AS person_id,
-    pa_pass_tests.unit_type AS unit_type,
-    pa_pass_tests.unit_id AS unit_id,
     pa_pass_tests.npi AS npi,
     pa_pass_tests.visit_key AS visit_key,
     SUM(CASE WHEN (
@@ -997,8 +995,6 @@ FROM (
     SELECT
       pa_scopes.scope_id AS scope_id,
       attribution.attribution_lines__work.person_id AS person_id,
-      attribution.attribution_lines__work.unit_type AS unit_type,
-      attribution.attribution_lines__work.unit_id AS unit_id,
       attribution.attribution_lines__work.npi AS npi,
       attribution.attribution_lines__work.visit_key AS visit_key,
       attribution.attribution_lines__work.service_date AS service_date,
@@ -1062,16 +1058,12 @@ FROM (
   GROUP BY
     pa_pass_tests.scope_id,
     pa_pass_tests.person_id,
-    pa_pass_tests.unit_type,
-    pa_pass_tests.unit_id,
     pa_pass_tests.npi,
     pa_pass_tests.visit_key
 ) AS pa_visit_metrics
 GROUP BY
   pa_visit_metrics.scope_id,
   pa_visit_metrics.person_id,
-  pa_visit_metrics.unit_type,
-  pa_visit_metrics.unit_id,
   pa_visit_metrics.npi;
 
 CREATE TABLE attribution.attribution_units__work AS
@@ -2251,14 +2243,29 @@ FROM (
     pa_status_counts.n AS n
   FROM (
     SELECT
-      1 AS status,
-      CAST(SUM(pa_status_groups.extra_copies) AS BIGINT) AS n
+      CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN 1
+        ELSE pa_status_groups.status
+      END AS status,
+      CAST(CASE
+        WHEN (
+          pa_count_kinds.duplicates = 1
+        )
+        THEN pa_status_groups.extra_copies
+        ELSE pa_status_groups.n
+      END AS BIGINT) AS n
     FROM pa_status_groups
-    UNION ALL
-    SELECT
-      pa_status_groups.status AS status,
-      CAST(pa_status_groups.n AS BIGINT) AS n
-    FROM pa_status_groups
+    JOIN (
+      SELECT
+        0 AS duplicates
+      UNION ALL
+      SELECT
+        1 AS duplicates
+    ) AS pa_count_kinds
+      ON TRUE
   ) AS pa_status_counts
 ) AS pa_reason_counts
 GROUP BY

@@ -4,6 +4,7 @@ for the tables a run writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -49,6 +50,17 @@ class PostgresProfile(EngineProfile):
         """:data:`RUN_SETTINGS` with ``SET LOCAL`` (they end with the transaction)."""
         for statement in set_statements(RUN_SETTINGS, local=True):
             conn.exec_driver_sql(statement)
+
+    def binary_id(self, value: str, dialect: sa.Dialect) -> str:
+        """``CAST(id AS TEXT) COLLATE "C"``: byte order whatever the database's collation (an
+        ``en_US`` database sorts ``a`` and ``B`` the other way), and sorts and groups on ids
+        take PostgreSQL's fast path for ``C`` (a third faster on 2M rows even under
+        ``C.UTF-8``). The cast lets any text-like id column (``uuid``, ``char``) take it."""
+        return f'CAST({value} AS TEXT) COLLATE "C"'
+
+    def id_type(self, length: int, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        """``VARCHAR(n) COLLATE "C"``: reading the outputs compares ids as the run did."""
+        return sa.String(length, collation="C")
 
     def analyze(self, conn: sa.Connection, table: sa.Table) -> None:
         """``ANALYZE``: autovacuum has not seen a table written inside the transaction."""
