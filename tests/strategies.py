@@ -7,6 +7,7 @@ and eligibility gaps common, which is where implementations disagree.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -398,12 +399,17 @@ def odd_method() -> Method:
     )
 
 
+# Generated data sets per test are CI's counts times PROVIDER_ATTRIBUTION_EXAMPLE_SCALE (default
+# 1): a longer run before a release sets 4, say, for four times as many.
+EXAMPLE_SCALE = float(os.environ.get("PROVIDER_ATTRIBUTION_EXAMPLE_SCALE", "1"))
+
+
 def generated(max_examples: int) -> settings:
-    """Settings of a test over ``max_examples`` generated data sets, each a full run: the
-    same examples every time, no deadline, and no health check for slow data or
-    function-scoped fixtures."""
+    """Settings of a test over ``max_examples`` generated data sets (times
+    :data:`EXAMPLE_SCALE`), each a full run: the same examples every time, no deadline, and no
+    health check for slow data or function-scoped fixtures."""
     return settings(
-        max_examples=max_examples,
+        max_examples=max(1, round(max_examples * EXAMPLE_SCALE)),
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

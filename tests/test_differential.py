@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, note, settings
+from hypothesis import given, note
 
 from harness import TODAY, Dataset, assert_same, read_outputs, run_oracle, run_sql
 from oracle import attribute_reference
@@ -25,9 +25,10 @@ from provider_attribution.model.method import (
 )
 from provider_attribution.synthetic.claims import SyntheticSpec, generate
 from provider_attribution.warehouse.run import attribute
-from strategies import datasets, scopes, several_as_of_scopes, step_3_scopes
+from strategies import datasets, generated, scopes, several_as_of_scopes, step_3_scopes
 
 
+@generated(40)
 @given(data=datasets(), scope=scopes)
 def test_sql_matches_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
@@ -39,6 +40,7 @@ def test_sql_matches_oracle(
     assert_same(got, want)
 
 
+@generated(40)
 @given(data=datasets(), scope=scopes)
 def test_tuva_mart_matches_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
@@ -52,7 +54,7 @@ def test_tuva_mart_matches_oracle(
     assert_same(got, want)
 
 
-@settings(max_examples=40)
+@generated(20)
 @given(data=datasets(), scope=several_as_of_scopes)
 def test_several_as_of_dates_match_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[list[dt.date], list[int]]
@@ -67,7 +69,7 @@ def test_several_as_of_dates_match_oracle(
     assert dates <= set(as_of)
 
 
-@settings(max_examples=15)
+@generated(8)
 @given(data=datasets(), scope=several_as_of_scopes)
 def test_several_as_of_dates_equal_one_run_each(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[list[dt.date], list[int]]
@@ -155,7 +157,7 @@ def test_sql_matches_oracle_on_synthetic_data(
     "method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH, TUVA_MART], ids=lambda m: m.name
 )
 @given(data=datasets(rich=True), scope=scopes)
-@settings(max_examples=60)
+@generated(25)
 def test_presets_match_oracle(
     duckdb_engine: sa.Engine,
     method: Method,
@@ -172,7 +174,7 @@ def test_presets_match_oracle(
 
 @pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE], ids=lambda m: m.name)
 @given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
-@settings(max_examples=60)
+@generated(25)
 def test_mssp_step_3_matches_oracle(
     duckdb_engine: sa.Engine,
     method: Method,

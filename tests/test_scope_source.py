@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from harness import Dataset, load
@@ -18,10 +18,10 @@ from provider_attribution.model.method import PRESETS
 from provider_attribution.sql.compile import RUN_DATE, QueryBuilder
 from provider_attribution.synthetic.claims import SyntheticSpec, demo_inputs, generate
 from scope_tables import METHODS, SCOPES, assert_same_rows
-from strategies import AS_OF_DATES, datasets
+from strategies import AS_OF_DATES, datasets, generated
 
 
-@settings(max_examples=25, deadline=None)
+@generated(12)
 @given(
     data=datasets(rich=True),
     method=st.sampled_from(sorted(METHODS)),

@@ -15,8 +15,8 @@ from sqlglot import exp
 
 import provider_attribution as pa
 from provider_attribution.cli import main
-from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, sqlalchemy_dialect
-from provider_attribution.engines import output_tables
+from provider_attribution.emit.sqltext import SUPPORTED_DIALECTS, select_text, sqlalchemy_dialect
+from provider_attribution.engines import expressions, output_tables
 from provider_attribution.engines.expressions import binary_id
 from provider_attribution.engines.profile import MATERIALISABLE_STAGES
 from provider_attribution.engines.profiles import profile_for
@@ -172,7 +172,21 @@ def test_ids_compare_in_the_servers_binary_collation(
     assert "scope VARCHAR(16)," in ddl
 
 
-@pytest.mark.parametrize("name", ["duckdb", "postgres", "sqlite", "snowflake"])
+def test_postgres_ids_compare_in_the_c_collation_except_when_transpiled() -> None:
+    dialect = sqlalchemy_dialect("postgres")
+    assert dialect is not None
+    person = sa.column("person_id", sa.String(20))
+    expected = 'CAST(person_id AS TEXT) COLLATE "C"'
+    assert str(binary_id(person).compile(dialect=dialect)) == expected
+    ddl = str(CreateTable(output_tables.table(outputs.RANKING, None)).compile(dialect=dialect))
+    assert 'person_id VARCHAR(255) COLLATE "C"' in ddl
+    transpiling = {"compile_kwargs": {expressions.TRANSPILING: True}}
+    assert str(binary_id(person).compile(dialect=dialect, **transpiling)) == "person_id"
+    spark = select_text(sa.select(binary_id(person)), "spark")
+    assert "COLLATE" not in spark.upper()
+
+
+@pytest.mark.parametrize("name", ["duckdb", "sqlite", "snowflake"])
 def test_ids_are_left_alone_where_text_compares_bytewise(name: str) -> None:
     dialect = sqlalchemy_dialect(name)
     assert dialect is not None
