@@ -69,7 +69,7 @@ def _matches_oracle(
 
 
 def test_generated_cases_match_oracle(backend: Session) -> None:
-    @generated(examples(backend, 10))
+    @generated(examples(backend, 6))
     @given(data=datasets(), scope=scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, TUVA, data, scope)
@@ -83,7 +83,7 @@ def test_generated_cases_match_oracle(backend: Session) -> None:
 def test_every_preset_matches_oracle(backend: Session, method: Method) -> None:
     """Rosters, TINs, FQHC lines, attestation and selections on every engine."""
 
-    @generated(examples(backend, 4))
+    @generated(examples(backend, 3))
     @given(data=datasets(rich=True), scope=scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, method, data, scope)
@@ -95,7 +95,7 @@ def test_every_preset_matches_oracle(backend: Session, method: Method) -> None:
 def test_mssp_step_3_matches_oracle(backend: Session, method: Method) -> None:
     """Data shaped for MSSP's expanded window, in scope keys of rule years 2024 and 2025."""
 
-    @generated(examples(backend, 4))
+    @generated(examples(backend, 3))
     @given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
     def check_one(data: Dataset, scope: tuple[dt.date | None, list[int]]) -> None:
         _matches_oracle(backend, method, data, scope)

@@ -59,6 +59,7 @@ from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.model.windows import ScopeKey, month_key
 from provider_attribution.warehouse.run import attribute, build_queries
 from sessions import shared_session
+from strategies import EXAMPLE_SCALE
 from strategies_hostile import HostileCase, hostile_cases
 
 # ------------------------------------------------------------------------ loading, any names
@@ -1140,7 +1141,7 @@ def assert_invariants(got: Mapping[str, Any], case: HostileCase, method: Method)
 @pytest.mark.parametrize("method", [TUVA, MSSP], ids=lambda m: m.name)
 @given(case=hostile_cases())
 @settings(
-    max_examples=25,
+    max_examples=max(1, round(12 * EXAMPLE_SCALE)),
     deadline=None,
     derandomize=True,
     database=None,

@@ -28,7 +28,7 @@ from provider_attribution.warehouse.run import attribute
 from strategies import datasets, generated, scopes, several_as_of_scopes, step_3_scopes
 
 
-@generated(40)
+@generated(20)
 @given(data=datasets(), scope=scopes)
 def test_sql_matches_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
@@ -40,7 +40,7 @@ def test_sql_matches_oracle(
     assert_same(got, want)
 
 
-@generated(40)
+@generated(20)
 @given(data=datasets(), scope=scopes)
 def test_tuva_mart_matches_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
@@ -54,7 +54,7 @@ def test_tuva_mart_matches_oracle(
     assert_same(got, want)
 
 
-@generated(20)
+@generated(10)
 @given(data=datasets(), scope=several_as_of_scopes)
 def test_several_as_of_dates_match_oracle(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[list[dt.date], list[int]]
@@ -69,7 +69,7 @@ def test_several_as_of_dates_match_oracle(
     assert dates <= set(as_of)
 
 
-@generated(8)
+@generated(5)
 @given(data=datasets(), scope=several_as_of_scopes)
 def test_several_as_of_dates_equal_one_run_each(
     duckdb_engine: sa.Engine, data: Dataset, scope: tuple[list[dt.date], list[int]]
@@ -157,7 +157,7 @@ def test_sql_matches_oracle_on_synthetic_data(
     "method", [MSSP, MSSP_PROSPECTIVE, MEDICAID, REACH, TUVA_MART], ids=lambda m: m.name
 )
 @given(data=datasets(rich=True), scope=scopes)
-@generated(25)
+@generated(12)
 def test_presets_match_oracle(
     duckdb_engine: sa.Engine,
     method: Method,
@@ -174,7 +174,7 @@ def test_presets_match_oracle(
 
 @pytest.mark.parametrize("method", [MSSP, MSSP_PROSPECTIVE], ids=lambda m: m.name)
 @given(data=datasets(rich=True, step_3=True), scope=step_3_scopes)
-@generated(25)
+@generated(12)
 def test_mssp_step_3_matches_oracle(
     duckdb_engine: sa.Engine,
     method: Method,

@@ -21,7 +21,7 @@ from scope_tables import METHODS, SCOPES, assert_same_rows
 from strategies import AS_OF_DATES, datasets, generated
 
 
-@generated(12)
+@generated(8)
 @given(
     data=datasets(rich=True),
     method=st.sampled_from(sorted(METHODS)),
