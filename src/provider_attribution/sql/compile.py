@@ -654,6 +654,25 @@ class QueryBuilder:
             .cte("pa_lines")
         )
 
+    def line_fits(
+        self,
+        line: sa.FromClause,
+        buckets: frozenset[str] | None,
+        services: Services,
+        slot: int | sa.ColumnElement[Any],
+    ) -> list[sa.ColumnElement[bool]]:
+        """What a pass or gate asks of a line beyond its window: the directory, the bucket and
+        primary care by code list ``slot`` (see :meth:`is_primary_care`). Empty when it asks
+        nothing more."""
+        cond: list[sa.ColumnElement[bool]] = []
+        if self.method.directory_required:
+            cond.append(line.c.in_directory == 1)
+        if buckets is not None:
+            cond.append(line.c.bucket.in_(sorted(buckets)))
+        if services is Services.PRIMARY_CARE:
+            cond.append(self.is_primary_care(line, slot))
+        return cond
+
     def _in_window(
         self,
         months: int,
@@ -662,16 +681,10 @@ class QueryBuilder:
         line: sa.FromClause,
         scope: sa.FromClause,
     ) -> sa.ColumnElement[bool]:
-        """The line is on or after the window start and its bucket and services match (the
+        """The line is on or after the window start and fits the bucket and services (the
         caller bounds the anchor end and the end date)."""
-        cond: list[sa.ColumnElement[bool]] = [line.c.service_date >= scope.c[f"start_{months}"]]
-        if self.method.directory_required:
-            cond.append(line.c.in_directory == 1)
-        if buckets is not None:
-            cond.append(line.c.bucket.in_(sorted(buckets)))
-        if services is Services.PRIMARY_CARE:
-            cond.append(self.is_primary_care(line, scope.c.pc_slot))
-        return sa.and_(*cond)
+        start = line.c.service_date >= scope.c[f"start_{months}"]
+        return sa.and_(start, *self.line_fits(line, buckets, services, scope.c.pc_slot))
 
     def _in_pass(
         self, p: Pass, line: sa.FromClause, scope: sa.FromClause

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import expressions
-from provider_attribution.model.method import Method, Pass, Path, Services
+from provider_attribution.model.method import Method, Pass, Path
 
 if TYPE_CHECKING:
     from provider_attribution.model.windows import ScopeKey
@@ -79,20 +79,6 @@ def _within(line: sa.FromClause, start: dt.date, key: ScopeKey) -> sa.ColumnElem
     return sa.and_(line.c.service_date >= expressions.date_literal(start), *_by_anchor(line, key))
 
 
-def _pass_rest(builder: QueryBuilder, line: sa.FromClause, p: Pass, key: ScopeKey) -> list[Any]:
-    """What pass ``p`` asks of a line in scope key ``key`` beyond its window: the directory,
-    the bucket and primary care by the key's code list."""
-    method = builder.method
-    cond: list[sa.ColumnElement[bool]] = []
-    if method.directory_required:
-        cond.append(line.c.in_directory == 1)
-    if p.buckets is not None:
-        cond.append(line.c.bucket.in_(sorted(p.buckets)))
-    if p.services is Services.PRIMARY_CARE:
-        cond.append(builder.is_primary_care(line, builder.primary_care_slot(key)))
-    return cond
-
-
 def _any_pass(
     builder: QueryBuilder, line: sa.FromClause, key: ScopeKey, passes: Sequence[Pass]
 ) -> sa.ColumnElement[bool]:
@@ -102,10 +88,11 @@ def _any_pass(
     with the passes starting there. The same truth value as the OR of every pass's full test,
     in a smaller expression (Spark compiles the status aggregate into one JVM method, which
     must stay under 64 KB)."""
-    by_start: dict[dt.date, list[list[Any]]] = {}
+    slot = builder.primary_care_slot(key)
+    by_start: dict[dt.date, list[list[sa.ColumnElement[bool]]]] = {}
     for p in passes:
         by_start.setdefault(key.window_start(p.months), []).append(
-            _pass_rest(builder, line, p, key)
+            builder.line_fits(line, p.buckets, p.services, slot)
         )
     starts = []
     for start, rests in sorted(by_start.items()):
