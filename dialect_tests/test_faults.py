@@ -118,7 +118,7 @@ def _check_kill_safety(
 def test_killed_runs_leave_complete_results_duckdb(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'kill.duckdb'}"
     engine = sa.create_engine(url)
-    generate(engine, SyntheticSpec(members=40_000, seed=3), inputs=demo_inputs())
+    generate(engine, SyntheticSpec(members=15_000, seed=3), inputs=demo_inputs())
     _check_kill_safety(engine, url, "results", demo_inputs(), "", seed=7)
     engine.dispose()
 

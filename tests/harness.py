@@ -203,6 +203,18 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table, sa.Table]:
     return claims, eligibility, providers
 
 
+# rows per INSERT statement: one multi-row VALUES statement each, not one statement per row
+# (fakesnow translates every statement it runs, so row by row a few thousand rows take a
+# minute); small enough for every engine's limit on bound parameters
+INSERT_CHUNK = 500
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same keys) into ``table`` in multi-row statements."""
+    for start in range(0, len(rows), INSERT_CHUNK):
+        conn.execute(table.insert().values(list(rows[start : start + INSERT_CHUNK])))
+
+
 def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
     """Replace the three input tables in ``schema`` with ``data``; return the mapping."""
     claims, eligibility, providers = _tables(schema)
@@ -220,15 +232,16 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
                 "place_of_service": None,
                 "bill_type": None,
             }
-            conn.execute(claims.insert(), [{**extra, **row} for row in data.claims])
+            insert_rows(conn, claims, [{**extra, **row} for row in data.claims])
         if data.eligibility:
-            conn.execute(
-                eligibility.insert(),
+            insert_rows(
+                conn,
+                eligibility,
                 [{**r, "year_month": str(r["year_month"])} for r in data.eligibility],
             )
         if data.providers:
             blank = {"entity_type": None, "specialty_description": None}
-            conn.execute(providers.insert(), [{**blank, **r} for r in data.providers])
+            insert_rows(conn, providers, [{**blank, **r} for r in data.providers])
         for name, table in _optional_tables(sa.MetaData(), schema).items():
             rows = getattr(data, name)
             conn.execute(DropTableIfExists(table))
@@ -236,7 +249,7 @@ def load(engine: sa.Engine, data: Dataset, schema: str | None) -> Inputs:
                 continue
             table.create(conn)
             if rows:
-                conn.execute(table.insert(), [_optional_row(table, row) for row in rows])
+                insert_rows(conn, table, [_optional_row(table, row) for row in rows])
     return inputs_for(data, schema)
 
 
