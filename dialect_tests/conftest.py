@@ -19,6 +19,13 @@ collect_ignore = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests kept on one pytest-xdist worker (``xdist_group``: a text engine's session) run
+    first. The scheduler hands out work in collection order; collected last, the Spark group
+    (minutes on one worker) started when the other worker had nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     close_all()
 
@@ -26,4 +33,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(params=selected())
 def backend(request: pytest.FixtureRequest) -> Session:
     """A connected backend with a private schema, shared by the whole test session."""
+    return shared_session(request.param)
+
+
+@pytest.fixture
+def scenario_backend(request: pytest.FixtureRequest) -> Session:
+    """The backend of a test parametrized per (backend, case) pair (``indirect``)."""
     return shared_session(request.param)

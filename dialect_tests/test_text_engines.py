@@ -1,8 +1,9 @@
 """The transpiled SQL text runs on engines without a SQLAlchemy driver and gives DuckDB's rows.
 
-For every conformance data set (the rule scenarios, generated cases per preset and synthetic
-data), ``sqltext.statements`` in the engine's dialect must write the three attribution tables
-row for row as the SQLAlchemy path writes them on DuckDB, with the same exclusion counts.
+For the conformance data sets (the rule scenarios, Spark the representative ones; generated
+cases per preset and synthetic data), ``sqltext.statements`` in the engine's dialect must
+write the three attribution tables row for row as the SQLAlchemy path writes them on DuckDB,
+with the same exclusion counts.
 Engines (text_engines.py): Spark in local mode and ClickHouse on chDB. They run only when
 ``PROVIDER_ATTRIBUTION_BACKENDS`` or ``_REQUIRE`` names them; a named engine that cannot be
 provided is skipped, or failed when required.
@@ -30,7 +31,7 @@ from provider_attribution.model.method import (
     TUVA_MART,
     Method,
 )
-from scenarios import SCENARIOS, Scenario, check
+from scenarios import REPRESENTATIVE, SCENARIOS, Scenario, check
 from strategies import datasets, generated, scopes
 from test_conformance import _synthetic
 from text_engines import TextEngine, open_text_engine, run_text
@@ -84,49 +85,9 @@ def _same_as_duckdb(
     return got
 
 
-# Spark plans and runs each statement in a fraction of a second however small the data, so a
-# scenario costs it seconds: it runs one scenario per method other than the default Tuva one
-# (each method is its own SQL), the MSSP step 3 rule in both scopes, and the Tuva scenarios
-# whose data probe what engines differ in: ordering of ids, nulls, decimals, date arithmetic,
-# one-digit codes, the enrollment input. ClickHouse and the seven SQLAlchemy engines
-# (test_conformance.py) run every scenario; Spark also runs every preset on generated data
-# (test_every_preset). This keeps CI under 20 minutes.
-SPARK_SCENARIOS = frozenset(
-    {
-        # Tuva: data that engines read differently
-        "full tie: lowest provider id wins",
-        "allowed falls back to paid when null or zero",
-        "window edges: first day of the 12-month window is in, the day before is step 3",
-        "leap day as-of date",
-        "Medicare specialty codes, including a one-digit code",
-        "beneficiary exclusions: the first reason per scope key removes the person",
-        # one per other method
-        "a person failing the gate: person_not_assignable, and the fallback",
-        "mssp step 3 needs an ACO NPP in 12 months and an ACO physician in 24",
-        "mssp pre-step passers do not get step 3",
-        "roster by performance year: selections take the ACO of the key's year",
-        "every line check, each line getting the first status that applies",
-        "without the NPI check an NPI failing the check digit is credited",
-        "reach alignment years end June 30 before the performance year",
-        "SNF visits: POS 31 and a SNF stay of the same person are not primary care, POS 32 is",
-        "tuva_mart: duplicates and reversals summed signed, visits are distinct non-null "
-        "encounters, the directory's specialty text",
-        "code lists by year: G2211 is primary care in PY2025, not in PY2024",
-        "code lists by year: a code outside every key's list is not primary care",
-    }
-)
-
-
 def _runs_on(engine: str, scenario: Scenario) -> bool:
-    return engine != "spark" or scenario.name in SPARK_SCENARIOS
-
-
-def test_spark_runs_one_scenario_of_every_method() -> None:
-    """The names above are scenarios, and every method of the scenarios is among them."""
-    names = {s.name for s in SCENARIOS}
-    assert names >= SPARK_SCENARIOS, sorted(SPARK_SCENARIOS - names)
-    methods = {s.method.name for s in SCENARIOS if s.name in SPARK_SCENARIOS}
-    assert methods == {s.method.name for s in SCENARIOS}
+    """Spark runs the representative scenarios (see ``scenarios.REPRESENTATIVE``)."""
+    return engine != "spark" or scenario.name in REPRESENTATIVE
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

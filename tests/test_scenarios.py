@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from harness import run_sql
 from oracle import attribute_reference
-from scenarios import SCENARIOS, Scenario, check
+from scenarios import REPRESENTATIVE, SCENARIOS, Scenario, check
 
 IDS = [s.name for s in SCENARIOS]
 
@@ -39,3 +39,11 @@ def test_scenario_on_oracle(scenario: Scenario) -> None:
         **data.oracle_inputs(),
     )
     check(scenario, result)
+
+
+def test_the_representative_scenarios_cover_every_method() -> None:
+    """``REPRESENTATIVE`` names scenarios only, and at least one of every method."""
+    names = {s.name for s in SCENARIOS}
+    assert names >= REPRESENTATIVE, sorted(REPRESENTATIVE - names)
+    methods = {s.method.name for s in SCENARIOS if s.name in REPRESENTATIVE}
+    assert methods == {s.method.name for s in SCENARIOS}
