@@ -21,8 +21,8 @@ collect_ignore = (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests kept on one pytest-xdist worker (``xdist_group``: a text engine's session) run
-    first. The scheduler hands out work in collection order; collected last, the Spark group
-    (minutes on one worker) started when the other worker had nothing left to do."""
+    first: the scheduler hands out work in collection order, and collected last the Spark
+    group would start when the other worker has little left to do."""
     items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
 
 

@@ -53,6 +53,23 @@ def text_engine(request: pytest.FixtureRequest) -> Iterator[TextEngine]:
         pytest.skip(str(why))
 
 
+@pytest.fixture(autouse=True)
+def _kept_on_one_worker(request: pytest.FixtureRequest) -> None:
+    """Under ``--dist loadgroup`` a text engine's tests carry its group in their node ids, which
+    is how pytest-xdist keeps them on one worker (one session, one JVM for Spark). A pytest
+    that pytest-xdist does not support leaves the ids alone: every test would be its own group
+    and each worker start its own Spark."""
+    grouped = request.node.get_closest_marker("xdist_group") is not None
+    loadgroup = getattr(request.config.option, "loadgroup", False)
+    if loadgroup and grouped and "@" not in request.node.nodeid:
+        pytest.fail(
+            f"--dist loadgroup left {request.node.nodeid} ungrouped: pytest "
+            f"{pytest.__version__} is not supported by this pytest-xdist; install the "
+            "pytest pinned in pyproject.toml",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="module")
 def duckdb() -> Iterator[sa.Engine]:
     engine = sa.create_engine("duckdb:///:memory:")
