@@ -34,9 +34,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def backend(request: pytest.FixtureRequest) -> Session:
     """A connected backend with a private schema, shared by the whole test session."""
     return shared_session(request.param)
-
-
-@pytest.fixture
-def scenario_backend(request: pytest.FixtureRequest) -> Session:
-    """The backend of a test parametrized per (backend, case) pair (``indirect``)."""
-    return shared_session(request.param)

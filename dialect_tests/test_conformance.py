@@ -44,22 +44,17 @@ VALUESETS = ValueSets.for_year()
 SUBSET = {"snowflake": REPRESENTATIVE}
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """(backend, scenario) pairs for :func:`test_rule_scenario`."""
-    if metafunc.function.__name__ != "test_rule_scenario":
-        return
-    pairs = [
-        (b, s) for b in selected() for s in SCENARIOS if b not in SUBSET or s.name in SUBSET[b]
-    ]
-    metafunc.parametrize(
-        ("scenario_backend", "scenario"),
-        [pytest.param(b, s, id=f"{b}-{s.name}") for b, s in pairs],
-        indirect=["scenario_backend"],
-    )
+RULE_CASES = [
+    pytest.param(b, s, id=f"{b}-{s.name}")
+    for b in selected()
+    for s in SCENARIOS
+    if b not in SUBSET or s.name in SUBSET[b]
+]
 
 
-def test_rule_scenario(scenario_backend: Session, scenario: Scenario) -> None:
-    backend = scenario_backend
+# (backend, scenario) pairs; given here, they replace the backend fixture's own parameters
+@pytest.mark.parametrize(("backend", "scenario"), RULE_CASES, indirect=["backend"])
+def test_rule_scenario(backend: Session, scenario: Scenario) -> None:
     result = run_sql(
         backend.engine,
         scenario.dataset(),
