@@ -461,8 +461,7 @@ class QueryBuilder:
     ) -> sa.Subquery:
         """The ACO of each distinct (NPI, TIN, service date) of the lines that take part: the
         smallest matching roster aco_id, as :meth:`aco_of` defines it, computed by one join
-        instead of a subquery per line. ``tin_key``/``tin_null`` make the TIN joinable by
-        equality (a hash join) while keeping a null TIN apart from any text."""
+        instead of a subquery per line."""
         spec = self.inputs.roster
         assert spec is not None
         with_tin = self.inputs.claims.tin is not None
@@ -479,21 +478,7 @@ class QueryBuilder:
         r = tables.roster(spec).alias("pa_roster")
         tin = keys.c.tin if with_tin else None
         conds = self._roster_match(r, keys.c.npi, tin, day=keys.c.service_date)
-        tin_columns: list[sa.ColumnElement[Any]] = []
-        if with_tin:
-            key, null = _tin_join_key(keys.c.tin)
-            tin_columns = [key.label("tin_key"), null.label("tin_null")]
-        return (
-            sa.select(
-                keys.c.npi,
-                keys.c.service_date,
-                *tin_columns,
-                sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id"),
-            )
-            .select_from(keys.join(r, sa.and_(*conds)))
-            .group_by(*keys.c)
-            .subquery("pa_aco_of")
-        )
+        return self._smallest_aco(keys, r, conds)
 
     def aco_lookup_by_year(self, line: sa.FromClause) -> sa.Subquery:
         """With a roster by performance year: the ACO of each distinct (NPI, TIN) of the lines
@@ -508,19 +493,31 @@ class QueryBuilder:
         r = tables.roster(spec).alias("pa_roster")
         year = r.c[spec.performance_year]
         conds = self._roster_match(r, keys.c.npi, keys.c.tin if with_tin else None, year=year)
-        tin_columns: list[sa.ColumnElement[Any]] = []
-        if with_tin:
+        return self._smallest_aco(keys, r, conds, performance_year=year)
+
+    def _smallest_aco(
+        self,
+        keys: sa.Subquery,
+        r: sa.FromClause,
+        conds: list[sa.ColumnElement[bool]],
+        **by: sa.ColumnElement[Any],
+    ) -> sa.Subquery:
+        """``pa_aco_of``: per row of ``keys`` (and per roster column of ``by``, named by its
+        key) the smallest aco_id of the roster rows ``r`` meeting ``conds``. A TIN in ``keys``
+        becomes ``tin_key``/``tin_null``, joinable by equality (a hash join) while a null TIN
+        stays apart from any text."""
+        spec = self.inputs.roster
+        assert spec is not None
+        columns: list[sa.ColumnElement[Any]] = [c for c in keys.c if c.name != "tin"]
+        if "tin" in keys.c:
             key, null = _tin_join_key(keys.c.tin)
-            tin_columns = [key.label("tin_key"), null.label("tin_null")]
+            columns += [key.label("tin_key"), null.label("tin_null")]
+        columns += [column.label(name) for name, column in by.items()]
+        aco_id = sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id")
         return (
-            sa.select(
-                keys.c.npi,
-                *tin_columns,
-                year.label("performance_year"),
-                sa.func.min(expressions.binary_id(r.c[spec.aco_id])).label("aco_id"),
-            )
+            sa.select(*columns, aco_id)
             .select_from(keys.join(r, sa.and_(*conds)))
-            .group_by(*keys.c, year)
+            .group_by(*keys.c, *by.values())
             .subquery("pa_aco_of")
         )
 
