@@ -11,10 +11,13 @@ exported once to Parquet and registered as external Spark tables under the input
   statement; ``--inline`` also times the same run writing the checked lines alone (every
   other stage inlined as CTEs), as the printed SQL was before the stages were written.
 
-The session is warmed by the floor (JVM start, first Parquet scan), so the methods' seconds do
-not include the session's start. Results: ``--out`` (JSON). Not a test: nothing is asserted.
+``--repeat N`` runs the floor and every method N times in the one session (``rounds`` in the
+JSON). The first round pays the JVM's warm-up (class loading, JIT compilation of Spark itself)
+and is what a new Spark application sees; later rounds are what a long-lived session or
+cluster sees. Both are printed; neither includes the session's start. Results: ``--out``
+(JSON). Not a test: nothing is asserted.
 
-    .venv/bin/python bench/spark_text.py --sizes 1M --methods tuva,mssp --inline
+    .venv/bin/python bench/spark_text.py --sizes 1M --methods tuva,mssp --repeat 3
 """
 
 from __future__ import annotations
@@ -119,12 +122,55 @@ def timed(session: Any, statements: list[str]) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 3), "statements": each}
 
 
+def plan_method(
+    db: Path, inputs: Inputs, method: str, settings: DuckdbSettings
+) -> tuple[str, QueryBuilder, tuple[Any, ...]]:
+    """``method``'s name, query builder and scope keys."""
+    loaded = resolve_method(method)
+    return (
+        method,
+        QueryBuilder(inputs, loaded.method, loaded.valuesets),
+        scope(db, inputs, method, settings),
+    )
+
+
+def timed_round(
+    session: Any,
+    plans: list[tuple[str, QueryBuilder, tuple[Any, ...]]],
+    inline: bool,
+    size: str,
+    number: int,
+) -> dict[str, Any]:
+    """One round: the floor, then every method's statements (and the ``inline`` variant)."""
+    session.sql("DROP TABLE IF EXISTS pa_bench.floor")
+    result: dict[str, Any] = {"round": number, "floor": timed(session, [FLOOR])}
+    floor = result["floor"]["seconds"]
+    print(f"{size} round {number} floor: {floor} s", flush=True)
+    for method, builder, keys in plans:
+        variants = {"staged": None, **({"inline": ("pa_checked",)} if inline else {})}
+        for variant, stages in variants.items():
+            texts = staged_statements(builder, keys, "spark", f"pa_{method}", stages=stages)
+            session.sql(f"DROP DATABASE IF EXISTS pa_{method} CASCADE")
+            session.sql(f"CREATE DATABASE pa_{method}")
+            run = timed(session, texts)
+            ranking = session.sql(f"SELECT count(*) FROM pa_{method}.provider_ranking")
+            run["ranking_rows"] = ranking.collect()[0][0]
+            result[f"{method}_{variant}"] = run
+            print(
+                f"{size} round {number} {method} {variant}: {run['seconds']} s "
+                f"({run['seconds'] / floor:.1f} x floor)",
+                flush=True,
+            )
+    return result
+
+
 @click.command()
 @click.option("--sizes", default="1M", show_default=True, help="Claim lines, comma-separated.")
 @click.option("--methods", default="tuva,mssp", show_default=True)
 @click.option("--master", default="local[2]", show_default=True)
 @click.option("--shuffle-partitions", default=4, show_default=True)
 @click.option("--inline", is_flag=True, help="Also time the run with only pa_checked written.")
+@click.option("--repeat", default=1, show_default=True, help="Rounds in the one session.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--workdir", default="/tmp/pa_bench", show_default=True, type=click.Path())
 @click.option("--out", default=None, type=click.Path(), help="Result JSON (default: results/).")
@@ -134,6 +180,7 @@ def main(
     master: str,
     shuffle_partitions: int,
     inline: bool,
+    repeat: int,
     seed: int,
     workdir: str,
     out: str | None,
@@ -167,27 +214,11 @@ def main(
                 path = parquet / f"{schema}.{name}.parquet"
                 session.sql(f"CREATE TABLE {schema}.{name} USING parquet LOCATION '{path}'")
             session.sql("CREATE DATABASE pa_bench")
-            entry["floor"] = timed(session, [FLOOR])
-            print(f"{entry['size']} floor: {entry['floor']['seconds']} s", flush=True)
-            for method in methods.split(","):
-                loaded = resolve_method(method)
-                keys = scope(db, inputs, method, settings)
-                builder = QueryBuilder(inputs, loaded.method, loaded.valuesets)
-                variants = {"staged": None, **({"inline": ("pa_checked",)} if inline else {})}
-                for variant, stages in variants.items():
-                    texts = staged_statements(builder, keys, "spark", f"pa_{method}", stages=stages)
-                    session.sql(f"DROP DATABASE IF EXISTS pa_{method} CASCADE")
-                    session.sql(f"CREATE DATABASE pa_{method}")
-                    result = timed(session, texts)
-                    ranking = session.sql(f"SELECT count(*) FROM pa_{method}.provider_ranking")
-                    result["ranking_rows"] = ranking.collect()[0][0]
-                    entry[f"{method}_{variant}"] = result
-                    ratio = result["seconds"] / entry["floor"]["seconds"]
-                    print(
-                        f"{entry['size']} {method} {variant}: {result['seconds']} s "
-                        f"({ratio:.1f} x floor)",
-                        flush=True,
-                    )
+            plans = [plan_method(db, inputs, method, settings) for method in methods.split(",")]
+            entry["rounds"] = [
+                timed_round(session, plans, inline, entry["size"], number)
+                for number in range(1, repeat + 1)
+            ]
             session.stop()
         results["sizes"].append(entry)
         target.parent.mkdir(parents=True, exist_ok=True)
