@@ -9,8 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import tables as input_tables
-from provider_attribution.engines.expressions import month_key as sql_month_key
-from provider_attribution.engines.expressions import text_month_key
 from provider_attribution.model.inputs import ClaimsTable, Inputs
 from provider_attribution.model.method import Method
 from provider_attribution.model.windows import first_of_month_back, month_key, months_later
@@ -194,11 +192,7 @@ def _eligibility_data(
         counts: dict[int, int] = {}
         total = int(row[0] or 0)
     else:
-        key = (
-            text_month_key(src.c[month_col])
-            if e.year_month is not None
-            else sql_month_key(src.c[month_col])
-        ).label("month_key")
+        key = input_tables.month_key_of(src, e).label("month_key")
         query = sa.select(key, sa.func.count()).group_by(key)
         rows = _run(
             conn,
