@@ -17,8 +17,10 @@ from provider_attribution.cli import main
 from provider_attribution.cli.common import DEFAULT_DB, DEFAULT_SCHEMA, DEFAULT_URL
 from provider_attribution.engines import output_tables
 from provider_attribution.engines.catalog import has_table
+from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.method import TUVA
+from provider_attribution.warehouse.stage_tables import stages_to_write
 from scenarios import SCENARIOS
 
 
@@ -26,10 +28,12 @@ def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "duckdb", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     statements = [s for s in sqlglot.parse(result.output, read="duckdb") if s is not None]
-    # the checked lines' work table, one per output, and the work table dropped
-    assert [type(s) for s in statements] == [sqlglot.exp.Create] * (1 + len(outputs.WRITTEN)) + [
-        sqlglot.exp.Drop
-    ]
+    # a work table per stage DuckDB writes (checked lines, member months), one per output, and
+    # the work tables dropped
+    work = stages_to_write(profile_for("duckdb"))
+    assert work == ("pa_member_months", "pa_checked")
+    creates = [sqlglot.exp.Create] * (len(work) + len(outputs.WRITTEN))
+    assert [type(s) for s in statements] == creates + [sqlglot.exp.Drop] * len(work)
     assert "CAST('2023-07-01' AS DATE)" in result.output
     assert "assigned_beneficiaries_yearly" in result.output
 

@@ -1,6 +1,20 @@
 -- provider-attribution golden SQL: preset medicaid, dialect duckdb,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
+CREATE TABLE attribution.attribution_member_months__work AS
+SELECT DISTINCT
+  pa_mm_raw.person_id AS person_id,
+  pa_mm_raw.month_key AS month_key
+FROM (
+  SELECT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INT) AS month_key
+  FROM core.member_months
+) AS pa_mm_raw
+WHERE
+  NOT pa_mm_raw.person_id IS NULL
+  AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT);
+
 CREATE TABLE attribution.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
@@ -937,20 +951,7 @@ FROM (
 ) AS pa_line_parts;
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
-), pa_lines AS (
+WITH pa_lines AS (
   SELECT
     attribution.attribution_checked__work.person_id AS person_id,
     attribution.attribution_checked__work.npi AS npi,
@@ -965,9 +966,9 @@ WITH pa_member_months AS (
     'npi' AS unit_type,
     attribution.attribution_checked__work.npi AS unit_id
   FROM attribution.attribution_checked__work
-  JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+  JOIN attribution.attribution_member_months__work
+    ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
+    AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
   WHERE
     attribution.attribution_checked__work.check_status = 0
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
@@ -1192,10 +1193,10 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    attribution.attribution_member_months__work.person_id AS person_id
+  FROM attribution.attribution_member_months__work
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -1323,10 +1324,10 @@ WITH pa_member_months AS (
   JOIN pa_scopes
     ON pa_scopes.scope_id = pa_population.scope_id
   LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
+    ON pa_population.person_id = pa_deaths.person_id
   LEFT OUTER JOIN pa_enrollment_flags
     ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
+    AND pa_population.person_id = pa_enrollment_flags.person_id
 ), pa_eligible AS (
   SELECT
     pa_person_reasons.scope_id AS scope_id,
@@ -1861,7 +1862,7 @@ WITH pa_member_months AS (
       ON pa_scopes.scope_id = pa_units.scope_id
     JOIN pa_eligible
       ON pa_eligible.scope_id = pa_units.scope_id
-      AND pa_units.person_id = pa_eligible.person_id
+      AND pa_eligible.person_id = pa_units.person_id
     LEFT OUTER JOIN pa_providers
       ON pa_units.unit_id = pa_providers.npi
     WHERE
@@ -2123,20 +2124,7 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
-), pa_scopes AS (
+WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
     'current' AS scope,
@@ -2193,10 +2181,10 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    attribution.attribution_member_months__work.person_id AS person_id
+  FROM attribution.attribution_member_months__work
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2324,10 +2312,10 @@ WITH pa_member_months AS (
   JOIN pa_scopes
     ON pa_scopes.scope_id = pa_population.scope_id
   LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
+    ON pa_population.person_id = pa_deaths.person_id
   LEFT OUTER JOIN pa_enrollment_flags
     ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
+    AND pa_population.person_id = pa_enrollment_flags.person_id
 ), pa_eligible AS (
   SELECT
     pa_person_reasons.scope_id AS scope_id,
@@ -2409,9 +2397,13 @@ WITH pa_member_months AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE WHEN (
-        NOT pa_member_months.person_id IS NULL
-      ) THEN 1 ELSE 0 END AS has_month,
+      CASE
+        WHEN (
+          NOT attribution.attribution_member_months__work.person_id IS NULL
+        )
+        THEN 1
+        ELSE 0
+      END AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -2478,11 +2470,11 @@ WITH pa_member_months AS (
         COALESCE(pa_eligible_flags.k2, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_eligible
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN pa_member_months
-      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
+    LEFT OUTER JOIN attribution.attribution_member_months__work
+      ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
+      AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
     LEFT OUTER JOIN pa_eligible_flags
-      ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
+      ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
   ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
@@ -2685,26 +2677,13 @@ WITH pa_scopes AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    attribution.attribution_member_months__work.person_id AS person_id
+  FROM attribution.attribution_member_months__work
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2832,10 +2811,10 @@ WITH pa_scopes AS (
   JOIN pa_scopes
     ON pa_scopes.scope_id = pa_population.scope_id
   LEFT OUTER JOIN pa_deaths
-    ON pa_deaths.person_id = pa_population.person_id
+    ON pa_population.person_id = pa_deaths.person_id
   LEFT OUTER JOIN pa_enrollment_flags
     ON pa_enrollment_flags.scope_id = pa_population.scope_id
-    AND pa_enrollment_flags.person_id = pa_population.person_id
+    AND pa_population.person_id = pa_enrollment_flags.person_id
 )
 SELECT
   pa_scopes.scope,
@@ -2890,5 +2869,7 @@ LEFT OUTER JOIN (
 ) AS pa_reason_counts
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
+
+DROP TABLE attribution.attribution_member_months__work;
 
 DROP TABLE attribution.attribution_checked__work;
