@@ -280,7 +280,7 @@ _INTEGERS = (
 )  # fmt: skip
 
 
-def canonical(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+def canonical(rows: Iterable[Mapping[Any, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows as plain dicts of canonical values (Decimal to cents, dates), sorted by attribution
     key and ranking, or (an output without attribution key, such as the exclusion counts) by
     every value."""
@@ -295,9 +295,10 @@ def canonical(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list
     return sorted(result, key=lambda r: tuple(r[k] for k in sort_key))
 
 
-def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[str, Any]]]:
-    """The three output tables, canonical and sorted."""
-    result = {}
+def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, Any]:
+    """The three output tables, canonical and sorted, and the beneficiary exclusion counts
+    (:func:`beneficiary_counts`)."""
+    result: dict[str, Any] = {}
     with engine.connect() as conn:
         for name in outputs.TABLES:
             cols = outputs.column_names(name)
@@ -310,7 +311,7 @@ def read_outputs(engine: sa.Engine, schema: str | None) -> dict[str, list[dict[s
     return result
 
 
-def beneficiary_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+def beneficiary_counts(rows: Iterable[Mapping[Any, Any]]) -> dict[str, dict[str, int]]:
     """``beneficiary_exclusions`` rows as {``scope|YYYYMMDD-or-YYYY``: {reason: count}}."""
     result: dict[str, dict[str, int]] = {}
     for row in rows:

@@ -68,7 +68,7 @@ def scope_tables(
     keys: Sequence[ScopeKey],
     today: dt.date,
     schema: str | None = None,
-) -> Iterator[dict[str, sa.TableClause]]:
+) -> Iterator[dict[str, Any]]:
     """Write the keys of ``builder.scopes(keys)`` plus the run date ``today``, the builder's
     primary-care lists, specialty and taxonomy crosswalks and FQHC/RHC revenue codes as tables
     in ``schema`` (codes written unnormalised: the SQL normalises them when read); yield them
