@@ -32,7 +32,7 @@ from provider_attribution.model.method import (
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.synthetic.claims import SyntheticSpec, generate
 from provider_attribution.warehouse.run import attribute
-from scenarios import REPRESENTATIVE, SCENARIOS, Scenario, check
+from scenarios import SCENARIOS, Scenario, check, runs_on
 from sessions import shared_session
 from strategies import datasets, generated, scopes, step_3_scopes
 
@@ -40,15 +40,9 @@ VALUESETS = ValueSets.for_year()
 
 
 # Snowflake runs through fakesnow, which translates each statement to DuckDB's SQL: seconds a
-# run however small the data, so it runs the representative scenarios (``scenarios.py``).
-SUBSET = {"snowflake": REPRESENTATIVE}
-
-
+# run however small the data, so it runs the representative scenarios (``scenarios.runs_on``).
 RULE_CASES = [
-    pytest.param(b, s, id=f"{b}-{s.name}")
-    for b in selected()
-    for s in SCENARIOS
-    if b not in SUBSET or s.name in SUBSET[b]
+    pytest.param(b, s, id=f"{b}-{s.name}") for b in selected() for s in SCENARIOS if runs_on(b, s)
 ]
 
 

@@ -31,7 +31,7 @@ from provider_attribution.model.method import (
     TUVA_MART,
     Method,
 )
-from scenarios import REPRESENTATIVE, SCENARIOS, Scenario, check
+from scenarios import SCENARIOS, Scenario, check, runs_on
 from strategies import datasets, generated, scopes
 from test_conformance import _synthetic
 from text_engines import TextEngine, open_text_engine, run_text
@@ -102,11 +102,6 @@ def _same_as_duckdb(
     return got
 
 
-def _runs_on(engine: str, scenario: Scenario) -> bool:
-    """Spark runs the representative scenarios (see ``scenarios.REPRESENTATIVE``)."""
-    return engine != "spark" or scenario.name in REPRESENTATIVE
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every selected engine for each test; (engine, scenario) pairs for
     :func:`test_rule_scenario`."""
@@ -117,7 +112,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "text_engine", [pytest.param(e, marks=_one_worker(e)) for e in SELECTED], indirect=True
         )
         return
-    pairs = [(e, s) for e in SELECTED for s in SCENARIOS if _runs_on(e, s)]
+    pairs = [(e, s) for e in SELECTED for s in SCENARIOS if runs_on(e, s)]
     metafunc.parametrize(
         ("text_engine", "scenario"),
         [pytest.param(e, s, marks=_one_worker(e), id=f"{e}-{s.name}") for e, s in pairs],

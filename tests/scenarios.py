@@ -1190,6 +1190,14 @@ REPRESENTATIVE = frozenset(
     }
 )
 
+#: The engines that run only the :data:`REPRESENTATIVE` scenarios.
+REPRESENTATIVE_ONLY = frozenset({"spark", "snowflake"})
+
+
+def runs_on(engine: str, scenario: Scenario) -> bool:
+    """Whether ``engine`` (a backend or text-engine name) runs ``scenario``."""
+    return engine not in REPRESENTATIVE_ONLY or scenario.name in REPRESENTATIVE
+
 
 def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
     """Assert a scenario's expectations against canonical outputs."""
