@@ -26,9 +26,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict, over the package."""
+    """mypy, strict, over the package and the tests (each test folder on its own: both have
+    a conftest module)."""
     session.install("-e", ".[dev]")
     session.run("mypy")
+    paths = {"MYPYPATH": "src:tests:dialect_tests"}
+    for folder in ("tests", "dialect_tests"):
+        session.run("mypy", folder, env=paths)
 
 
 @nox.session

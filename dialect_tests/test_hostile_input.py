@@ -386,7 +386,9 @@ def base_dataset() -> Dataset:
             "end_date": _date(end),
         }
 
-    def member(npi: str, tin: str | None, aco: str, start: str | None, end: str | None) -> dict:
+    def member(
+        npi: str, tin: str | None, aco: str, start: str | None, end: str | None
+    ) -> dict[str, Any]:
         return {"npi": npi, "tin": tin, "aco_id": aco, "start_date": _date(start),
                 "end_date": _date(end)}  # fmt: skip
 
@@ -1084,7 +1086,9 @@ def test_printed_sql_keeps_values(
             cursor.execute(setting)
         if backend.name == "postgres":
             cursor.execute("SHOW max_parallel_workers_per_gather")
-            assert cursor.fetchone()[0] == "0"
+            shown = cursor.fetchone()
+            assert shown is not None
+            assert shown[0] == "0"
         for statement in statements(run, backend.name, backend.schema):
             cursor.execute(statement)
         raw.commit()
@@ -1151,8 +1155,8 @@ def assert_invariants(got: Mapping[str, Any], case: HostileCase, method: Method)
     for row in got[outputs.RANKING]:
         assert row["attribution_key"] in keys
         rankings.setdefault(row["attribution_key"], []).append(row["ranking"])
-    for key, ranks in rankings.items():
-        assert sorted(ranks) == list(range(1, len(ranks) + 1)), key
+    for attribution_key, ranks in rankings.items():
+        assert sorted(ranks) == list(range(1, len(ranks) + 1)), attribution_key
 
 
 @pytest.mark.parametrize("method", [TUVA, MSSP], ids=lambda m: m.name)

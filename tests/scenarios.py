@@ -8,6 +8,7 @@ optionally the full candidate order. They run against the oracle, DuckDB, and (i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -67,7 +68,7 @@ _counter = iter(range(1, 1_000_000))
 
 
 def line(
-    person: str,
+    person: str | None,
     npi: str | None,
     code: str,
     start: str | None,
@@ -706,7 +707,7 @@ Y24 = "yearly|2024|"
 NOTYPE = "1777777770"  # in the directory, entity type null: not an individual
 UNCHECKED = "1234567890"  # fails the NPI check digit; an unclassified individual
 # The directory as Tuva's input layer has it: entity type descriptions and specialty texts.
-MART_PROVIDERS = [
+MART_PROVIDERS: list[dict[str, Any]] = [
     {**row, "entity_type": "Individual", "specialty_description": text}
     for row, text in zip(
         PROVIDERS,
@@ -1199,7 +1200,7 @@ def runs_on(engine: str, scenario: Scenario) -> bool:
     return engine not in REPRESENTATIVE_ONLY or scenario.name in REPRESENTATIVE
 
 
-def check(scenario: Scenario, result: dict[str, list[dict[str, Any]]]) -> None:
+def check(scenario: Scenario, result: Mapping[str, Any]) -> None:
     """Assert a scenario's expectations against canonical outputs."""
     assigned = {
         row["attribution_key"]: row

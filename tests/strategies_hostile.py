@@ -177,7 +177,8 @@ def _pool(draw: st.DrawFn, max_size: int) -> list[str]:
 
 def _year_month(draw: st.DrawFn, year: int, month: int) -> int | str:
     key = year * 100 + month
-    return draw(st.sampled_from((key, f"{key:06d}")))
+    spellings: tuple[int | str, ...] = (key, f"{key:06d}")
+    return draw(st.sampled_from(spellings))
 
 
 @st.composite

@@ -212,12 +212,11 @@ def test_every_preset_runs_on_the_demo_data(tmp_path: Path, method: str) -> None
     assert result.exit_code == 0, result.output
     engine = sa.create_engine(f"duckdb:///{db}")
     with engine.connect() as conn:
-        kinds = dict(
-            conn.exec_driver_sql(
-                "select attribution_type, count(*) from "
-                "provider_attribution.assigned_beneficiaries_current group by 1"
-            ).all()
-        )
+        rows = conn.exec_driver_sql(
+            "select attribution_type, count(*) from "
+            "provider_attribution.assigned_beneficiaries_current group by 1"
+        ).all()
+    kinds: dict[str, int] = {row[0]: row[1] for row in rows}
     engine.dispose()
     assert kinds.get("claims", 0) > 100
     if method != "tuva":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -97,7 +98,7 @@ def test_typed_flag_columns_and_month_starts() -> None:
         conn.exec_driver_sql(
             "create table enr (pid varchar, m date, a boolean, b integer, mc varchar, dod date)"
         )
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for person in "ABCD":
             for month in range(1, 13):
                 a = not (person == "B" and month == 3)  # B: a month without Part A

@@ -118,8 +118,8 @@ def test_a_project_with_models_per_stage(written: dict[str, dict[str, str]], dia
         if stage is not None:
             assert path == f"models/{stage.folder}/{name}.sql"
     # the stages of the chain are models of their own, read through ref()
-    for stage in ("pa_checked", "pa_lines", "pa_metrics", "pa_units", "pa_ranked"):
-        assert f"models/{STAGES[stage].folder}/{stage}.sql" in models
+    for chained in ("pa_checked", "pa_lines", "pa_metrics", "pa_units", "pa_ranked"):
+        assert f"models/{STAGES[chained].folder}/{chained}.sql" in models
     assert "WITH" not in _models(files)["pa_lines"].upper().split("SELECT", 1)[0]
 
 

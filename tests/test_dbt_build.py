@@ -104,7 +104,8 @@ def dbt(executable: str, project: Project, *args: str) -> None:
 def _rows(engine: sa.Engine, schema: str, table: str) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         t = sa.table(table, *map(sa.column, outputs.column_names(table)), schema=schema)
-        return sorted(conn.execute(sa.select(*t.c)).all(), key=lambda r: tuple(map(repr, r)))
+        rows = [tuple(row) for row in conn.execute(sa.select(*t.c))]
+    return sorted(rows, key=lambda r: tuple(map(repr, r)))
 
 
 def assert_rows_of_attribute(project: Project, schema: str, **run: Any) -> None:
@@ -122,7 +123,8 @@ def assert_rows_of_attribute(project: Project, schema: str, **run: Any) -> None:
 
 
 def _vars(values: dict[str, Any]) -> str:
-    return yaml.safe_dump(values, default_flow_style=True).strip()
+    dumped: str = yaml.safe_dump(values, default_flow_style=True)
+    return dumped.strip()
 
 
 @pytest.mark.parametrize("method", ["tuva", "mssp"])
@@ -165,12 +167,11 @@ def _codes_to_swap(project: Project, column: str, listed: frozenset[str]) -> tup
     ``column``: the codes a seed edit drops and adds, so that the edit shows in the rows."""
     engine = sa.create_engine(f"duckdb:///{project.database}")
     with engine.connect() as conn:
-        counted: dict[str, int] = dict(
-            conn.exec_driver_sql(
-                f"SELECT {column}, count(*) FROM core.medical_claim "
-                f"WHERE {column} IS NOT NULL GROUP BY {column}"
-            ).all()
-        )
+        rows = conn.exec_driver_sql(
+            f"SELECT {column}, count(*) FROM core.medical_claim "
+            f"WHERE {column} IS NOT NULL GROUP BY {column}"
+        ).all()
+    counted: dict[str, int] = {row[0]: row[1] for row in rows}
     engine.dispose()
     dropped = max(listed & counted.keys(), key=lambda c: (counted[c], c))
     added = max(counted.keys() - listed, key=lambda c: (counted[c], c))
@@ -311,7 +312,7 @@ def test_edited_fqhc_revenue_codes_change_the_rows_without_regenerating(
     seed.write_text("\n".join([*kept, f" {added} "]) + "\n", encoding="utf-8")
     dbt(dbt_executable, project, "build")
     edited = replace(PRESETS["mssp"], fqhc_revenue_codes=(listed - {dropped}) | {added})
-    run = {"as_of": AS_OF, "years": YEARS, "today": TODAY}
+    run: dict[str, Any] = {"as_of": AS_OF, "years": YEARS, "today": TODAY}
     assert_rows_of_attribute(project, "edited", method=edited, **run)
     engine = sa.create_engine(f"duckdb:///{project.database}")
     try:

@@ -83,7 +83,7 @@ def test_a_full_toml_method(tmp_path: Path) -> None:
     assert m.year_anchor(2024) == dt.date(2024, 9, 30)
     assert m.year_anchor(2025) == dt.date(2025, 6, 30)
     assert m.passes[0].weights == ((6, 2), (12, 1))
-    assert m.passes[0].buckets == {"pcp", "npp"}
+    assert m.passes[0].buckets == frozenset({"pcp", "npp"})
     assert m.passes[1].buckets is None
     assert m.gate == Gate(12, frozenset({"pcp"}), Services.PRIMARY_CARE, participants_only=False)
     assert m.fallback.provider_id == "NONE"

@@ -1004,7 +1004,7 @@ def test_check_npi_false_still_needs_an_npi_and_checks_the_attending_npi_otherwi
 
 def test_organizational_npis_by_entity_type_when_mapped() -> None:
     day = D(2024, 5, 1)
-    providers = [
+    providers: list[dict[str, Any]] = [
         {"npi": N1, "classification": "pcp", "entity_type": "2"},
         {"npi": N2, "classification": "pcp", "entity_type": " Organization "},
         {"npi": N3, "classification": "pcp", "entity_type": "1"},

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from provider_attribution.model.inputs import Classification, Inputs, ProvidersTable
-from provider_attribution.model.method import PRESETS
+from provider_attribution.model.method import PRESETS, Method
 from provider_attribution.model.valuesets import ValueSets
 from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.sql.specialties import SPECIALTY_COLUMNS, TAXONOMY_COLUMNS
@@ -103,11 +103,15 @@ def _rows(engine: sa.Engine, builder: QueryBuilder) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(select)]
 
 
-def _sources() -> dict[str, sa.TableClause]:
-    return {
-        "specialty_source": sa.table("specialty_seed", *map(sa.column, SPECIALTY_COLUMNS)),
-        "taxonomy_source": sa.table("taxonomy_seed", *map(sa.column, TAXONOMY_COLUMNS)),
-    }
+def _joined(inputs: Inputs, method: Method, valuesets: ValueSets) -> QueryBuilder:
+    """A builder that left-joins the crosswalk tables instead of inlining the value sets."""
+    return QueryBuilder(
+        inputs,
+        method,
+        valuesets,
+        specialty_source=sa.table("specialty_seed", *map(sa.column, SPECIALTY_COLUMNS)),
+        taxonomy_source=sa.table("taxonomy_seed", *map(sa.column, TAXONOMY_COLUMNS)),
+    )
 
 
 @pytest.mark.parametrize("kind", list(Classification))
@@ -116,7 +120,7 @@ def test_crosswalk_tables_give_the_rows_of_the_value_sets(
 ) -> None:
     inputs, method, vs = _inputs(kind), PRESETS["tuva"], ValueSets.for_year()
     inlined = _rows(engine, QueryBuilder(inputs, method, vs))
-    joined = _rows(engine, QueryBuilder(inputs, method, vs, **_sources()))
+    joined = _rows(engine, _joined(inputs, method, vs))
     assert joined == inlined
     assert len(joined) == len(DIRECTORY)
     if kind is Classification.BUCKET:
@@ -139,6 +143,6 @@ def test_the_tables_are_read_not_the_value_sets(engine: sa.Engine) -> None:
     empty = replace(
         ValueSets.for_year(), specialty_bucket={}, specialty_description={}, taxonomy_specialty={}
     )
-    full = _rows(engine, QueryBuilder(inputs, method, ValueSets.for_year(), **_sources()))
-    assert _rows(engine, QueryBuilder(inputs, method, empty, **_sources())) == full
+    full = _rows(engine, _joined(inputs, method, ValueSets.for_year()))
+    assert _rows(engine, _joined(inputs, method, empty)) == full
     assert {bucket for _, bucket, _ in full} == {"pcp", "npp", "specialist", "unknown"}

@@ -29,7 +29,7 @@ from provider_attribution.warehouse import stage_tables
 _READ = {"postgres": "postgres"}
 
 
-def _written_table(statement: exp.Expression) -> str:
+def _written_table(statement: exp.Expr) -> str:
     """The table a statement writes: CREATE TABLE ... AS, or T-SQL's SELECT ... INTO."""
     if isinstance(statement, exp.Create):
         target = statement.this
@@ -139,7 +139,7 @@ def test_session_settings_are_postgres_planner_settings_only(dialect: str) -> No
 def test_the_sql_command_prints_the_postgres_settings_before_the_statements() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "postgres", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
-    parsed = sqlglot.parse(result.output, read="postgres")
+    parsed = [s for s in sqlglot.parse(result.output, read="postgres") if s is not None]
     settings = pa.session_settings("postgres")
     assert [s.sql(dialect="postgres", comments=False) for s in parsed[: len(settings)]] == settings
     work = _work_tables("postgres")
@@ -150,7 +150,7 @@ def test_the_sql_command_prints_the_postgres_settings_before_the_statements() ->
 
 def _mysql(version: tuple[int, ...] | None, *, mariadb: bool = False) -> sa.Dialect:
     dialect = mysql.dialect()
-    dialect.server_version_info = version
+    dialect.server_version_info = version  # type: ignore[assignment]  # None: not yet known
     dialect.is_mariadb = mariadb
     return dialect
 
@@ -185,8 +185,10 @@ def test_postgres_ids_compare_in_the_c_collation_except_when_transpiled() -> Non
     assert str(binary_id(person).compile(dialect=dialect)) == expected
     ddl = str(CreateTable(output_tables.table(outputs.RANKING, None)).compile(dialect=dialect))
     assert 'person_id VARCHAR(255) COLLATE "C"' in ddl
-    transpiling = {"compile_kwargs": {expressions.TRANSPILING: True}}
-    assert str(binary_id(person).compile(dialect=dialect, **transpiling)) == "person_id"
+    transpiling = {expressions.TRANSPILING: True}
+    assert (
+        str(binary_id(person).compile(dialect=dialect, compile_kwargs=transpiling)) == "person_id"
+    )
     spark = select_text(sa.select(binary_id(person)), "spark")
     assert "COLLATE" not in spark.upper()
 

@@ -439,6 +439,7 @@ def test_roster_by_year_reads_no_dates(engine: sa.Engine, inputs: Inputs) -> Non
     assert errors(checks) == []
     assert not [c for c in warnings(checks) if c.table == "raw.py_roster"]
     assert any(c.ok and "has years 2024, 2025" in c.message for c in checks)
+    assert mapped.roster is not None
     dated = replace(mapped, roster=replace(mapped.roster, performance_year=None))
     missing = {e.column for e in errors(check(engine, dated, MSSP))}
     assert missing == {"start_date", "end_date"}
@@ -555,7 +556,7 @@ def test_mixed_case_quoted_identifiers_are_valid(engine: sa.Engine) -> None:
 def test_name_case_rules_per_engine() -> None:
     from snowflake.sqlalchemy import dialect as snowflake_dialect
 
-    postgres = sa.dialects.postgresql.dialect()
+    postgres = sa.create_engine("postgresql+psycopg://").dialect
     snowflake = snowflake_dialect()
     duckdb = sa.create_engine("duckdb://").dialect
 
