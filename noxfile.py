@@ -26,13 +26,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict, over the package and the tests (each test folder on its own: both have
-    a conftest module)."""
+    """mypy, strict, over the package, the tests and the benchmarks (the two test folders
+    apart: each has a conftest module)."""
     session.install("-e", ".[dev]")
     session.run("mypy")
-    paths = {"MYPYPATH": "src:tests:dialect_tests"}
-    for folder in ("tests", "dialect_tests"):
-        session.run("mypy", folder, env=paths)
+    paths = {"MYPYPATH": "src:tests:dialect_tests:bench"}
+    session.run("mypy", "tests", "bench", "noxfile.py", env=paths)
+    session.run("mypy", "dialect_tests", env=paths)
 
 
 @nox.session

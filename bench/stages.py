@@ -38,8 +38,8 @@ from provider_attribution.warehouse.run import resolve_scope
 STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
 
 
-def _everything(cte: sa.CTE) -> sa.Select[Any]:
-    return sa.select(*cte.c)
+def _everything(stage: sa.FromClause) -> sa.Select[Any]:
+    return sa.select(*stage.c)
 
 
 def stage_selects(

@@ -278,7 +278,7 @@ def run_mart(task: Task) -> Task:
     load_inputs(conn, project, upstream(read_models(project)))
     used: dict[str, Any] = {}
     statements = mart_statements(project, task, used)
-    each = []
+    each: list[dict[str, Any]] = []
     started = time.perf_counter()
     for name, kind, create in statements:
         begun = time.perf_counter()
@@ -286,7 +286,7 @@ def run_mart(task: Task) -> Task:
         each.append({"model": name, "materialized": kind, "seconds": time.perf_counter() - begun})
     seconds = time.perf_counter() - started
     count = "SELECT count(*) FROM {}.provider_attribution__{}"
-    rows = {table: conn.execute(count.format(SCHEMA, table)).fetchone()[0] for table in FINAL}
+    rows = {table: _scalar(conn, count.format(SCHEMA, table)) for table in FINAL}
     conn.close()
     for model in each:
         model["seconds"] = round(model["seconds"], 3)
@@ -344,6 +344,13 @@ def _select(columns: tuple[str, ...], relation: str, where: str = "") -> str:
     return f"SELECT {', '.join(out)} FROM {relation} {where}"
 
 
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """The first column of a query's one row."""
+    row = conn.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     """The result as dictionaries with JSON-ready values."""
     cursor = conn.execute(sql)
@@ -366,20 +373,19 @@ def compare_table(conn: duckdb.DuckDBPyConnection, table: str, schema: str) -> T
     where = "WHERE attribution_type <> 'none'" if table == "provider_ranking" else ""
     mart = _select(columns, f"{SCHEMA}.provider_attribution__{table}")
     ours = _select(columns, f"ours.{schema}.{table}", where)
-    count = conn.execute
     result: Task = {
-        "rows_mart": count(f"SELECT count(*) FROM ({mart})").fetchone()[0],
-        "rows_ours": count(f"SELECT count(*) FROM ours.{schema}.{table}").fetchone()[0],
-        "rows_ours_compared": count(f"SELECT count(*) FROM ({ours})").fetchone()[0],
-        "mart_only": count(f"SELECT count(*) FROM ({mart} EXCEPT ALL {ours})").fetchone()[0],
-        "ours_only": count(f"SELECT count(*) FROM ({ours} EXCEPT ALL {mart})").fetchone()[0],
+        "rows_mart": _scalar(conn, f"SELECT count(*) FROM ({mart})"),
+        "rows_ours": _scalar(conn, f"SELECT count(*) FROM ours.{schema}.{table}"),
+        "rows_ours_compared": _scalar(conn, f"SELECT count(*) FROM ({ours})"),
+        "mart_only": _scalar(conn, f"SELECT count(*) FROM ({mart} EXCEPT ALL {ours})"),
+        "ours_only": _scalar(conn, f"SELECT count(*) FROM ({ours} EXCEPT ALL {mart})"),
     }
     on = " AND ".join(f"m.{k} = o.{k}" for k in key)
     differs = ", ".join(
         f"count(*) FILTER (WHERE m.{c} IS DISTINCT FROM o.{c}) AS {c}" for c in rest
     )
     joined = f"FROM ({mart}) AS m JOIN ({ours}) AS o ON {on}"
-    result["same_key"] = count(f"SELECT count(*) {joined}").fetchone()[0]
+    result["same_key"] = _scalar(conn, f"SELECT count(*) {joined}")
     mismatches = _rows(conn, f"SELECT {differs} {joined}")[0]
     result["column_mismatches"] = {c: n for c, n in mismatches.items() if n}
     order = ", ".join(columns)
@@ -408,10 +414,11 @@ def rank1_agreement(conn: duckdb.DuckDBPyConnection, table: str, schema: str) ->
     result = _rows(conn, sql)[0]
     both = result["keys_both"]
     result["fraction_of_both"] = round(result["same_provider"] / both, 6) if both else None
-    union = conn.execute(
+    union = _scalar(
+        conn,
         f"SELECT count(*) FROM {SCHEMA}.provider_attribution__{table} AS m "
-        f"FULL JOIN ours.{schema}.{table} AS o ON m.{key} = o.{key}"
-    ).fetchone()[0]
+        f"FULL JOIN ours.{schema}.{table} AS o ON m.{key} = o.{key}",
+    )
     result["fraction_of_all"] = round(result["same_provider"] / union, 6) if union else None
     return result
 
