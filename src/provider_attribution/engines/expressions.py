@@ -104,10 +104,25 @@ def money(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(value, sa.Numeric(18, 2))
 
 
+class Cents(FunctionElement[int]):
+    """An amount as whole cents, spelled by the engine profile's ``cents``."""
+
+    name = "pa_cents"
+    inherit_cache = True
+    type = sa.BigInteger()
+
+
+@compiles(Cents)
+def _cents(element: Cents, compiler: Any, **kw: Any) -> str:
+    (amount,) = element.clauses.clauses
+    spelled = profile_for(compiler.dialect.name).cents(amount)
+    return str(compiler.process(spelled, **kw))
+
+
 def cents(amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     """An amount as whole cents (rounded half away from zero), so sums and comparisons are exact
     integers on every engine, SQLite's floating-point REAL included."""
-    return sa.cast(sa.func.round(amount * sa.cast(100, sa.Numeric(38, 0))), sa.BigInteger)
+    return Cents(amount)
 
 
 def divide_to_nearest(value: sa.ColumnElement[Any], divisor: int) -> sa.ColumnElement[Any]:

@@ -134,6 +134,13 @@ class EngineProfile:
         """A date constant from its compiled (ISO text) bound parameter ``value``."""
         return f"CAST({value} AS DATE)"
 
+    def cents(self, amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        """``amount`` as whole cents, rounded half away from zero: by default
+        ``round(amount * 100)``, the factor a ``NUMERIC(38, 0)`` so that no engine keeps the
+        product as narrow as the amount (ClickHouse would overflow a ``Decimal(18, 2)`` at
+        10^16 cents)."""
+        return sa.cast(sa.func.round(amount * sa.cast(100, sa.Numeric(38, 0))), sa.BigInteger)
+
     def binary_id(self, value: str, dialect: sa.Dialect) -> str:
         """Compiled id ``value`` as compared byte by byte; by default the id itself (engines
         compare text bytewise already)."""

@@ -495,15 +495,47 @@ FROM (
     pa_claim_rows.rendering_npi AS npi,
     COALESCE(pa_claim_rows.claim_start_date, pa_claim_rows.claim_end_date) AS service_date,
     COALESCE(pa_claim_rows.claim_end_date, pa_claim_rows.claim_start_date) AS end_date,
-    CAST(ROUND(
-      CASE
-        WHEN (
-          NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-        )
-        THEN pa_claim_rows.allowed_amount
-        ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-      END * CAST(100 AS DECIMAL(38, 0))
-    ) AS BIGINT) AS amount_cents,
+    CASE
+      WHEN (
+        TYPEOF(
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END
+        ) LIKE 'DECIMAL%'
+      )
+      THEN CAST(TRUNC(
+        CASE
+          WHEN (
+            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+          )
+          THEN pa_claim_rows.allowed_amount
+          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+        END
+      ) AS BIGINT) * 100 + CAST(ROUND(
+        (
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END % 1
+        ) * CAST(100 AS DECIMAL(18, 0))
+      ) AS BIGINT)
+      ELSE CAST(ROUND(
+        CASE
+          WHEN (
+            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+          )
+          THEN pa_claim_rows.allowed_amount
+          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+        END * CAST(100 AS DECIMAL(38, 0))
+      ) AS BIGINT)
+    END AS amount_cents,
     COALESCE(pa_claim_rows.encounter_id, pa_claim_rows.claim_id) AS visit_key,
     CAST(CASE
       WHEN (
@@ -615,15 +647,47 @@ FROM (
       )
       THEN CASE
         WHEN (
-          CAST(ROUND(
-            CASE
-              WHEN (
-                NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-              )
-              THEN pa_claim_rows.allowed_amount
-              ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
+          CASE
+            WHEN (
+              TYPEOF(
+                CASE
+                  WHEN (
+                    NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+                  )
+                  THEN pa_claim_rows.allowed_amount
+                  ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+                END
+              ) LIKE 'DECIMAL%'
+            )
+            THEN CAST(TRUNC(
+              CASE
+                WHEN (
+                  NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+                )
+                THEN pa_claim_rows.allowed_amount
+                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+              END
+            ) AS BIGINT) * 100 + CAST(ROUND(
+              (
+                CASE
+                  WHEN (
+                    NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+                  )
+                  THEN pa_claim_rows.allowed_amount
+                  ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+                END % 1
+              ) * CAST(100 AS DECIMAL(18, 0))
+            ) AS BIGINT)
+            ELSE CAST(ROUND(
+              CASE
+                WHEN (
+                  NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+                )
+                THEN pa_claim_rows.allowed_amount
+                ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+              END * CAST(100 AS DECIMAL(38, 0))
+            ) AS BIGINT)
+          END < 0
         )
         THEN 1
         ELSE 0
@@ -662,16 +726,51 @@ FROM (
         FROM core.medical_claim
         WHERE
           NOT core.medical_claim.claim_id IS NULL
-          AND CAST(ROUND(
-            CASE
-              WHEN (
-                NOT core.medical_claim.allowed_amount IS NULL
-                AND core.medical_claim.allowed_amount <> 0
-              )
-              THEN core.medical_claim.allowed_amount
-              ELSE COALESCE(core.medical_claim.paid_amount, 0)
-            END * CAST(100 AS DECIMAL(38, 0))
-          ) AS BIGINT) < 0
+          AND CASE
+            WHEN (
+              TYPEOF(
+                CASE
+                  WHEN (
+                    NOT core.medical_claim.allowed_amount IS NULL
+                    AND core.medical_claim.allowed_amount <> 0
+                  )
+                  THEN core.medical_claim.allowed_amount
+                  ELSE COALESCE(core.medical_claim.paid_amount, 0)
+                END
+              ) LIKE 'DECIMAL%'
+            )
+            THEN CAST(TRUNC(
+              CASE
+                WHEN (
+                  NOT core.medical_claim.allowed_amount IS NULL
+                  AND core.medical_claim.allowed_amount <> 0
+                )
+                THEN core.medical_claim.allowed_amount
+                ELSE COALESCE(core.medical_claim.paid_amount, 0)
+              END
+            ) AS BIGINT) * 100 + CAST(ROUND(
+              (
+                CASE
+                  WHEN (
+                    NOT core.medical_claim.allowed_amount IS NULL
+                    AND core.medical_claim.allowed_amount <> 0
+                  )
+                  THEN core.medical_claim.allowed_amount
+                  ELSE COALESCE(core.medical_claim.paid_amount, 0)
+                END % 1
+              ) * CAST(100 AS DECIMAL(18, 0))
+            ) AS BIGINT)
+            ELSE CAST(ROUND(
+              CASE
+                WHEN (
+                  NOT core.medical_claim.allowed_amount IS NULL
+                  AND core.medical_claim.allowed_amount <> 0
+                )
+                THEN core.medical_claim.allowed_amount
+                ELSE COALESCE(core.medical_claim.paid_amount, 0)
+              END * CAST(100 AS DECIMAL(38, 0))
+            ) AS BIGINT)
+          END < 0
       ) AS pa_negative_claims
         ON pa_negative_claims.person_id = core.medical_claim.person_id
         AND pa_negative_claims.claim_id = core.medical_claim.claim_id
@@ -692,16 +791,51 @@ FROM (
       pa_negative_claim_rows.claim_id
     HAVING
       SUM(
-        CAST(ROUND(
-          CASE
-            WHEN (
-              NOT pa_negative_claim_rows.allowed_amount IS NULL
-              AND pa_negative_claim_rows.allowed_amount <> 0
-            )
-            THEN pa_negative_claim_rows.allowed_amount
-            ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
-          END * CAST(100 AS DECIMAL(38, 0))
-        ) AS BIGINT)
+        CASE
+          WHEN (
+            TYPEOF(
+              CASE
+                WHEN (
+                  NOT pa_negative_claim_rows.allowed_amount IS NULL
+                  AND pa_negative_claim_rows.allowed_amount <> 0
+                )
+                THEN pa_negative_claim_rows.allowed_amount
+                ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
+              END
+            ) LIKE 'DECIMAL%'
+          )
+          THEN CAST(TRUNC(
+            CASE
+              WHEN (
+                NOT pa_negative_claim_rows.allowed_amount IS NULL
+                AND pa_negative_claim_rows.allowed_amount <> 0
+              )
+              THEN pa_negative_claim_rows.allowed_amount
+              ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
+            END
+          ) AS BIGINT) * 100 + CAST(ROUND(
+            (
+              CASE
+                WHEN (
+                  NOT pa_negative_claim_rows.allowed_amount IS NULL
+                  AND pa_negative_claim_rows.allowed_amount <> 0
+                )
+                THEN pa_negative_claim_rows.allowed_amount
+                ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
+              END % 1
+            ) * CAST(100 AS DECIMAL(18, 0))
+          ) AS BIGINT)
+          ELSE CAST(ROUND(
+            CASE
+              WHEN (
+                NOT pa_negative_claim_rows.allowed_amount IS NULL
+                AND pa_negative_claim_rows.allowed_amount <> 0
+              )
+              THEN pa_negative_claim_rows.allowed_amount
+              ELSE COALESCE(pa_negative_claim_rows.paid_amount, 0)
+            END * CAST(100 AS DECIMAL(38, 0))
+          ) AS BIGINT)
+        END
       ) <= 0
   ) AS pa_reversed_claims
     ON pa_reversed_claims.person_id = pa_claim_rows.person_id

@@ -495,15 +495,47 @@ FROM (
     pa_claim_rows.rendering_npi AS npi,
     pa_claim_rows.claim_start_date AS service_date,
     pa_claim_rows.claim_end_date AS end_date,
-    CAST(ROUND(
-      CASE
-        WHEN (
-          NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
-        )
-        THEN pa_claim_rows.allowed_amount
-        ELSE COALESCE(pa_claim_rows.paid_amount, 0)
-      END * CAST(100 AS DECIMAL(38, 0))
-    ) AS BIGINT) * CAST(pa_claim_rows.copies AS BIGINT) AS amount_cents,
+    CASE
+      WHEN (
+        TYPEOF(
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END
+        ) LIKE 'DECIMAL%'
+      )
+      THEN CAST(TRUNC(
+        CASE
+          WHEN (
+            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+          )
+          THEN pa_claim_rows.allowed_amount
+          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+        END
+      ) AS BIGINT) * 100 + CAST(ROUND(
+        (
+          CASE
+            WHEN (
+              NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+            )
+            THEN pa_claim_rows.allowed_amount
+            ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+          END % 1
+        ) * CAST(100 AS DECIMAL(18, 0))
+      ) AS BIGINT)
+      ELSE CAST(ROUND(
+        CASE
+          WHEN (
+            NOT pa_claim_rows.allowed_amount IS NULL AND pa_claim_rows.allowed_amount <> 0
+          )
+          THEN pa_claim_rows.allowed_amount
+          ELSE COALESCE(pa_claim_rows.paid_amount, 0)
+        END * CAST(100 AS DECIMAL(38, 0))
+      ) AS BIGINT)
+    END * CAST(pa_claim_rows.copies AS BIGINT) AS amount_cents,
     pa_claim_rows.encounter_id AS visit_key,
     CAST(CASE
       WHEN (

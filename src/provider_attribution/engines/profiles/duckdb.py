@@ -5,8 +5,13 @@ DuckDB would compute the DISTINCT over every member month in each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
 
 from provider_attribution.engines.profile import Capabilities, EngineProfile
+
+_DECIMAL_HUNDRED = sa.cast(sa.literal_column("100"), sa.Numeric(18, 0))
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,24 @@ class DuckdbProfile(EngineProfile):
         """duckdb-engine lists schemas catalog-qualified and quoted (``"db"."core"``): the
         schema part, unquoted."""
         return name.split(".", 1)[-1].strip('"')
+
+    def cents(self, amount: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+        """For a decimal amount, its whole part times 100 plus its fraction's cents: the
+        default ``round(amount * CAST(100 AS DECIMAL(38, 0)))`` makes DuckDB multiply 128-bit
+        integers with an overflow check, 6-7 x slower (1.8 s of a 10M-line run), while
+        ``trunc`` and ``% 1`` keep every step in 64 bits. The two are equal for every decimal
+        (the fraction's product is below 100, the whole part's is exact) and DuckDB resolves
+        ``typeof`` when it binds the query, so other amount types (``DOUBLE``) keep the
+        default, as every engine computes it."""
+        whole = sa.cast(sa.func.trunc(amount), sa.BigInteger) * sa.literal_column("100")
+        fraction = sa.func.round((amount % sa.literal_column("1")) * _DECIMAL_HUNDRED)
+        return sa.case(
+            (
+                sa.func.typeof(amount).like(sa.literal_column("'DECIMAL%'")),
+                whole + sa.cast(fraction, sa.BigInteger),
+            ),
+            else_=super().cents(amount),
+        )
 
 
 PROFILE = DuckdbProfile(
