@@ -10,7 +10,9 @@
                    visit key, primary-care flags, bucket, directory flag, NPI checks and the
                    reversed-claim flag
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
-                   the ``reason_order`` of the first check it fails
+                   the ``reason_order`` of the first check it fails; and ``has_month``: 1 when
+                   its service month is one of the person's member months (joined once here,
+                   read by the ranking and the exclusions)
 
 Checks 10 and later need the scope keys; :mod:`provider_attribution.sql.compile` and
 :mod:`provider_attribution.sql.exclusions` apply them.
@@ -434,13 +436,21 @@ class ClaimLines:
             return expressions.date_literal(self.today)
         return self.today
 
-    def checked(self, prov: sa.FromClause) -> sa.CTE:
-        """Every distinct row with ``check_status`` (0: passes checks 2 to 9), as a CTE."""
-        return self.checked_select(prov).cte("pa_checked")
+    def checked(self, prov: sa.FromClause, member_months: sa.FromClause) -> sa.CTE:
+        """Every distinct row with ``check_status`` (0: passes checks 2 to 9) and
+        ``has_month``, as a CTE."""
+        return self.checked_select(prov, member_months).cte("pa_checked")
 
-    def checked_select(self, prov: sa.FromClause) -> sa.Select[Any]:
-        """The select of :meth:`checked`, to materialise it as a table."""
+    def checked_select(self, prov: sa.FromClause, member_months: sa.FromClause) -> sa.Select[Any]:
+        """The select of :meth:`checked`, to materialise it as a table. ``member_months``
+        holds distinct (person_id, month_key) rows, so the join keeps one row a line."""
         p = self.parts(prov)
+        mm = member_months
+        on_month = sa.and_(
+            mm.c.person_id == p.c.person_id,
+            mm.c.month_key == expressions.month_key(p.c.service_date),
+        )
+        has_month = sa.case((mm.c.person_id.is_not(None), 1), else_=0)
         status = sa.case(
             (p.c.person_id.is_(None), MISSING_PERSON_ID),
             (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
@@ -453,4 +463,8 @@ class ClaimLines:
             else_=0,
         )
         kept = [c for c in p.c if c.name not in {"fqhc_ok", "npi_ok", "is_org", "is_reversed"}]
-        return sa.select(*kept, sa.cast(status, sa.Integer).label("check_status"))
+        return sa.select(
+            *kept,
+            sa.cast(status, sa.Integer).label("check_status"),
+            sa.cast(has_month, sa.Integer).label("has_month"),
+        ).select_from(p.outerjoin(mm, on_month))

@@ -599,20 +599,13 @@ class QueryBuilder:
 
     # -- the scan -------------------------------------------------------------------------------
 
-    def lines(self, keys: Sequence[ScopeKey], mm: sa.FromClause, checked: sa.FromClause) -> sa.CTE:
+    def lines(self, keys: Sequence[ScopeKey], checked: sa.FromClause) -> sa.CTE:
         """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
-        eligible member month; with their unit."""
+        eligible member month (``has_month``, joined once in ``pa_checked``); with their unit."""
         npi = checked.c.npi
         tin = checked.c.tin if self.inputs.claims.tin is not None else None
         first, last = self._date_bounds(keys)
-        # member months are distinct per (person, month): the join keeps one row a line
-        source: sa.FromClause = checked.join(
-            mm,
-            sa.and_(
-                mm.c.person_id == checked.c.person_id,
-                mm.c.month_key == expressions.month_key(checked.c.service_date),
-            ),
-        )
+        source: sa.FromClause = checked
         units: list[sa.ColumnElement[Any]] = [
             sa.literal("npi", sa.String).label("unit_type"),
             npi.label("unit_id"),
@@ -647,6 +640,7 @@ class QueryBuilder:
             )
             .select_from(source)
             .where(checked.c.check_status == 0)
+            .where(checked.c.has_month == 1)
             .where(checked.c.service_date.between(first, last))
             .cte("pa_lines")
         )

@@ -130,16 +130,10 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
     if builder.scope_source is not None:
         return _statuses_joined(builder, run)
     method = builder.method
-    line, mm = run.checked, run.member_months
+    line = run.checked
     in_run_window = sa.or_(*(_within(line, k.window_start(builder.key_widest(k)), k) for k in keys))
     eligible = _flags_by_person(run.eligible, keys, "pa_eligible_flags")
-    source: sa.FromClause = line.outerjoin(
-        mm,
-        sa.and_(
-            mm.c.person_id == line.c.person_id,
-            mm.c.month_key == expressions.month_key(line.c.service_date),
-        ),
-    ).outerjoin(eligible, eligible.c.person_id == line.c.person_id)
+    source: sa.FromClause = line.outerjoin(eligible, eligible.c.person_id == line.c.person_id)
 
     def flag(cond: sa.ColumnElement[bool], name: str) -> sa.ColumnElement[Any]:
         return sa.case((cond, 1), else_=0).label(name)
@@ -150,7 +144,7 @@ def _statuses(builder: QueryBuilder, run: RunParts, keys: Sequence[ScopeKey]) ->
         line.c.primary_care,
         line.c.in_directory,
         flag(in_run_window, "in_window"),
-        flag(mm.c.person_id.is_not(None), "has_month"),
+        line.c.has_month,
     ]
     claims = Path.CLAIMS in method.paths
     # per key: the steps whose pass has requirements (a column each) and whether the passes
@@ -304,7 +298,7 @@ def _statuses_joined(builder: QueryBuilder, run: RunParts) -> sa.CTE:
     """:func:`_statuses` for scope keys read from a table: per line and key whose widest
     window holds the line, whether it falls in a pass (``hit``), counts for an eligible person
     (``counts``) and passes the requirements (``assignable``); rolled up per line."""
-    method, scope, mm = builder.method, run.scope, run.member_months
+    method, scope = builder.method, run.scope
     checked = run.checked
     # numbered once and read once: the number identifies the row through the joins below
     line = sa.select(sa.func.row_number().over().label("line_id"), *checked.c).subquery(
@@ -316,22 +310,12 @@ def _statuses_joined(builder: QueryBuilder, run: RunParts) -> sa.CTE:
         sa.or_(scope.c.is_current == 0, line.c.end_date <= scope.c.anchor_end),
     )
     eligible = run.eligible
-    source: sa.FromClause = (
-        line.outerjoin(scope, within)
-        .outerjoin(
-            eligible,
-            sa.and_(
-                eligible.c.scope_id == scope.c.scope_id,
-                eligible.c.person_id == line.c.person_id,
-            ),
-        )
-        .outerjoin(
-            mm,
-            sa.and_(
-                mm.c.person_id == line.c.person_id,
-                mm.c.month_key == expressions.month_key(line.c.service_date),
-            ),
-        )
+    source: sa.FromClause = line.outerjoin(scope, within).outerjoin(
+        eligible,
+        sa.and_(
+            eligible.c.scope_id == scope.c.scope_id,
+            eligible.c.person_id == line.c.person_id,
+        ),
     )
     passes = list(enumerate(method.passes, start=1))
     hits = {step: builder._in_pass(p, line, scope) for step, p in passes}
@@ -366,9 +350,8 @@ def _statuses_joined(builder: QueryBuilder, run: RunParts) -> sa.CTE:
             line.c.line_id,
             *(
                 sa.func.max(line.c[n]).label(n)
-                for n in ("check_status", "copies", "primary_care", "in_directory")
+                for n in ("check_status", "copies", "primary_care", "in_directory", "has_month")
             ),
-            any_row(mm.c.person_id.is_not(None), "has_month"),
             any_row(scope.c.scope_id.is_not(None), "in_window"),
             any_row(in_pass, "in_pass"),
             any_row(sa.and_(in_pass, is_eligible), "counts"),

@@ -68,11 +68,11 @@ def providers(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromC
 
 
 def checked(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.claim_lines().checked(got["pa_providers"])
+    return b.claim_lines().checked(got["pa_providers"], got["pa_member_months"])
 
 
 def lines(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.lines(keys, got["pa_member_months"], got["pa_checked"])
+    return b.lines(keys, got["pa_checked"])
 
 
 def metrics(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
@@ -130,14 +130,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "pa_checked",
-        "every distinct claims row with its derived attributes and line status",
-        ("pa_providers",),
+        "every distinct claims row with its derived attributes, line status and member-month flag",
+        ("pa_providers", "pa_member_months"),
         checked,
     ),
     Stage(
         "pa_lines",
         "checked lines of the run's dates on eligible member months, with their unit",
-        ("pa_member_months", "pa_checked"),
+        ("pa_checked",),
         lines,
     ),
     Stage(

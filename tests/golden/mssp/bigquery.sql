@@ -427,6 +427,19 @@ WITH pa_claim_rows AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
+), pa_member_months AS (
+  SELECT DISTINCT
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key
+  FROM (
+    SELECT
+      core.member_months.person_id AS person_id,
+      CAST(core.member_months.year_month AS INT64) AS month_key
+    FROM core.member_months
+  ) AS pa_mm_raw
+  WHERE
+    pa_mm_raw.person_id IS NOT NULL
+    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT64) AND CAST(202512 AS INT64)
 )
 SELECT
   pa_line_parts.person_id AS person_id,
@@ -474,7 +487,10 @@ SELECT
     )
     THEN 9
     ELSE 0
-  END AS INT64) AS check_status
+  END AS INT64) AS check_status,
+  CAST(CASE WHEN (
+    pa_member_months.person_id IS NOT NULL
+  ) THEN 1 ELSE 0 END AS INT64) AS has_month
 FROM (
   SELECT
     pa_claim_rows.person_id AS person_id,
@@ -935,7 +951,10 @@ FROM (
       pa_npis.npi IS NOT NULL
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-) AS pa_line_parts;
+) AS pa_line_parts
+LEFT OUTER JOIN pa_member_months
+  ON pa_member_months.person_id = pa_line_parts.person_id
+  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT64);
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_member_months AS (
@@ -1567,9 +1586,6 @@ WITH pa_member_months AS (
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
     COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
   FROM attribution.attribution_checked__work
-  JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT64)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -1600,6 +1616,7 @@ WITH pa_member_months AS (
     AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
@@ -2749,9 +2766,6 @@ WITH pa_member_months AS (
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
     COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
   FROM attribution.attribution_checked__work
-  JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT64)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -2782,6 +2796,7 @@ WITH pa_member_months AS (
     AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
@@ -3380,9 +3395,7 @@ WITH pa_member_months AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE WHEN (
-        pa_member_months.person_id IS NOT NULL
-      ) THEN 1 ELSE 0 END AS has_month,
+      attribution.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -3503,9 +3516,6 @@ WITH pa_member_months AS (
         COALESCE(pa_pass_flags.k2_p3, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_ok3
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN pa_member_months
-      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT64)
     LEFT OUTER JOIN pa_eligible_flags
       ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
     LEFT OUTER JOIN pa_pass_flags

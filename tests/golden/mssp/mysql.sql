@@ -427,6 +427,19 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
+), pa_member_months AS (
+  SELECT DISTINCT
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key
+  FROM (
+    SELECT
+      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+    FROM core.member_months
+  ) AS pa_mm_raw
+  WHERE
+    NOT pa_mm_raw.person_id IS NULL
+    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 )
 SELECT
   pa_line_parts.person_id AS person_id,
@@ -474,7 +487,10 @@ SELECT
     )
     THEN 9
     ELSE 0
-  END AS SIGNED) AS check_status
+  END AS SIGNED) AS check_status,
+  CAST(CASE WHEN (
+    NOT pa_member_months.person_id IS NULL
+  ) THEN 1 ELSE 0 END AS SIGNED) AS has_month
 FROM (
   SELECT
     pa_claim_rows.person_id AS person_id,
@@ -934,7 +950,10 @@ FROM (
       NOT pa_npis.npi IS NULL
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-) AS pa_line_parts;
+) AS pa_line_parts
+LEFT OUTER JOIN pa_member_months
+  ON pa_member_months.person_id = pa_line_parts.person_id
+  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS SIGNED);
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_member_months AS (
@@ -1567,9 +1586,6 @@ WITH pa_member_months AS (
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
     COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
   FROM attribution.attribution_checked__work
-  INNER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -1600,6 +1616,7 @@ WITH pa_member_months AS (
     AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
@@ -2750,9 +2767,6 @@ WITH pa_member_months AS (
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
     COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
   FROM attribution.attribution_checked__work
-  INNER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -2783,6 +2797,7 @@ WITH pa_member_months AS (
     AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
@@ -3381,9 +3396,7 @@ WITH pa_member_months AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE WHEN (
-        NOT pa_member_months.person_id IS NULL
-      ) THEN 1 ELSE 0 END AS has_month,
+      attribution.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -3504,9 +3517,6 @@ WITH pa_member_months AS (
         COALESCE(pa_pass_flags.k2_p3, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_ok3
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN pa_member_months
-      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
     LEFT OUTER JOIN pa_eligible_flags
       ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
     LEFT OUTER JOIN pa_pass_flags

@@ -690,7 +690,14 @@ SELECT
     )
     THEN 9
     ELSE 0
-  END AS INT) AS check_status
+  END AS INT) AS check_status,
+  CAST(CASE
+    WHEN (
+      attribution.attribution_member_months__work.person_id IS NOT NULL
+    )
+    THEN 1
+    ELSE 0
+  END AS INT) AS has_month
 FROM (
   SELECT
     pa_claim_rows.person_id AS person_id,
@@ -1150,7 +1157,10 @@ FROM (
       pa_npis.npi IS NOT NULL
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-) AS pa_line_parts;
+) AS pa_line_parts
+LEFT OUTER JOIN attribution.attribution_member_months__work
+  ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
+  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
 CREATE TABLE attribution.attribution_lines__work AS
 SELECT
@@ -1169,9 +1179,6 @@ SELECT
   ) THEN 'aco' ELSE 'npi' END AS unit_type,
   COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
 FROM attribution.attribution_checked__work
-JOIN attribution.attribution_member_months__work
-  ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
-  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
 LEFT OUTER JOIN (
   SELECT
     pa_aco_keys.npi AS npi,
@@ -1202,6 +1209,7 @@ LEFT OUTER JOIN (
   AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
 WHERE
   attribution.attribution_checked__work.check_status = 0
+  AND attribution.attribution_checked__work.has_month = 1
   AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE);
 
 CREATE TABLE attribution.attribution_metrics__work AS
@@ -2847,13 +2855,7 @@ WITH pa_eligible_flags AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE
-        WHEN (
-          attribution.attribution_member_months__work.person_id IS NOT NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS has_month,
+      attribution.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -2974,9 +2976,6 @@ WITH pa_eligible_flags AS (
         COALESCE(pa_pass_flags.k2_p3, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_ok3
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN attribution.attribution_member_months__work
-      ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
-      AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
     LEFT OUTER JOIN pa_eligible_flags
       ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
     LEFT OUTER JOIN pa_pass_flags

@@ -488,7 +488,14 @@ SELECT
     )
     THEN 9
     ELSE 0
-  END AS INT) AS check_status
+  END AS INT) AS check_status,
+  CAST(CASE
+    WHEN (
+      NOT attribution.attribution_member_months__work.person_id IS NULL
+    )
+    THEN 1
+    ELSE 0
+  END AS INT) AS has_month
 FROM (
   SELECT
     pa_claim_rows.person_id AS person_id,
@@ -1082,7 +1089,10 @@ FROM (
       NOT pa_npis.npi IS NULL
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
-) AS pa_line_parts;
+) AS pa_line_parts
+LEFT OUTER JOIN attribution.attribution_member_months__work
+  ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
+  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_scopes AS (
@@ -1701,9 +1711,6 @@ WITH pa_scopes AS (
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
     COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
   FROM attribution.attribution_checked__work
-  JOIN attribution.attribution_member_months__work
-    ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
-    AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -1734,6 +1741,7 @@ WITH pa_scopes AS (
     AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2021-07-01' AS DATE) AND CAST('2025-06-30' AS DATE)
 ), pa_metrics AS (
   SELECT
@@ -2641,13 +2649,7 @@ WITH pa_scopes AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE
-        WHEN (
-          NOT attribution.attribution_member_months__work.person_id IS NULL
-        )
-        THEN 1
-        ELSE 0
-      END AS has_month,
+      attribution.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -2702,9 +2704,6 @@ WITH pa_scopes AS (
         COALESCE(pa_eligible_flags.k2, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_eligible
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN attribution.attribution_member_months__work
-      ON attribution.attribution_member_months__work.person_id = attribution.attribution_checked__work.person_id
-      AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS INT)
     LEFT OUTER JOIN pa_eligible_flags
       ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
   ) AS pa_line_tests

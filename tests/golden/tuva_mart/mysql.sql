@@ -427,6 +427,19 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
+), pa_member_months AS (
+  SELECT DISTINCT
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key
+  FROM (
+    SELECT
+      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+    FROM core.member_months
+  ) AS pa_mm_raw
+  WHERE
+    NOT pa_mm_raw.person_id IS NULL
+    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 )
 SELECT
   pa_line_parts.person_id AS person_id,
@@ -474,7 +487,10 @@ SELECT
     )
     THEN 9
     ELSE 0
-  END AS SIGNED) AS check_status
+  END AS SIGNED) AS check_status,
+  CAST(CASE WHEN (
+    NOT pa_member_months.person_id IS NULL
+  ) THEN 1 ELSE 0 END AS SIGNED) AS has_month
 FROM (
   SELECT
     pa_claim_rows.person_id AS person_id,
@@ -599,23 +615,13 @@ FROM (
   FROM pa_claim_rows
   LEFT OUTER JOIN pa_providers
     ON pa_providers.npi = pa_claim_rows.rendering_npi
-) AS pa_line_parts;
+) AS pa_line_parts
+LEFT OUTER JOIN pa_member_months
+  ON pa_member_months.person_id = pa_line_parts.person_id
+  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS SIGNED);
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
-  FROM (
-    SELECT
-      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
-), pa_lines AS (
+WITH pa_lines AS (
   SELECT
     attribution.attribution_checked__work.person_id AS person_id,
     attribution.attribution_checked__work.npi AS npi,
@@ -630,11 +636,9 @@ WITH pa_member_months AS (
     'npi' AS unit_type,
     attribution.attribution_checked__work.npi AS unit_id
   FROM attribution.attribution_checked__work
-  INNER JOIN pa_member_months
-    ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-    AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
   WHERE
     attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
     AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_scopes AS (
   SELECT
@@ -931,6 +935,19 @@ WITH pa_member_months AS (
       pa_metrics.last_5 AS last_5
     FROM pa_metrics
   ) AS pa_unit_sums
+), pa_member_months AS (
+  SELECT DISTINCT
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key
+  FROM (
+    SELECT
+      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+    FROM core.member_months
+  ) AS pa_mm_raw
+  WHERE
+    NOT pa_mm_raw.person_id IS NULL
+    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
@@ -2098,9 +2115,7 @@ WITH pa_member_months AS (
         THEN 1
         ELSE 0
       END AS in_window,
-      CASE WHEN (
-        NOT pa_member_months.person_id IS NULL
-      ) THEN 1 ELSE 0 END AS has_month,
+      attribution.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
           attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
@@ -2194,9 +2209,6 @@ WITH pa_member_months AS (
         COALESCE(pa_eligible_flags.k2, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_eligible
     FROM attribution.attribution_checked__work
-    LEFT OUTER JOIN pa_member_months
-      ON attribution.attribution_checked__work.person_id = pa_member_months.person_id
-      AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM attribution.attribution_checked__work.service_date) * 100 + EXTRACT(MONTH FROM attribution.attribution_checked__work.service_date) AS SIGNED)
     LEFT OUTER JOIN pa_eligible_flags
       ON attribution.attribution_checked__work.person_id = pa_eligible_flags.person_id
   ) AS pa_line_tests
