@@ -67,15 +67,21 @@ def run_stages(
         keys = resolve_scope(conn, inputs, as_of=as_of, years=None, method=loaded.method)
     profile = profile_for(engine.dialect.name)
     plain = QueryBuilder(inputs, loaded.method, valuesets)
+    # where attribute() puts its work tables (DuckDB: temporary ones, private to a connection,
+    # so every stage runs on this one connection)
+    where, temporary = profile.work_table_place(schema)
+    connection = engine.connect()
 
     def timed(name: str, select: Callable[[], sa.Select[Any]]) -> sa.Table:
         started = time.perf_counter()
-        with engine.begin() as conn:
-            profile.tune_transaction(conn)
-            table = write_select_table(conn, f"bench_stage_{name}", schema, select(), profile)
+        with connection.begin():
+            profile.tune_transaction(connection)
+            table = write_select_table(
+                connection, f"bench_stage_{name}", where, select(), profile, temporary=temporary
+            )
         seconds = time.perf_counter() - started
-        with engine.connect() as conn:
-            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        rows = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        connection.rollback()
         results[name] = {"seconds": round(seconds, 3), "rows": int(rows)}
         print(f"    stage {name}: {seconds:.2f} s, {rows:,} rows", flush=True)
         written.append(table)
@@ -90,7 +96,8 @@ def run_stages(
         for name, select in stage_selects(builder, keys).items():
             timed(name, select)
     finally:
-        with engine.begin() as conn:
+        with connection.begin():
             for table in written:
-                conn.execute(DropTableIfExists(table))
+                connection.execute(DropTableIfExists(table))
+        connection.close()
     return results

@@ -158,3 +158,27 @@ def test_a_failure_leaves_the_old_tables_and_no_staging_or_work_table(
     assert before == ([(1, "v1"), (2, "v1"), (3, "v1")], [(3, "v1")])
     assert _read(backend, names) == before
     assert _leftovers(backend, names) == []
+
+
+def test_work_tables_go_where_the_engine_profile_puts_them(backend: Session) -> None:
+    """DuckDB's work tables are temporary (its ``temp`` catalog: never written into the
+    database file), every other engine's are ordinary tables of the target schema; either way
+    they are readable while the write runs and gone after it."""
+    names = _names(backend)
+    source = _source(backend, names["source"], 1)
+    with backend.engine.begin() as conn, StagedWrite(conn, backend.schema) as write:
+        work = write.work_select(names["work"], sa.select(source.c.k, source.c.tag))
+        assert conn.execute(sa.select(sa.func.count()).select_from(work)).scalar_one() == 3
+        if backend.name == "duckdb":
+            assert work.schema == "temp"
+            kept = conn.execute(
+                sa.text("SELECT temporary FROM duckdb_tables() WHERE table_name = :name"),
+                {"name": names["work"]},
+            )
+            assert kept.scalars().all() == [True]
+        else:
+            assert work.schema == backend.schema
+        write.select(names["totals"], sa.select(sa.func.count().label("n")).select_from(work))
+    assert _leftovers(backend, names) == []
+    with backend.engine.connect() as conn:
+        assert not sa.inspect(conn).has_table(names["work"], schema=work.schema)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
 from provider_attribution.engines import expressions, output_tables
-from provider_attribution.engines.ddl import select_table
+from provider_attribution.engines.ddl import create_table, select_table
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
@@ -142,9 +142,12 @@ class _Printer:
         """Compiled ``text`` in the printer's dialect: as it is, or transpiled."""
         return text if self.compiler is not None else _transpile(text, self.dialect_name)
 
-    def create_table_as(self, table: sa.TableClause, select: sa.Select[Any]) -> str:
-        """``CREATE TABLE <table> AS <select>``."""
-        return self.finished(f"CREATE TABLE {self.table(table)} AS\n{self.compiled(select)}")
+    def create_table_as(
+        self, table: sa.TableClause, select: sa.Select[Any], *, temporary: bool = False
+    ) -> str:
+        """``CREATE [TEMPORARY] TABLE <table> AS <select>``."""
+        opening = create_table(temporary)
+        return self.finished(f"{opening} {self.table(table)} AS\n{self.compiled(select)}")
 
 
 def select_text(select: sa.Select[Any], dialect_name: str) -> str:
@@ -195,9 +198,11 @@ def staged_statements(
     names = stage_tables.stages_to_write(profile_for(dialect_name)) if stages is None else stages
     creates: list[str] = []
 
+    work_schema, temporary = profile_for(dialect_name).work_table_place(schema)
+
     def write_stage(name: str, select: sa.Select[Any]) -> sa.Table:
-        table = select_table(name, schema, select)
-        creates.append(printer.create_table_as(table, _labelled(select)))
+        table = select_table(name, work_schema, select)
+        creates.append(printer.create_table_as(table, _labelled(select), temporary=temporary))
         return table
 
     work = stage_tables.plan(builder, keys, names, write_stage)

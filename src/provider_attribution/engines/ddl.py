@@ -30,21 +30,31 @@ def _drop_table_if_exists(element: DropTableIfExists, compiler: DDLCompiler, **k
 
 
 class CreateEmptyTableLike(Executable, ClauseElement):
-    """``CREATE TABLE name AS <select> LIMIT 0``: an empty table with the select's columns and
-    the engine's own types for them (the user's id types survive). A statement, not DDL: the
-    select's values stay bound parameters, so the driver escapes ``%`` the way it reads it."""
+    """``CREATE [TEMPORARY] TABLE name AS <select> LIMIT 0``: an empty table with the select's
+    columns and the engine's own types for them (the user's id types survive). A statement,
+    not DDL: the select's values stay bound parameters, so the driver escapes ``%`` the way it
+    reads it."""
 
     inherit_cache = False
 
-    def __init__(self, table: sa.TableClause, select: sa.Select[Any]) -> None:
+    def __init__(
+        self, table: sa.TableClause, select: sa.Select[Any], *, temporary: bool = False
+    ) -> None:
         self.table = table
         self.select = select
+        self.temporary = temporary
 
 
 @compiles(CreateEmptyTableLike)
 def _create_empty_table_like(element: CreateEmptyTableLike, compiler: Any, **kw: Any) -> str:
     body = compiler.process(element.select.limit(0), **kw)
-    return f"CREATE TABLE {compiler.preparer.format_table(element.table)} AS {body}"
+    name = compiler.preparer.format_table(element.table)
+    return f"{create_table(element.temporary)} {name} AS {body}"
+
+
+def create_table(temporary: bool) -> str:
+    """The statement's opening words for a table, temporary or not."""
+    return "CREATE TEMPORARY TABLE" if temporary else "CREATE TABLE"
 
 
 def select_table(name: str, schema: str | None, select: sa.Select[Any]) -> sa.Table:
@@ -59,13 +69,16 @@ def write_select_table(
     schema: str | None,
     select: sa.Select[Any],
     profile: EngineProfile,
+    *,
+    temporary: bool = False,
 ) -> sa.Table:
     """(Re)create table ``name`` holding the rows of ``select``: dropped if it exists, created
-    empty with the engine's own column types, filled by ``INSERT ... SELECT`` with bound
+    empty with the engine's own column types (``temporary``: as a temporary table, ``schema``
+    then the engine's schema for them), filled by ``INSERT ... SELECT`` with bound
     parameters, then analysed where the engine's ``profile`` says the planner needs it."""
     table = select_table(name, schema, select)
     conn.execute(DropTableIfExists(table))
-    conn.execute(CreateEmptyTableLike(table, select))
+    conn.execute(CreateEmptyTableLike(table, select, temporary=temporary))
     conn.execute(table.insert().from_select([c.name for c in table.c], select))
     profile.analyze(conn, table)
     return table

@@ -65,6 +65,9 @@ class EngineProfile:
     :func:`~provider_attribution.engines.profiles.profile_for`).
     ``typed_dates``: a column declared DATE holds dates (not so in SQLite, where declared types
     bind nothing and dates are ISO text).
+    ``temporary_schema``: where the engine keeps temporary tables; when set, the run's work
+    tables are created ``TEMPORARY`` there (private to the run's connection, gone with it)
+    instead of as ordinary tables of the target schema (:meth:`work_table_place`).
     """
 
     name: str
@@ -73,6 +76,13 @@ class EngineProfile:
     materialise: frozenset[str] = frozenset()
     emulation: EngineProfile | None = None
     typed_dates: bool = True
+    temporary_schema: str | None = None
+
+    def work_table_place(self, target: str | None) -> tuple[str | None, bool]:
+        """(schema, temporary) of a work table for a run writing into schema ``target``."""
+        if self.temporary_schema is not None:
+            return self.temporary_schema, True
+        return target, False
 
     @property
     def names(self) -> tuple[str, ...]:

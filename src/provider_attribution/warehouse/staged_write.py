@@ -90,8 +90,11 @@ class StagedWrite:
         return definition
 
     def work_select(self, name: str, select: sa.Select[Any]) -> sa.Table:
-        """Work table ``name`` holding the rows of ``select``, dropped when the write ends."""
-        table = self._write_select(name, select)
+        """Work table ``name`` holding the rows of ``select``, dropped when the write ends: in
+        the writer's schema, or temporary where the engine's profile says so
+        (``EngineProfile.work_table_place``)."""
+        schema, temporary = self.profile.work_table_place(self.schema)
+        table = self._write_select(name, select, schema=schema, temporary=temporary)
         self._work.append(table)
         return table
 
@@ -100,9 +103,19 @@ class StagedWrite:
         self.conn.execute(DropTableIfExists(table))
         table.create(self.conn)
 
-    def _write_select(self, name: str, select: sa.Select[Any]) -> sa.Table:
-        self._created.append(sa.Table(name, sa.MetaData(), schema=self.schema))
-        return write_select_table(self.conn, name, self.schema, select, self.profile)
+    def _write_select(
+        self,
+        name: str,
+        select: sa.Select[Any],
+        *,
+        schema: str | None = None,
+        temporary: bool = False,
+    ) -> sa.Table:
+        schema = self.schema if not temporary else schema
+        self._created.append(sa.Table(name, sa.MetaData(), schema=schema))
+        return write_select_table(
+            self.conn, name, schema, select, self.profile, temporary=temporary
+        )
 
     def _stage(self, staging: sa.Table, final: sa.Table) -> None:
         if final.name in self.staged:

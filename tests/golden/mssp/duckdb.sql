@@ -1,7 +1,7 @@
 -- provider-attribution golden SQL: preset mssp, dialect duckdb,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.attribution_member_months__work AS
+CREATE TEMPORARY TABLE temp.attribution_member_months__work AS
 SELECT DISTINCT
   pa_mm_raw.person_id AS person_id,
   pa_mm_raw.month_key AS month_key
@@ -15,7 +15,7 @@ WHERE
   NOT pa_mm_raw.person_id IS NULL
   AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT);
 
-CREATE TABLE attribution.attribution_checked__work AS
+CREATE TEMPORARY TABLE temp.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
     core.medical_claim.person_id AS person_id,
@@ -491,7 +491,7 @@ SELECT
   END AS INT) AS check_status,
   CAST(CASE
     WHEN (
-      NOT attribution.attribution_member_months__work.person_id IS NULL
+      NOT temp.attribution_member_months__work.person_id IS NULL
     )
     THEN 1
     ELSE 0
@@ -1090,9 +1090,9 @@ FROM (
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
 ) AS pa_line_parts
-LEFT OUTER JOIN attribution.attribution_member_months__work
-  ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
-  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
+LEFT OUTER JOIN temp.attribution_member_months__work
+  ON temp.attribution_member_months__work.person_id = pa_line_parts.person_id
+  AND temp.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_scopes AS (
@@ -1152,10 +1152,10 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -1696,21 +1696,21 @@ WITH pa_scopes AS (
   ) AS pa_provider_spec
 ), pa_lines AS (
   SELECT
-    attribution.attribution_checked__work.person_id AS person_id,
-    attribution.attribution_checked__work.npi AS npi,
-    attribution.attribution_checked__work.service_date AS service_date,
-    attribution.attribution_checked__work.end_date AS end_date,
-    attribution.attribution_checked__work.amount_cents AS amount_cents,
-    attribution.attribution_checked__work.visit_key AS visit_key,
-    attribution.attribution_checked__work.primary_care AS primary_care,
-    attribution.attribution_checked__work.bucket AS bucket,
-    attribution.attribution_checked__work.in_directory AS in_directory,
-    attribution.attribution_checked__work.tin AS tin,
+    temp.attribution_checked__work.person_id AS person_id,
+    temp.attribution_checked__work.npi AS npi,
+    temp.attribution_checked__work.service_date AS service_date,
+    temp.attribution_checked__work.end_date AS end_date,
+    temp.attribution_checked__work.amount_cents AS amount_cents,
+    temp.attribution_checked__work.visit_key AS visit_key,
+    temp.attribution_checked__work.primary_care AS primary_care,
+    temp.attribution_checked__work.bucket AS bucket,
+    temp.attribution_checked__work.in_directory AS in_directory,
+    temp.attribution_checked__work.tin AS tin,
     CASE WHEN (
       NOT pa_aco_of.aco_id IS NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
-  FROM attribution.attribution_checked__work
+    COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
+  FROM temp.attribution_checked__work
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -1718,12 +1718,12 @@ WITH pa_scopes AS (
       MIN(pa_roster.aco_id) AS aco_id
     FROM (
       SELECT DISTINCT
-        attribution.attribution_checked__work.npi AS npi,
-        attribution.attribution_checked__work.service_date AS service_date
-      FROM attribution.attribution_checked__work
+        temp.attribution_checked__work.npi AS npi,
+        temp.attribution_checked__work.service_date AS service_date
+      FROM temp.attribution_checked__work
       WHERE
-        attribution.attribution_checked__work.check_status = 0
-        AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+        temp.attribution_checked__work.check_status = 0
+        AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
     ) AS pa_aco_keys
     JOIN aco_participants AS pa_roster
       ON pa_roster.npi = pa_aco_keys.npi
@@ -1737,12 +1737,12 @@ WITH pa_scopes AS (
       pa_aco_keys.npi,
       pa_aco_keys.service_date
   ) AS pa_aco_of
-    ON pa_aco_of.npi = attribution.attribution_checked__work.npi
-    AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
+    ON pa_aco_of.npi = temp.attribution_checked__work.npi
+    AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
   WHERE
-    attribution.attribution_checked__work.check_status = 0
-    AND attribution.attribution_checked__work.has_month = 1
-    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    temp.attribution_checked__work.check_status = 0
+    AND temp.attribution_checked__work.has_month = 1
+    AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -2704,10 +2704,10 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2863,21 +2863,21 @@ WITH pa_scopes AS (
     pa_eligible.person_id
 ), pa_lines AS (
   SELECT
-    attribution.attribution_checked__work.person_id AS person_id,
-    attribution.attribution_checked__work.npi AS npi,
-    attribution.attribution_checked__work.service_date AS service_date,
-    attribution.attribution_checked__work.end_date AS end_date,
-    attribution.attribution_checked__work.amount_cents AS amount_cents,
-    attribution.attribution_checked__work.visit_key AS visit_key,
-    attribution.attribution_checked__work.primary_care AS primary_care,
-    attribution.attribution_checked__work.bucket AS bucket,
-    attribution.attribution_checked__work.in_directory AS in_directory,
-    attribution.attribution_checked__work.tin AS tin,
+    temp.attribution_checked__work.person_id AS person_id,
+    temp.attribution_checked__work.npi AS npi,
+    temp.attribution_checked__work.service_date AS service_date,
+    temp.attribution_checked__work.end_date AS end_date,
+    temp.attribution_checked__work.amount_cents AS amount_cents,
+    temp.attribution_checked__work.visit_key AS visit_key,
+    temp.attribution_checked__work.primary_care AS primary_care,
+    temp.attribution_checked__work.bucket AS bucket,
+    temp.attribution_checked__work.in_directory AS in_directory,
+    temp.attribution_checked__work.tin AS tin,
     CASE WHEN (
       NOT pa_aco_of.aco_id IS NULL
     ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
-  FROM attribution.attribution_checked__work
+    COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
+  FROM temp.attribution_checked__work
   LEFT OUTER JOIN (
     SELECT
       pa_aco_keys.npi AS npi,
@@ -2885,12 +2885,12 @@ WITH pa_scopes AS (
       MIN(pa_roster.aco_id) AS aco_id
     FROM (
       SELECT DISTINCT
-        attribution.attribution_checked__work.npi AS npi,
-        attribution.attribution_checked__work.service_date AS service_date
-      FROM attribution.attribution_checked__work
+        temp.attribution_checked__work.npi AS npi,
+        temp.attribution_checked__work.service_date AS service_date
+      FROM temp.attribution_checked__work
       WHERE
-        attribution.attribution_checked__work.check_status = 0
-        AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+        temp.attribution_checked__work.check_status = 0
+        AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
     ) AS pa_aco_keys
     JOIN aco_participants AS pa_roster
       ON pa_roster.npi = pa_aco_keys.npi
@@ -2904,12 +2904,12 @@ WITH pa_scopes AS (
       pa_aco_keys.npi,
       pa_aco_keys.service_date
   ) AS pa_aco_of
-    ON pa_aco_of.npi = attribution.attribution_checked__work.npi
-    AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
+    ON pa_aco_of.npi = temp.attribution_checked__work.npi
+    AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
   WHERE
-    attribution.attribution_checked__work.check_status = 0
-    AND attribution.attribution_checked__work.has_month = 1
-    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    temp.attribution_checked__work.check_status = 0
+    AND temp.attribution_checked__work.has_month = 1
+    AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-07-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -3489,57 +3489,57 @@ WITH pa_scopes AS (
     pa_line_tests.copies AS copies
   FROM (
     SELECT
-      attribution.attribution_checked__work.check_status AS check_status,
-      attribution.attribution_checked__work.copies AS copies,
-      attribution.attribution_checked__work.primary_care AS primary_care,
-      attribution.attribution_checked__work.in_directory AS in_directory,
+      temp.attribution_checked__work.check_status AS check_status,
+      temp.attribution_checked__work.copies AS copies,
+      temp.attribution_checked__work.primary_care AS primary_care,
+      temp.attribution_checked__work.in_directory AS in_directory,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          temp.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          OR temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
         THEN 1
         ELSE 0
       END AS in_window,
-      attribution.attribution_checked__work.has_month AS has_month,
+      temp.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
       END AS k0_s1,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
       END AS k0_s2,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
@@ -3549,20 +3549,20 @@ WITH pa_scopes AS (
       ) THEN 1 ELSE 0 END AS k0_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 7, 1) = '1'
         )
         THEN 1
         ELSE 0
       END AS k1_s1,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 7, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 7, 1) = '1'
         )
         THEN 1
         ELSE 0
@@ -3572,30 +3572,30 @@ WITH pa_scopes AS (
       ) THEN 1 ELSE 0 END AS k1_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
       END AS k2_s1,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('specialist')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
       END AS k2_s2,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
-          AND attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
-          AND SUBSTRING(attribution.attribution_checked__work.primary_care, 8, 1) = '1'
+          temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          AND temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND SUBSTRING(temp.attribution_checked__work.primary_care, 8, 1) = '1'
         )
         THEN 1
         ELSE 0
@@ -3627,11 +3627,11 @@ WITH pa_scopes AS (
       CASE WHEN (
         COALESCE(pa_pass_flags.k2_p3, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_ok3
-    FROM attribution.attribution_checked__work
+    FROM temp.attribution_checked__work
     LEFT OUTER JOIN pa_eligible_flags
-      ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+      ON pa_eligible_flags.person_id = temp.attribution_checked__work.person_id
     LEFT OUTER JOIN pa_pass_flags
-      ON pa_pass_flags.person_id = attribution.attribution_checked__work.person_id
+      ON pa_pass_flags.person_id = temp.attribution_checked__work.person_id
   ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
@@ -3837,10 +3837,10 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -4027,6 +4027,6 @@ LEFT OUTER JOIN (
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
 
-DROP TABLE attribution.attribution_member_months__work;
+DROP TABLE temp.attribution_member_months__work;
 
-DROP TABLE attribution.attribution_checked__work;
+DROP TABLE temp.attribution_checked__work;

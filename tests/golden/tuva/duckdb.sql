@@ -1,7 +1,7 @@
 -- provider-attribution golden SQL: preset tuva, dialect duckdb,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.attribution_member_months__work AS
+CREATE TEMPORARY TABLE temp.attribution_member_months__work AS
 SELECT DISTINCT
   pa_mm_raw.person_id AS person_id,
   pa_mm_raw.month_key AS month_key
@@ -15,7 +15,7 @@ WHERE
   NOT pa_mm_raw.person_id IS NULL
   AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT);
 
-CREATE TABLE attribution.attribution_checked__work AS
+CREATE TEMPORARY TABLE temp.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
     core.medical_claim.person_id AS person_id,
@@ -491,7 +491,7 @@ SELECT
   END AS INT) AS check_status,
   CAST(CASE
     WHEN (
-      NOT attribution.attribution_member_months__work.person_id IS NULL
+      NOT temp.attribution_member_months__work.person_id IS NULL
     )
     THEN 1
     ELSE 0
@@ -1090,30 +1090,30 @@ FROM (
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
 ) AS pa_line_parts
-LEFT OUTER JOIN attribution.attribution_member_months__work
-  ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
-  AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
+LEFT OUTER JOIN temp.attribution_member_months__work
+  ON temp.attribution_member_months__work.person_id = pa_line_parts.person_id
+  AND temp.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_lines AS (
   SELECT
-    attribution.attribution_checked__work.person_id AS person_id,
-    attribution.attribution_checked__work.npi AS npi,
-    attribution.attribution_checked__work.service_date AS service_date,
-    attribution.attribution_checked__work.end_date AS end_date,
-    attribution.attribution_checked__work.amount_cents AS amount_cents,
-    attribution.attribution_checked__work.visit_key AS visit_key,
-    attribution.attribution_checked__work.primary_care AS primary_care,
-    attribution.attribution_checked__work.bucket AS bucket,
-    attribution.attribution_checked__work.in_directory AS in_directory,
-    attribution.attribution_checked__work.tin AS tin,
+    temp.attribution_checked__work.person_id AS person_id,
+    temp.attribution_checked__work.npi AS npi,
+    temp.attribution_checked__work.service_date AS service_date,
+    temp.attribution_checked__work.end_date AS end_date,
+    temp.attribution_checked__work.amount_cents AS amount_cents,
+    temp.attribution_checked__work.visit_key AS visit_key,
+    temp.attribution_checked__work.primary_care AS primary_care,
+    temp.attribution_checked__work.bucket AS bucket,
+    temp.attribution_checked__work.in_directory AS in_directory,
+    temp.attribution_checked__work.tin AS tin,
     'npi' AS unit_type,
-    attribution.attribution_checked__work.npi AS unit_id
-  FROM attribution.attribution_checked__work
+    temp.attribution_checked__work.npi AS unit_id
+  FROM temp.attribution_checked__work
   WHERE
-    attribution.attribution_checked__work.check_status = 0
-    AND attribution.attribution_checked__work.has_month = 1
-    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    temp.attribution_checked__work.check_status = 0
+    AND temp.attribution_checked__work.has_month = 1
+    AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
 ), pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
@@ -1403,10 +1403,10 @@ WITH pa_lines AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2330,10 +2330,10 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2528,38 +2528,38 @@ WITH pa_scopes AS (
     pa_line_tests.copies AS copies
   FROM (
     SELECT
-      attribution.attribution_checked__work.check_status AS check_status,
-      attribution.attribution_checked__work.copies AS copies,
-      attribution.attribution_checked__work.primary_care AS primary_care,
-      attribution.attribution_checked__work.in_directory AS in_directory,
+      temp.attribution_checked__work.check_status AS check_status,
+      temp.attribution_checked__work.copies AS copies,
+      temp.attribution_checked__work.primary_care AS primary_care,
+      temp.attribution_checked__work.in_directory AS in_directory,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
-          OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-          AND attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          temp.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          OR temp.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          OR temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+          AND temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
         )
         THEN 1
         ELSE 0
       END AS in_window,
-      attribution.attribution_checked__work.has_month AS has_month,
+      temp.attribution_checked__work.has_month AS has_month,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
-          AND NOT attribution.attribution_checked__work.end_date IS NULL
-          AND attribution.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
+          temp.attribution_checked__work.service_date <= CAST('2025-06-30' AS DATE)
+          AND NOT temp.attribution_checked__work.end_date IS NULL
+          AND temp.attribution_checked__work.end_date <= CAST('2025-06-30' AS DATE)
           AND (
-            attribution.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
+            temp.attribution_checked__work.service_date >= CAST('2023-07-01' AS DATE)
+            OR temp.attribution_checked__work.service_date >= CAST('2024-07-01' AS DATE)
             AND (
-              attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-              AND attribution.attribution_checked__work.primary_care = '1'
-              OR attribution.attribution_checked__work.bucket IN ('specialist')
-              AND attribution.attribution_checked__work.primary_care = '1'
+              temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+              AND temp.attribution_checked__work.primary_care = '1'
+              OR temp.attribution_checked__work.bucket IN ('specialist')
+              AND temp.attribution_checked__work.primary_care = '1'
             )
           )
         )
@@ -2571,15 +2571,15 @@ WITH pa_scopes AS (
       ) THEN 1 ELSE 0 END AS k0_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
+          temp.attribution_checked__work.service_date <= CAST('2024-12-31' AS DATE)
           AND (
-            attribution.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
-            OR attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            temp.attribution_checked__work.service_date >= CAST('2023-01-01' AS DATE)
+            OR temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
             AND (
-              attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-              AND attribution.attribution_checked__work.primary_care = '1'
-              OR attribution.attribution_checked__work.bucket IN ('specialist')
-              AND attribution.attribution_checked__work.primary_care = '1'
+              temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+              AND temp.attribution_checked__work.primary_care = '1'
+              OR temp.attribution_checked__work.bucket IN ('specialist')
+              AND temp.attribution_checked__work.primary_care = '1'
             )
           )
         )
@@ -2591,15 +2591,15 @@ WITH pa_scopes AS (
       ) THEN 1 ELSE 0 END AS k1_eligible,
       CASE
         WHEN (
-          attribution.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
+          temp.attribution_checked__work.service_date <= CAST('2025-12-31' AS DATE)
           AND (
-            attribution.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
-            OR attribution.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
+            temp.attribution_checked__work.service_date >= CAST('2024-01-01' AS DATE)
+            OR temp.attribution_checked__work.service_date >= CAST('2025-01-01' AS DATE)
             AND (
-              attribution.attribution_checked__work.bucket IN ('npp', 'pcp')
-              AND attribution.attribution_checked__work.primary_care = '1'
-              OR attribution.attribution_checked__work.bucket IN ('specialist')
-              AND attribution.attribution_checked__work.primary_care = '1'
+              temp.attribution_checked__work.bucket IN ('npp', 'pcp')
+              AND temp.attribution_checked__work.primary_care = '1'
+              OR temp.attribution_checked__work.bucket IN ('specialist')
+              AND temp.attribution_checked__work.primary_care = '1'
             )
           )
         )
@@ -2609,9 +2609,9 @@ WITH pa_scopes AS (
       CASE WHEN (
         COALESCE(pa_eligible_flags.k2, 0) = 1
       ) THEN 1 ELSE 0 END AS k2_eligible
-    FROM attribution.attribution_checked__work
+    FROM temp.attribution_checked__work
     LEFT OUTER JOIN pa_eligible_flags
-      ON pa_eligible_flags.person_id = attribution.attribution_checked__work.person_id
+      ON pa_eligible_flags.person_id = temp.attribution_checked__work.person_id
   ) AS pa_line_tests
 ), pa_status_groups AS (
   SELECT
@@ -2817,10 +2817,10 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    temp.attribution_member_months__work.person_id AS person_id
+  FROM temp.attribution_member_months__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON temp.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -3007,6 +3007,6 @@ LEFT OUTER JOIN (
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
 
-DROP TABLE attribution.attribution_member_months__work;
+DROP TABLE temp.attribution_member_months__work;
 
-DROP TABLE attribution.attribution_checked__work;
+DROP TABLE temp.attribution_checked__work;
