@@ -69,7 +69,7 @@ def run_stages(
     plain = QueryBuilder(inputs, loaded.method, valuesets)
     # where attribute() puts its work tables (DuckDB: temporary ones, private to a connection,
     # so every stage runs on this one connection)
-    where, temporary = profile.work_table_place(schema)
+    where, kind = profile.work_table_place(schema)
     connection = engine.connect()
 
     def timed(name: str, select: Callable[[], sa.Select[Any]]) -> sa.Table:
@@ -77,7 +77,7 @@ def run_stages(
         with connection.begin():
             profile.tune_transaction(connection)
             table = write_select_table(
-                connection, f"bench_stage_{name}", where, select(), profile, temporary=temporary
+                connection, f"bench_stage_{name}", where, select(), profile, kind=kind
             )
         seconds = time.perf_counter() - started
         rows = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

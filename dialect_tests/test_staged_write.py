@@ -162,8 +162,9 @@ def test_a_failure_leaves_the_old_tables_and_no_staging_or_work_table(
 
 def test_work_tables_go_where_the_engine_profile_puts_them(backend: Session) -> None:
     """DuckDB's work tables are temporary (its ``temp`` catalog: never written into the
-    database file), every other engine's are ordinary tables of the target schema; either way
-    they are readable while the write runs and gone after it."""
+    database file), PostgreSQL's unlogged tables of the target schema, every other engine's
+    ordinary tables there; either way they are readable while the write runs and gone after
+    it."""
     names = _names(backend)
     source = _source(backend, names["source"], 1)
     with backend.engine.begin() as conn, StagedWrite(conn, backend.schema) as write:
@@ -178,6 +179,15 @@ def test_work_tables_go_where_the_engine_profile_puts_them(backend: Session) -> 
             assert kept.scalars().all() == [True]
         else:
             assert work.schema == backend.schema
+        if backend.name == "postgres":
+            persistence = conn.execute(
+                sa.text(
+                    "SELECT c.relpersistence FROM pg_class c JOIN pg_namespace n"
+                    " ON n.oid = c.relnamespace WHERE c.relname = :name AND n.nspname = :schema"
+                ),
+                {"name": names["work"], "schema": backend.schema},
+            )
+            assert persistence.scalars().all() == ["u"]  # unlogged
         write.select(names["totals"], sa.select(sa.func.count().label("n")).select_from(work))
     assert _leftovers(backend, names) == []
     with backend.engine.connect() as conn:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL
 
 from provider_attribution.engines import expressions, output_tables
-from provider_attribution.engines.ddl import create_table, select_table
+from provider_attribution.engines.ddl import WorkTableKind, create_table, select_table
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
@@ -143,10 +143,10 @@ class _Printer:
         return text if self.compiler is not None else _transpile(text, self.dialect_name)
 
     def create_table_as(
-        self, table: sa.TableClause, select: sa.Select[Any], *, temporary: bool = False
+        self, table: sa.TableClause, select: sa.Select[Any], *, kind: WorkTableKind = "ordinary"
     ) -> str:
-        """``CREATE [TEMPORARY] TABLE <table> AS <select>``."""
-        opening = create_table(temporary)
+        """``CREATE [UNLOGGED | TEMPORARY] TABLE <table> AS <select>``."""
+        opening = create_table(kind)
         return self.finished(f"{opening} {self.table(table)} AS\n{self.compiled(select)}")
 
 
@@ -198,11 +198,11 @@ def staged_statements(
     names = stage_tables.stages_to_write(profile_for(dialect_name)) if stages is None else stages
     creates: list[str] = []
 
-    work_schema, temporary = profile_for(dialect_name).work_table_place(schema)
+    work_schema, kind = profile_for(dialect_name).work_table_place(schema)
 
     def write_stage(name: str, select: sa.Select[Any]) -> sa.Table:
         table = select_table(name, work_schema, select)
-        creates.append(printer.create_table_as(table, _labelled(select), temporary=temporary))
+        creates.append(printer.create_table_as(table, _labelled(select), kind=kind))
         return table
 
     work = stage_tables.plan(builder, keys, names, write_stage)

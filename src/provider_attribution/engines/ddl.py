@@ -3,7 +3,7 @@ engine that runs them, and :func:`write_select_table` built from them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -13,6 +13,22 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 
 if TYPE_CHECKING:
     from provider_attribution.engines.profile import EngineProfile
+
+
+#: How a work table is created: an ``ordinary`` table, an ``unlogged`` one (PostgreSQL: its
+#: rows bypass the write-ahead log) or a ``temporary`` one (private to the connection).
+WorkTableKind = Literal["ordinary", "unlogged", "temporary"]
+
+_CREATE: dict[WorkTableKind, str] = {
+    "ordinary": "CREATE TABLE",
+    "unlogged": "CREATE UNLOGGED TABLE",
+    "temporary": "CREATE TEMPORARY TABLE",
+}
+
+
+def create_table(kind: WorkTableKind = "ordinary") -> str:
+    """The opening words of a statement creating a table of ``kind``."""
+    return _CREATE[kind]
 
 
 class DropTableIfExists(DDLElement):
@@ -30,31 +46,26 @@ def _drop_table_if_exists(element: DropTableIfExists, compiler: DDLCompiler, **k
 
 
 class CreateEmptyTableLike(Executable, ClauseElement):
-    """``CREATE [TEMPORARY] TABLE name AS <select> LIMIT 0``: an empty table with the select's
-    columns and the engine's own types for them (the user's id types survive). A statement,
+    """``CREATE [UNLOGGED | TEMPORARY] TABLE name AS <select> LIMIT 0``: an empty table with the
+    select's columns and the engine's own types for them (the user's id types survive). A statement,
     not DDL: the select's values stay bound parameters, so the driver escapes ``%`` the way it
     reads it."""
 
     inherit_cache = False
 
     def __init__(
-        self, table: sa.TableClause, select: sa.Select[Any], *, temporary: bool = False
+        self, table: sa.TableClause, select: sa.Select[Any], *, kind: WorkTableKind = "ordinary"
     ) -> None:
         self.table = table
         self.select = select
-        self.temporary = temporary
+        self.kind = kind
 
 
 @compiles(CreateEmptyTableLike)
 def _create_empty_table_like(element: CreateEmptyTableLike, compiler: Any, **kw: Any) -> str:
     body = compiler.process(element.select.limit(0), **kw)
     name = compiler.preparer.format_table(element.table)
-    return f"{create_table(element.temporary)} {name} AS {body}"
-
-
-def create_table(temporary: bool) -> str:
-    """The statement's opening words for a table, temporary or not."""
-    return "CREATE TEMPORARY TABLE" if temporary else "CREATE TABLE"
+    return f"{create_table(element.kind)} {name} AS {body}"
 
 
 def select_table(name: str, schema: str | None, select: sa.Select[Any]) -> sa.Table:
@@ -70,15 +81,15 @@ def write_select_table(
     select: sa.Select[Any],
     profile: EngineProfile,
     *,
-    temporary: bool = False,
+    kind: WorkTableKind = "ordinary",
 ) -> sa.Table:
     """(Re)create table ``name`` holding the rows of ``select``: dropped if it exists, created
-    empty with the engine's own column types (``temporary``: as a temporary table, ``schema``
-    then the engine's schema for them), filled by ``INSERT ... SELECT`` with bound
-    parameters, then analysed where the engine's ``profile`` says the planner needs it."""
+    empty (a table of ``kind``) with the engine's own column types, filled by ``INSERT ...
+    SELECT`` with bound parameters, then analysed where the engine's ``profile`` says the
+    planner needs it."""
     table = select_table(name, schema, select)
     conn.execute(DropTableIfExists(table))
-    conn.execute(CreateEmptyTableLike(table, select, temporary=temporary))
+    conn.execute(CreateEmptyTableLike(table, select, kind=kind))
     conn.execute(table.insert().from_select([c.name for c in table.c], select))
     profile.analyze(conn, table)
     return table

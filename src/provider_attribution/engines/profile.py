@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.ddl import DropTableIfExists, RenameTable
+from provider_attribution.engines.ddl import DropTableIfExists, RenameTable, WorkTableKind
 
 #: Stages of the attribution query an engine may write to a work table instead of inlining
 #: them as CTEs, named as in ``sql.stages.STAGES``: the distinct member months (read by four
@@ -65,9 +65,10 @@ class EngineProfile:
     :func:`~provider_attribution.engines.profiles.profile_for`).
     ``typed_dates``: a column declared DATE holds dates (not so in SQLite, where declared types
     bind nothing and dates are ISO text).
-    ``temporary_schema``: where the engine keeps temporary tables; when set, the run's work
-    tables are created ``TEMPORARY`` there (private to the run's connection, gone with it)
-    instead of as ordinary tables of the target schema (:meth:`work_table_place`).
+    ``work_tables``: how the run's work tables are created (:meth:`work_table_place`):
+    ``ordinary`` tables of the target schema, ``unlogged`` ones there, or ``temporary`` ones
+    in ``temporary_schema`` (the schema of the engine's temporary tables; None: unqualified),
+    private to the run's connection.
     """
 
     name: str
@@ -76,13 +77,14 @@ class EngineProfile:
     materialise: frozenset[str] = frozenset()
     emulation: EngineProfile | None = None
     typed_dates: bool = True
+    work_tables: WorkTableKind = "ordinary"
     temporary_schema: str | None = None
 
-    def work_table_place(self, target: str | None) -> tuple[str | None, bool]:
-        """(schema, temporary) of a work table for a run writing into schema ``target``."""
-        if self.temporary_schema is not None:
-            return self.temporary_schema, True
-        return target, False
+    def work_table_place(self, target: str | None) -> tuple[str | None, WorkTableKind]:
+        """(schema, kind) of a work table for a run writing into schema ``target``."""
+        if self.work_tables == "temporary":
+            return self.temporary_schema, "temporary"
+        return target, self.work_tables
 
     @property
     def names(self) -> tuple[str, ...]:

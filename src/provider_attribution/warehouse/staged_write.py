@@ -27,7 +27,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provider_attribution.engines.ddl import DropTableIfExists, write_select_table
+from provider_attribution.engines.ddl import (
+    DropTableIfExists,
+    WorkTableKind,
+    write_select_table,
+)
 from provider_attribution.engines.profile import EngineProfile
 from provider_attribution.engines.profiles import profile_of
 
@@ -91,10 +95,10 @@ class StagedWrite:
 
     def work_select(self, name: str, select: sa.Select[Any]) -> sa.Table:
         """Work table ``name`` holding the rows of ``select``, dropped when the write ends: in
-        the writer's schema, or temporary where the engine's profile says so
-        (``EngineProfile.work_table_place``)."""
-        schema, temporary = self.profile.work_table_place(self.schema)
-        table = self._write_select(name, select, schema=schema, temporary=temporary)
+        the writer's schema, or where and as the engine's profile says
+        (``EngineProfile.work_table_place``: DuckDB's are temporary)."""
+        schema, kind = self.profile.work_table_place(self.schema)
+        table = self._write_select(name, select, schema=schema, kind=kind)
         self._work.append(table)
         return table
 
@@ -109,13 +113,12 @@ class StagedWrite:
         select: sa.Select[Any],
         *,
         schema: str | None = None,
-        temporary: bool = False,
+        kind: WorkTableKind = "ordinary",
     ) -> sa.Table:
-        schema = self.schema if not temporary else schema
+        """Table ``name`` of ``select``'s rows in ``schema`` (default: the writer's)."""
+        schema = self.schema if schema is None and kind != "temporary" else schema
         self._created.append(sa.Table(name, sa.MetaData(), schema=schema))
-        return write_select_table(
-            self.conn, name, schema, select, self.profile, temporary=temporary
-        )
+        return write_select_table(self.conn, name, schema, select, self.profile, kind=kind)
 
     def _stage(self, staging: sa.Table, final: sa.Table) -> None:
         if final.name in self.staged:

@@ -1,7 +1,7 @@
 -- provider-attribution golden SQL: preset medicaid, dialect postgres,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.attribution_member_months__work AS
+CREATE UNLOGGED TABLE attribution.attribution_member_months__work AS
 SELECT DISTINCT
   pa_mm_raw.person_id AS person_id,
   pa_mm_raw.month_key AS month_key
@@ -15,7 +15,7 @@ WHERE
   pa_mm_raw.person_id IS NOT NULL
   AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT);
 
-CREATE TABLE attribution.attribution_eligible__work AS
+CREATE UNLOGGED TABLE attribution.attribution_eligible__work AS
 WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
@@ -217,7 +217,7 @@ FROM pa_person_reasons
 WHERE
   pa_person_reasons.reason_order = 6;
 
-CREATE TABLE attribution.attribution_checked__work AS
+CREATE UNLOGGED TABLE attribution.attribution_checked__work AS
 WITH pa_claim_rows AS (
   SELECT
     CAST(core.medical_claim.person_id AS TEXT) COLLATE "C" AS person_id,
@@ -1162,7 +1162,7 @@ LEFT OUTER JOIN attribution.attribution_member_months__work
   ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
   AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
-CREATE TABLE attribution.attribution_lines__work AS
+CREATE UNLOGGED TABLE attribution.attribution_lines__work AS
 SELECT
   attribution.attribution_checked__work.person_id AS person_id,
   attribution.attribution_checked__work.npi AS npi,
@@ -1182,7 +1182,7 @@ WHERE
   AND attribution.attribution_checked__work.has_month = 1
   AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE);
 
-CREATE TABLE attribution.attribution_metrics__work AS
+CREATE UNLOGGED TABLE attribution.attribution_metrics__work AS
 WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
@@ -1355,7 +1355,7 @@ GROUP BY
   pa_visit_metrics.person_id,
   pa_visit_metrics.npi;
 
-CREATE TABLE attribution.attribution_units__work AS
+CREATE UNLOGGED TABLE attribution.attribution_units__work AS
 SELECT
   pa_unit_sums.scope_id AS scope_id,
   pa_unit_sums.person_id AS person_id,

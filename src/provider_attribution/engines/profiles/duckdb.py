@@ -49,5 +49,6 @@ PROFILE = DuckdbProfile(
     name="duckdb",
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
     materialise=frozenset({"pa_member_months"}),
+    work_tables="temporary",
     temporary_schema="temp",
 )
