@@ -106,7 +106,6 @@ class RunParts:
 
     scope: sa.FromClause
     providers: sa.FromClause
-    member_months: sa.FromClause
     eligible: sa.FromClause
     reasons: sa.FromClause
     checked: sa.FromClause
@@ -119,7 +118,6 @@ class RunParts:
 _PART_STAGES = {
     "scope": "pa_scopes",
     "providers": "pa_providers",
-    "member_months": "pa_member_months",
     "eligible": "pa_eligible",
     "reasons": "pa_person_reasons",
     "checked": "pa_checked",

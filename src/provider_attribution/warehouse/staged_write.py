@@ -82,7 +82,7 @@ class StagedWrite:
     def select(self, name: str, select: sa.Select[Any]) -> sa.Table:
         """A staging table for table ``name`` holding the rows of ``select``, in the engine's
         own column types (:func:`~provider_attribution.engines.ddl.write_select_table`)."""
-        staging = self._write_select(name + STAGING_SUFFIX, select)
+        staging = self._write_select(name + STAGING_SUFFIX, select, self.schema, "ordinary")
         columns = [sa.Column(c.name, c.type) for c in staging.c]
         self._stage(staging, sa.Table(name, sa.MetaData(), *columns, schema=self.schema))
         return staging
@@ -98,7 +98,7 @@ class StagedWrite:
         the writer's schema, or where and as the engine's profile says
         (``EngineProfile.work_table_place``: DuckDB's are temporary)."""
         schema, kind = self.profile.work_table_place(self.schema)
-        table = self._write_select(name, select, schema=schema, kind=kind)
+        table = self._write_select(name, select, schema, kind)
         self._work.append(table)
         return table
 
@@ -108,15 +108,9 @@ class StagedWrite:
         table.create(self.conn)
 
     def _write_select(
-        self,
-        name: str,
-        select: sa.Select[Any],
-        *,
-        schema: str | None = None,
-        kind: WorkTableKind = "ordinary",
+        self, name: str, select: sa.Select[Any], schema: str | None, kind: WorkTableKind
     ) -> sa.Table:
-        """Table ``name`` of ``select``'s rows in ``schema`` (default: the writer's)."""
-        schema = self.schema if schema is None and kind != "temporary" else schema
+        """Table ``name`` (of ``kind``, in ``schema``) holding ``select``'s rows."""
         self._created.append(sa.Table(name, sa.MetaData(), schema=schema))
         return write_select_table(self.conn, name, schema, select, self.profile, kind=kind)
 
