@@ -167,6 +167,22 @@ SCENARIOS = [
         ranking={CUR + "A": [PCP, SPEC]},
     ),
     Scenario(
+        "one visit over two dates mixing primary-care and other lines",
+        [
+            line("A", PCP, "99213", "2024-05-02", "100", claim="mixed"),
+            line("A", PCP, "80053", "2024-05-02", "40", claim="mixed"),
+            line("A", PCP, "99214", "2024-05-20", "50", claim="mixed"),
+            line("A", PCP2, "99213", "2024-04-02", "70", claim="other"),
+            line("A", PCP2, "80053", "2024-04-02", "900", claim="other"),
+        ],
+        ALL_A,
+        AS_OF,
+        [],
+        # only the primary-care lines count; the claim is one visit however many dates
+        {CUR + "A": (PCP, 1, "150.00", 1)},
+        ranking={CUR + "A": [PCP, PCP2]},
+    ),
+    Scenario(
         "step 2 specialist when no PCP/NPP primary care",
         [
             line("A", SPEC, "99213", "2024-05-02", "80"),

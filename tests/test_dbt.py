@@ -118,9 +118,9 @@ def test_a_project_with_models_per_stage(written: dict[str, dict[str, str]], dia
         if stage is not None:
             assert path == f"models/{stage.folder}/{name}.sql"
     # the stages of the chain are models of their own, read through ref()
-    for chained in ("pa_checked", "pa_lines", "pa_metrics", "pa_units", "pa_ranked"):
+    for chained in ("pa_checked", "pa_facts", "pa_metrics", "pa_units", "pa_ranked"):
         assert f"models/{STAGES[chained].folder}/{chained}.sql" in models
-    assert "WITH" not in _models(files)["pa_lines"].upper().split("SELECT", 1)[0]
+    assert "WITH" not in _models(files)["pa_facts"].upper().split("SELECT", 1)[0]
 
 
 def test_every_stage_of_every_preset_is_placed(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_models_read_sources_and_refs(written: dict[str, dict[str, str]], dialec
         if {SPECIALTY_SEED, TAXONOMY_SEED} & set(REF.findall(sql))
     }
     assert crosswalk_readers == {"pa_providers"}
-    assert SCOPE_KEYS in REF.findall(models["pa_lines"])
+    assert SCOPE_KEYS in REF.findall(models["pa_facts"])
     for name, sql in models.items():
         if name != SCOPE_KEYS:
             assert str(AS_OF) not in sql, name

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given
 
-from harness import Dataset, canonical, load, run_sql
+from harness import TODAY, Dataset, canonical, load, run_sql
 from provider_attribution.engines.profile import MATERIALISABLE_STAGES
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
@@ -27,7 +27,7 @@ from provider_attribution.sql.stages import BY_NAME, STAGES, upstream
 from provider_attribution.synthetic.claims import demo_inputs
 from provider_attribution.warehouse import stage_tables, staged_write
 from provider_attribution.warehouse.staged_write import StagedWrite
-from scenarios import SCENARIOS
+from scenarios import PCP, PCP2, SCENARIOS
 from strategies import datasets, generated, scopes
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
@@ -48,7 +48,7 @@ def test_upstream_is_the_closure_of_needs_in_pipeline_order() -> None:
     got = [s.name for s in upstream(["pa_units"])]
     assert got == [
         *("pa_member_months", "pa_scopes", "pa_providers", "pa_checked"),
-        *("pa_lines", "pa_metrics", "pa_units"),
+        *("pa_facts", "pa_metrics", "pa_units"),
     ]
     with pytest.raises(ValueError, match="unknown stage"):
         upstream(["pa_nothing"])
@@ -192,3 +192,30 @@ def test_attribute_writes_the_stages_of_the_engines_profile(
     ]
     assert staged == plain
     assert staged[outputs.CURRENT], "the scenario attributes nobody: the comparison is empty"
+
+
+def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> None:
+    """``pa_facts`` holds one row per person, NPI, visit key, service date, end date and
+    bucket, with all the lines' cents and the primary-care lines' cents apart: the rows every
+    scope key then ranks from."""
+    scenario = next(s for s in SCENARIOS if s.name.startswith("one visit over two dates"))
+    inputs = load(engine, scenario.dataset(), None)
+    builder = QueryBuilder(inputs, TUVA, None, TODAY)
+    assert scenario.as_of is not None
+    facts = builder.stages([ScopeKey.current(scenario.as_of)], upto=("pa_facts",))["pa_facts"]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                facts.c.npi,
+                facts.c.visit_key,
+                facts.c.service_date,
+                facts.c.amount_cents,
+                facts.c.pc_1,
+                facts.c.pc_cents_1,
+            ).order_by(facts.c.npi, facts.c.service_date)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (PCP, "mixed", dt.date(2024, 5, 2), 14000, 1, 10000),
+        (PCP, "mixed", dt.date(2024, 5, 20), 5000, 1, 5000),
+        (PCP2, "other", dt.date(2024, 4, 2), 97000, 1, 7000),
+    ]

@@ -109,7 +109,7 @@ class RunParts:
     eligible: sa.FromClause
     reasons: sa.FromClause
     checked: sa.FromClause
-    lines: sa.FromClause
+    facts: sa.FromClause
     metrics: sa.FromClause
     units: sa.FromClause
 
@@ -121,7 +121,7 @@ _PART_STAGES = {
     "eligible": "pa_eligible",
     "reasons": "pa_person_reasons",
     "checked": "pa_checked",
-    "lines": "pa_lines",
+    "facts": "pa_facts",
     "metrics": "pa_metrics",
     "units": "pa_units",
 }
@@ -221,6 +221,8 @@ class QueryBuilder:
     ) -> sa.ColumnElement[bool]:
         """The line is primary care under code list ``slot`` (a number, or a column of
         numbers such as ``pa_scopes.pc_slot``)."""
+        if "primary_care" not in line.c:  # a row of pa_facts
+            return self._by_slot(line, "pc", slot) == 1
         flags, slots = line.c.primary_care, len(self.primary_care_lists())
         if isinstance(slot, int):
             return primary_care_flag(flags, slot, slots) == "1"
@@ -597,20 +599,18 @@ class QueryBuilder:
 
     # -- the scan -------------------------------------------------------------------------------
 
-    def lines(self, keys: Sequence[ScopeKey], checked: sa.FromClause) -> sa.CTE:
-        """Lines that take part: checks 2 to 9 passed, inside the run's widest window and on an
-        eligible member month (``has_month``, joined once in ``pa_checked``); with their unit."""
+    def facts(self, keys: Sequence[ScopeKey], checked: sa.FromClause) -> sa.CTE:
+        """The lines that take part (checks 2 to 9 passed, inside the run's widest window, on
+        an eligible member month: ``has_month``, joined once in ``pa_checked``) with their
+        unit, reduced to facts once for every scope key (:meth:`_facts`)."""
         npi = checked.c.npi
         tin = checked.c.tin if self.inputs.claims.tin is not None else None
         first, last = self._date_bounds(keys)
         source: sa.FromClause = checked
-        units: list[sa.ColumnElement[Any]] = [
-            sa.literal("npi", sa.String).label("unit_type"),
-            npi.label("unit_id"),
-        ]
-        if self._roster_by_year():
-            units = []  # the ACO depends on the scope key: decided in metrics()
-        elif self.method.unit is Unit.ACO:
+        # none for NPI units (the NPI is the unit) nor for a roster by year (the ACO depends
+        # on the scope key: decided in metrics())
+        units: list[sa.ColumnElement[Any]] = []
+        if self.method.unit is Unit.ACO and not self._roster_by_year():
             aco: sa.ColumnElement[Any] = _text(None)
             if self._uses_roster():
                 lookup = self.aco_lookup(checked, first, last)
@@ -622,7 +622,7 @@ class QueryBuilder:
                 aco = lookup.c.aco_id
             unit_type, unit_id = self._unit(aco, tin, npi)
             units = [unit_type.label("unit_type"), unit_id.label("unit_id")]
-        return (
+        taken = (
             sa.select(
                 checked.c.person_id,
                 npi,
@@ -633,14 +633,51 @@ class QueryBuilder:
                 checked.c.primary_care,
                 checked.c.bucket,
                 checked.c.in_directory,
-                checked.c.tin,
+                *([checked.c.tin] if self._roster_by_year() and tin is not None else []),
                 *units,
             )
             .select_from(source)
             .where(checked.c.check_status == 0)
             .where(checked.c.has_month == 1)
             .where(checked.c.service_date.between(first, last))
-            .cte("pa_lines")
+            .subquery("pa_taken_lines")
+        )
+        slots: Sequence[int] = range(1, len(self.primary_care_lists()) + 1)
+        if self.scope_source is None:  # the code lists of the given keys only
+            slots = sorted({self.primary_care_slot(k) for k in keys})
+        return self._facts(taken, slots)
+
+    def _facts(self, taken: sa.FromClause, slots: Sequence[int]) -> sa.CTE:
+        """The taken lines reduced to one row per person, unit, NPI, visit key, service date,
+        end date and bucket: their cents, and per primary-care code list ``s`` of ``slots``
+        whether one of them is primary care under it (``pc_s``) and those lines' cents
+        (``pc_cents_s``). Every test of a pass or gate is the same for all the lines of such a
+        row, so the scope keys rank from these rows as from the lines."""
+        every = len(self.primary_care_lists())
+        keys = [
+            taken.c[name]
+            for name in ("person_id", "npi", "visit_key", "service_date", "end_date", "bucket")
+        ]
+        if not self._npi_units():
+            keys += [c for c in taken.c if c.name in ("unit_type", "unit_id")]
+        if "tin" in taken.c:  # the ACO by year is looked up from the NPI and TIN
+            keys.append(taken.c.tin)
+        per_slot: list[sa.ColumnElement[Any]] = []
+        for slot in slots:
+            pc = primary_care_flag(taken.c.primary_care, slot, every) == "1"
+            per_slot += [
+                sa.func.max(_case([(pc, 1)], 0)).label(f"pc_{slot}"),
+                sa.func.sum(_case([(pc, taken.c.amount_cents)])).label(f"pc_cents_{slot}"),
+            ]
+        return (
+            sa.select(
+                *keys,
+                sa.func.max(taken.c.in_directory).label("in_directory"),
+                sa.func.sum(taken.c.amount_cents).label("amount_cents"),
+                *per_slot,
+            )
+            .group_by(*keys)
+            .cte("pa_facts")
         )
 
     def line_fits(
@@ -707,14 +744,37 @@ class QueryBuilder:
             p.segments[-1][1],
         )
 
+    def _pass_cents(
+        self, p: Pass, line: sa.FromClause, scope: sa.FromClause
+    ) -> sa.ColumnElement[Any]:
+        """The cents a row of ``pa_facts`` adds to pass ``p``: its primary-care cents under the
+        key's code list for a primary-care pass, else all its cents."""
+        if p.services is not Services.PRIMARY_CARE:
+            return line.c.amount_cents
+        return self._by_slot(line, "pc_cents", scope.c.pc_slot)
+
+    @staticmethod
+    def _by_slot(
+        facts: sa.FromClause, prefix: str, slot: int | sa.ColumnElement[Any]
+    ) -> sa.ColumnElement[Any]:
+        """Column ``<prefix>_<slot>`` of ``pa_facts``; for a column of slots, a case over the
+        code lists the facts carry (one list: its column)."""
+        if isinstance(slot, int):
+            return facts.c[f"{prefix}_{slot}"]
+        carried = [c for c in facts.c if c.name.removeprefix(f"{prefix}_").isdigit()]
+        if len(carried) == 1:
+            return carried[0]
+        return _case([(slot == int(c.name.rsplit("_", 1)[1]), c) for c in carried])
+
     def metrics(self, line: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
         """Per scope key, person, unit and NPI: each pass's cents, visits, last service, and
         ``cond_j``: 1 when a line falls in the method's j-th gate condition.
 
-        Three steps: each (line, scope key) pair with every pass's and gate's test evaluated
-        once, as 0/1 flags (``pa_pass_tests``; the aggregates below read the flags instead of
-        repeating the tests, which keeps engines that compile expressions, Spark's code
-        generation, within their limits); per visit key (each pass's cents, last date and
+        ``line`` is ``pa_facts``: the lines reduced once, so every key ranks from the same
+        facts. Three steps: each (fact, scope key) pair with every pass's and gate's test
+        evaluated once, as 0/1 flags (``pa_pass_tests``; the aggregates below read the flags
+        instead of repeating the tests, which keeps engines that compile expressions, Spark's
+        code generation, within their limits); per visit key (each pass's cents, last date and
         whether the visit has a line in the pass); then per NPI, where a pass's visits are the
         visits that hit it. One pass over the lines instead of one distinct-count per pass."""
         source: sa.FromClause = line.join(
@@ -736,6 +796,8 @@ class QueryBuilder:
                 on += [lookup.c.tin_key == key, lookup.c.tin_null == null]
             source = source.outerjoin(lookup, sa.and_(*on))
             unit_type, unit_id = self._unit(lookup.c.aco_id, tin, line.c.npi)
+        elif self._npi_units():
+            unit_type, unit_id = sa.literal("npi", sa.String), line.c.npi
         else:
             unit_type, unit_id = line.c.unit_type, line.c.unit_id
         # A test that is null (an unknown bucket, say) is 0, as it was false in the aggregates.
@@ -744,8 +806,10 @@ class QueryBuilder:
         for i, p in enumerate(self.method.passes, start=1):
             tested.append(_case([(self._in_pass(p, line, scope), 1)], 0).label(f"hit_{i}"))
             weight = self._weight(p, line, scope)
-            if weight is not None:  # the pass's cents: the line's, weighted by its date
-                tested.append((weight * line.c.amount_cents).label(f"weighted_{i}"))
+            cents = self._pass_cents(p, line, scope)
+            if weight is not None or p.services is Services.PRIMARY_CARE:
+                # the pass's cents: the row's (primary-care) cents, weighted by its date
+                tested.append((cents if weight is None else weight * cents).label(f"weighted_{i}"))
                 weighted.add(i)
         tested += [
             _case([(self._in_gate(g, line, scope, unit_type), 1)], 0).label(f"cond_{j}")
@@ -753,7 +817,7 @@ class QueryBuilder:
         ]
         # NPI units: the unit is the NPI, so the unit columns stay out of the grouping keys
         # (two fewer keys to hash or sort per line and key) and are added to the result.
-        npi_units = self.method.unit is Unit.NPI and not self._roster_by_year()
+        npi_units = self._npi_units()
         unit_names = () if npi_units else ("unit_type", "unit_id")
         unit_columns = [] if npi_units else [unit_type.label("unit_type"), unit_id.label("unit_id")]
         tests = (
@@ -807,6 +871,10 @@ class QueryBuilder:
             .group_by(*keys)
             .cte("pa_metrics")
         )
+
+    def _npi_units(self) -> bool:
+        """Every unit is one NPI (the unit columns follow from the NPI)."""
+        return self.method.unit is Unit.NPI and not self._roster_by_year()
 
     def _max_conditions(self, source: sa.FromClause) -> list[sa.ColumnElement[Any]]:
         """``max(cond_j)`` of every condition, for a group-by over ``source``."""

@@ -71,12 +71,12 @@ def checked(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromCla
     return b.claim_lines().checked(got["pa_providers"], got["pa_member_months"])
 
 
-def lines(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.lines(keys, got["pa_checked"])
+def facts(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
+    return b.facts(keys, got["pa_checked"])
 
 
 def metrics(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.metrics(got["pa_lines"], got["pa_scopes"])
+    return b.metrics(got["pa_facts"], got["pa_scopes"])
 
 
 def units(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
@@ -135,15 +135,17 @@ STAGES: tuple[Stage, ...] = (
         checked,
     ),
     Stage(
-        "pa_lines",
-        "checked lines of the run's dates on eligible member months, with their unit",
+        "pa_facts",
+        "the checked lines of the run's dates on eligible member months, reduced once to one row "
+        "per person, unit, NPI, visit, service and end date and bucket: cents, and primary-care "
+        "flags and cents per code list",
         ("pa_checked",),
-        lines,
+        facts,
     ),
     Stage(
         "pa_metrics",
         "per scope key, person, unit and NPI: every pass's weighted cents, visits, last service",
-        ("pa_lines", "pa_scopes"),
+        ("pa_facts", "pa_scopes"),
         metrics,
     ),
     Stage(

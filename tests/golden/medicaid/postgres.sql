@@ -1162,25 +1162,51 @@ LEFT OUTER JOIN attribution.attribution_member_months__work
   ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
   AND attribution.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
-CREATE UNLOGGED TABLE attribution.attribution_lines__work AS
+CREATE UNLOGGED TABLE attribution.attribution_facts__work AS
 SELECT
-  attribution.attribution_checked__work.person_id AS person_id,
-  attribution.attribution_checked__work.npi AS npi,
-  attribution.attribution_checked__work.service_date AS service_date,
-  attribution.attribution_checked__work.end_date AS end_date,
-  attribution.attribution_checked__work.amount_cents AS amount_cents,
-  attribution.attribution_checked__work.visit_key AS visit_key,
-  attribution.attribution_checked__work.primary_care AS primary_care,
-  attribution.attribution_checked__work.bucket AS bucket,
-  attribution.attribution_checked__work.in_directory AS in_directory,
-  attribution.attribution_checked__work.tin AS tin,
-  'npi' AS unit_type,
-  attribution.attribution_checked__work.npi AS unit_id
-FROM attribution.attribution_checked__work
-WHERE
-  attribution.attribution_checked__work.check_status = 0
-  AND attribution.attribution_checked__work.has_month = 1
-  AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE);
+  pa_taken_lines.person_id AS person_id,
+  pa_taken_lines.npi AS npi,
+  pa_taken_lines.visit_key AS visit_key,
+  pa_taken_lines.service_date AS service_date,
+  pa_taken_lines.end_date AS end_date,
+  pa_taken_lines.bucket AS bucket,
+  MAX(pa_taken_lines.in_directory) AS in_directory,
+  SUM(pa_taken_lines.amount_cents) AS amount_cents,
+  MAX(CASE WHEN (
+    pa_taken_lines.primary_care = '1'
+  ) THEN 1 ELSE 0 END) AS pc_1,
+  SUM(
+    CASE
+      WHEN (
+        pa_taken_lines.primary_care = '1'
+      )
+      THEN pa_taken_lines.amount_cents
+    END
+  ) AS pc_cents_1
+FROM (
+  SELECT
+    attribution.attribution_checked__work.person_id AS person_id,
+    attribution.attribution_checked__work.npi AS npi,
+    attribution.attribution_checked__work.service_date AS service_date,
+    attribution.attribution_checked__work.end_date AS end_date,
+    attribution.attribution_checked__work.amount_cents AS amount_cents,
+    attribution.attribution_checked__work.visit_key AS visit_key,
+    attribution.attribution_checked__work.primary_care AS primary_care,
+    attribution.attribution_checked__work.bucket AS bucket,
+    attribution.attribution_checked__work.in_directory AS in_directory
+  FROM attribution.attribution_checked__work
+  WHERE
+    attribution.attribution_checked__work.check_status = 0
+    AND attribution.attribution_checked__work.has_month = 1
+    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+) AS pa_taken_lines
+GROUP BY
+  pa_taken_lines.person_id,
+  pa_taken_lines.npi,
+  pa_taken_lines.visit_key,
+  pa_taken_lines.service_date,
+  pa_taken_lines.end_date,
+  pa_taken_lines.bucket;
 
 CREATE UNLOGGED TABLE attribution.attribution_metrics__work AS
 WITH pa_scopes AS (
@@ -1282,21 +1308,21 @@ FROM (
     pa_pass_tests.visit_key AS visit_key,
     SUM(CASE WHEN (
       pa_pass_tests.hit_1 = 1
-    ) THEN pa_pass_tests.amount_cents END) AS cents_1,
+    ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
     MAX(pa_pass_tests.hit_1) AS hit_1,
     MAX(CASE WHEN (
       pa_pass_tests.hit_1 = 1
     ) THEN pa_pass_tests.service_date END) AS last_1,
     SUM(CASE WHEN (
       pa_pass_tests.hit_2 = 1
-    ) THEN pa_pass_tests.amount_cents END) AS cents_2,
+    ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
     MAX(pa_pass_tests.hit_2) AS hit_2,
     MAX(CASE WHEN (
       pa_pass_tests.hit_2 = 1
     ) THEN pa_pass_tests.service_date END) AS last_2,
     SUM(CASE WHEN (
       pa_pass_tests.hit_3 = 1
-    ) THEN pa_pass_tests.amount_cents END) AS cents_3,
+    ) THEN pa_pass_tests.weighted_3 END) AS cents_3,
     MAX(pa_pass_tests.hit_3) AS hit_3,
     MAX(CASE WHEN (
       pa_pass_tests.hit_3 = 1
@@ -1304,44 +1330,47 @@ FROM (
   FROM (
     SELECT
       pa_scopes.scope_id AS scope_id,
-      attribution.attribution_lines__work.person_id AS person_id,
-      attribution.attribution_lines__work.npi AS npi,
-      attribution.attribution_lines__work.visit_key AS visit_key,
-      attribution.attribution_lines__work.service_date AS service_date,
-      attribution.attribution_lines__work.amount_cents AS amount_cents,
+      attribution.attribution_facts__work.person_id AS person_id,
+      attribution.attribution_facts__work.npi AS npi,
+      attribution.attribution_facts__work.visit_key AS visit_key,
+      attribution.attribution_facts__work.service_date AS service_date,
+      attribution.attribution_facts__work.amount_cents AS amount_cents,
       CASE
         WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_facts__work.pc_1 = 1
         )
         THEN 1
         ELSE 0
       END AS hit_1,
+      attribution.attribution_facts__work.pc_cents_1 AS weighted_1,
       CASE
         WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_12
-          AND attribution.attribution_lines__work.primary_care = '1'
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.pc_1 = 1
         )
         THEN 1
         ELSE 0
       END AS hit_2,
+      attribution.attribution_facts__work.pc_cents_1 AS weighted_2,
       CASE
         WHEN (
-          attribution.attribution_lines__work.service_date >= pa_scopes.start_24
-          AND attribution.attribution_lines__work.bucket IN ('npp', 'pcp')
-          AND attribution.attribution_lines__work.primary_care = '1'
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_facts__work.bucket IN ('npp', 'pcp')
+          AND attribution.attribution_facts__work.pc_1 = 1
         )
         THEN 1
         ELSE 0
-      END AS hit_3
-    FROM attribution.attribution_lines__work
+      END AS hit_3,
+      attribution.attribution_facts__work.pc_cents_1 AS weighted_3
+    FROM attribution.attribution_facts__work
     JOIN pa_scopes
-      ON attribution.attribution_lines__work.service_date >= pa_scopes.run_start
-      AND attribution.attribution_lines__work.service_date <= pa_scopes.anchor_end
+      ON attribution.attribution_facts__work.service_date >= pa_scopes.run_start
+      AND attribution.attribution_facts__work.service_date <= pa_scopes.anchor_end
       AND (
         pa_scopes.is_current = 0
-        OR attribution.attribution_lines__work.end_date <= pa_scopes.anchor_end
+        OR attribution.attribution_facts__work.end_date <= pa_scopes.anchor_end
       )
   ) AS pa_pass_tests
   GROUP BY
@@ -2812,7 +2841,7 @@ DROP TABLE attribution.attribution_eligible__work;
 
 DROP TABLE attribution.attribution_checked__work;
 
-DROP TABLE attribution.attribution_lines__work;
+DROP TABLE attribution.attribution_facts__work;
 
 DROP TABLE attribution.attribution_metrics__work;
 

@@ -1694,55 +1694,102 @@ WITH pa_scopes AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_lines AS (
+), pa_facts AS (
   SELECT
-    temp.attribution_checked__work.person_id AS person_id,
-    temp.attribution_checked__work.npi AS npi,
-    temp.attribution_checked__work.service_date AS service_date,
-    temp.attribution_checked__work.end_date AS end_date,
-    temp.attribution_checked__work.amount_cents AS amount_cents,
-    temp.attribution_checked__work.visit_key AS visit_key,
-    temp.attribution_checked__work.primary_care AS primary_care,
-    temp.attribution_checked__work.bucket AS bucket,
-    temp.attribution_checked__work.in_directory AS in_directory,
-    temp.attribution_checked__work.tin AS tin,
-    CASE WHEN (
-      NOT pa_aco_of.aco_id IS NULL
-    ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
-  FROM temp.attribution_checked__work
-  LEFT OUTER JOIN (
+    pa_taken_lines.person_id AS person_id,
+    pa_taken_lines.npi AS npi,
+    pa_taken_lines.visit_key AS visit_key,
+    pa_taken_lines.service_date AS service_date,
+    pa_taken_lines.end_date AS end_date,
+    pa_taken_lines.bucket AS bucket,
+    pa_taken_lines.unit_type AS unit_type,
+    pa_taken_lines.unit_id AS unit_id,
+    MAX(pa_taken_lines.in_directory) AS in_directory,
+    SUM(pa_taken_lines.amount_cents) AS amount_cents,
+    MAX(
+      CASE WHEN (
+        SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+      ) THEN 1 ELSE 0 END
+    ) AS pc_7,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_7,
+    MAX(
+      CASE WHEN (
+        SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+      ) THEN 1 ELSE 0 END
+    ) AS pc_8,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_8
+  FROM (
     SELECT
-      pa_aco_keys.npi AS npi,
-      pa_aco_keys.service_date AS service_date,
-      MIN(pa_roster.aco_id) AS aco_id
-    FROM (
-      SELECT DISTINCT
-        temp.attribution_checked__work.npi AS npi,
-        temp.attribution_checked__work.service_date AS service_date
-      FROM temp.attribution_checked__work
-      WHERE
-        temp.attribution_checked__work.check_status = 0
-        AND temp.attribution_checked__work.service_date BETWEEN CAST('2021-07-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-    ) AS pa_aco_keys
-    JOIN aco_participants AS pa_roster
-      ON pa_roster.npi = pa_aco_keys.npi
-      AND (
-        pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
-      )
-      AND (
-        pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
-      )
-    GROUP BY
-      pa_aco_keys.npi,
-      pa_aco_keys.service_date
-  ) AS pa_aco_of
-    ON pa_aco_of.npi = temp.attribution_checked__work.npi
-    AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
-  WHERE
-    temp.attribution_checked__work.check_status = 0
-    AND temp.attribution_checked__work.has_month = 1
-    AND temp.attribution_checked__work.service_date BETWEEN CAST('2021-07-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+      temp.attribution_checked__work.person_id AS person_id,
+      temp.attribution_checked__work.npi AS npi,
+      temp.attribution_checked__work.service_date AS service_date,
+      temp.attribution_checked__work.end_date AS end_date,
+      temp.attribution_checked__work.amount_cents AS amount_cents,
+      temp.attribution_checked__work.visit_key AS visit_key,
+      temp.attribution_checked__work.primary_care AS primary_care,
+      temp.attribution_checked__work.bucket AS bucket,
+      temp.attribution_checked__work.in_directory AS in_directory,
+      CASE WHEN (
+        NOT pa_aco_of.aco_id IS NULL
+      ) THEN 'aco' ELSE 'npi' END AS unit_type,
+      COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
+    FROM temp.attribution_checked__work
+    LEFT OUTER JOIN (
+      SELECT
+        pa_aco_keys.npi AS npi,
+        pa_aco_keys.service_date AS service_date,
+        MIN(pa_roster.aco_id) AS aco_id
+      FROM (
+        SELECT DISTINCT
+          temp.attribution_checked__work.npi AS npi,
+          temp.attribution_checked__work.service_date AS service_date
+        FROM temp.attribution_checked__work
+        WHERE
+          temp.attribution_checked__work.check_status = 0
+          AND temp.attribution_checked__work.service_date BETWEEN CAST('2021-07-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+      ) AS pa_aco_keys
+      JOIN aco_participants AS pa_roster
+        ON pa_roster.npi = pa_aco_keys.npi
+        AND (
+          pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
+        )
+        AND (
+          pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
+        )
+      GROUP BY
+        pa_aco_keys.npi,
+        pa_aco_keys.service_date
+    ) AS pa_aco_of
+      ON pa_aco_of.npi = temp.attribution_checked__work.npi
+      AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
+    WHERE
+      temp.attribution_checked__work.check_status = 0
+      AND temp.attribution_checked__work.has_month = 1
+      AND temp.attribution_checked__work.service_date BETWEEN CAST('2021-07-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+  ) AS pa_taken_lines
+  GROUP BY
+    pa_taken_lines.person_id,
+    pa_taken_lines.npi,
+    pa_taken_lines.visit_key,
+    pa_taken_lines.service_date,
+    pa_taken_lines.end_date,
+    pa_taken_lines.bucket,
+    pa_taken_lines.unit_type,
+    pa_taken_lines.unit_id
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -1795,109 +1842,79 @@ WITH pa_scopes AS (
     FROM (
       SELECT
         pa_scopes.scope_id AS scope_id,
-        pa_lines.person_id AS person_id,
-        pa_lines.unit_type AS unit_type,
-        pa_lines.unit_id AS unit_id,
-        pa_lines.npi AS npi,
-        pa_lines.visit_key AS visit_key,
-        pa_lines.service_date AS service_date,
-        pa_lines.amount_cents AS amount_cents,
+        pa_facts.person_id AS person_id,
+        pa_facts.unit_type AS unit_type,
+        pa_facts.unit_id AS unit_id,
+        pa_facts.npi AS npi,
+        pa_facts.visit_key AS visit_key,
+        pa_facts.service_date AS service_date,
+        pa_facts.amount_cents AS amount_cents,
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('npp', 'pcp')
+            pa_facts.service_date >= pa_scopes.start_24
+            AND pa_facts.bucket IN ('npp', 'pcp')
             AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              THEN pa_facts.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
-            END = '1'
+              THEN pa_facts.pc_8
+            END = 1
           )
           THEN 1
           ELSE 0
         END AS hit_1,
         CASE WHEN (
-          pa_lines.service_date >= pa_scopes.start_12
-        ) THEN 2 ELSE 1 END * pa_lines.amount_cents AS weighted_1,
+          pa_facts.service_date >= pa_scopes.start_12
+        ) THEN 2 ELSE 1 END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN pa_facts.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN pa_facts.pc_cents_8
+        END AS weighted_1,
         CASE
           WHEN (
-            pa_lines.service_date >= pa_scopes.start_24
-            AND pa_lines.bucket IN ('specialist')
+            pa_facts.service_date >= pa_scopes.start_24
+            AND pa_facts.bucket IN ('specialist')
             AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 1
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 1, 1)
-              WHEN (
-                pa_scopes.pc_slot = 2
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 2, 1)
-              WHEN (
-                pa_scopes.pc_slot = 3
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 3, 1)
-              WHEN (
-                pa_scopes.pc_slot = 4
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 4, 1)
-              WHEN (
-                pa_scopes.pc_slot = 5
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 5, 1)
-              WHEN (
-                pa_scopes.pc_slot = 6
-              )
-              THEN SUBSTRING(pa_lines.primary_care, 6, 1)
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN SUBSTRING(pa_lines.primary_care, 7, 1)
+              THEN pa_facts.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN SUBSTRING(pa_lines.primary_care, 8, 1)
-            END = '1'
+              THEN pa_facts.pc_8
+            END = 1
           )
           THEN 1
           ELSE 0
         END AS hit_2,
         CASE WHEN (
-          pa_lines.service_date >= pa_scopes.start_12
-        ) THEN 2 ELSE 1 END * pa_lines.amount_cents AS weighted_2
-      FROM pa_lines
+          pa_facts.service_date >= pa_scopes.start_12
+        ) THEN 2 ELSE 1 END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN pa_facts.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN pa_facts.pc_cents_8
+        END AS weighted_2
+      FROM pa_facts
       JOIN pa_scopes
-        ON pa_lines.service_date >= pa_scopes.run_start
-        AND pa_lines.service_date <= pa_scopes.anchor_end
+        ON pa_facts.service_date >= pa_scopes.run_start
+        AND pa_facts.service_date <= pa_scopes.anchor_end
         AND (
-          pa_scopes.is_current = 0 OR pa_lines.end_date <= pa_scopes.anchor_end
+          pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
         )
     ) AS pa_pass_tests
     GROUP BY
