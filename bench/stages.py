@@ -11,7 +11,7 @@ Stages, in order:
 ``distinct`` only the exact-duplicate collapse (one GROUP BY over every mapped claims column):
              the first rule of the method, on its own
 ``checked``  the checked-lines work table: exact duplicates collapsed, checks 2-9
-``lines``    + eligible member months joined, the run's date range, the unit of each line
+``facts``    + the run's date range, the unit of each line, reduced once per visit and date
 ``metrics``  + the fan-out to scope keys and every pass's cents and visits per NPI
 ``units``    + roll-up per unit with the earliest step (a projection for NPI-unit methods)
 ``ranking``  + eligibility per scope key, paths, fallback rows and the ranking window: the
@@ -35,7 +35,7 @@ from provider_attribution.model.windows import ScopeKey
 from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.warehouse.run import resolve_scope
 
-STAGES = ("distinct", "checked", "lines", "metrics", "units", "ranking")
+STAGES = ("distinct", "checked", "facts", "metrics", "units", "ranking")
 
 
 def _everything(stage: sa.FromClause) -> sa.Select[Any]:
@@ -47,7 +47,7 @@ def stage_selects(
 ) -> dict[str, Callable[[], sa.Select[Any]]]:
     """Stage name → its select (after ``checked``, built over the written checked table)."""
     return {
-        "lines": lambda: _everything(builder.parts(keys).lines),
+        "facts": lambda: _everything(builder.parts(keys).facts),
         "metrics": lambda: _everything(builder.parts(keys).metrics),
         "units": lambda: _everything(builder.parts(keys).units),
         "ranking": lambda: builder.provider_ranking(keys),

@@ -28,10 +28,10 @@ def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", "duckdb", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     statements = [s for s in sqlglot.parse(result.output, read="duckdb") if s is not None]
-    # a work table per stage DuckDB writes (checked lines, member months), one per output, and
-    # the work tables dropped
+    # a work table per stage DuckDB writes (member months, checked lines, facts), one per
+    # output, and the work tables dropped
     work = stages_to_write(profile_for("duckdb"))
-    assert work == ("pa_member_months", "pa_checked")
+    assert work == ("pa_member_months", "pa_checked", "pa_facts")
     creates = [sqlglot.exp.Create] * (len(work) + len(outputs.WRITTEN))
     assert [type(s) for s in statements] == creates + [sqlglot.exp.Drop] * len(work)
     assert "CAST('2023-07-01' AS DATE)" in result.output

@@ -83,13 +83,14 @@ def _dropped_table(statement: exp.Drop) -> str:
 
 
 def test_printed_sql_writes_the_stages_the_engine_materialises() -> None:
-    """Spark's profile writes every materialisable stage; DuckDB the member months and the
-    checked lines; SQLite only the checked lines."""
+    """Spark's profile writes every materialisable stage; DuckDB the member months, the
+    checked lines and the facts; SQLite only the checked lines."""
     in_pipeline_order = [s.name for s in STAGES if s.name in MATERIALISABLE_STAGES]
     assert _work_tables("spark") == [stage_tables.work_table_name(s) for s in in_pipeline_order]
     assert _work_tables("duckdb") == [
         "attribution_member_months__work",
         "attribution_checked__work",
+        "attribution_facts__work",
     ]
     assert _work_tables("sqlite") == ["attribution_checked__work"]
     spark = pa.sql_statements("spark", as_of=dt.date(2024, 6, 30), target_schema="attribution")

@@ -196,8 +196,8 @@ def test_attribute_writes_the_stages_of_the_engines_profile(
 
 def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> None:
     """``pa_facts`` holds one row per person, NPI, visit key, service date, end date and
-    bucket, with all the lines' cents and the primary-care lines' cents apart: the rows every
-    scope key then ranks from."""
+    bucket, with all the lines' cents and the primary-care lines' cents apart (the rows every
+    scope key then ranks from), and how many rows its visit has."""
     scenario = next(s for s in SCENARIOS if s.name.startswith("one visit over two dates"))
     inputs = load(engine, scenario.dataset(), None)
     builder = QueryBuilder(inputs, TUVA, None, TODAY)
@@ -212,10 +212,11 @@ def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> 
                 facts.c.amount_cents,
                 facts.c.pc_1,
                 facts.c.pc_cents_1,
+                facts.c.visit_rows,
             ).order_by(facts.c.npi, facts.c.service_date)
         ).all()
     assert [tuple(r) for r in rows] == [
-        (PCP, "mixed", dt.date(2024, 5, 2), 14000, 1, 10000),
-        (PCP, "mixed", dt.date(2024, 5, 20), 5000, 1, 5000),
-        (PCP2, "other", dt.date(2024, 4, 2), 97000, 1, 7000),
+        (PCP, "mixed", dt.date(2024, 5, 2), 14000, 1, 10000, 2),
+        (PCP, "mixed", dt.date(2024, 5, 20), 5000, 1, 5000, 2),
+        (PCP2, "other", dt.date(2024, 4, 2), 97000, 1, 7000, 1),
     ]

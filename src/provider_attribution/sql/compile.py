@@ -652,7 +652,9 @@ class QueryBuilder:
         end date and bucket: their cents, and per primary-care code list ``s`` of ``slots``
         whether one of them is primary care under it (``pc_s``) and those lines' cents
         (``pc_cents_s``). Every test of a pass or gate is the same for all the lines of such a
-        row, so the scope keys rank from these rows as from the lines."""
+        row, so the scope keys rank from these rows as from the lines. ``visit_rows``: the
+        rows of the same person, NPI and visit key (1 for almost every visit: its lines share
+        their dates), so that only the other visits need a per-visit aggregation per key."""
         every = len(self.primary_care_lists())
         keys = [
             taken.c[name]
@@ -669,7 +671,7 @@ class QueryBuilder:
                 sa.func.max(_case([(pc, 1)], 0)).label(f"pc_{slot}"),
                 sa.func.sum(_case([(pc, taken.c.amount_cents)])).label(f"pc_cents_{slot}"),
             ]
-        return (
+        grouped = (
             sa.select(
                 *keys,
                 sa.func.max(taken.c.in_directory).label("in_directory"),
@@ -677,8 +679,11 @@ class QueryBuilder:
                 *per_slot,
             )
             .group_by(*keys)
-            .cte("pa_facts")
+            .subquery("pa_fact_rows")
         )
+        visit = (grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
+        visit_rows = sa.func.count().over(partition_by=visit).label("visit_rows")
+        return sa.select(*grouped.c, visit_rows).cte("pa_facts")
 
     def line_fits(
         self,
@@ -829,12 +834,16 @@ class QueryBuilder:
                 line.c.visit_key,
                 line.c.service_date,
                 line.c.amount_cents,
+                line.c.visit_rows,
                 *tested,
             )
             .select_from(source)
             .subquery("pa_pass_tests")
         )
+        # per visit: a visit of one fact row is that row (most visits); the others are
+        # aggregated (one hash aggregation over the few rows of visits over several dates)
         per_visit: list[sa.ColumnElement[Any]] = []
+        per_row: list[sa.ColumnElement[Any]] = []
         for i, _ in self._passes():
             hit = tests.c[f"hit_{i}"] == 1
             cents = tests.c[f"weighted_{i}" if i in weighted else "amount_cents"]
@@ -843,13 +852,20 @@ class QueryBuilder:
                 sa.func.max(tests.c[f"hit_{i}"]).label(f"hit_{i}"),
                 sa.func.max(_case([(hit, tests.c.service_date)])).label(f"last_{i}"),
             ]
+            per_row += [
+                _case([(hit, cents)]).label(f"cents_{i}"),
+                tests.c[f"hit_{i}"],
+                _case([(hit, tests.c.service_date)]).label(f"last_{i}"),
+            ]
         per_visit += self._max_conditions(tests)
+        per_row += [tests.c[f"cond_{j}"] for j in range(len(self.method.conditions))]
         visit_keys = [
             tests.c[name] for name in ("scope_id", "person_id", *unit_names, "npi", "visit_key")
         ]
-        visits = (
-            sa.select(*visit_keys, *per_visit).group_by(*visit_keys).subquery("pa_visit_metrics")
-        )
+        visits = sa.union_all(
+            sa.select(*visit_keys, *per_row).where(tests.c.visit_rows == 1),
+            sa.select(*visit_keys, *per_visit).where(tests.c.visit_rows > 1).group_by(*visit_keys),
+        ).subquery("pa_visit_metrics")
         counted = visits.c.visit_key.is_not(None)
         aggregates: list[sa.ColumnElement[Any]] = []
         for i, _ in self._passes():

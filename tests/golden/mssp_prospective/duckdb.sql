@@ -1094,6 +1094,121 @@ LEFT OUTER JOIN temp.attribution_member_months__work
   ON temp.attribution_member_months__work.person_id = pa_line_parts.person_id
   AND temp.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
+CREATE TEMPORARY TABLE temp.attribution_facts__work AS
+SELECT
+  pa_fact_rows.person_id AS person_id,
+  pa_fact_rows.npi AS npi,
+  pa_fact_rows.visit_key AS visit_key,
+  pa_fact_rows.service_date AS service_date,
+  pa_fact_rows.end_date AS end_date,
+  pa_fact_rows.bucket AS bucket,
+  pa_fact_rows.unit_type AS unit_type,
+  pa_fact_rows.unit_id AS unit_id,
+  pa_fact_rows.in_directory AS in_directory,
+  pa_fact_rows.amount_cents AS amount_cents,
+  pa_fact_rows.pc_7 AS pc_7,
+  pa_fact_rows.pc_cents_7 AS pc_cents_7,
+  pa_fact_rows.pc_8 AS pc_8,
+  pa_fact_rows.pc_cents_8 AS pc_cents_8,
+  COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
+FROM (
+  SELECT
+    pa_taken_lines.person_id AS person_id,
+    pa_taken_lines.npi AS npi,
+    pa_taken_lines.visit_key AS visit_key,
+    pa_taken_lines.service_date AS service_date,
+    pa_taken_lines.end_date AS end_date,
+    pa_taken_lines.bucket AS bucket,
+    pa_taken_lines.unit_type AS unit_type,
+    pa_taken_lines.unit_id AS unit_id,
+    MAX(pa_taken_lines.in_directory) AS in_directory,
+    SUM(pa_taken_lines.amount_cents) AS amount_cents,
+    MAX(
+      CASE WHEN (
+        SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+      ) THEN 1 ELSE 0 END
+    ) AS pc_7,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_7,
+    MAX(
+      CASE WHEN (
+        SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+      ) THEN 1 ELSE 0 END
+    ) AS pc_8,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_8
+  FROM (
+    SELECT
+      temp.attribution_checked__work.person_id AS person_id,
+      temp.attribution_checked__work.npi AS npi,
+      temp.attribution_checked__work.service_date AS service_date,
+      temp.attribution_checked__work.end_date AS end_date,
+      temp.attribution_checked__work.amount_cents AS amount_cents,
+      temp.attribution_checked__work.visit_key AS visit_key,
+      temp.attribution_checked__work.primary_care AS primary_care,
+      temp.attribution_checked__work.bucket AS bucket,
+      temp.attribution_checked__work.in_directory AS in_directory,
+      CASE WHEN (
+        NOT pa_aco_of.aco_id IS NULL
+      ) THEN 'aco' ELSE 'npi' END AS unit_type,
+      COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
+    FROM temp.attribution_checked__work
+    LEFT OUTER JOIN (
+      SELECT
+        pa_aco_keys.npi AS npi,
+        pa_aco_keys.service_date AS service_date,
+        MIN(pa_roster.aco_id) AS aco_id
+      FROM (
+        SELECT DISTINCT
+          temp.attribution_checked__work.npi AS npi,
+          temp.attribution_checked__work.service_date AS service_date
+        FROM temp.attribution_checked__work
+        WHERE
+          temp.attribution_checked__work.check_status = 0
+          AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+      ) AS pa_aco_keys
+      JOIN aco_participants AS pa_roster
+        ON pa_roster.npi = pa_aco_keys.npi
+        AND (
+          pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
+        )
+        AND (
+          pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
+        )
+      GROUP BY
+        pa_aco_keys.npi,
+        pa_aco_keys.service_date
+    ) AS pa_aco_of
+      ON pa_aco_of.npi = temp.attribution_checked__work.npi
+      AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
+    WHERE
+      temp.attribution_checked__work.check_status = 0
+      AND temp.attribution_checked__work.has_month = 1
+      AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+  ) AS pa_taken_lines
+  GROUP BY
+    pa_taken_lines.person_id,
+    pa_taken_lines.npi,
+    pa_taken_lines.visit_key,
+    pa_taken_lines.service_date,
+    pa_taken_lines.end_date,
+    pa_taken_lines.bucket,
+    pa_taken_lines.unit_type,
+    pa_taken_lines.unit_id
+) AS pa_fact_rows;
+
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_scopes AS (
   SELECT
@@ -1694,102 +1809,6 @@ WITH pa_scopes AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_facts AS (
-  SELECT
-    pa_taken_lines.person_id AS person_id,
-    pa_taken_lines.npi AS npi,
-    pa_taken_lines.visit_key AS visit_key,
-    pa_taken_lines.service_date AS service_date,
-    pa_taken_lines.end_date AS end_date,
-    pa_taken_lines.bucket AS bucket,
-    pa_taken_lines.unit_type AS unit_type,
-    pa_taken_lines.unit_id AS unit_id,
-    MAX(pa_taken_lines.in_directory) AS in_directory,
-    SUM(pa_taken_lines.amount_cents) AS amount_cents,
-    MAX(
-      CASE WHEN (
-        SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
-      ) THEN 1 ELSE 0 END
-    ) AS pc_7,
-    SUM(
-      CASE
-        WHEN (
-          SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_7,
-    MAX(
-      CASE WHEN (
-        SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
-      ) THEN 1 ELSE 0 END
-    ) AS pc_8,
-    SUM(
-      CASE
-        WHEN (
-          SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_8
-  FROM (
-    SELECT
-      temp.attribution_checked__work.person_id AS person_id,
-      temp.attribution_checked__work.npi AS npi,
-      temp.attribution_checked__work.service_date AS service_date,
-      temp.attribution_checked__work.end_date AS end_date,
-      temp.attribution_checked__work.amount_cents AS amount_cents,
-      temp.attribution_checked__work.visit_key AS visit_key,
-      temp.attribution_checked__work.primary_care AS primary_care,
-      temp.attribution_checked__work.bucket AS bucket,
-      temp.attribution_checked__work.in_directory AS in_directory,
-      CASE WHEN (
-        NOT pa_aco_of.aco_id IS NULL
-      ) THEN 'aco' ELSE 'npi' END AS unit_type,
-      COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
-    FROM temp.attribution_checked__work
-    LEFT OUTER JOIN (
-      SELECT
-        pa_aco_keys.npi AS npi,
-        pa_aco_keys.service_date AS service_date,
-        MIN(pa_roster.aco_id) AS aco_id
-      FROM (
-        SELECT DISTINCT
-          temp.attribution_checked__work.npi AS npi,
-          temp.attribution_checked__work.service_date AS service_date
-        FROM temp.attribution_checked__work
-        WHERE
-          temp.attribution_checked__work.check_status = 0
-          AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-      ) AS pa_aco_keys
-      JOIN aco_participants AS pa_roster
-        ON pa_roster.npi = pa_aco_keys.npi
-        AND (
-          pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
-        )
-        AND (
-          pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
-        )
-      GROUP BY
-        pa_aco_keys.npi,
-        pa_aco_keys.service_date
-    ) AS pa_aco_of
-      ON pa_aco_of.npi = temp.attribution_checked__work.npi
-      AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
-    WHERE
-      temp.attribution_checked__work.check_status = 0
-      AND temp.attribution_checked__work.has_month = 1
-      AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-  ) AS pa_taken_lines
-  GROUP BY
-    pa_taken_lines.person_id,
-    pa_taken_lines.npi,
-    pa_taken_lines.visit_key,
-    pa_taken_lines.service_date,
-    pa_taken_lines.end_date,
-    pa_taken_lines.bucket,
-    pa_taken_lines.unit_type,
-    pa_taken_lines.unit_id
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -1838,6 +1857,202 @@ WITH pa_scopes AS (
       pa_pass_tests.unit_id AS unit_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+      pa_pass_tests.hit_1 AS hit_1,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END AS last_1,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+      pa_pass_tests.hit_2 AS hit_2,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END AS last_2,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.weighted_3 END AS cents_3,
+      pa_pass_tests.hit_3 AS hit_3,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END AS last_3,
+      pa_pass_tests.cond_0 AS cond_0,
+      pa_pass_tests.cond_1 AS cond_1,
+      pa_pass_tests.cond_2 AS cond_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_2,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND pa_scopes.rule_year >= CAST(2025 AS INT)
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_3,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_3,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_0,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_2
+      FROM temp.attribution_facts__work
+      JOIN pa_scopes
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows = 1
+    UNION ALL
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
       SUM(CASE WHEN (
         pa_pass_tests.hit_1 = 1
       ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
@@ -1865,26 +2080,27 @@ WITH pa_scopes AS (
     FROM (
       SELECT
         pa_scopes.scope_id AS scope_id,
-        pa_facts.person_id AS person_id,
-        pa_facts.unit_type AS unit_type,
-        pa_facts.unit_id AS unit_id,
-        pa_facts.npi AS npi,
-        pa_facts.visit_key AS visit_key,
-        pa_facts.service_date AS service_date,
-        pa_facts.amount_cents AS amount_cents,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('npp', 'pcp')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
           )
           THEN 1
@@ -1894,25 +2110,25 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_1,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
           )
           THEN 1
@@ -1922,25 +2138,25 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_2,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.bucket IN ('npp', 'pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
@@ -1951,77 +2167,80 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_3,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_0,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('npp')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_1,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.bucket IN ('pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_2
-      FROM pa_facts
+      FROM temp.attribution_facts__work
       JOIN pa_scopes
-        ON pa_facts.service_date >= pa_scopes.run_start
-        AND pa_facts.service_date <= pa_scopes.anchor_end
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
         AND (
-          pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
         )
     ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows > 1
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,
@@ -2794,102 +3013,6 @@ WITH pa_scopes AS (
   FROM pa_eligible
   GROUP BY
     pa_eligible.person_id
-), pa_facts AS (
-  SELECT
-    pa_taken_lines.person_id AS person_id,
-    pa_taken_lines.npi AS npi,
-    pa_taken_lines.visit_key AS visit_key,
-    pa_taken_lines.service_date AS service_date,
-    pa_taken_lines.end_date AS end_date,
-    pa_taken_lines.bucket AS bucket,
-    pa_taken_lines.unit_type AS unit_type,
-    pa_taken_lines.unit_id AS unit_id,
-    MAX(pa_taken_lines.in_directory) AS in_directory,
-    SUM(pa_taken_lines.amount_cents) AS amount_cents,
-    MAX(
-      CASE WHEN (
-        SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
-      ) THEN 1 ELSE 0 END
-    ) AS pc_7,
-    SUM(
-      CASE
-        WHEN (
-          SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_7,
-    MAX(
-      CASE WHEN (
-        SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
-      ) THEN 1 ELSE 0 END
-    ) AS pc_8,
-    SUM(
-      CASE
-        WHEN (
-          SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_8
-  FROM (
-    SELECT
-      temp.attribution_checked__work.person_id AS person_id,
-      temp.attribution_checked__work.npi AS npi,
-      temp.attribution_checked__work.service_date AS service_date,
-      temp.attribution_checked__work.end_date AS end_date,
-      temp.attribution_checked__work.amount_cents AS amount_cents,
-      temp.attribution_checked__work.visit_key AS visit_key,
-      temp.attribution_checked__work.primary_care AS primary_care,
-      temp.attribution_checked__work.bucket AS bucket,
-      temp.attribution_checked__work.in_directory AS in_directory,
-      CASE WHEN (
-        NOT pa_aco_of.aco_id IS NULL
-      ) THEN 'aco' ELSE 'npi' END AS unit_type,
-      COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
-    FROM temp.attribution_checked__work
-    LEFT OUTER JOIN (
-      SELECT
-        pa_aco_keys.npi AS npi,
-        pa_aco_keys.service_date AS service_date,
-        MIN(pa_roster.aco_id) AS aco_id
-      FROM (
-        SELECT DISTINCT
-          temp.attribution_checked__work.npi AS npi,
-          temp.attribution_checked__work.service_date AS service_date
-        FROM temp.attribution_checked__work
-        WHERE
-          temp.attribution_checked__work.check_status = 0
-          AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-      ) AS pa_aco_keys
-      JOIN aco_participants AS pa_roster
-        ON pa_roster.npi = pa_aco_keys.npi
-        AND (
-          pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
-        )
-        AND (
-          pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
-        )
-      GROUP BY
-        pa_aco_keys.npi,
-        pa_aco_keys.service_date
-    ) AS pa_aco_of
-      ON pa_aco_of.npi = temp.attribution_checked__work.npi
-      AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
-    WHERE
-      temp.attribution_checked__work.check_status = 0
-      AND temp.attribution_checked__work.has_month = 1
-      AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-  ) AS pa_taken_lines
-  GROUP BY
-    pa_taken_lines.person_id,
-    pa_taken_lines.npi,
-    pa_taken_lines.visit_key,
-    pa_taken_lines.service_date,
-    pa_taken_lines.end_date,
-    pa_taken_lines.bucket,
-    pa_taken_lines.unit_type,
-    pa_taken_lines.unit_id
 ), pa_metrics AS (
   SELECT
     pa_visit_metrics.scope_id AS scope_id,
@@ -2938,6 +3061,202 @@ WITH pa_scopes AS (
       pa_pass_tests.unit_id AS unit_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+      pa_pass_tests.hit_1 AS hit_1,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END AS last_1,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+      pa_pass_tests.hit_2 AS hit_2,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END AS last_2,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.weighted_3 END AS cents_3,
+      pa_pass_tests.hit_3 AS hit_3,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END AS last_3,
+      pa_pass_tests.cond_0 AS cond_0,
+      pa_pass_tests.cond_1 AS cond_1,
+      pa_pass_tests.cond_2 AS cond_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_2,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND pa_scopes.rule_year >= CAST(2025 AS INT)
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_3,
+        CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_3,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_0,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+            AND temp.attribution_facts__work.unit_type = 'aco'
+          )
+          THEN 1
+          ELSE 0
+        END AS cond_2
+      FROM temp.attribution_facts__work
+      JOIN pa_scopes
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows = 1
+    UNION ALL
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
       SUM(CASE WHEN (
         pa_pass_tests.hit_1 = 1
       ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
@@ -2965,26 +3284,27 @@ WITH pa_scopes AS (
     FROM (
       SELECT
         pa_scopes.scope_id AS scope_id,
-        pa_facts.person_id AS person_id,
-        pa_facts.unit_type AS unit_type,
-        pa_facts.unit_id AS unit_id,
-        pa_facts.npi AS npi,
-        pa_facts.visit_key AS visit_key,
-        pa_facts.service_date AS service_date,
-        pa_facts.amount_cents AS amount_cents,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('npp', 'pcp')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
           )
           THEN 1
@@ -2994,25 +3314,25 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_1,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
           )
           THEN 1
@@ -3022,25 +3342,25 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_2,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.bucket IN ('npp', 'pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
             AND pa_scopes.rule_year >= CAST(2025 AS INT)
           )
@@ -3051,77 +3371,80 @@ WITH pa_scopes AS (
           WHEN (
             pa_scopes.pc_slot = 7
           )
-          THEN pa_facts.pc_cents_7
+          THEN temp.attribution_facts__work.pc_cents_7
           WHEN (
             pa_scopes.pc_slot = 8
           )
-          THEN pa_facts.pc_cents_8
+          THEN temp.attribution_facts__work.pc_cents_8
         END AS weighted_3,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_0,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.bucket IN ('npp')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.bucket IN ('npp')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_1,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.bucket IN ('pcp', 'specialist')
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('pcp', 'specialist')
             AND CASE
               WHEN (
                 pa_scopes.pc_slot = 7
               )
-              THEN pa_facts.pc_7
+              THEN temp.attribution_facts__work.pc_7
               WHEN (
                 pa_scopes.pc_slot = 8
               )
-              THEN pa_facts.pc_8
+              THEN temp.attribution_facts__work.pc_8
             END = 1
-            AND pa_facts.unit_type = 'aco'
+            AND temp.attribution_facts__work.unit_type = 'aco'
           )
           THEN 1
           ELSE 0
         END AS cond_2
-      FROM pa_facts
+      FROM temp.attribution_facts__work
       JOIN pa_scopes
-        ON pa_facts.service_date >= pa_scopes.run_start
-        AND pa_facts.service_date <= pa_scopes.anchor_end
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
         AND (
-          pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
         )
     ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows > 1
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,
@@ -3896,3 +4219,5 @@ LEFT OUTER JOIN (
 DROP TABLE temp.attribution_member_months__work;
 
 DROP TABLE temp.attribution_checked__work;
+
+DROP TABLE temp.attribution_facts__work;

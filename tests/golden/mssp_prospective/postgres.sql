@@ -1164,108 +1164,126 @@ LEFT OUTER JOIN attribution.attribution_member_months__work
 
 CREATE UNLOGGED TABLE attribution.attribution_facts__work AS
 SELECT
-  pa_taken_lines.person_id AS person_id,
-  pa_taken_lines.npi AS npi,
-  pa_taken_lines.visit_key AS visit_key,
-  pa_taken_lines.service_date AS service_date,
-  pa_taken_lines.end_date AS end_date,
-  pa_taken_lines.bucket AS bucket,
-  pa_taken_lines.unit_type AS unit_type,
-  pa_taken_lines.unit_id AS unit_id,
-  MAX(pa_taken_lines.in_directory) AS in_directory,
-  SUM(pa_taken_lines.amount_cents) AS amount_cents,
-  MAX(
-    CASE
-      WHEN (
-        SUBSTRING(pa_taken_lines.primary_care FROM 7 FOR 1) = '1'
-      )
-      THEN 1
-      ELSE 0
-    END
-  ) AS pc_7,
-  SUM(
-    CASE
-      WHEN (
-        SUBSTRING(pa_taken_lines.primary_care FROM 7 FOR 1) = '1'
-      )
-      THEN pa_taken_lines.amount_cents
-    END
-  ) AS pc_cents_7,
-  MAX(
-    CASE
-      WHEN (
-        SUBSTRING(pa_taken_lines.primary_care FROM 8 FOR 1) = '1'
-      )
-      THEN 1
-      ELSE 0
-    END
-  ) AS pc_8,
-  SUM(
-    CASE
-      WHEN (
-        SUBSTRING(pa_taken_lines.primary_care FROM 8 FOR 1) = '1'
-      )
-      THEN pa_taken_lines.amount_cents
-    END
-  ) AS pc_cents_8
+  pa_fact_rows.person_id AS person_id,
+  pa_fact_rows.npi AS npi,
+  pa_fact_rows.visit_key AS visit_key,
+  pa_fact_rows.service_date AS service_date,
+  pa_fact_rows.end_date AS end_date,
+  pa_fact_rows.bucket AS bucket,
+  pa_fact_rows.unit_type AS unit_type,
+  pa_fact_rows.unit_id AS unit_id,
+  pa_fact_rows.in_directory AS in_directory,
+  pa_fact_rows.amount_cents AS amount_cents,
+  pa_fact_rows.pc_7 AS pc_7,
+  pa_fact_rows.pc_cents_7 AS pc_cents_7,
+  pa_fact_rows.pc_8 AS pc_8,
+  pa_fact_rows.pc_cents_8 AS pc_cents_8,
+  COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
 FROM (
   SELECT
-    attribution.attribution_checked__work.person_id AS person_id,
-    attribution.attribution_checked__work.npi AS npi,
-    attribution.attribution_checked__work.service_date AS service_date,
-    attribution.attribution_checked__work.end_date AS end_date,
-    attribution.attribution_checked__work.amount_cents AS amount_cents,
-    attribution.attribution_checked__work.visit_key AS visit_key,
-    attribution.attribution_checked__work.primary_care AS primary_care,
-    attribution.attribution_checked__work.bucket AS bucket,
-    attribution.attribution_checked__work.in_directory AS in_directory,
-    CASE WHEN (
-      pa_aco_of.aco_id IS NOT NULL
-    ) THEN 'aco' ELSE 'npi' END AS unit_type,
-    COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
-  FROM attribution.attribution_checked__work
-  LEFT OUTER JOIN (
+    pa_taken_lines.person_id AS person_id,
+    pa_taken_lines.npi AS npi,
+    pa_taken_lines.visit_key AS visit_key,
+    pa_taken_lines.service_date AS service_date,
+    pa_taken_lines.end_date AS end_date,
+    pa_taken_lines.bucket AS bucket,
+    pa_taken_lines.unit_type AS unit_type,
+    pa_taken_lines.unit_id AS unit_id,
+    MAX(pa_taken_lines.in_directory) AS in_directory,
+    SUM(pa_taken_lines.amount_cents) AS amount_cents,
+    MAX(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care FROM 7 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS pc_7,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care FROM 7 FOR 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_7,
+    MAX(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) AS pc_8,
+    SUM(
+      CASE
+        WHEN (
+          SUBSTRING(pa_taken_lines.primary_care FROM 8 FOR 1) = '1'
+        )
+        THEN pa_taken_lines.amount_cents
+      END
+    ) AS pc_cents_8
+  FROM (
     SELECT
-      pa_aco_keys.npi AS npi,
-      pa_aco_keys.service_date AS service_date,
-      MIN(CAST(pa_roster.aco_id AS TEXT) COLLATE "C") AS aco_id
-    FROM (
-      SELECT DISTINCT
-        attribution.attribution_checked__work.npi AS npi,
-        attribution.attribution_checked__work.service_date AS service_date
-      FROM attribution.attribution_checked__work
-      WHERE
-        attribution.attribution_checked__work.check_status = 0
-        AND attribution.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-    ) AS pa_aco_keys
-    JOIN aco_participants AS pa_roster
-      ON CAST(pa_roster.npi AS TEXT) COLLATE "C" = pa_aco_keys.npi
-      AND (
-        pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
-      )
-      AND (
-        pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
-      )
-    GROUP BY
-      pa_aco_keys.npi,
-      pa_aco_keys.service_date
-  ) AS pa_aco_of
-    ON pa_aco_of.npi = attribution.attribution_checked__work.npi
-    AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
-  WHERE
-    attribution.attribution_checked__work.check_status = 0
-    AND attribution.attribution_checked__work.has_month = 1
-    AND attribution.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
-) AS pa_taken_lines
-GROUP BY
-  pa_taken_lines.person_id,
-  pa_taken_lines.npi,
-  pa_taken_lines.visit_key,
-  pa_taken_lines.service_date,
-  pa_taken_lines.end_date,
-  pa_taken_lines.bucket,
-  pa_taken_lines.unit_type,
-  pa_taken_lines.unit_id;
+      attribution.attribution_checked__work.person_id AS person_id,
+      attribution.attribution_checked__work.npi AS npi,
+      attribution.attribution_checked__work.service_date AS service_date,
+      attribution.attribution_checked__work.end_date AS end_date,
+      attribution.attribution_checked__work.amount_cents AS amount_cents,
+      attribution.attribution_checked__work.visit_key AS visit_key,
+      attribution.attribution_checked__work.primary_care AS primary_care,
+      attribution.attribution_checked__work.bucket AS bucket,
+      attribution.attribution_checked__work.in_directory AS in_directory,
+      CASE WHEN (
+        pa_aco_of.aco_id IS NOT NULL
+      ) THEN 'aco' ELSE 'npi' END AS unit_type,
+      COALESCE(pa_aco_of.aco_id, attribution.attribution_checked__work.npi) AS unit_id
+    FROM attribution.attribution_checked__work
+    LEFT OUTER JOIN (
+      SELECT
+        pa_aco_keys.npi AS npi,
+        pa_aco_keys.service_date AS service_date,
+        MIN(CAST(pa_roster.aco_id AS TEXT) COLLATE "C") AS aco_id
+      FROM (
+        SELECT DISTINCT
+          attribution.attribution_checked__work.npi AS npi,
+          attribution.attribution_checked__work.service_date AS service_date
+        FROM attribution.attribution_checked__work
+        WHERE
+          attribution.attribution_checked__work.check_status = 0
+          AND attribution.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+      ) AS pa_aco_keys
+      JOIN aco_participants AS pa_roster
+        ON CAST(pa_roster.npi AS TEXT) COLLATE "C" = pa_aco_keys.npi
+        AND (
+          pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
+        )
+        AND (
+          pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
+        )
+      GROUP BY
+        pa_aco_keys.npi,
+        pa_aco_keys.service_date
+    ) AS pa_aco_of
+      ON pa_aco_of.npi = attribution.attribution_checked__work.npi
+      AND pa_aco_of.service_date = attribution.attribution_checked__work.service_date
+    WHERE
+      attribution.attribution_checked__work.check_status = 0
+      AND attribution.attribution_checked__work.has_month = 1
+      AND attribution.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+  ) AS pa_taken_lines
+  GROUP BY
+    pa_taken_lines.person_id,
+    pa_taken_lines.npi,
+    pa_taken_lines.visit_key,
+    pa_taken_lines.service_date,
+    pa_taken_lines.end_date,
+    pa_taken_lines.bucket,
+    pa_taken_lines.unit_type,
+    pa_taken_lines.unit_id
+) AS pa_fact_rows;
 
 CREATE UNLOGGED TABLE attribution.attribution_metrics__work AS
 WITH pa_scopes AS (
@@ -1370,30 +1388,30 @@ FROM (
     pa_pass_tests.unit_id AS unit_id,
     pa_pass_tests.npi AS npi,
     pa_pass_tests.visit_key AS visit_key,
-    SUM(CASE WHEN (
+    CASE WHEN (
       pa_pass_tests.hit_1 = 1
-    ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
-    MAX(pa_pass_tests.hit_1) AS hit_1,
-    MAX(CASE WHEN (
+    ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+    pa_pass_tests.hit_1 AS hit_1,
+    CASE WHEN (
       pa_pass_tests.hit_1 = 1
-    ) THEN pa_pass_tests.service_date END) AS last_1,
-    SUM(CASE WHEN (
+    ) THEN pa_pass_tests.service_date END AS last_1,
+    CASE WHEN (
       pa_pass_tests.hit_2 = 1
-    ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
-    MAX(pa_pass_tests.hit_2) AS hit_2,
-    MAX(CASE WHEN (
+    ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+    pa_pass_tests.hit_2 AS hit_2,
+    CASE WHEN (
       pa_pass_tests.hit_2 = 1
-    ) THEN pa_pass_tests.service_date END) AS last_2,
-    SUM(CASE WHEN (
+    ) THEN pa_pass_tests.service_date END AS last_2,
+    CASE WHEN (
       pa_pass_tests.hit_3 = 1
-    ) THEN pa_pass_tests.weighted_3 END) AS cents_3,
-    MAX(pa_pass_tests.hit_3) AS hit_3,
-    MAX(CASE WHEN (
+    ) THEN pa_pass_tests.weighted_3 END AS cents_3,
+    pa_pass_tests.hit_3 AS hit_3,
+    CASE WHEN (
       pa_pass_tests.hit_3 = 1
-    ) THEN pa_pass_tests.service_date END) AS last_3,
-    MAX(pa_pass_tests.cond_0) AS cond_0,
-    MAX(pa_pass_tests.cond_1) AS cond_1,
-    MAX(pa_pass_tests.cond_2) AS cond_2
+    ) THEN pa_pass_tests.service_date END AS last_3,
+    pa_pass_tests.cond_0 AS cond_0,
+    pa_pass_tests.cond_1 AS cond_1,
+    pa_pass_tests.cond_2 AS cond_2
   FROM (
     SELECT
       pa_scopes.scope_id AS scope_id,
@@ -1404,6 +1422,7 @@ FROM (
       attribution.attribution_facts__work.visit_key AS visit_key,
       attribution.attribution_facts__work.service_date AS service_date,
       attribution.attribution_facts__work.amount_cents AS amount_cents,
+      attribution.attribution_facts__work.visit_rows AS visit_rows,
       CASE
         WHEN (
           attribution.attribution_facts__work.service_date >= pa_scopes.start_12
@@ -1555,6 +1574,204 @@ FROM (
         OR attribution.attribution_facts__work.end_date <= pa_scopes.anchor_end
       )
   ) AS pa_pass_tests
+  WHERE
+    pa_pass_tests.visit_rows = 1
+  UNION ALL
+  SELECT
+    pa_pass_tests.scope_id AS scope_id,
+    pa_pass_tests.person_id AS person_id,
+    pa_pass_tests.unit_type AS unit_type,
+    pa_pass_tests.unit_id AS unit_id,
+    pa_pass_tests.npi AS npi,
+    pa_pass_tests.visit_key AS visit_key,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
+    MAX(pa_pass_tests.hit_1) AS hit_1,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_1 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_1,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
+    MAX(pa_pass_tests.hit_2) AS hit_2,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_2 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_2,
+    SUM(CASE WHEN (
+      pa_pass_tests.hit_3 = 1
+    ) THEN pa_pass_tests.weighted_3 END) AS cents_3,
+    MAX(pa_pass_tests.hit_3) AS hit_3,
+    MAX(CASE WHEN (
+      pa_pass_tests.hit_3 = 1
+    ) THEN pa_pass_tests.service_date END) AS last_3,
+    MAX(pa_pass_tests.cond_0) AS cond_0,
+    MAX(pa_pass_tests.cond_1) AS cond_1,
+    MAX(pa_pass_tests.cond_2) AS cond_2
+  FROM (
+    SELECT
+      pa_scopes.scope_id AS scope_id,
+      attribution.attribution_facts__work.person_id AS person_id,
+      attribution.attribution_facts__work.unit_type AS unit_type,
+      attribution.attribution_facts__work.unit_id AS unit_id,
+      attribution.attribution_facts__work.npi AS npi,
+      attribution.attribution_facts__work.visit_key AS visit_key,
+      attribution.attribution_facts__work.service_date AS service_date,
+      attribution.attribution_facts__work.amount_cents AS amount_cents,
+      attribution.attribution_facts__work.visit_rows AS visit_rows,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.bucket IN ('npp', 'pcp')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+        )
+        THEN 1
+        ELSE 0
+      END AS hit_1,
+      CASE
+        WHEN (
+          pa_scopes.pc_slot = 7
+        )
+        THEN attribution.attribution_facts__work.pc_cents_7
+        WHEN (
+          pa_scopes.pc_slot = 8
+        )
+        THEN attribution.attribution_facts__work.pc_cents_8
+      END AS weighted_1,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.bucket IN ('specialist')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+        )
+        THEN 1
+        ELSE 0
+      END AS hit_2,
+      CASE
+        WHEN (
+          pa_scopes.pc_slot = 7
+        )
+        THEN attribution.attribution_facts__work.pc_cents_7
+        WHEN (
+          pa_scopes.pc_slot = 8
+        )
+        THEN attribution.attribution_facts__work.pc_cents_8
+      END AS weighted_2,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_facts__work.bucket IN ('npp', 'pcp', 'specialist')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+          AND pa_scopes.rule_year >= CAST(2025 AS INT)
+        )
+        THEN 1
+        ELSE 0
+      END AS hit_3,
+      CASE
+        WHEN (
+          pa_scopes.pc_slot = 7
+        )
+        THEN attribution.attribution_facts__work.pc_cents_7
+        WHEN (
+          pa_scopes.pc_slot = 8
+        )
+        THEN attribution.attribution_facts__work.pc_cents_8
+      END AS weighted_3,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.bucket IN ('pcp', 'specialist')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+          AND attribution.attribution_facts__work.unit_type = 'aco'
+        )
+        THEN 1
+        ELSE 0
+      END AS cond_0,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_12
+          AND attribution.attribution_facts__work.bucket IN ('npp')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+          AND attribution.attribution_facts__work.unit_type = 'aco'
+        )
+        THEN 1
+        ELSE 0
+      END AS cond_1,
+      CASE
+        WHEN (
+          attribution.attribution_facts__work.service_date >= pa_scopes.start_24
+          AND attribution.attribution_facts__work.bucket IN ('pcp', 'specialist')
+          AND CASE
+            WHEN (
+              pa_scopes.pc_slot = 7
+            )
+            THEN attribution.attribution_facts__work.pc_7
+            WHEN (
+              pa_scopes.pc_slot = 8
+            )
+            THEN attribution.attribution_facts__work.pc_8
+          END = 1
+          AND attribution.attribution_facts__work.unit_type = 'aco'
+        )
+        THEN 1
+        ELSE 0
+      END AS cond_2
+    FROM attribution.attribution_facts__work
+    JOIN pa_scopes
+      ON attribution.attribution_facts__work.service_date >= pa_scopes.run_start
+      AND attribution.attribution_facts__work.service_date <= pa_scopes.anchor_end
+      AND (
+        pa_scopes.is_current = 0
+        OR attribution.attribution_facts__work.end_date <= pa_scopes.anchor_end
+      )
+  ) AS pa_pass_tests
+  WHERE
+    pa_pass_tests.visit_rows > 1
   GROUP BY
     pa_pass_tests.scope_id,
     pa_pass_tests.person_id,

@@ -958,49 +958,63 @@ LEFT OUTER JOIN pa_member_months
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_facts AS (
   SELECT
-    pa_taken_lines.person_id AS person_id,
-    pa_taken_lines.npi AS npi,
-    pa_taken_lines.visit_key AS visit_key,
-    pa_taken_lines.service_date AS service_date,
-    pa_taken_lines.end_date AS end_date,
-    pa_taken_lines.bucket AS bucket,
-    MAX(pa_taken_lines.in_directory) AS in_directory,
-    SUM(pa_taken_lines.amount_cents) AS amount_cents,
-    MAX(CASE WHEN (
-      pa_taken_lines.primary_care = '1'
-    ) THEN 1 ELSE 0 END) AS pc_1,
-    SUM(
-      CASE
-        WHEN (
-          pa_taken_lines.primary_care = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_1
+    pa_fact_rows.person_id AS person_id,
+    pa_fact_rows.npi AS npi,
+    pa_fact_rows.visit_key AS visit_key,
+    pa_fact_rows.service_date AS service_date,
+    pa_fact_rows.end_date AS end_date,
+    pa_fact_rows.bucket AS bucket,
+    pa_fact_rows.in_directory AS in_directory,
+    pa_fact_rows.amount_cents AS amount_cents,
+    pa_fact_rows.pc_1 AS pc_1,
+    pa_fact_rows.pc_cents_1 AS pc_cents_1,
+    COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
   FROM (
     SELECT
-      attribution.attribution_checked__work.person_id AS person_id,
-      attribution.attribution_checked__work.npi AS npi,
-      attribution.attribution_checked__work.service_date AS service_date,
-      attribution.attribution_checked__work.end_date AS end_date,
-      attribution.attribution_checked__work.amount_cents AS amount_cents,
-      attribution.attribution_checked__work.visit_key AS visit_key,
-      attribution.attribution_checked__work.primary_care AS primary_care,
-      attribution.attribution_checked__work.bucket AS bucket,
-      attribution.attribution_checked__work.in_directory AS in_directory
-    FROM attribution.attribution_checked__work
-    WHERE
-      attribution.attribution_checked__work.check_status = 0
-      AND attribution.attribution_checked__work.has_month = 1
-      AND attribution.attribution_checked__work.service_date BETWEEN '2023-01-01' AND '2025-12-31'
-  ) AS pa_taken_lines
-  GROUP BY
-    pa_taken_lines.person_id,
-    pa_taken_lines.npi,
-    pa_taken_lines.visit_key,
-    pa_taken_lines.service_date,
-    pa_taken_lines.end_date,
-    pa_taken_lines.bucket
+      pa_taken_lines.person_id AS person_id,
+      pa_taken_lines.npi AS npi,
+      pa_taken_lines.visit_key AS visit_key,
+      pa_taken_lines.service_date AS service_date,
+      pa_taken_lines.end_date AS end_date,
+      pa_taken_lines.bucket AS bucket,
+      MAX(pa_taken_lines.in_directory) AS in_directory,
+      SUM(pa_taken_lines.amount_cents) AS amount_cents,
+      MAX(CASE WHEN (
+        pa_taken_lines.primary_care = '1'
+      ) THEN 1 ELSE 0 END) AS pc_1,
+      SUM(
+        CASE
+          WHEN (
+            pa_taken_lines.primary_care = '1'
+          )
+          THEN pa_taken_lines.amount_cents
+        END
+      ) AS pc_cents_1
+    FROM (
+      SELECT
+        attribution.attribution_checked__work.person_id AS person_id,
+        attribution.attribution_checked__work.npi AS npi,
+        attribution.attribution_checked__work.service_date AS service_date,
+        attribution.attribution_checked__work.end_date AS end_date,
+        attribution.attribution_checked__work.amount_cents AS amount_cents,
+        attribution.attribution_checked__work.visit_key AS visit_key,
+        attribution.attribution_checked__work.primary_care AS primary_care,
+        attribution.attribution_checked__work.bucket AS bucket,
+        attribution.attribution_checked__work.in_directory AS in_directory
+      FROM attribution.attribution_checked__work
+      WHERE
+        attribution.attribution_checked__work.check_status = 0
+        AND attribution.attribution_checked__work.has_month = 1
+        AND attribution.attribution_checked__work.service_date BETWEEN '2023-01-01' AND '2025-12-31'
+    ) AS pa_taken_lines
+    GROUP BY
+      pa_taken_lines.person_id,
+      pa_taken_lines.npi,
+      pa_taken_lines.visit_key,
+      pa_taken_lines.service_date,
+      pa_taken_lines.end_date,
+      pa_taken_lines.bucket
+  ) AS pa_fact_rows
 ), pa_scopes AS (
   SELECT
     CAST(0 AS INTEGER) AS scope_id,
@@ -1118,41 +1132,41 @@ WITH pa_facts AS (
       pa_pass_tests.person_id AS person_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
-      SUM(CASE WHEN (
+      CASE WHEN (
         pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
-      MAX(pa_pass_tests.hit_1) AS hit_1,
-      MAX(CASE WHEN (
+      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+      pa_pass_tests.hit_1 AS hit_1,
+      CASE WHEN (
         pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_1,
-      SUM(CASE WHEN (
+      ) THEN pa_pass_tests.service_date END AS last_1,
+      CASE WHEN (
         pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
-      MAX(pa_pass_tests.hit_2) AS hit_2,
-      MAX(CASE WHEN (
+      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+      pa_pass_tests.hit_2 AS hit_2,
+      CASE WHEN (
         pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_2,
-      SUM(CASE WHEN (
+      ) THEN pa_pass_tests.service_date END AS last_2,
+      CASE WHEN (
         pa_pass_tests.hit_3 = 1
-      ) THEN pa_pass_tests.weighted_3 END) AS cents_3,
-      MAX(pa_pass_tests.hit_3) AS hit_3,
-      MAX(CASE WHEN (
+      ) THEN pa_pass_tests.weighted_3 END AS cents_3,
+      pa_pass_tests.hit_3 AS hit_3,
+      CASE WHEN (
         pa_pass_tests.hit_3 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_3,
-      SUM(CASE WHEN (
+      ) THEN pa_pass_tests.service_date END AS last_3,
+      CASE WHEN (
         pa_pass_tests.hit_4 = 1
-      ) THEN pa_pass_tests.weighted_4 END) AS cents_4,
-      MAX(pa_pass_tests.hit_4) AS hit_4,
-      MAX(CASE WHEN (
+      ) THEN pa_pass_tests.weighted_4 END AS cents_4,
+      pa_pass_tests.hit_4 AS hit_4,
+      CASE WHEN (
         pa_pass_tests.hit_4 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_4,
-      SUM(CASE WHEN (
+      ) THEN pa_pass_tests.service_date END AS last_4,
+      CASE WHEN (
         pa_pass_tests.hit_5 = 1
-      ) THEN pa_pass_tests.amount_cents END) AS cents_5,
-      MAX(pa_pass_tests.hit_5) AS hit_5,
-      MAX(CASE WHEN (
+      ) THEN pa_pass_tests.amount_cents END AS cents_5,
+      pa_pass_tests.hit_5 AS hit_5,
+      CASE WHEN (
         pa_pass_tests.hit_5 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_5
+      ) THEN pa_pass_tests.service_date END AS last_5
     FROM (
       SELECT
         pa_scopes.scope_id AS scope_id,
@@ -1161,6 +1175,7 @@ WITH pa_facts AS (
         pa_facts.visit_key AS visit_key,
         pa_facts.service_date AS service_date,
         pa_facts.amount_cents AS amount_cents,
+        pa_facts.visit_rows AS visit_rows,
         CASE
           WHEN (
             pa_facts.service_date >= pa_scopes.start_12
@@ -1210,6 +1225,109 @@ WITH pa_facts AS (
           pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
         )
     ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows = 1
+    UNION ALL
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
+      MAX(pa_pass_tests.hit_1) AS hit_1,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_1,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
+      MAX(pa_pass_tests.hit_2) AS hit_2,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_2,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.weighted_3 END) AS cents_3,
+      MAX(pa_pass_tests.hit_3) AS hit_3,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_3,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.weighted_4 END) AS cents_4,
+      MAX(pa_pass_tests.hit_4) AS hit_4,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_4,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.amount_cents END) AS cents_5,
+      MAX(pa_pass_tests.hit_5) AS hit_5,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_5
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        pa_facts.person_id AS person_id,
+        pa_facts.npi AS npi,
+        pa_facts.visit_key AS visit_key,
+        pa_facts.service_date AS service_date,
+        pa_facts.amount_cents AS amount_cents,
+        pa_facts.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            pa_facts.service_date >= pa_scopes.start_12
+            AND pa_facts.bucket IN ('npp', 'pcp')
+            AND pa_facts.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        pa_facts.pc_cents_1 AS weighted_1,
+        CASE
+          WHEN (
+            pa_facts.service_date >= pa_scopes.start_12
+            AND pa_facts.bucket IN ('specialist')
+            AND pa_facts.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        pa_facts.pc_cents_1 AS weighted_2,
+        CASE
+          WHEN (
+            pa_facts.service_date >= pa_scopes.start_24
+            AND pa_facts.bucket IN ('npp', 'pcp')
+            AND pa_facts.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_3,
+        pa_facts.pc_cents_1 AS weighted_3,
+        CASE
+          WHEN (
+            pa_facts.service_date >= pa_scopes.start_24 AND pa_facts.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_4,
+        pa_facts.pc_cents_1 AS weighted_4,
+        CASE WHEN (
+          pa_facts.service_date >= pa_scopes.start_24
+        ) THEN 1 ELSE 0 END AS hit_5
+      FROM pa_facts
+      JOIN pa_scopes
+        ON pa_facts.service_date >= pa_scopes.run_start
+        AND pa_facts.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows > 1
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,

@@ -657,8 +657,20 @@ LEFT OUTER JOIN temp.attribution_member_months__work
   ON temp.attribution_member_months__work.person_id = pa_line_parts.person_id
   AND temp.attribution_member_months__work.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT);
 
-CREATE TABLE attribution.provider_ranking AS
-WITH pa_facts AS (
+CREATE TEMPORARY TABLE temp.attribution_facts__work AS
+SELECT
+  pa_fact_rows.person_id AS person_id,
+  pa_fact_rows.npi AS npi,
+  pa_fact_rows.visit_key AS visit_key,
+  pa_fact_rows.service_date AS service_date,
+  pa_fact_rows.end_date AS end_date,
+  pa_fact_rows.bucket AS bucket,
+  pa_fact_rows.in_directory AS in_directory,
+  pa_fact_rows.amount_cents AS amount_cents,
+  pa_fact_rows.pc_1 AS pc_1,
+  pa_fact_rows.pc_cents_1 AS pc_cents_1,
+  COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
+FROM (
   SELECT
     pa_taken_lines.person_id AS person_id,
     pa_taken_lines.npi AS npi,
@@ -703,7 +715,10 @@ WITH pa_facts AS (
     pa_taken_lines.service_date,
     pa_taken_lines.end_date,
     pa_taken_lines.bucket
-), pa_scopes AS (
+) AS pa_fact_rows;
+
+CREATE TABLE attribution.provider_ranking AS
+WITH pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
     'current' AS scope,
@@ -820,6 +835,118 @@ WITH pa_facts AS (
       pa_pass_tests.person_id AS person_id,
       pa_pass_tests.npi AS npi,
       pa_pass_tests.visit_key AS visit_key,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+      pa_pass_tests.hit_1 AS hit_1,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END AS last_1,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+      pa_pass_tests.hit_2 AS hit_2,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END AS last_2,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.weighted_3 END AS cents_3,
+      pa_pass_tests.hit_3 AS hit_3,
+      CASE WHEN (
+        pa_pass_tests.hit_3 = 1
+      ) THEN pa_pass_tests.service_date END AS last_3,
+      CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.weighted_4 END AS cents_4,
+      pa_pass_tests.hit_4 AS hit_4,
+      CASE WHEN (
+        pa_pass_tests.hit_4 = 1
+      ) THEN pa_pass_tests.service_date END AS last_4,
+      CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.amount_cents END AS cents_5,
+      pa_pass_tests.hit_5 AS hit_5,
+      CASE WHEN (
+        pa_pass_tests.hit_5 = 1
+      ) THEN pa_pass_tests.service_date END AS last_5
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND temp.attribution_facts__work.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND temp.attribution_facts__work.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_2,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND temp.attribution_facts__work.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_3,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_3,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.pc_1 = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_4,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_4,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_5
+      FROM temp.attribution_facts__work
+      JOIN pa_scopes
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows = 1
+    UNION ALL
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
       SUM(CASE WHEN (
         pa_pass_tests.hit_1 = 1
       ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
@@ -858,69 +985,74 @@ WITH pa_facts AS (
     FROM (
       SELECT
         pa_scopes.scope_id AS scope_id,
-        pa_facts.person_id AS person_id,
-        pa_facts.npi AS npi,
-        pa_facts.visit_key AS visit_key,
-        pa_facts.service_date AS service_date,
-        pa_facts.amount_cents AS amount_cents,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.in_directory = 1
-            AND pa_facts.bucket IN ('npp', 'pcp')
-            AND pa_facts.pc_1 = 1
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND temp.attribution_facts__work.pc_1 = 1
           )
           THEN 1
           ELSE 0
         END AS hit_1,
-        pa_facts.pc_cents_1 AS weighted_1,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_1,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_12
-            AND pa_facts.in_directory = 1
-            AND pa_facts.bucket IN ('specialist')
-            AND pa_facts.pc_1 = 1
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND temp.attribution_facts__work.pc_1 = 1
           )
           THEN 1
           ELSE 0
         END AS hit_2,
-        pa_facts.pc_cents_1 AS weighted_2,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_2,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.in_directory = 1
-            AND pa_facts.bucket IN ('npp', 'pcp')
-            AND pa_facts.pc_1 = 1
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND temp.attribution_facts__work.pc_1 = 1
           )
           THEN 1
           ELSE 0
         END AS hit_3,
-        pa_facts.pc_cents_1 AS weighted_3,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_3,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24
-            AND pa_facts.in_directory = 1
-            AND pa_facts.pc_1 = 1
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
+            AND temp.attribution_facts__work.pc_1 = 1
           )
           THEN 1
           ELSE 0
         END AS hit_4,
-        pa_facts.pc_cents_1 AS weighted_4,
+        temp.attribution_facts__work.pc_cents_1 AS weighted_4,
         CASE
           WHEN (
-            pa_facts.service_date >= pa_scopes.start_24 AND pa_facts.in_directory = 1
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.in_directory = 1
           )
           THEN 1
           ELSE 0
         END AS hit_5
-      FROM pa_facts
+      FROM temp.attribution_facts__work
       JOIN pa_scopes
-        ON pa_facts.service_date >= pa_scopes.run_start
-        AND pa_facts.service_date <= pa_scopes.anchor_end
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
         AND (
-          pa_scopes.is_current = 0 OR pa_facts.end_date <= pa_scopes.anchor_end
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
         )
     ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows > 1
     GROUP BY
       pa_pass_tests.scope_id,
       pa_pass_tests.person_id,
@@ -2648,3 +2780,5 @@ LEFT OUTER JOIN (
 DROP TABLE temp.attribution_member_months__work;
 
 DROP TABLE temp.attribution_checked__work;
+
+DROP TABLE temp.attribution_facts__work;

@@ -48,7 +48,7 @@ class DuckdbProfile(EngineProfile):
 PROFILE = DuckdbProfile(
     name="duckdb",
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
-    materialise=frozenset({"pa_member_months"}),
+    materialise=frozenset({"pa_member_months", "pa_facts"}),
     work_tables="temporary",
     temporary_schema="temp",
 )
