@@ -21,7 +21,9 @@ from provider_attribution.engines.expressions import binary_id
 from provider_attribution.engines.profile import MATERIALISABLE_STAGES
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
+from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import PRESETS
+from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.sql.stages import STAGES
 from provider_attribution.warehouse import stage_tables
 
@@ -53,7 +55,7 @@ def test_every_statement_parses_back_in_its_dialect(dialect: str, method: str) -
         today=dt.date(2025, 1, 1),
         target_schema="attribution",
     )
-    work = _work_tables(dialect)
+    work = _work_tables(dialect, method)
     assert len(texts) == len(work) + len(outputs.WRITTEN) + len(work)
     written, dropped = [], []
     for text in texts:
@@ -70,9 +72,11 @@ def test_every_statement_parses_back_in_its_dialect(dialect: str, method: str) -
     assert dropped == work
 
 
-def _work_tables(dialect: str) -> list[str]:
-    """The work tables a run on ``dialect``'s engine writes, in pipeline order."""
-    stages = stage_tables.stages_to_write(profile_for(dialect))
+def _work_tables(dialect: str, method: str | None = None) -> list[str]:
+    """The work tables a run on ``dialect``'s engine writes, in pipeline order (of a run of
+    preset ``method``: without the stages that only project the one before)."""
+    builder = None if method is None else QueryBuilder(Inputs(), PRESETS[method], None)
+    stages = stage_tables.stages_to_write(profile_for(dialect), builder)
     return [stage_tables.work_table_name(stage) for stage in stages]
 
 
@@ -96,7 +100,21 @@ def test_printed_sql_writes_the_stages_the_engine_materialises() -> None:
     spark = pa.sql_statements("spark", as_of=dt.date(2024, 6, 30), target_schema="attribution")
     # each later stage reads the work tables before it instead of recomputing them
     assert "attribution.attribution_checked__work" in spark[2]
-    assert "pa_checked" not in spark[-6]
+    assert not [text for text in spark if "pa_checked AS" in text]
+
+
+def test_a_stage_that_only_projects_the_one_before_is_not_written() -> None:
+    """NPI units without gates (``tuva``): ``pa_units`` only adds columns to ``pa_metrics``
+    row for row, so Spark reads it inline from the metrics' table; ACO units (``mssp``)
+    aggregate per unit, so it is written."""
+    tuva, mssp = _work_tables("spark", "tuva"), _work_tables("spark", "mssp")
+    units = stage_tables.work_table_name("pa_units")
+    assert units in mssp
+    assert tuva == [name for name in mssp if name != units]
+    spark = pa.sql_statements("spark", as_of=dt.date(2024, 6, 30), target_schema="attribution")
+    assert not [text for text in spark if units in text]
+    ranking = next(text for text in spark if "CREATE TABLE attribution.provider_ranking" in text)
+    assert "attribution.attribution_metrics__work" in ranking
 
 
 def test_an_unknown_dialect_is_a_value_error_listing_the_supported_ones() -> None:
@@ -118,7 +136,7 @@ def test_the_sql_command_prints_transpiled_statements(dialect: str) -> None:
     result = CliRunner().invoke(main, ["sql", "--dialect", dialect, "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     parsed = sqlglot.parse(result.output, read=dialect)
-    work = _work_tables(dialect)
+    work = _work_tables(dialect, "tuva")  # the command's default method
     assert len(parsed) == len(work) + len(outputs.WRITTEN) + len(work)
     assert not any(isinstance(s, exp.Drop) for s in parsed[: -len(work)])
     assert all(isinstance(s, exp.Drop) for s in parsed[-len(work) :])
@@ -143,7 +161,7 @@ def test_the_sql_command_prints_the_postgres_settings_before_the_statements() ->
     parsed = [s for s in sqlglot.parse(result.output, read="postgres") if s is not None]
     settings = pa.session_settings("postgres")
     assert [s.sql(dialect="postgres", comments=False) for s in parsed[: len(settings)]] == settings
-    work = _work_tables("postgres")
+    work = _work_tables("postgres", "tuva")
     created = parsed[len(settings) : -len(work)]
     assert len(created) == len(work) + len(outputs.WRITTEN)
     assert all(isinstance(s, exp.Create) for s in created)

@@ -191,11 +191,14 @@ def staged_statements(
 ) -> list[str]:
     """The statements of a run as :func:`~provider_attribution.warehouse.run.attribute`
     executes it, in dialect ``dialect_name``: ``CREATE TABLE ... AS`` for each work table of
-    the stages the engine writes (``stages``, default: its profile's,
+    the stages the engine writes (``stages``, default: its profile's for the builder's method,
     :func:`~provider_attribution.warehouse.stage_tables.stages_to_write`), then every
     output's (:func:`statements`), then ``DROP TABLE`` for each work table."""
     printer = _Printer(dialect_name)
-    names = stage_tables.stages_to_write(profile_for(dialect_name)) if stages is None else stages
+    if stages is None:
+        names: Collection[str] = stage_tables.stages_to_write(profile_for(dialect_name), builder)
+    else:
+        names = stages
     creates: list[str] = []
 
     work_schema, kind = profile_for(dialect_name).work_table_place(schema)

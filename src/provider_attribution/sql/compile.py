@@ -888,6 +888,14 @@ class QueryBuilder:
             .cte("pa_metrics")
         )
 
+    def projection_stages(self) -> frozenset[str]:
+        """Stages that under this method only add per-row columns to the stage before them:
+        ``pa_units`` when every unit is one NPI and no gate needs a per-person window. A work
+        table of them would copy the rows of the one before for nothing."""
+        if self._npi_units() and not self.method.conditions:
+            return frozenset({"pa_units"})
+        return frozenset()
+
     def _npi_units(self) -> bool:
         """Every unit is one NPI (the unit columns follow from the NPI)."""
         return self.method.unit is Unit.NPI and not self._roster_by_year()

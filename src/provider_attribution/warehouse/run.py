@@ -343,7 +343,7 @@ def attribute(
         with StagedWrite(conn, target_schema) as write:
             write.profile.tune_transaction(conn)
             clock.start("candidates")
-            names = stage_tables.stages_to_write(write.profile)
+            names = stage_tables.stages_to_write(write.profile, builder)
             work = stage_tables.materialise(write, builder, keys, names)
             run = builder.with_materialised(work).compile(keys)
             _write(write, run, input_tables.claims(inputs), clock.start)

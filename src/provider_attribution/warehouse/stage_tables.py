@@ -34,9 +34,13 @@ def work_table_name(stage: str) -> str:
     return f"attribution_{stage.removeprefix('pa_')}__work"
 
 
-def stages_to_write(profile: EngineProfile) -> tuple[str, ...]:
-    """The stages a run on ``profile``'s engine writes to work tables, in pipeline order."""
+def stages_to_write(profile: EngineProfile, builder: QueryBuilder | None = None) -> tuple[str, ...]:
+    """The stages a run on ``profile``'s engine writes to work tables, in pipeline order;
+    given the run's ``builder``, not those that only project the stage before them under its
+    method (:meth:`~provider_attribution.sql.compile.QueryBuilder.projection_stages`)."""
     wanted = set(WRITTEN_STAGES) | profile.materialise
+    if builder is not None:
+        wanted -= builder.projection_stages()
     return tuple(stage.name for stage in STAGES if stage.name in wanted)
 
 

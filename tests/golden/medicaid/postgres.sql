@@ -1477,58 +1477,57 @@ GROUP BY
   pa_visit_metrics.person_id,
   pa_visit_metrics.npi;
 
-CREATE UNLOGGED TABLE attribution.attribution_units__work AS
-SELECT
-  pa_unit_sums.scope_id AS scope_id,
-  pa_unit_sums.person_id AS person_id,
-  pa_unit_sums.unit_type AS unit_type,
-  pa_unit_sums.unit_id AS unit_id,
-  pa_unit_sums.cents_1 AS cents_1,
-  pa_unit_sums.visits_1 AS visits_1,
-  pa_unit_sums.last_1 AS last_1,
-  pa_unit_sums.cents_2 AS cents_2,
-  pa_unit_sums.visits_2 AS visits_2,
-  pa_unit_sums.last_2 AS last_2,
-  pa_unit_sums.cents_3 AS cents_3,
-  pa_unit_sums.visits_3 AS visits_3,
-  pa_unit_sums.last_3 AS last_3,
-  CAST(1 AS INT) AS ok_1,
-  CAST(1 AS INT) AS ok_2,
-  CAST(1 AS INT) AS ok_3,
-  CASE
-    WHEN (
-      pa_unit_sums.cents_1 IS NOT NULL
-    )
-    THEN 1
-    WHEN (
-      pa_unit_sums.cents_2 IS NOT NULL
-    )
-    THEN 2
-    WHEN (
-      pa_unit_sums.cents_3 IS NOT NULL
-    )
-    THEN 3
-  END AS step
-FROM (
-  SELECT
-    attribution.attribution_metrics__work.scope_id AS scope_id,
-    attribution.attribution_metrics__work.person_id AS person_id,
-    attribution.attribution_metrics__work.unit_type AS unit_type,
-    attribution.attribution_metrics__work.unit_id AS unit_id,
-    attribution.attribution_metrics__work.cents_1 AS cents_1,
-    attribution.attribution_metrics__work.visits_1 AS visits_1,
-    attribution.attribution_metrics__work.last_1 AS last_1,
-    attribution.attribution_metrics__work.cents_2 AS cents_2,
-    attribution.attribution_metrics__work.visits_2 AS visits_2,
-    attribution.attribution_metrics__work.last_2 AS last_2,
-    attribution.attribution_metrics__work.cents_3 AS cents_3,
-    attribution.attribution_metrics__work.visits_3 AS visits_3,
-    attribution.attribution_metrics__work.last_3 AS last_3
-  FROM attribution.attribution_metrics__work
-) AS pa_unit_sums;
-
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_scopes AS (
+WITH pa_units AS (
+  SELECT
+    pa_unit_sums.scope_id AS scope_id,
+    pa_unit_sums.person_id AS person_id,
+    pa_unit_sums.unit_type AS unit_type,
+    pa_unit_sums.unit_id AS unit_id,
+    pa_unit_sums.cents_1 AS cents_1,
+    pa_unit_sums.visits_1 AS visits_1,
+    pa_unit_sums.last_1 AS last_1,
+    pa_unit_sums.cents_2 AS cents_2,
+    pa_unit_sums.visits_2 AS visits_2,
+    pa_unit_sums.last_2 AS last_2,
+    pa_unit_sums.cents_3 AS cents_3,
+    pa_unit_sums.visits_3 AS visits_3,
+    pa_unit_sums.last_3 AS last_3,
+    CAST(1 AS INT) AS ok_1,
+    CAST(1 AS INT) AS ok_2,
+    CAST(1 AS INT) AS ok_3,
+    CASE
+      WHEN (
+        pa_unit_sums.cents_1 IS NOT NULL
+      )
+      THEN 1
+      WHEN (
+        pa_unit_sums.cents_2 IS NOT NULL
+      )
+      THEN 2
+      WHEN (
+        pa_unit_sums.cents_3 IS NOT NULL
+      )
+      THEN 3
+    END AS step
+  FROM (
+    SELECT
+      attribution.attribution_metrics__work.scope_id AS scope_id,
+      attribution.attribution_metrics__work.person_id AS person_id,
+      attribution.attribution_metrics__work.unit_type AS unit_type,
+      attribution.attribution_metrics__work.unit_id AS unit_id,
+      attribution.attribution_metrics__work.cents_1 AS cents_1,
+      attribution.attribution_metrics__work.visits_1 AS visits_1,
+      attribution.attribution_metrics__work.last_1 AS last_1,
+      attribution.attribution_metrics__work.cents_2 AS cents_2,
+      attribution.attribution_metrics__work.visits_2 AS visits_2,
+      attribution.attribution_metrics__work.last_2 AS last_2,
+      attribution.attribution_metrics__work.cents_3 AS cents_3,
+      attribution.attribution_metrics__work.visits_3 AS visits_3,
+      attribution.attribution_metrics__work.last_3 AS last_3
+    FROM attribution.attribution_metrics__work
+  ) AS pa_unit_sums
+), pa_scopes AS (
   SELECT
     CAST(0 AS INT) AS scope_id,
     'current' AS scope,
@@ -2003,13 +2002,13 @@ WITH pa_scopes AS (
     pa_claims_rows.lookback_end_date AS lookback_end_date
   FROM (
     SELECT
-      attribution.attribution_units__work.scope_id AS scope_id,
-      attribution.attribution_units__work.person_id AS person_id,
+      pa_units.scope_id AS scope_id,
+      pa_units.person_id AS person_id,
       CAST(0 AS INT) AS path_order,
       'claims' AS attribution_type,
-      attribution.attribution_units__work.unit_id AS provider_id,
-      attribution.attribution_units__work.unit_type AS unit_type,
-      attribution.attribution_units__work.unit_id AS top_npi,
+      pa_units.unit_id AS provider_id,
+      pa_units.unit_type AS unit_type,
+      pa_units.unit_id AS top_npi,
       CASE
         WHEN (
           pa_providers.bucket IN ('pcp', 'npp', 'specialist')
@@ -2018,102 +2017,102 @@ WITH pa_scopes AS (
         ELSE 'unknown'
       END AS provider_bucket,
       pa_providers.prov_specialty AS prov_specialty,
-      attribution.attribution_units__work.step AS step,
+      pa_units.step AS step,
       CAST(CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
         THEN '12-month PCP/NPP primary care'
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
         THEN '12-month primary care, any provider'
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
         THEN '24-month PCP/NPP primary care'
       END AS VARCHAR) AS step_description,
       CAST(CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
-        THEN attribution.attribution_units__work.cents_1
+        THEN pa_units.cents_1
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
-        THEN attribution.attribution_units__work.cents_2
+        THEN pa_units.cents_2
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
-        THEN attribution.attribution_units__work.cents_3
+        THEN pa_units.cents_3
       END AS BIGINT) AS rank_cents,
       CAST(CAST(CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
-        THEN attribution.attribution_units__work.cents_1
+        THEN pa_units.cents_1
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
-        THEN attribution.attribution_units__work.cents_2
+        THEN pa_units.cents_2
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
-        THEN attribution.attribution_units__work.cents_3
+        THEN pa_units.cents_3
       END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
       CAST(CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
-        THEN attribution.attribution_units__work.visits_1
+        THEN pa_units.visits_1
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
-        THEN attribution.attribution_units__work.visits_2
+        THEN pa_units.visits_2
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
-        THEN attribution.attribution_units__work.visits_3
+        THEN pa_units.visits_3
       END AS INT) AS visits,
       CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
-        THEN attribution.attribution_units__work.last_1
+        THEN pa_units.last_1
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
-        THEN attribution.attribution_units__work.last_2
+        THEN pa_units.last_2
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
-        THEN attribution.attribution_units__work.last_3
+        THEN pa_units.last_3
       END AS last_service_date,
       CASE
         WHEN (
-          attribution.attribution_units__work.step = 1
+          pa_units.step = 1
         )
         THEN pa_scopes.start_12
         WHEN (
-          attribution.attribution_units__work.step = 2
+          pa_units.step = 2
         )
         THEN pa_scopes.start_12
         WHEN (
-          attribution.attribution_units__work.step = 3
+          pa_units.step = 3
         )
         THEN pa_scopes.start_24
       END AS lookback_start_date,
       pa_scopes.anchor_end AS lookback_end_date
-    FROM attribution.attribution_units__work
+    FROM pa_units
     JOIN pa_scopes
-      ON attribution.attribution_units__work.scope_id = pa_scopes.scope_id
+      ON pa_units.scope_id = pa_scopes.scope_id
     JOIN attribution.attribution_eligible__work
-      ON attribution.attribution_eligible__work.scope_id = attribution.attribution_units__work.scope_id
-      AND attribution.attribution_eligible__work.person_id = attribution.attribution_units__work.person_id
+      ON attribution.attribution_eligible__work.scope_id = pa_units.scope_id
+      AND attribution.attribution_eligible__work.person_id = pa_units.person_id
     LEFT OUTER JOIN pa_providers
-      ON attribution.attribution_units__work.unit_id = pa_providers.npi
+      ON pa_units.unit_id = pa_providers.npi
     WHERE
-      attribution.attribution_units__work.step IS NOT NULL
+      pa_units.step IS NOT NULL
   ) AS pa_claims_rows
   UNION ALL
   SELECT
@@ -2937,5 +2936,3 @@ DROP TABLE attribution.attribution_checked__work;
 DROP TABLE attribution.attribution_facts__work;
 
 DROP TABLE attribution.attribution_metrics__work;
-
-DROP TABLE attribution.attribution_units__work;
