@@ -751,12 +751,17 @@ class QueryBuilder:
 
     def _pass_cents(
         self, p: Pass, line: sa.FromClause, scope: sa.FromClause
-    ) -> sa.ColumnElement[Any]:
+    ) -> sa.ColumnElement[Any] | None:
         """The cents a row of ``pa_facts`` adds to pass ``p``: its primary-care cents under the
-        key's code list for a primary-care pass, else all its cents."""
-        if p.services is not Services.PRIMARY_CARE:
-            return line.c.amount_cents
-        return self._by_slot(line, "pc_cents", scope.c.pc_slot)
+        key's code list for a primary-care pass, else all its cents; weighted by its date when
+        the pass has weights. None when that is the row's ``amount_cents`` as it is."""
+        cents = None
+        if p.services is Services.PRIMARY_CARE:
+            cents = self._by_slot(line, "pc_cents", scope.c.pc_slot)
+        weight = self._weight(p, line, scope)
+        if weight is None:
+            return cents
+        return weight * (line.c.amount_cents if cents is None else cents)
 
     @staticmethod
     def _by_slot(
@@ -781,7 +786,7 @@ class QueryBuilder:
         instead of repeating the tests, which keeps engines that compile expressions, Spark's
         code generation, within their limits); per visit key (each pass's cents, last date and
         whether the visit has a line in the pass); then per NPI, where a pass's visits are the
-        visits that hit it. One pass over the lines instead of one distinct-count per pass."""
+        visits that hit it. One pass over the facts instead of one distinct-count per pass."""
         source: sa.FromClause = line.join(
             scope,
             sa.and_(
@@ -810,11 +815,9 @@ class QueryBuilder:
         weighted: set[int] = set()
         for i, p in enumerate(self.method.passes, start=1):
             tested.append(_case([(self._in_pass(p, line, scope), 1)], 0).label(f"hit_{i}"))
-            weight = self._weight(p, line, scope)
             cents = self._pass_cents(p, line, scope)
-            if weight is not None or p.services is Services.PRIMARY_CARE:
-                # the pass's cents: the row's (primary-care) cents, weighted by its date
-                tested.append((cents if weight is None else weight * cents).label(f"weighted_{i}"))
+            if cents is not None:  # the pass's cents, when not the row's amount_cents
+                tested.append(cents.label(f"weighted_{i}"))
                 weighted.add(i)
         tested += [
             _case([(self._in_gate(g, line, scope, unit_type), 1)], 0).label(f"cond_{j}")
