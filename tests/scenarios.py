@@ -513,6 +513,22 @@ LINE_CHECK_SCENARIOS = [
         excluded=every_reason(used=3),
     ),
     Scenario(
+        "member months with a gap after a repeated month: a line in the gap month has none",
+        [
+            line("A", PCP, "99213", "2024-03-10", "100"),
+            line("A", NPP, "99213", "2024-04-10", "500"),  # no_eligibility: April is missing
+            line("A", PCP, "99213", "2024-05-10", "30"),
+        ],
+        months("A", "2023-07", "2024-03")
+        + months("A", "2024-03", "2024-03")
+        + months("A", "2024-05", "2024-06"),
+        AS_OF,
+        [],
+        {CUR + "A": (PCP, 1, "130.00", 2)},
+        ranking={CUR + "A": [PCP]},
+        excluded=every_reason(no_eligibility=1, used=2),
+    ),
+    Scenario(
         "a zero-amount (capitated) claim is not a reversal and still counts a visit",
         [line("A", PCP, "99213", "2024-05-02", "0", "0")],
         ALL_A,

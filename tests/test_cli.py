@@ -31,7 +31,7 @@ def test_sql_prints_a_create_statement_per_output_for_duckdb() -> None:
     # a work table per stage DuckDB writes (member months, checked lines, facts), one per
     # output, and the work tables dropped
     work = stages_to_write(profile_for("duckdb"))
-    assert work == ("pa_member_months", "pa_checked", "pa_facts")
+    assert work == ("pa_member_spans", "pa_checked", "pa_facts")
     creates = [sqlglot.exp.Create] * (len(work) + len(outputs.WRITTEN))
     assert [type(s) for s in statements] == creates + [sqlglot.exp.Drop] * len(work)
     assert "CAST('2023-07-01' AS DATE)" in result.output

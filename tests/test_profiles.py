@@ -65,7 +65,7 @@ def test_materialise_flags() -> None:
         assert profile_for(name).materialise == frozenset(MATERIALISABLE_STAGES), name
     # DuckDB inlines every stage but the member months, read by three statements, and the
     # facts (a window over them would otherwise compute them twice)
-    assert profile_for("duckdb").materialise == frozenset({"pa_member_months", "pa_facts"})
+    assert profile_for("duckdb").materialise == frozenset({"pa_member_spans", "pa_facts"})
     assert not profile_for("sqlite").materialise
     assert not profile_for("mysql").materialise
 

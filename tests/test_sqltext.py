@@ -92,7 +92,7 @@ def test_printed_sql_writes_the_stages_the_engine_materialises() -> None:
     in_pipeline_order = [s.name for s in STAGES if s.name in MATERIALISABLE_STAGES]
     assert _work_tables("spark") == [stage_tables.work_table_name(s) for s in in_pipeline_order]
     assert _work_tables("duckdb") == [
-        "attribution_member_months__work",
+        "attribution_member_spans__work",
         "attribution_checked__work",
         "attribution_facts__work",
     ]

@@ -47,7 +47,7 @@ def test_stage_names_are_unique_and_needs_come_first() -> None:
 def test_upstream_is_the_closure_of_needs_in_pipeline_order() -> None:
     got = [s.name for s in upstream(["pa_units"])]
     assert got == [
-        *("pa_member_months", "pa_scopes", "pa_providers", "pa_checked"),
+        *("pa_member_spans", "pa_scopes", "pa_providers", "pa_checked"),
         *("pa_facts", "pa_metrics", "pa_units"),
     ]
     with pytest.raises(ValueError, match="unknown stage"):
@@ -219,4 +219,32 @@ def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> 
         (PCP, "mixed", dt.date(2024, 5, 2), 14000, 1, 10000, 2),
         (PCP, "mixed", dt.date(2024, 5, 20), 5000, 1, 5000, 2),
         (PCP2, "other", dt.date(2024, 4, 2), 97000, 1, 7000, 1),
+    ]
+
+
+def test_member_spans_are_the_runs_of_consecutive_member_months(engine: sa.Engine) -> None:
+    """``pa_member_spans``: one row per run of consecutive months of a person, across a year
+    end and through a repeated month, split at a missing month; months outside the run's
+    months and rows without a person are left out."""
+    rows: list[dict[str, Any]] = [
+        *({"person_id": "A", "year_month": m} for m in (202311, 202312, 202401, 202401, 202403)),
+        {"person_id": "B", "year_month": 202406},
+        {"person_id": "B", "year_month": 201001},  # before every window
+        {"person_id": None, "year_month": 202406},
+    ]
+    dataset = Dataset(claims=[], eligibility=rows, providers=[])
+    inputs = load(engine, dataset, None)
+    builder = QueryBuilder(inputs, TUVA, None, TODAY)
+    key = ScopeKey.current(dt.date(2024, 6, 30))
+    spans = builder.stages([key], upto=("pa_member_spans",))["pa_member_spans"]
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.select(spans.c.person_id, spans.c.first_month, spans.c.last_month).order_by(
+                spans.c.person_id, spans.c.first_month
+            )
+        ).all()
+    assert [tuple(r) for r in got] == [
+        ("A", 202311, 202401),
+        ("A", 202403, 202403),
+        ("B", 202406, 202406),
     ]

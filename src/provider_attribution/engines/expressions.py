@@ -26,6 +26,15 @@ def text_month_key(year_month: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(year_month, sa.Integer)
 
 
+def month_number(month_key: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """Months since year 0 of an integer ``YYYYMM``: consecutive months are consecutive numbers.
+    The year is an exact division of a multiple of 100, so it is the same whether the engine
+    divides integers to an integer, a decimal or a float."""
+    month = month_key % 100
+    year = sa.cast((month_key - month) / 100, sa.Integer)
+    return year * 12 + month
+
+
 class BinaryId(FunctionElement[str]):
     """An id read from the user's tables, compared byte by byte everywhere it is used: the
     engine profile's ``binary_id`` (on MySQL/MariaDB an explicit binary collation, on

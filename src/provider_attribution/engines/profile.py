@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from provider_attribution.engines.ddl import DropTableIfExists, RenameTable, WorkTableKind
 
 #: Stages of the attribution query an engine may write to a work table instead of inlining
-#: them as CTEs, named as in ``sql.stages.STAGES``: the distinct member months (read by four
+#: them as CTEs, named as in ``sql.stages.STAGES``: the member-month spans (read by four
 #: statements; written once, PostgreSQL also gets their true row count from ANALYZE), the
 #: checked claim lines, the eligible persons, the facts (the lines reduced per visit and
 #: date), the metrics per NPI and the roll-up per unit (docs/ARCHITECTURE.md, "The query
 #: plan"; tests/test_stages.py checks the names).
 MATERIALISABLE_STAGES = (
-    "pa_member_months",
+    "pa_member_spans",
     "pa_checked",
     "pa_eligible",
     "pa_facts",

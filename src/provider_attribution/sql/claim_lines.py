@@ -11,7 +11,7 @@
                    reversed-claim flag
 ``pa_checked``     the same with ``check_status``: 0 when the row passes checks 2 to 9, else
                    the ``reason_order`` of the first check it fails; and ``has_month``: 1 when
-                   its service month is one of the person's member months (joined once here,
+                   its service month is in one of the person's member-month spans (joined once here,
                    read by the ranking and the exclusions)
 
 Checks 10 and later need the scope keys; :mod:`provider_attribution.sql.compile` and
@@ -436,21 +436,23 @@ class ClaimLines:
             return expressions.date_literal(self.today)
         return self.today
 
-    def checked(self, prov: sa.FromClause, member_months: sa.FromClause) -> sa.CTE:
+    def checked(self, prov: sa.FromClause, member_spans: sa.FromClause) -> sa.CTE:
         """Every distinct row with ``check_status`` (0: passes checks 2 to 9) and
         ``has_month``, as a CTE."""
-        return self.checked_select(prov, member_months).cte("pa_checked")
+        return self.checked_select(prov, member_spans).cte("pa_checked")
 
-    def checked_select(self, prov: sa.FromClause, member_months: sa.FromClause) -> sa.Select[Any]:
-        """The select of :meth:`checked`, to materialise it as a table. ``member_months``
-        holds distinct (person_id, month_key) rows, so the join keeps one row a line."""
+    def checked_select(self, prov: sa.FromClause, member_spans: sa.FromClause) -> sa.Select[Any]:
+        """The select of :meth:`checked`, to materialise it as a table. A person's spans of
+        ``member_spans`` do not overlap, so the join keeps one row a line."""
         p = self.parts(prov)
-        mm = member_months
+        spans = member_spans
         on_month = sa.and_(
-            mm.c.person_id == p.c.person_id,
-            mm.c.month_key == expressions.month_key(p.c.service_date),
+            spans.c.person_id == p.c.person_id,
+            expressions.month_key(p.c.service_date).between(
+                spans.c.first_month, spans.c.last_month
+            ),
         )
-        has_month = sa.case((mm.c.person_id.is_not(None), 1), else_=0)
+        has_month = sa.case((spans.c.person_id.is_not(None), 1), else_=0)
         status = sa.case(
             (p.c.person_id.is_(None), MISSING_PERSON_ID),
             (p.c.service_date.is_(None), MISSING_SERVICE_DATE),
@@ -467,4 +469,4 @@ class ClaimLines:
             *kept,
             sa.cast(status, sa.Integer).label("check_status"),
             sa.cast(has_month, sa.Integer).label("has_month"),
-        ).select_from(p.outerjoin(mm, on_month))
+        ).select_from(p.outerjoin(spans, on_month))

@@ -409,20 +409,38 @@ class QueryBuilder:
             return from_codes
         return sa.cast(source.c.described, sa.String)
 
-    def member_months(self, keys: Sequence[ScopeKey]) -> sa.CTE:
-        """Distinct (person_id, month_key) for the months any scope key looks at."""
+    def member_spans(self, keys: Sequence[ScopeKey]) -> sa.CTE:
+        """The member months any scope key looks at as spans: per person, each run of
+        consecutive months as its first and last ``YYYYMM`` (``first_month``, ``last_month``).
+        A month minus its rank among the person's distinct months is constant along a run, so
+        one window and one group-by give the spans, the duplicate months included. Most
+        persons have one span, so a month test is one equality join on the person and a range
+        check, with a build side one row per person instead of one per member month."""
         src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
         key = tables.month_key_of(src, e)
         first, last = self._month_bounds(keys)
         person = expressions.binary_id(src.c[e.person_id])
-        inner = sa.select(person.label("person_id"), key.label("month_key")).subquery("pa_mm_raw")
+        inner = (
+            sa.select(person.label("person_id"), key.label("month_key"))
+            .where(person.is_not(None))
+            .where(key.between(first, last))
+            .subquery("pa_mm_raw")
+        )
+        rank = sa.func.dense_rank().over(partition_by=inner.c.person_id, order_by=inner.c.month_key)
+        numbered = sa.select(
+            inner.c.person_id,
+            inner.c.month_key,
+            (expressions.month_number(inner.c.month_key) - rank).label("run_id"),
+        ).subquery("pa_mm_runs")
         return (
-            sa.select(inner.c.person_id, inner.c.month_key)
-            .where(inner.c.person_id.is_not(None))
-            .where(inner.c.month_key.between(first, last))
-            .distinct()
-            .cte("pa_member_months")
+            sa.select(
+                numbered.c.person_id,
+                sa.func.min(numbered.c.month_key).label("first_month"),
+                sa.func.max(numbered.c.month_key).label("last_month"),
+            )
+            .group_by(numbered.c.person_id, numbered.c.run_id)
+            .cte("pa_member_spans")
         )
 
     def _month_bounds(
@@ -1021,13 +1039,15 @@ class QueryBuilder:
             .cte("pa_top_npi")
         )
 
-    def population(self, mm: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
-        """Per scope key, persons with a member month in the eligibility window."""
+    def population(self, spans: sa.FromClause, scope: sa.FromClause) -> sa.CTE:
+        """Per scope key, persons with a member month in the eligibility window (a span that
+        overlaps it)."""
+        overlaps = sa.and_(
+            spans.c.first_month <= scope.c.elig_last, spans.c.last_month >= scope.c.elig_first
+        )
         return (
-            sa.select(scope.c.scope_id, mm.c.person_id)
-            .select_from(
-                mm.join(scope, mm.c.month_key.between(scope.c.elig_first, scope.c.elig_last))
-            )
+            sa.select(scope.c.scope_id, spans.c.person_id)
+            .select_from(spans.join(scope, overlaps))
             .distinct()
             .cte("pa_population")
         )

@@ -47,12 +47,12 @@ def scopes(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClau
     return b.scopes(keys)
 
 
-def member_months(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.member_months(keys)
+def member_spans(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
+    return b.member_spans(keys)
 
 
 def population(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.population(got["pa_member_months"], got["pa_scopes"])
+    return b.population(got["pa_member_spans"], got["pa_scopes"])
 
 
 def reasons(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
@@ -68,7 +68,7 @@ def providers(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromC
 
 
 def checked(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
-    return b.claim_lines().checked(got["pa_providers"], got["pa_member_months"])
+    return b.claim_lines().checked(got["pa_providers"], got["pa_member_spans"])
 
 
 def facts(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClause:
@@ -93,10 +93,11 @@ def ranked(b: QueryBuilder, keys: Sequence[ScopeKey], got: Built) -> sa.FromClau
 
 STAGES: tuple[Stage, ...] = (
     Stage(
-        "pa_member_months",
-        "distinct (person, YYYYMM) inside the run's months",
+        "pa_member_spans",
+        "per person, each run of consecutive member months inside the run's months: its first "
+        "and last YYYYMM",
         (),
-        member_months,
+        member_spans,
     ),
     Stage(
         "pa_scopes",
@@ -107,7 +108,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "pa_population",
         "per scope key, the persons with a member month in the eligibility window",
-        ("pa_member_months", "pa_scopes"),
+        ("pa_member_spans", "pa_scopes"),
         population,
     ),
     Stage(
@@ -131,7 +132,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "pa_checked",
         "every distinct claims row with its derived attributes, line status and member-month flag",
-        ("pa_providers", "pa_member_months"),
+        ("pa_providers", "pa_member_spans"),
         checked,
     ),
     Stage(

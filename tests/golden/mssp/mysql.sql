@@ -427,19 +427,33 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+), pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 )
 SELECT
   pa_line_parts.person_id AS person_id,
@@ -489,7 +503,7 @@ SELECT
     ELSE 0
   END AS SIGNED) AS check_status,
   CAST(CASE WHEN (
-    NOT pa_member_months.person_id IS NULL
+    NOT pa_member_spans.person_id IS NULL
   ) THEN 1 ELSE 0 END AS SIGNED) AS has_month
 FROM (
   SELECT
@@ -951,24 +965,38 @@ FROM (
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
 ) AS pa_line_parts
-LEFT OUTER JOIN pa_member_months
-  ON pa_member_months.person_id = pa_line_parts.person_id
-  AND pa_member_months.month_key = CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS SIGNED);
+LEFT OUTER JOIN pa_member_spans
+  ON pa_member_spans.person_id = pa_line_parts.person_id
+  AND CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS SIGNED) BETWEEN pa_member_spans.first_month AND pa_member_spans.last_month;
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+WITH pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_scopes AS (
   SELECT
     CAST(0 AS SIGNED) AS scope_id,
@@ -1026,10 +1054,11 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   INNER JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     CAST(enrollment.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
@@ -2671,19 +2700,33 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+WITH pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_scopes AS (
   SELECT
     CAST(0 AS SIGNED) AS scope_id,
@@ -2741,10 +2784,11 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   INNER JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     CAST(enrollment.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
@@ -4021,26 +4065,41 @@ WITH pa_scopes AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+), pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-      CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   INNER JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     CAST(enrollment.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,

@@ -427,19 +427,35 @@ WITH pa_claim_rows AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+), pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INTEGER) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        core.member_months.person_id AS person_id,
+        CAST(core.member_months.year_month AS INTEGER) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT core.member_months.person_id IS NULL
+        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 )
 SELECT
   pa_line_parts.person_id AS person_id,
@@ -489,7 +505,7 @@ SELECT
     ELSE 0
   END AS INTEGER) AS check_status,
   CAST(CASE WHEN (
-    NOT pa_member_months.person_id IS NULL
+    NOT pa_member_spans.person_id IS NULL
   ) THEN 1 ELSE 0 END AS INTEGER) AS has_month
 FROM (
   SELECT
@@ -951,24 +967,40 @@ FROM (
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
 ) AS pa_line_parts
-LEFT OUTER JOIN pa_member_months
-  ON pa_member_months.person_id = pa_line_parts.person_id
-  AND pa_member_months.month_key = CAST(CAST(STRFTIME('%Y', pa_line_parts.service_date) AS INTEGER) * 100 + CAST(STRFTIME('%m', pa_line_parts.service_date) AS INTEGER) AS INTEGER);
+LEFT OUTER JOIN pa_member_spans
+  ON pa_member_spans.person_id = pa_line_parts.person_id
+  AND CAST(CAST(STRFTIME('%Y', pa_line_parts.service_date) AS INTEGER) * 100 + CAST(STRFTIME('%m', pa_line_parts.service_date) AS INTEGER) AS INTEGER) BETWEEN pa_member_spans.first_month AND pa_member_spans.last_month;
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+WITH pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INTEGER) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        core.member_months.person_id AS person_id,
+        CAST(core.member_months.year_month AS INTEGER) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT core.member_months.person_id IS NULL
+        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_scopes AS (
   SELECT
     CAST(0 AS INTEGER) AS scope_id,
@@ -1026,10 +1058,11 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2670,19 +2703,35 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+WITH pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INTEGER) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        core.member_months.person_id AS person_id,
+        CAST(core.member_months.year_month AS INTEGER) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT core.member_months.person_id IS NULL
+        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_scopes AS (
   SELECT
     CAST(0 AS INTEGER) AS scope_id,
@@ -2740,10 +2789,11 @@ WITH pa_member_months AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -4019,26 +4069,43 @@ WITH pa_scopes AS (
     '2025-01-01' AS alive_from,
     '2023-10-01' AS start_12,
     '2022-10-01' AS start_24
-), pa_member_months AS (
-  SELECT DISTINCT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key
+), pa_member_spans AS (
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      core.member_months.person_id AS person_id,
-      CAST(core.member_months.year_month AS INTEGER) AS month_key
-    FROM core.member_months
-  ) AS pa_mm_raw
-  WHERE
-    NOT pa_mm_raw.person_id IS NULL
-    AND pa_mm_raw.month_key BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+      pa_mm_raw.person_id AS person_id,
+      pa_mm_raw.month_key AS month_key,
+      (
+        CAST((
+          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
+      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    FROM (
+      SELECT
+        core.member_months.person_id AS person_id,
+        CAST(core.member_months.year_month AS INTEGER) AS month_key
+      FROM core.member_months
+      WHERE
+        NOT core.member_months.person_id IS NULL
+        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+    ) AS pa_mm_raw
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    pa_member_months.person_id AS person_id
-  FROM pa_member_months
+    pa_member_spans.person_id AS person_id
+  FROM pa_member_spans
   JOIN pa_scopes
-    ON pa_member_months.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON pa_member_spans.first_month <= pa_scopes.elig_last
+    AND pa_member_spans.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,

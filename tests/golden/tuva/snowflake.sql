@@ -1,19 +1,33 @@
 -- provider-attribution golden SQL: preset tuva, dialect snowflake,
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
-CREATE TABLE attribution.attribution_member_months__work AS
-SELECT DISTINCT
-  pa_mm_raw.person_id AS person_id,
-  pa_mm_raw.month_key AS month_key
+CREATE TABLE attribution.attribution_member_spans__work AS
+SELECT
+  pa_mm_runs.person_id AS person_id,
+  MIN(pa_mm_runs.month_key) AS first_month,
+  MAX(pa_mm_runs.month_key) AS last_month
 FROM (
   SELECT
-    core.member_months.person_id AS person_id,
-    CAST(core.member_months.year_month AS INT) AS month_key
-  FROM core.member_months
-) AS pa_mm_raw
-WHERE
-  NOT pa_mm_raw.person_id IS NULL
-  AND pa_mm_raw.month_key BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT);
+    pa_mm_raw.person_id AS person_id,
+    pa_mm_raw.month_key AS month_key,
+    (
+      CAST((
+        pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+      ) / 100 AS INT) * 12 + pa_mm_raw.month_key % 100
+    ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+  FROM (
+    SELECT
+      core.member_months.person_id AS person_id,
+      CAST(core.member_months.year_month AS INT) AS month_key
+    FROM core.member_months
+    WHERE
+      NOT core.member_months.person_id IS NULL
+      AND CAST(core.member_months.year_month AS INT) BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
+  ) AS pa_mm_raw
+) AS pa_mm_runs
+GROUP BY
+  pa_mm_runs.person_id,
+  pa_mm_runs.run_id;
 
 CREATE TABLE attribution.attribution_eligible__work AS
 WITH pa_scopes AS (
@@ -73,10 +87,11 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    attribution.attribution_member_spans__work.person_id AS person_id
+  FROM attribution.attribution_member_spans__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_spans__work.first_month <= pa_scopes.elig_last
+    AND attribution.attribution_member_spans__work.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -692,7 +707,7 @@ SELECT
   END AS INT) AS check_status,
   CAST(CASE
     WHEN (
-      NOT attribution.attribution_member_months__work.person_id IS NULL
+      NOT attribution.attribution_member_spans__work.person_id IS NULL
     )
     THEN 1
     ELSE 0
@@ -1157,9 +1172,9 @@ FROM (
   ) AS pa_npi_checks
     ON pa_npi_checks.npi = pa_claim_rows.rendering_npi
 ) AS pa_line_parts
-LEFT OUTER JOIN attribution.attribution_member_months__work
-  ON attribution.attribution_member_months__work.person_id = pa_line_parts.person_id
-  AND attribution.attribution_member_months__work.month_key = CAST(DATE_PART(YEAR, pa_line_parts.service_date) * 100 + DATE_PART(MONTH, pa_line_parts.service_date) AS INT);
+LEFT OUTER JOIN attribution.attribution_member_spans__work
+  ON attribution.attribution_member_spans__work.person_id = pa_line_parts.person_id
+  AND CAST(DATE_PART(YEAR, pa_line_parts.service_date) * 100 + DATE_PART(MONTH, pa_line_parts.service_date) AS INT) BETWEEN attribution.attribution_member_spans__work.first_month AND attribution.attribution_member_spans__work.last_month;
 
 CREATE TABLE attribution.attribution_facts__work AS
 SELECT
@@ -2775,10 +2790,11 @@ WITH pa_scopes AS (
 ), pa_population AS (
   SELECT DISTINCT
     pa_scopes.scope_id AS scope_id,
-    attribution.attribution_member_months__work.person_id AS person_id
-  FROM attribution.attribution_member_months__work
+    attribution.attribution_member_spans__work.person_id AS person_id
+  FROM attribution.attribution_member_spans__work
   JOIN pa_scopes
-    ON attribution.attribution_member_months__work.month_key BETWEEN pa_scopes.elig_first AND pa_scopes.elig_last
+    ON attribution.attribution_member_spans__work.first_month <= pa_scopes.elig_last
+    AND attribution.attribution_member_spans__work.last_month >= pa_scopes.elig_first
 ), pa_deaths AS (
   SELECT
     enrollment.person_id AS person_id,
@@ -2965,7 +2981,7 @@ LEFT OUTER JOIN (
   ON pa_reason_counts.scope_id = pa_scopes.scope_id
   AND pa_reason_counts.reason_order = pa_beneficiary_reasons.reason_order;
 
-DROP TABLE attribution.attribution_member_months__work;
+DROP TABLE attribution.attribution_member_spans__work;
 
 DROP TABLE attribution.attribution_eligible__work;
 

@@ -1,6 +1,6 @@
 """DuckDB: transactional DDL, a database-wide write lock of its own, and a planner that does
-best with the query inlined, except the distinct member months: three statements read them, and
-DuckDB would compute the DISTINCT over every member month in each. Work tables are temporary
+best with the query inlined, except the member-month spans: three statements read them, and
+DuckDB would compute their window over every member month in each. Work tables are temporary
 (the ``temp`` catalog): kept in memory and spilled to the ``temp_directory`` when they do not
 fit, never compressed into the database file; writing 10M claims rows took 4.7 s to an
 ordinary table and 1.3 s to a temporary one."""
@@ -48,7 +48,7 @@ class DuckdbProfile(EngineProfile):
 PROFILE = DuckdbProfile(
     name="duckdb",
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
-    materialise=frozenset({"pa_member_months", "pa_facts"}),
+    materialise=frozenset({"pa_member_spans", "pa_facts"}),
     work_tables="temporary",
     temporary_schema="temp",
 )
