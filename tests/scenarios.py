@@ -891,6 +891,22 @@ AS_OF_SCENARIOS = [
         },
     ),
     Scenario(
+        "tuva_mart: one visit's lines on one date, one with a null end date: the current scope "
+        "counts only the other line, the year both",
+        [
+            line("A", PCP, "99213", "2024-05-02", "100", encounter="e9", end="2024-05-02"),
+            line("A", PCP, "99213", "2024-05-02", "40", encounter="e9", open_end=True),
+        ],
+        ALL_A,
+        AS_OF,
+        [2024],
+        {CUR + "A": (PCP, 1, "100.00", 1), Y24 + "A": (PCP, 1, "140.00", 1)},
+        providers=MART_PROVIDERS,
+        method=TUVA_MART,
+        extra=MART_INPUTS,
+        excluded=every_reason(used=2),
+    ),
+    Scenario(
         "tuva (default): a null start date falls back to the end date; the yearly fallback "
         "looks back 24 months",
         [line("A", PCP, "99213", None, "100", end="2024-05-02")],
