@@ -39,7 +39,6 @@ STAGES: dict[str, Stage] = {
     "pa_deaths": Stage(STAGING, EPHEMERAL),
     "pa_enrollment_months": Stage(STAGING, EPHEMERAL),
     # intermediate: the scan, the metrics, the candidates
-    "pa_fact_visits": Stage(INTERMEDIATE, EPHEMERAL),
     "pa_facts": Stage(INTERMEDIATE, TABLE),
     "pa_metrics": Stage(INTERMEDIATE, TABLE),
     "pa_units": Stage(INTERMEDIATE, TABLE),

@@ -67,14 +67,6 @@ def _tin_join_key(
     return sa.func.coalesce(tin, ""), _case([(tin.is_(None), 1)], 0)
 
 
-def _all_equal(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
-    """As an aggregate: every row of the group has the same value of ``column``, null
-    included (all rows one value, or all null)."""
-    count = sa.func.count(column)
-    same = sa.and_(sa.func.min(column) == sa.func.max(column), count == sa.func.count())
-    return sa.or_(same, count == 0)
-
-
 def _case(
     whens: Sequence[tuple[sa.ColumnElement[bool], Any]], else_: Any = None
 ) -> sa.ColumnElement[Any]:
@@ -679,85 +671,37 @@ class QueryBuilder:
         whether one of them is primary care under it (``pc_s``) and those lines' cents
         (``pc_cents_s``). Every test of a pass or gate is the same for all the lines of such a
         row, so the scope keys rank from these rows as from the lines. ``visit_rows``: the
-        rows of the same person, NPI and visit key, so that only visits of several rows need a
-        per-visit aggregation per key.
-
-        Almost every visit's lines share their dates, bucket and unit: the lines are grouped
-        per visit once, and a visit whose lines agree on all of them is its one row; only the
-        lines of the other visits are grouped again by those columns. (Grouped by every column
-        first, the rows of a visit would need a count over the visit, which DuckDB plans as a
-        second group-by of all the rows joined back.)"""
-        visit = [taken.c.person_id, taken.c.npi, taken.c.visit_key]
-        names = ["service_date", "end_date", "bucket"]
-        if not self._npi_units():
-            names += [n for n in ("unit_type", "unit_id") if n in taken.c]
-        if "tin" in taken.c:  # the ACO by year is looked up from the NPI and TIN
-            names.append("tin")
-        per_visit = (
-            sa.select(
-                *visit,
-                *(sa.func.min(taken.c[n]).label(n) for n in names),
-                *self._fact_sums(taken, slots),
-                _case([(sa.and_(*(_all_equal(taken.c[n]) for n in names)), 1)], 0).label("one_row"),
-            )
-            .group_by(*visit)
-            .cte("pa_fact_visits")
-        )
-        sums = [c.name for c in self._fact_sums(taken, slots)]
-        one_row = sa.select(
-            *(per_visit.c[n] for n in ("person_id", "npi", "visit_key", *names, *sums)),
-            sa.cast(sa.literal(1), sa.Integer).label("visit_rows"),
-        ).where(per_visit.c.one_row == 1)
-        visit_key, visit_null = _tin_join_key(per_visit.c.visit_key)
-        split = (
-            sa.select(
-                per_visit.c.person_id,
-                per_visit.c.npi,
-                visit_key.label("key"),
-                visit_null.label("key_null"),
-            )
-            .where(per_visit.c.one_row == 0)
-            .subquery("pa_split_visits")
-        )
-        line_key, line_null = _tin_join_key(taken.c.visit_key)
-        lines = taken.join(
-            split,
-            sa.and_(
-                split.c.person_id == taken.c.person_id,
-                split.c.npi == taken.c.npi,
-                split.c.key == line_key,
-                split.c.key_null == line_null,
-            ),
-        )
-        keys = [*visit, *(taken.c[n] for n in names)]
-        grouped = (
-            sa.select(*keys, *self._fact_sums(taken, slots))
-            .select_from(lines)
-            .group_by(*keys)
-            .subquery("pa_fact_rows")
-        )
-        rows = sa.func.count().over(
-            partition_by=(grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
-        )
-        several = sa.select(*grouped.c, sa.cast(rows, sa.Integer).label("visit_rows"))
-        return sa.union_all(one_row, several).cte("pa_facts")
-
-    def _fact_sums(self, taken: sa.FromClause, slots: Sequence[int]) -> list[sa.Label[Any]]:
-        """The aggregates of a fact: directory flag, cents, and per primary-care code list of
-        ``slots`` its flag and cents."""
+        rows of the same person, NPI and visit key (1 for almost every visit: its lines share
+        their dates), so that only the other visits need a per-visit aggregation per key."""
         every = len(self.primary_care_lists())
-        per_slot: list[sa.Label[Any]] = []
+        keys = [
+            taken.c[name]
+            for name in ("person_id", "npi", "visit_key", "service_date", "end_date", "bucket")
+        ]
+        if not self._npi_units():
+            keys += [c for c in taken.c if c.name in ("unit_type", "unit_id")]
+        if "tin" in taken.c:  # the ACO by year is looked up from the NPI and TIN
+            keys.append(taken.c.tin)
+        per_slot: list[sa.ColumnElement[Any]] = []
         for slot in slots:
             pc = primary_care_flag(taken.c.primary_care, slot, every) == "1"
             per_slot += [
                 sa.func.max(_case([(pc, 1)], 0)).label(f"pc_{slot}"),
                 sa.func.sum(_case([(pc, taken.c.amount_cents)])).label(f"pc_cents_{slot}"),
             ]
-        return [
-            sa.func.max(taken.c.in_directory).label("in_directory"),
-            sa.func.sum(taken.c.amount_cents).label("amount_cents"),
-            *per_slot,
-        ]
+        grouped = (
+            sa.select(
+                *keys,
+                sa.func.max(taken.c.in_directory).label("in_directory"),
+                sa.func.sum(taken.c.amount_cents).label("amount_cents"),
+                *per_slot,
+            )
+            .group_by(*keys)
+            .subquery("pa_fact_rows")
+        )
+        visit = (grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
+        visit_rows = sa.func.count().over(partition_by=visit).label("visit_rows")
+        return sa.select(*grouped.c, visit_rows).cte("pa_facts")
 
     def line_fits(
         self,

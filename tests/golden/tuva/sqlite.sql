@@ -972,86 +972,7 @@ LEFT OUTER JOIN pa_member_spans
   AND CAST(CAST(STRFTIME('%Y', pa_line_parts.service_date) AS INTEGER) * 100 + CAST(STRFTIME('%m', pa_line_parts.service_date) AS INTEGER) AS INTEGER) BETWEEN pa_member_spans.first_month AND pa_member_spans.last_month;
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_fact_visits AS (
-  SELECT
-    pa_taken_lines.person_id AS person_id,
-    pa_taken_lines.npi AS npi,
-    pa_taken_lines.visit_key AS visit_key,
-    MIN(pa_taken_lines.service_date) AS service_date,
-    MIN(pa_taken_lines.end_date) AS end_date,
-    MIN(pa_taken_lines.bucket) AS bucket,
-    MAX(pa_taken_lines.in_directory) AS in_directory,
-    SUM(pa_taken_lines.amount_cents) AS amount_cents,
-    MAX(CASE WHEN (
-      pa_taken_lines.primary_care = '1'
-    ) THEN 1 ELSE 0 END) AS pc_1,
-    SUM(
-      CASE
-        WHEN (
-          pa_taken_lines.primary_care = '1'
-        )
-        THEN pa_taken_lines.amount_cents
-      END
-    ) AS pc_cents_1,
-    CASE
-      WHEN (
-        (
-          MIN(pa_taken_lines.service_date) = MAX(pa_taken_lines.service_date)
-          AND COUNT(pa_taken_lines.service_date) = COUNT(*)
-          OR COUNT(pa_taken_lines.service_date) = 0
-        )
-        AND (
-          MIN(pa_taken_lines.end_date) = MAX(pa_taken_lines.end_date)
-          AND COUNT(pa_taken_lines.end_date) = COUNT(*)
-          OR COUNT(pa_taken_lines.end_date) = 0
-        )
-        AND (
-          MIN(pa_taken_lines.bucket) = MAX(pa_taken_lines.bucket)
-          AND COUNT(pa_taken_lines.bucket) = COUNT(*)
-          OR COUNT(pa_taken_lines.bucket) = 0
-        )
-      )
-      THEN 1
-      ELSE 0
-    END AS one_row
-  FROM (
-    SELECT
-      attribution.attribution_checked__work.person_id AS person_id,
-      attribution.attribution_checked__work.npi AS npi,
-      attribution.attribution_checked__work.service_date AS service_date,
-      attribution.attribution_checked__work.end_date AS end_date,
-      attribution.attribution_checked__work.amount_cents AS amount_cents,
-      attribution.attribution_checked__work.visit_key AS visit_key,
-      attribution.attribution_checked__work.primary_care AS primary_care,
-      attribution.attribution_checked__work.bucket AS bucket,
-      attribution.attribution_checked__work.in_directory AS in_directory
-    FROM attribution.attribution_checked__work
-    WHERE
-      attribution.attribution_checked__work.check_status = 0
-      AND attribution.attribution_checked__work.has_month = 1
-      AND attribution.attribution_checked__work.service_date BETWEEN '2023-01-01' AND '2025-12-31'
-  ) AS pa_taken_lines
-  GROUP BY
-    pa_taken_lines.person_id,
-    pa_taken_lines.npi,
-    pa_taken_lines.visit_key
-), pa_facts AS (
-  SELECT
-    pa_fact_visits.person_id AS person_id,
-    pa_fact_visits.npi AS npi,
-    pa_fact_visits.visit_key AS visit_key,
-    pa_fact_visits.service_date AS service_date,
-    pa_fact_visits.end_date AS end_date,
-    pa_fact_visits.bucket AS bucket,
-    pa_fact_visits.in_directory AS in_directory,
-    pa_fact_visits.amount_cents AS amount_cents,
-    pa_fact_visits.pc_1 AS pc_1,
-    pa_fact_visits.pc_cents_1 AS pc_cents_1,
-    CAST(1 AS INTEGER) AS visit_rows
-  FROM pa_fact_visits
-  WHERE
-    pa_fact_visits.one_row = 1
-  UNION ALL
+WITH pa_facts AS (
   SELECT
     pa_fact_rows.person_id AS person_id,
     pa_fact_rows.npi AS npi,
@@ -1063,7 +984,7 @@ WITH pa_fact_visits AS (
     pa_fact_rows.amount_cents AS amount_cents,
     pa_fact_rows.pc_1 AS pc_1,
     pa_fact_rows.pc_cents_1 AS pc_cents_1,
-    CAST(COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS INTEGER) AS visit_rows
+    COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
   FROM (
     SELECT
       pa_taken_lines.person_id AS person_id,
@@ -1102,24 +1023,6 @@ WITH pa_fact_visits AS (
         AND attribution.attribution_checked__work.has_month = 1
         AND attribution.attribution_checked__work.service_date BETWEEN '2023-01-01' AND '2025-12-31'
     ) AS pa_taken_lines
-    JOIN (
-      SELECT
-        pa_fact_visits.person_id AS person_id,
-        pa_fact_visits.npi AS npi,
-        COALESCE(pa_fact_visits.visit_key, '') AS "key",
-        CASE WHEN (
-          pa_fact_visits.visit_key IS NULL
-        ) THEN 1 ELSE 0 END AS key_null
-      FROM pa_fact_visits
-      WHERE
-        pa_fact_visits.one_row = 0
-    ) AS pa_split_visits
-      ON pa_split_visits.person_id = pa_taken_lines.person_id
-      AND pa_split_visits.npi = pa_taken_lines.npi
-      AND pa_split_visits."key" = COALESCE(pa_taken_lines.visit_key, '')
-      AND pa_split_visits.key_null = CASE WHEN (
-        pa_taken_lines.visit_key IS NULL
-      ) THEN 1 ELSE 0 END
     GROUP BY
       pa_taken_lines.person_id,
       pa_taken_lines.npi,
