@@ -35,6 +35,7 @@ STAGES: dict[str, Stage] = {
     "pa_providers": Stage(STAGING, TABLE),
     "pa_claim_rows": Stage(STAGING, EPHEMERAL),
     "pa_checked": Stage(STAGING, TABLE),
+    "pa_member_months": Stage(STAGING, EPHEMERAL),
     "pa_member_spans": Stage(STAGING, TABLE),
     "pa_deaths": Stage(STAGING, EPHEMERAL),
     "pa_enrollment_months": Stage(STAGING, EPHEMERAL),

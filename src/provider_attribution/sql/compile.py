@@ -412,36 +412,60 @@ class QueryBuilder:
     def member_spans(self, keys: Sequence[ScopeKey]) -> sa.CTE:
         """The member months any scope key looks at as spans: per person, each run of
         consecutive months as its first and last ``YYYYMM`` (``first_month``, ``last_month``).
-        A month minus its rank among the person's distinct months is constant along a run, so
-        one window and one group-by give the spans, the duplicate months included. Most
-        persons have one span, so a month test is one equality join on the person and a range
-        check, with a build side one row per person instead of one per member month."""
+        Most persons have one span, so a month test is one equality join on the person and a
+        range check, with a build side of about one row per person instead of one per month.
+
+        A person whose distinct months fill the range from the first to the last is one span
+        (a group-by); only the months of the others are numbered, since a month minus its rank
+        among the person's months is constant along a run (a window, which spills at 100M
+        lines when it numbers every member month)."""
         src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
         key = tables.month_key_of(src, e)
         first, last = self._month_bounds(keys)
         person = expressions.binary_id(src.c[e.person_id])
-        inner = (
+        months = (
             sa.select(person.label("person_id"), key.label("month_key"))
             .where(person.is_not(None))
             .where(key.between(first, last))
-            .subquery("pa_mm_raw")
+            .distinct()
+            .cte("pa_member_months")
         )
-        rank = sa.func.dense_rank().over(partition_by=inner.c.person_id, order_by=inner.c.month_key)
-        numbered = sa.select(
-            inner.c.person_id,
-            inner.c.month_key,
-            (expressions.month_number(inner.c.month_key) - rank).label("run_id"),
-        ).subquery("pa_mm_runs")
-        return (
+        persons = (
             sa.select(
-                numbered.c.person_id,
-                sa.func.min(numbered.c.month_key).label("first_month"),
-                sa.func.max(numbered.c.month_key).label("last_month"),
+                months.c.person_id,
+                sa.func.min(months.c.month_key).label("first_month"),
+                sa.func.max(months.c.month_key).label("last_month"),
+                sa.func.count().label("months"),
             )
-            .group_by(numbered.c.person_id, numbered.c.run_id)
-            .cte("pa_member_spans")
+            .group_by(months.c.person_id)
+            .subquery("pa_member_ranges")
         )
+        number = expressions.month_number
+        filled = number(persons.c.last_month) - number(persons.c.first_month) + 1
+        whole = sa.select(persons.c.person_id, persons.c.first_month, persons.c.last_month).where(
+            filled == persons.c.months
+        )
+        gapped = (
+            sa.select(months.c.person_id, months.c.month_key)
+            .select_from(months.join(persons, persons.c.person_id == months.c.person_id))
+            .where(filled != persons.c.months)
+            .subquery("pa_gapped_months")
+        )
+        rank = sa.func.row_number().over(
+            partition_by=gapped.c.person_id, order_by=gapped.c.month_key
+        )
+        numbered = sa.select(
+            gapped.c.person_id,
+            gapped.c.month_key,
+            (number(gapped.c.month_key) - rank).label("run_id"),
+        ).subquery("pa_mm_runs")
+        runs = sa.select(
+            numbered.c.person_id,
+            sa.func.min(numbered.c.month_key).label("first_month"),
+            sa.func.max(numbered.c.month_key).label("last_month"),
+        ).group_by(numbered.c.person_id, numbered.c.run_id)
+        return sa.union_all(whole, runs).cte("pa_member_spans")
 
     def _month_bounds(
         self, keys: Sequence[ScopeKey]

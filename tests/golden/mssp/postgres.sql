@@ -2,32 +2,94 @@
 -- as of 2025-06-30, years 2024, 2025, every optional input mapped
 
 CREATE UNLOGGED TABLE attribution.attribution_member_spans__work AS
-SELECT
-  pa_mm_runs.person_id AS person_id,
-  MIN(pa_mm_runs.month_key) AS first_month,
-  MAX(pa_mm_runs.month_key) AS last_month
-FROM (
+WITH pa_member_months AS (
+  SELECT DISTINCT
+    CAST(core.member_months.person_id AS TEXT) COLLATE "C" AS person_id,
+    CAST(core.member_months.year_month AS INT) AS month_key
+  FROM core.member_months
+  WHERE
+    CAST(core.member_months.person_id AS TEXT) COLLATE "C" IS NOT NULL
+    AND CAST(core.member_months.year_month AS INT) BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
+), pa_member_spans AS (
   SELECT
-    pa_mm_raw.person_id AS person_id,
-    pa_mm_raw.month_key AS month_key,
-    (
-      CAST((
-        pa_mm_raw.month_key - pa_mm_raw.month_key % 100
-      ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_mm_raw.month_key % 100
-    ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
   FROM (
     SELECT
-      CAST(core.member_months.person_id AS TEXT) COLLATE "C" AS person_id,
-      CAST(core.member_months.year_month AS INT) AS month_key
-    FROM core.member_months
-    WHERE
-      CAST(core.member_months.person_id AS TEXT) COLLATE "C" IS NOT NULL
-      AND CAST(core.member_months.year_month AS INT) BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
-  ) AS pa_mm_raw
-) AS pa_mm_runs
-GROUP BY
-  pa_mm_runs.person_id,
-  pa_mm_runs.run_id;
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
+  SELECT
+    pa_mm_runs.person_id AS person_id,
+    MIN(pa_mm_runs.month_key) AS first_month,
+    MAX(pa_mm_runs.month_key) AS last_month
+  FROM (
+    SELECT
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
+      (
+        CAST((
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
+        ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
+    FROM (
+      SELECT
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
+      WHERE
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
+  ) AS pa_mm_runs
+  GROUP BY
+    pa_mm_runs.person_id,
+    pa_mm_runs.run_id
+)
+SELECT
+  pa_member_spans.person_id AS person_id,
+  pa_member_spans.first_month AS first_month,
+  pa_member_spans.last_month AS last_month
+FROM pa_member_spans;
 
 CREATE UNLOGGED TABLE attribution.attribution_eligible__work AS
 WITH pa_scopes AS (

@@ -427,31 +427,94 @@ WITH pa_claim_rows AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
+), pa_member_months AS (
+  SELECT DISTINCT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INTEGER) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT core.member_months.person_id IS NULL
+    AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
 ), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
         ) / (
           100 + 0.0
-        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+        ) AS INTEGER) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        core.member_months.person_id AS person_id,
-        CAST(core.member_months.year_month AS INTEGER) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT core.member_months.person_id IS NULL
-        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -972,31 +1035,94 @@ LEFT OUTER JOIN pa_member_spans
   AND CAST(CAST(STRFTIME('%Y', pa_line_parts.service_date) AS INTEGER) * 100 + CAST(STRFTIME('%m', pa_line_parts.service_date) AS INTEGER) AS INTEGER) BETWEEN pa_member_spans.first_month AND pa_member_spans.last_month;
 
 CREATE TABLE attribution.provider_ranking AS
-WITH pa_member_spans AS (
+WITH pa_member_months AS (
+  SELECT DISTINCT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INTEGER) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT core.member_months.person_id IS NULL
+    AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
         ) / (
           100 + 0.0
-        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+        ) AS INTEGER) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        core.member_months.person_id AS person_id,
-        CAST(core.member_months.year_month AS INTEGER) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT core.member_months.person_id IS NULL
-        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -2421,31 +2547,94 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_spans AS (
+WITH pa_member_months AS (
+  SELECT DISTINCT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INTEGER) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT core.member_months.person_id IS NULL
+    AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
         ) / (
           100 + 0.0
-        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+        ) AS INTEGER) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        core.member_months.person_id AS person_id,
-        CAST(core.member_months.year_month AS INTEGER) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT core.member_months.person_id IS NULL
-        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -2990,31 +3179,94 @@ WITH pa_scopes AS (
     '2025-01-01' AS alive_from,
     '2023-07-01' AS start_12,
     '2022-07-01' AS start_24
+), pa_member_months AS (
+  SELECT DISTINCT
+    core.member_months.person_id AS person_id,
+    CAST(core.member_months.year_month AS INTEGER) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT core.member_months.person_id IS NULL
+    AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
 ), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / (
+          100 + 0.0
+        ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
         ) / (
           100 + 0.0
-        ) AS INTEGER) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+        ) AS INTEGER) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        core.member_months.person_id AS person_id,
-        CAST(core.member_months.year_month AS INTEGER) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT core.member_months.person_id IS NULL
-        AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202107 AS INTEGER) AND CAST(202506 AS INTEGER)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / (
+              100 + 0.0
+            ) AS INTEGER) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,

@@ -427,29 +427,84 @@ WITH pa_claim_rows AS (
         CAST(terminology.provider.npi AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
+), pa_member_months AS (
+  SELECT DISTINCT
+    CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+    CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+    AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 ), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
-        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      INNER JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
-        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -1106,29 +1161,84 @@ WITH pa_facts AS (
       pa_metrics.last_5 AS last_5
     FROM pa_metrics
   ) AS pa_unit_sums
+), pa_member_months AS (
+  SELECT DISTINCT
+    CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+    CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+    AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 ), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
-        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      INNER JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
-        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -2008,29 +2118,84 @@ WHERE
   AND attribution.provider_ranking.ranking = 1;
 
 CREATE TABLE attribution.attribution_exclusions AS
-WITH pa_member_spans AS (
+WITH pa_member_months AS (
+  SELECT DISTINCT
+    CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+    CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+    AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
-        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      INNER JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
-        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
@@ -2614,29 +2779,84 @@ WITH pa_scopes AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
+), pa_member_months AS (
+  SELECT DISTINCT
+    CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
+    CAST(core.member_months.`year_month` AS SIGNED) AS month_key
+  FROM core.member_months
+  WHERE
+    NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
+    AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
 ), pa_member_spans AS (
+  SELECT
+    pa_member_ranges.person_id AS person_id,
+    pa_member_ranges.first_month AS first_month,
+    pa_member_ranges.last_month AS last_month
+  FROM (
+    SELECT
+      pa_member_months.person_id AS person_id,
+      MIN(pa_member_months.month_key) AS first_month,
+      MAX(pa_member_months.month_key) AS last_month,
+      COUNT(*) AS months
+    FROM pa_member_months
+    GROUP BY
+      pa_member_months.person_id
+  ) AS pa_member_ranges
+  WHERE
+    (
+      (
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+      )
+    ) + 1 = pa_member_ranges.months
+  UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
     MIN(pa_mm_runs.month_key) AS first_month,
     MAX(pa_mm_runs.month_key) AS last_month
   FROM (
     SELECT
-      pa_mm_raw.person_id AS person_id,
-      pa_mm_raw.month_key AS month_key,
+      pa_gapped_months.person_id AS person_id,
+      pa_gapped_months.month_key AS month_key,
       (
         CAST((
-          pa_mm_raw.month_key - pa_mm_raw.month_key % 100
-        ) / 100 AS SIGNED) * 12 + pa_mm_raw.month_key % 100
-      ) - DENSE_RANK() OVER (PARTITION BY pa_mm_raw.person_id ORDER BY pa_mm_raw.month_key) AS run_id
+          pa_gapped_months.month_key - pa_gapped_months.month_key % 100
+        ) / 100 AS SIGNED) * 12 + pa_gapped_months.month_key % 100
+      ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
       SELECT
-        CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin AS person_id,
-        CAST(core.member_months.`year_month` AS SIGNED) AS month_key
-      FROM core.member_months
+        pa_member_months.person_id AS person_id,
+        pa_member_months.month_key AS month_key
+      FROM pa_member_months
+      INNER JOIN (
+        SELECT
+          pa_member_months.person_id AS person_id,
+          MIN(pa_member_months.month_key) AS first_month,
+          MAX(pa_member_months.month_key) AS last_month,
+          COUNT(*) AS months
+        FROM pa_member_months
+        GROUP BY
+          pa_member_months.person_id
+      ) AS pa_member_ranges
+        ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
-        AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
-    ) AS pa_mm_raw
+        (
+          (
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / 100 AS SIGNED) * 12 + pa_member_ranges.first_month % 100
+          )
+        ) + 1 <> pa_member_ranges.months
+    ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY
     pa_mm_runs.person_id,
