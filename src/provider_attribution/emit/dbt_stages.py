@@ -36,6 +36,7 @@ STAGES: dict[str, Stage] = {
     "pa_claim_rows": Stage(STAGING, EPHEMERAL),
     "pa_checked": Stage(STAGING, TABLE),
     "pa_member_months": Stage(STAGING, EPHEMERAL),
+    "pa_member_ranges": Stage(STAGING, EPHEMERAL),
     "pa_member_spans": Stage(STAGING, TABLE),
     "pa_deaths": Stage(STAGING, EPHEMERAL),
     "pa_enrollment_months": Stage(STAGING, EPHEMERAL),

@@ -439,7 +439,7 @@ class QueryBuilder:
                 sa.func.count().label("months"),
             )
             .group_by(months.c.person_id)
-            .subquery("pa_member_ranges")
+            .cte("pa_member_ranges")
         )
         number = expressions.month_number
         filled = number(persons.c.last_month) - number(persons.c.first_month) + 1

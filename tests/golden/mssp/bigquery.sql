@@ -435,21 +435,21 @@ WITH pa_claim_rows AS (
   WHERE
     core.member_months.person_id IS NOT NULL
     AND CAST(core.member_months.year_month AS INT64) BETWEEN CAST(202301 AS INT64) AND CAST(202512 AS INT64)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -484,16 +484,7 @@ WITH pa_claim_rows AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -1037,21 +1028,21 @@ WITH pa_member_months AS (
   WHERE
     core.member_months.person_id IS NOT NULL
     AND CAST(core.member_months.year_month AS INT64) BETWEEN CAST(202301 AS INT64) AND CAST(202512 AS INT64)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -1086,16 +1077,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -2824,21 +2806,21 @@ WITH pa_member_months AS (
   WHERE
     core.member_months.person_id IS NOT NULL
     AND CAST(core.member_months.year_month AS INT64) BETWEEN CAST(202301 AS INT64) AND CAST(202512 AS INT64)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -2873,16 +2855,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -4246,21 +4219,21 @@ WITH pa_scopes AS (
   WHERE
     core.member_months.person_id IS NOT NULL
     AND CAST(core.member_months.year_month AS INT64) BETWEEN CAST(202301 AS INT64) AND CAST(202512 AS INT64)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -4295,16 +4268,7 @@ WITH pa_scopes AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (

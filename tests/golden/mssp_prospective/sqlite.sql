@@ -435,21 +435,21 @@ WITH pa_claim_rows AS (
   WHERE
     NOT core.member_months.person_id IS NULL
     AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -487,16 +487,7 @@ WITH pa_claim_rows AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -1043,21 +1034,21 @@ WITH pa_member_months AS (
   WHERE
     NOT core.member_months.person_id IS NULL
     AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -1095,16 +1086,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -2837,21 +2819,21 @@ WITH pa_member_months AS (
   WHERE
     NOT core.member_months.person_id IS NULL
     AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -2889,16 +2871,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -4266,21 +4239,21 @@ WITH pa_scopes AS (
   WHERE
     NOT core.member_months.person_id IS NULL
     AND CAST(core.member_months.year_month AS INTEGER) BETWEEN CAST(202110 AS INTEGER) AND CAST(202506 AS INTEGER)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -4318,16 +4291,7 @@ WITH pa_scopes AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (

@@ -10,21 +10,21 @@ WITH pa_member_months AS (
   WHERE
     CAST(core.member_months.person_id AS TEXT) COLLATE "C" IS NOT NULL
     AND CAST(core.member_months.year_month AS INT) BETWEEN CAST(202301 AS INT) AND CAST(202512 AS INT)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -56,16 +56,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (

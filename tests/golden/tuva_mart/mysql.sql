@@ -435,21 +435,21 @@ WITH pa_claim_rows AS (
   WHERE
     NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
     AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -481,16 +481,7 @@ WITH pa_claim_rows AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      INNER JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      INNER JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -1169,21 +1160,21 @@ WITH pa_facts AS (
   WHERE
     NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
     AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -1215,16 +1206,7 @@ WITH pa_facts AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      INNER JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      INNER JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -2126,21 +2108,21 @@ WITH pa_member_months AS (
   WHERE
     NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
     AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -2172,16 +2154,7 @@ WITH pa_member_months AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      INNER JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      INNER JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
@@ -2787,21 +2760,21 @@ WITH pa_scopes AS (
   WHERE
     NOT CAST(core.member_months.person_id AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin IS NULL
     AND CAST(core.member_months.`year_month` AS SIGNED) BETWEEN CAST(202301 AS SIGNED) AND CAST(202512 AS SIGNED)
+), pa_member_ranges AS (
+  SELECT
+    pa_member_months.person_id AS person_id,
+    MIN(pa_member_months.month_key) AS first_month,
+    MAX(pa_member_months.month_key) AS last_month,
+    COUNT(*) AS months
+  FROM pa_member_months
+  GROUP BY
+    pa_member_months.person_id
 ), pa_member_spans AS (
   SELECT
     pa_member_ranges.person_id AS person_id,
     pa_member_ranges.first_month AS first_month,
     pa_member_ranges.last_month AS last_month
-  FROM (
-    SELECT
-      pa_member_months.person_id AS person_id,
-      MIN(pa_member_months.month_key) AS first_month,
-      MAX(pa_member_months.month_key) AS last_month,
-      COUNT(*) AS months
-    FROM pa_member_months
-    GROUP BY
-      pa_member_months.person_id
-  ) AS pa_member_ranges
+  FROM pa_member_ranges
   WHERE
     (
       (
@@ -2833,16 +2806,7 @@ WITH pa_scopes AS (
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
-      INNER JOIN (
-        SELECT
-          pa_member_months.person_id AS person_id,
-          MIN(pa_member_months.month_key) AS first_month,
-          MAX(pa_member_months.month_key) AS last_month,
-          COUNT(*) AS months
-        FROM pa_member_months
-        GROUP BY
-          pa_member_months.person_id
-      ) AS pa_member_ranges
+      INNER JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
         (
