@@ -191,6 +191,32 @@ def test_a_broken_invariant_is_refused_and_the_old_results_stay(
     engine.dispose()
 
 
+def test_invariant_checks_detect_a_repeated_rank_between_one_and_n(tmp_path: Path) -> None:
+    # ranks 1, 3, 3 of a three-row key: lowest 1 and highest n, but not 1..n
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'repeated.duckdb'}")
+    generate(engine, SyntheticSpec(members=300, seed=1), inputs=demo_inputs())
+    attribute(engine, demo_inputs(), as_of=FIRST, years=[], target_schema="out")
+    ranking = output_tables.table(outputs.RANKING, "out")
+    with engine.begin() as conn:
+        assert invariants.violations(conn, _tables("out")) == []
+        three = (
+            sa.select(ranking.c.attribution_key)
+            .group_by(ranking.c.attribution_key)
+            .having(sa.func.count() == 3)
+            .limit(1)
+            .scalar_subquery()
+        )
+        changed = conn.execute(
+            ranking.update()
+            .where(ranking.c.attribution_key == three, ranking.c.ranking == 2)
+            .values(ranking=3)
+        )
+        assert changed.rowcount == 1
+        problems = invariants.violations(conn, _tables("out"))
+        assert problems == ["provider_ranking: 1 attribution keys whose ranks are not 1..n"]
+    engine.dispose()
+
+
 def test_invariant_checks_detect_gaps_and_missing_rank_one(tmp_path: Path) -> None:
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'gaps.duckdb'}")
     generate(engine, SyntheticSpec(members=300, seed=1), inputs=demo_inputs())

@@ -78,25 +78,23 @@ SELECTION_DESCRIPTIONS = {
     Path.GEOGRAPHIC: "Geographic assignment",
 }
 
-# Columns every path contributes, in union order.
+# Columns every path contributes, in union order: what the ranking orders by and what is not
+# a function of it; the labels (attribution type, step description, the NPI's bucket and
+# specialty) and the scope key's end date are added after the ranking, so the window sorts
+# narrow rows (``QueryBuilder.labelled``).
 _PATH_COLUMNS = (
     "scope_id",
     "person_id",
     "path_order",
-    "attribution_type",
     "provider_id",
     "unit_type",
     "top_npi",
-    "provider_bucket",
-    "prov_specialty",
     "step",
-    "step_description",
     "rank_cents",
     "allowed_amount",
     "visits",
     "last_service_date",
     "lookback_start_date",
-    "lookback_end_date",
 )
 
 
@@ -542,12 +540,13 @@ class QueryBuilder:
         keys: sa.Subquery,
         r: sa.FromClause,
         conds: list[sa.ColumnElement[bool]],
+        name: str = "pa_aco_of",
         **by: sa.ColumnElement[Any],
     ) -> sa.Subquery:
-        """``pa_aco_of``: per row of ``keys`` (and per roster column of ``by``, named by its
-        key) the smallest aco_id of the roster rows ``r`` meeting ``conds``. A TIN in ``keys``
-        becomes ``tin_key``/``tin_null``, joinable by equality (a hash join) while a null TIN
-        stays apart from any text."""
+        """``name`` (``pa_aco_of``): per row of ``keys`` (and per roster column of ``by``,
+        named by its key) the smallest aco_id of the roster rows ``r`` meeting ``conds``. A TIN
+        in ``keys`` becomes ``tin_key``/``tin_null``, joinable by equality (a hash join) while
+        a null TIN stays apart from any text."""
         spec = self.inputs.roster
         assert spec is not None
         columns: list[sa.ColumnElement[Any]] = [c for c in keys.c if c.name != "tin"]
@@ -560,26 +559,27 @@ class QueryBuilder:
             sa.select(*columns, aco_id)
             .select_from(keys.join(r, sa.and_(*conds)))
             .group_by(*keys.c, *by.values())
-            .subquery("pa_aco_of")
+            .subquery(name)
         )
 
-    def aco_of(
-        self,
-        npi: sa.ColumnElement[Any],
-        tin: sa.ColumnElement[Any] | None,
-        *,
-        day: sa.ColumnElement[Any],
-    ) -> sa.ColumnElement[Any]:
-        """The ACO an NPI (and TIN) belonged to on ``day`` (a roster by date ranges): the
-        smallest matching aco_id."""
-        if not self._uses_roster():
-            return _text(None)
+    def _selection_aco_on_day(
+        self, name: str, sel: sa.FromClause, npi: sa.ColumnElement[Any], scope: sa.FromClause
+    ) -> sa.Subquery:
+        """A roster by date ranges as (npi, anchor_end, smallest aco_id): the ACO each
+        selected NPI belonged to on each scope key's end date, TIN ignored; joined, not a
+        subquery per selection (which some engines cannot run correlated)."""
         spec = self.inputs.roster
         assert spec is not None
-        r = tables.roster(spec).alias("pa_roster")
-        conds = self._roster_match(r, npi, tin, day=day)
-        aco_id = expressions.binary_id(r.c[spec.aco_id])
-        return sa.select(sa.func.min(aco_id)).where(*conds).scalar_subquery()
+        keys = (
+            sa.select(npi.label("npi"), scope.c.anchor_end.label("anchor_end"))
+            .select_from(sel.join(scope, sa.true()))
+            .where(npi.is_not(None))
+            .distinct()
+            .subquery(f"{name}_keys")
+        )
+        r = tables.roster(spec).alias(f"{name}_roster")
+        conds = self._roster_match(r, keys.c.npi, None, day=keys.c.anchor_end)
+        return self._smallest_aco(keys, r, conds, name=name)
 
     def _selection_aco_by_year(self, name: str) -> sa.Subquery:
         """A roster by performance year as (npi, performance_year, smallest aco_id): a
@@ -1093,7 +1093,6 @@ class QueryBuilder:
         top: sa.FromClause | None,
         eligible: sa.FromClause,
         scope: sa.FromClause,
-        prov: sa.FromClause,
         order: int,
     ) -> sa.Select[Any]:
         """Claims-path candidates of eligible, claims-assignable persons."""
@@ -1113,7 +1112,6 @@ class QueryBuilder:
             ]
         )
         start = _case([(units.c.step == i, scope.c[f"start_{p.months}"]) for i, p in passes])
-        description = _case([(units.c.step == i, p.description) for i, p in passes])
         joined = units.join(scope, scope.c.scope_id == units.c.scope_id).join(
             eligible,
             sa.and_(
@@ -1138,22 +1136,17 @@ class QueryBuilder:
                 units.c.scope_id,
                 units.c.person_id,
                 _int(order).label("path_order"),
-                _text(Path.CLAIMS.value).label("attribution_type"),
                 units.c.unit_id.label("provider_id"),
                 units.c.unit_type,
                 top_npi.label("top_npi"),
-                self._bucket_label(prov.c.bucket).label("provider_bucket"),
-                prov.c.prov_specialty,
                 units.c.step,
-                sa.cast(description, sa.String).label("step_description"),
                 sa.cast(rank_cents, sa.BigInteger).label("rank_cents"),
                 expressions.money_from_cents(money_cents).label("allowed_amount"),
                 sa.cast(by_step("visits_{}"), sa.Integer).label("visits"),
                 by_step("last_{}").label("last_service_date"),
                 start.label("lookback_start_date"),
-                scope.c.anchor_end.label("lookback_end_date"),
             )
-            .select_from(joined.outerjoin(prov, prov.c.npi == top_npi))
+            .select_from(joined)
             .where(units.c.step.is_not(None))
             .subquery("pa_claims_rows")
         )
@@ -1165,7 +1158,6 @@ class QueryBuilder:
         spec: SelectionTable,
         eligible: sa.FromClause,
         scope: sa.FromClause,
-        prov: sa.FromClause,
         order: int,
     ) -> sa.Select[Any]:
         """The valid selection of each eligible person (latest effective date, then NPI)."""
@@ -1215,8 +1207,15 @@ class QueryBuilder:
                 ),
             )
             aco = lookup.c.aco_id
+        elif self._uses_roster():
+            lookup = self._selection_aco_on_day(f"pa_{path.value}_aco", sel, npi, scope)
+            source = chosen.outerjoin(
+                lookup,
+                sa.and_(lookup.c.npi == chosen.c.npi, lookup.c.anchor_end == chosen.c.anchor_end),
+            )
+            aco = lookup.c.aco_id
         else:
-            aco = self.aco_of(chosen.c.npi, None, day=chosen.c.anchor_end)
+            aco = _text(None)
         unit_type = (
             _case([(aco.is_not(None), "aco")], "npi") if self._uses_roster() else _text("npi")
         )
@@ -1225,22 +1224,17 @@ class QueryBuilder:
                 chosen.c.scope_id,
                 chosen.c.person_id,
                 _int(order).label("path_order"),
-                _text(path.value).label("attribution_type"),
                 sa.func.coalesce(aco, chosen.c.npi).label("provider_id"),
                 unit_type.label("unit_type"),
                 chosen.c.npi.label("top_npi"),
-                self._bucket_label(prov.c.bucket).label("provider_bucket"),
-                prov.c.prov_specialty,
                 _int(0).label("step"),
-                _text(SELECTION_DESCRIPTIONS[path]).label("step_description"),
                 sa.cast(sa.literal(0), sa.BigInteger).label("rank_cents"),
                 expressions.money(sa.literal(0)).label("allowed_amount"),
                 _int(0).label("visits"),
                 sa.cast(sa.null(), sa.Date).label("last_service_date"),
                 chosen.c.effective_date.label("lookback_start_date"),
-                chosen.c.anchor_end.label("lookback_end_date"),
             )
-            .select_from(source.outerjoin(prov, prov.c.npi == chosen.c.npi))
+            .select_from(source)
             .where(chosen.c.pick == 1)
         )
 
@@ -1271,6 +1265,35 @@ class QueryBuilder:
             partition_by=(paths.c.scope_id, paths.c.person_id), order_by=order
         )
         return sa.select(*paths.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
+
+    def labelled(
+        self, ranked: sa.FromClause, scope: sa.FromClause, prov: sa.FromClause
+    ) -> sa.Select[Any]:
+        """The ranked rows with what follows from their columns: the path's attribution type,
+        the step's description, the top NPI's bucket and specialty, the scope key's end date."""
+        order = ranked.c.path_order
+        descriptions: list[tuple[sa.ColumnElement[bool], Any]] = []
+        for i, path in enumerate(self.method.paths):
+            if path is Path.CLAIMS:
+                by_step = [(ranked.c.step == s, p.description) for s, p in self._passes()]
+                descriptions.append((order == i, _case(by_step)))
+            elif path in SELECTION_DESCRIPTIONS:
+                descriptions.append((order == i, SELECTION_DESCRIPTIONS[path]))
+        paths = [(order == i, path.value) for i, path in enumerate(self.method.paths)]
+        values: dict[str, sa.ColumnElement[Any]] = {
+            **{name: ranked.c[name] for name in _PATH_COLUMNS},
+            "attribution_type": sa.cast(_case(paths), sa.String),
+            "provider_bucket": self._bucket_label(prov.c.bucket),
+            "prov_specialty": prov.c.prov_specialty,
+            "step_description": sa.cast(_case(descriptions), sa.String),
+            "lookback_end_date": scope.c.anchor_end,
+            "ranking": ranked.c.ranking,
+        }
+        return sa.select(*(values[n].label(n) for n in _RANKED_COLUMNS)).select_from(
+            ranked.join(scope, scope.c.scope_id == ranked.c.scope_id).outerjoin(
+                prov, prov.c.npi == ranked.c.top_npi
+            )
+        )
 
     def fallback(
         self, eligible: sa.FromClause, ranked: sa.FromClause, scope: sa.FromClause
@@ -1343,15 +1366,15 @@ class QueryBuilder:
 
     def paths(self, got: Built) -> sa.FromClause:
         """``pa_paths``: the candidate rows of every path, in the method's path order."""
-        scope, prov, eligible = got["pa_scopes"], got["pa_providers"], got["pa_eligible"]
+        scope, eligible = got["pa_scopes"], got["pa_eligible"]
         branches: list[sa.Select[Any]] = []
         for order, path in enumerate(self.method.paths):
             if path is Path.CLAIMS:
                 metrics, units = got["pa_metrics"], got["pa_units"]
                 top = self.top_npis(metrics, units)
-                branches.append(self.claims_rows(units, top, eligible, scope, prov, order))
+                branches.append(self.claims_rows(units, top, eligible, scope, order))
             elif (spec := self._selection_input(path)) is not None:
-                branches.append(self.selection_rows(path, spec, eligible, scope, prov, order))
+                branches.append(self.selection_rows(path, spec, eligible, scope, order))
         if not branches:
             raise ValueError(
                 f"method {self.method.name!r}: none of its paths "
@@ -1366,7 +1389,7 @@ class QueryBuilder:
         got = self.stages(keys)
         scope, eligible, ranked = got["pa_scopes"], got["pa_eligible"], got["pa_ranked"]
         rows = sa.union_all(
-            sa.select(*(ranked.c[n] for n in _RANKED_COLUMNS)),
+            self.labelled(ranked, scope, got["pa_providers"]),
             self.fallback(eligible, ranked, scope),
         ).subquery("pa_all_rows")
         key = scope.c.key_prefix + sa.cast(rows.c.person_id, sa.String)
@@ -1414,6 +1437,20 @@ RUN_DATE = "run_date"
 
 # Columns of ranked rows and fallback rows: the path columns without the ordering helpers.
 _RANKED_COLUMNS = (
-    *(c for c in _PATH_COLUMNS if c not in {"path_order", "rank_cents"}),
+    "scope_id",
+    "person_id",
+    "attribution_type",
+    "provider_id",
+    "unit_type",
+    "top_npi",
+    "provider_bucket",
+    "prov_specialty",
+    "step",
+    "step_description",
+    "allowed_amount",
+    "visits",
+    "last_service_date",
+    "lookback_start_date",
+    "lookback_end_date",
     "ranking",
 )

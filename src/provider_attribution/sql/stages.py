@@ -158,7 +158,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "pa_paths",
         "candidate rows of every path: claims units (with their top NPI), selections",
-        ("pa_metrics", "pa_units", "pa_eligible", "pa_scopes", "pa_providers"),
+        ("pa_metrics", "pa_units", "pa_eligible", "pa_scopes"),
         paths,
     ),
     Stage(

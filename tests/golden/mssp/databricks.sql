@@ -2005,6 +2005,274 @@ WITH pa_scopes AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
+), pa_top_npi AS (
+  SELECT
+    pa_npi_numbered.scope_id AS scope_id,
+    pa_npi_numbered.person_id AS person_id,
+    pa_npi_numbered.unit_type AS unit_type,
+    pa_npi_numbered.unit_id AS unit_id,
+    pa_npi_numbered.npi AS top_npi
+  FROM (
+    SELECT
+      pa_npi_at_step.scope_id AS scope_id,
+      pa_npi_at_step.person_id AS person_id,
+      pa_npi_at_step.unit_type AS unit_type,
+      pa_npi_at_step.unit_id AS unit_id,
+      pa_npi_at_step.npi AS npi,
+      pa_npi_at_step.cents AS cents,
+      pa_npi_at_step.last_service AS last_service,
+      ROW_NUMBER() OVER (
+        PARTITION BY pa_npi_at_step.scope_id, pa_npi_at_step.person_id, pa_npi_at_step.unit_type, pa_npi_at_step.unit_id
+        ORDER BY pa_npi_at_step.cents DESC NULLS FIRST, pa_npi_at_step.last_service DESC NULLS FIRST, pa_npi_at_step.npi ASC NULLS LAST
+      ) AS npi_rank
+    FROM (
+      SELECT
+        attribution.attribution_metrics__work.scope_id AS scope_id,
+        attribution.attribution_metrics__work.person_id AS person_id,
+        attribution.attribution_metrics__work.unit_type AS unit_type,
+        attribution.attribution_metrics__work.unit_id AS unit_id,
+        attribution.attribution_metrics__work.npi AS npi,
+        CASE
+          WHEN (
+            attribution.attribution_units__work.step = 1
+          )
+          THEN attribution.attribution_metrics__work.cents_1
+          WHEN (
+            attribution.attribution_units__work.step = 2
+          )
+          THEN attribution.attribution_metrics__work.cents_2
+          WHEN (
+            attribution.attribution_units__work.step = 3
+          )
+          THEN attribution.attribution_metrics__work.cents_3
+        END AS cents,
+        CASE
+          WHEN (
+            attribution.attribution_units__work.step = 1
+          )
+          THEN attribution.attribution_metrics__work.last_1
+          WHEN (
+            attribution.attribution_units__work.step = 2
+          )
+          THEN attribution.attribution_metrics__work.last_2
+          WHEN (
+            attribution.attribution_units__work.step = 3
+          )
+          THEN attribution.attribution_metrics__work.last_3
+        END AS last_service
+      FROM attribution.attribution_metrics__work
+      JOIN attribution.attribution_units__work
+        ON attribution.attribution_units__work.scope_id = attribution.attribution_metrics__work.scope_id
+        AND attribution.attribution_units__work.person_id = attribution.attribution_metrics__work.person_id
+        AND attribution.attribution_units__work.unit_type = attribution.attribution_metrics__work.unit_type
+        AND attribution.attribution_units__work.unit_id = attribution.attribution_metrics__work.unit_id
+    ) AS pa_npi_at_step
+    WHERE
+      pa_npi_at_step.cents IS NOT NULL
+  ) AS pa_npi_numbered
+  WHERE
+    pa_npi_numbered.npi_rank = 1
+), pa_paths AS (
+  SELECT
+    pa_self_selection_chosen.scope_id AS scope_id,
+    pa_self_selection_chosen.person_id AS person_id,
+    CAST(0 AS INT) AS path_order,
+    COALESCE(pa_self_selection_aco.aco_id, pa_self_selection_chosen.npi) AS provider_id,
+    CASE WHEN (
+      pa_self_selection_aco.aco_id IS NOT NULL
+    ) THEN 'aco' ELSE 'npi' END AS unit_type,
+    pa_self_selection_chosen.npi AS top_npi,
+    CAST(0 AS INT) AS step,
+    CAST(0 AS BIGINT) AS rank_cents,
+    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
+    CAST(0 AS INT) AS visits,
+    CAST(NULL AS DATE) AS last_service_date,
+    pa_self_selection_chosen.effective_date AS lookback_start_date
+  FROM (
+    SELECT
+      attribution.attribution_eligible__work.scope_id AS scope_id,
+      attribution.attribution_eligible__work.person_id AS person_id,
+      pa_self_selection.npi AS npi,
+      pa_self_selection.effective_date AS effective_date,
+      pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
+      ROW_NUMBER() OVER (
+        PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
+        ORDER BY pa_self_selection.effective_date DESC NULLS FIRST, pa_self_selection.npi ASC NULLS LAST
+      ) AS pick
+    FROM attribution.attribution_eligible__work
+    JOIN pa_scopes
+      ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
+    JOIN self_selections AS pa_self_selection
+      ON pa_self_selection.person_id = attribution.attribution_eligible__work.person_id
+    WHERE
+      pa_self_selection.npi IS NOT NULL
+      AND pa_self_selection.effective_date IS NOT NULL
+      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
+      AND (
+        pa_self_selection.end_date IS NULL
+        OR pa_self_selection.end_date >= pa_scopes.anchor_end
+      )
+  ) AS pa_self_selection_chosen
+  LEFT OUTER JOIN (
+    SELECT
+      pa_self_selection_aco_keys.npi AS npi,
+      pa_self_selection_aco_keys.anchor_end AS anchor_end,
+      MIN(pa_self_selection_aco_roster.aco_id) AS aco_id
+    FROM (
+      SELECT DISTINCT
+        pa_self_selection.npi AS npi,
+        pa_scopes.anchor_end AS anchor_end
+      FROM self_selections AS pa_self_selection
+      JOIN pa_scopes
+        ON TRUE
+      WHERE
+        pa_self_selection.npi IS NOT NULL
+    ) AS pa_self_selection_aco_keys
+    JOIN aco_participants AS pa_self_selection_aco_roster
+      ON pa_self_selection_aco_roster.npi = pa_self_selection_aco_keys.npi
+      AND (
+        pa_self_selection_aco_roster.start_date IS NULL
+        OR pa_self_selection_aco_roster.start_date <= pa_self_selection_aco_keys.anchor_end
+      )
+      AND (
+        pa_self_selection_aco_roster.end_date IS NULL
+        OR pa_self_selection_aco_roster.end_date >= pa_self_selection_aco_keys.anchor_end
+      )
+    GROUP BY
+      pa_self_selection_aco_keys.npi,
+      pa_self_selection_aco_keys.anchor_end
+  ) AS pa_self_selection_aco
+    ON pa_self_selection_aco.npi = pa_self_selection_chosen.npi
+    AND pa_self_selection_aco.anchor_end = pa_self_selection_chosen.anchor_end
+  WHERE
+    pa_self_selection_chosen.pick = 1
+  UNION ALL
+  SELECT
+    pa_claims_rows.scope_id AS scope_id,
+    pa_claims_rows.person_id AS person_id,
+    pa_claims_rows.path_order AS path_order,
+    pa_claims_rows.provider_id AS provider_id,
+    pa_claims_rows.unit_type AS unit_type,
+    pa_claims_rows.top_npi AS top_npi,
+    pa_claims_rows.step AS step,
+    pa_claims_rows.rank_cents AS rank_cents,
+    pa_claims_rows.allowed_amount AS allowed_amount,
+    pa_claims_rows.visits AS visits,
+    pa_claims_rows.last_service_date AS last_service_date,
+    pa_claims_rows.lookback_start_date AS lookback_start_date
+  FROM (
+    SELECT
+      attribution.attribution_units__work.scope_id AS scope_id,
+      attribution.attribution_units__work.person_id AS person_id,
+      CAST(1 AS INT) AS path_order,
+      attribution.attribution_units__work.unit_id AS provider_id,
+      attribution.attribution_units__work.unit_type AS unit_type,
+      pa_top_npi.top_npi AS top_npi,
+      attribution.attribution_units__work.step AS step,
+      CAST(CASE
+        WHEN (
+          attribution.attribution_units__work.step = 1
+        )
+        THEN attribution.attribution_units__work.cents_1
+        WHEN (
+          attribution.attribution_units__work.step = 2
+        )
+        THEN attribution.attribution_units__work.cents_2
+        WHEN (
+          attribution.attribution_units__work.step = 3
+        )
+        THEN attribution.attribution_units__work.cents_3
+      END AS BIGINT) AS rank_cents,
+      CAST(CAST(CASE
+        WHEN (
+          attribution.attribution_units__work.step = 1
+        )
+        THEN attribution.attribution_units__work.cents_1
+        WHEN (
+          attribution.attribution_units__work.step = 2
+        )
+        THEN attribution.attribution_units__work.cents_2
+        WHEN (
+          attribution.attribution_units__work.step = 3
+        )
+        THEN attribution.attribution_units__work.cents_3
+      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
+      CAST(CASE
+        WHEN (
+          attribution.attribution_units__work.step = 1
+        )
+        THEN attribution.attribution_units__work.visits_1
+        WHEN (
+          attribution.attribution_units__work.step = 2
+        )
+        THEN attribution.attribution_units__work.visits_2
+        WHEN (
+          attribution.attribution_units__work.step = 3
+        )
+        THEN attribution.attribution_units__work.visits_3
+      END AS INT) AS visits,
+      CASE
+        WHEN (
+          attribution.attribution_units__work.step = 1
+        )
+        THEN attribution.attribution_units__work.last_1
+        WHEN (
+          attribution.attribution_units__work.step = 2
+        )
+        THEN attribution.attribution_units__work.last_2
+        WHEN (
+          attribution.attribution_units__work.step = 3
+        )
+        THEN attribution.attribution_units__work.last_3
+      END AS last_service_date,
+      CASE
+        WHEN (
+          attribution.attribution_units__work.step = 1
+        )
+        THEN pa_scopes.start_12
+        WHEN (
+          attribution.attribution_units__work.step = 2
+        )
+        THEN pa_scopes.start_12
+        WHEN (
+          attribution.attribution_units__work.step = 3
+        )
+        THEN pa_scopes.start_24
+      END AS lookback_start_date
+    FROM attribution.attribution_units__work
+    JOIN pa_scopes
+      ON attribution.attribution_units__work.scope_id = pa_scopes.scope_id
+    JOIN attribution.attribution_eligible__work
+      ON attribution.attribution_eligible__work.scope_id = attribution.attribution_units__work.scope_id
+      AND attribution.attribution_eligible__work.person_id = attribution.attribution_units__work.person_id
+    JOIN pa_top_npi
+      ON pa_top_npi.scope_id = attribution.attribution_units__work.scope_id
+      AND pa_top_npi.person_id = attribution.attribution_units__work.person_id
+      AND pa_top_npi.unit_type = attribution.attribution_units__work.unit_type
+      AND pa_top_npi.unit_id = attribution.attribution_units__work.unit_id
+    WHERE
+      attribution.attribution_units__work.step IS NOT NULL
+  ) AS pa_claims_rows
+), pa_ranked AS (
+  SELECT
+    pa_paths.scope_id AS scope_id,
+    pa_paths.person_id AS person_id,
+    pa_paths.path_order AS path_order,
+    pa_paths.provider_id AS provider_id,
+    pa_paths.unit_type AS unit_type,
+    pa_paths.top_npi AS top_npi,
+    pa_paths.step AS step,
+    pa_paths.rank_cents AS rank_cents,
+    pa_paths.allowed_amount AS allowed_amount,
+    pa_paths.visits AS visits,
+    pa_paths.last_service_date AS last_service_date,
+    pa_paths.lookback_start_date AS lookback_start_date,
+    CAST(ROW_NUMBER() OVER (
+      PARTITION BY pa_paths.scope_id, pa_paths.person_id
+      ORDER BY pa_paths.path_order ASC NULLS LAST, pa_paths.step ASC NULLS LAST, pa_paths.rank_cents DESC NULLS FIRST, pa_paths.last_service_date DESC NULLS FIRST, pa_paths.provider_id ASC NULLS LAST
+    ) AS INT) AS ranking
+  FROM pa_paths
 ), pa_providers AS (
   SELECT
     pa_provider_spec.npi AS npi,
@@ -2405,327 +2673,6 @@ WITH pa_scopes AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_top_npi AS (
-  SELECT
-    pa_npi_numbered.scope_id AS scope_id,
-    pa_npi_numbered.person_id AS person_id,
-    pa_npi_numbered.unit_type AS unit_type,
-    pa_npi_numbered.unit_id AS unit_id,
-    pa_npi_numbered.npi AS top_npi
-  FROM (
-    SELECT
-      pa_npi_at_step.scope_id AS scope_id,
-      pa_npi_at_step.person_id AS person_id,
-      pa_npi_at_step.unit_type AS unit_type,
-      pa_npi_at_step.unit_id AS unit_id,
-      pa_npi_at_step.npi AS npi,
-      pa_npi_at_step.cents AS cents,
-      pa_npi_at_step.last_service AS last_service,
-      ROW_NUMBER() OVER (
-        PARTITION BY pa_npi_at_step.scope_id, pa_npi_at_step.person_id, pa_npi_at_step.unit_type, pa_npi_at_step.unit_id
-        ORDER BY pa_npi_at_step.cents DESC NULLS FIRST, pa_npi_at_step.last_service DESC NULLS FIRST, pa_npi_at_step.npi ASC NULLS LAST
-      ) AS npi_rank
-    FROM (
-      SELECT
-        attribution.attribution_metrics__work.scope_id AS scope_id,
-        attribution.attribution_metrics__work.person_id AS person_id,
-        attribution.attribution_metrics__work.unit_type AS unit_type,
-        attribution.attribution_metrics__work.unit_id AS unit_id,
-        attribution.attribution_metrics__work.npi AS npi,
-        CASE
-          WHEN (
-            attribution.attribution_units__work.step = 1
-          )
-          THEN attribution.attribution_metrics__work.cents_1
-          WHEN (
-            attribution.attribution_units__work.step = 2
-          )
-          THEN attribution.attribution_metrics__work.cents_2
-          WHEN (
-            attribution.attribution_units__work.step = 3
-          )
-          THEN attribution.attribution_metrics__work.cents_3
-        END AS cents,
-        CASE
-          WHEN (
-            attribution.attribution_units__work.step = 1
-          )
-          THEN attribution.attribution_metrics__work.last_1
-          WHEN (
-            attribution.attribution_units__work.step = 2
-          )
-          THEN attribution.attribution_metrics__work.last_2
-          WHEN (
-            attribution.attribution_units__work.step = 3
-          )
-          THEN attribution.attribution_metrics__work.last_3
-        END AS last_service
-      FROM attribution.attribution_metrics__work
-      JOIN attribution.attribution_units__work
-        ON attribution.attribution_units__work.scope_id = attribution.attribution_metrics__work.scope_id
-        AND attribution.attribution_units__work.person_id = attribution.attribution_metrics__work.person_id
-        AND attribution.attribution_units__work.unit_type = attribution.attribution_metrics__work.unit_type
-        AND attribution.attribution_units__work.unit_id = attribution.attribution_metrics__work.unit_id
-    ) AS pa_npi_at_step
-    WHERE
-      pa_npi_at_step.cents IS NOT NULL
-  ) AS pa_npi_numbered
-  WHERE
-    pa_npi_numbered.npi_rank = 1
-), pa_paths AS (
-  SELECT
-    pa_self_selection_chosen.scope_id AS scope_id,
-    pa_self_selection_chosen.person_id AS person_id,
-    CAST(0 AS INT) AS path_order,
-    'self_selection' AS attribution_type,
-    COALESCE(
-      (
-        SELECT
-          MIN(pa_roster.aco_id) AS min_1
-        FROM aco_participants AS pa_roster
-        WHERE
-          pa_roster.npi = pa_self_selection_chosen.npi
-          AND (
-            pa_roster.start_date IS NULL
-            OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-          )
-          AND (
-            pa_roster.end_date IS NULL
-            OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-          )
-      ),
-      pa_self_selection_chosen.npi
-    ) AS provider_id,
-    CASE
-      WHEN (
-        (
-          SELECT
-            MIN(pa_roster.aco_id) AS min_1
-          FROM aco_participants AS pa_roster
-          WHERE
-            pa_roster.npi = pa_self_selection_chosen.npi
-            AND (
-              pa_roster.start_date IS NULL
-              OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-            )
-            AND (
-              pa_roster.end_date IS NULL
-              OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-            )
-        ) IS NOT NULL
-      )
-      THEN 'aco'
-      ELSE 'npi'
-    END AS unit_type,
-    pa_self_selection_chosen.npi AS top_npi,
-    CASE
-      WHEN (
-        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-      )
-      THEN pa_providers.bucket
-      ELSE 'unknown'
-    END AS provider_bucket,
-    pa_providers.prov_specialty AS prov_specialty,
-    CAST(0 AS INT) AS step,
-    'Self-selected provider' AS step_description,
-    CAST(0 AS BIGINT) AS rank_cents,
-    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
-    CAST(0 AS INT) AS visits,
-    CAST(NULL AS DATE) AS last_service_date,
-    pa_self_selection_chosen.effective_date AS lookback_start_date,
-    pa_self_selection_chosen.anchor_end AS lookback_end_date
-  FROM (
-    SELECT
-      attribution.attribution_eligible__work.scope_id AS scope_id,
-      attribution.attribution_eligible__work.person_id AS person_id,
-      pa_self_selection.npi AS npi,
-      pa_self_selection.effective_date AS effective_date,
-      pa_scopes.anchor_end AS anchor_end,
-      pa_scopes.rule_year AS rule_year,
-      ROW_NUMBER() OVER (
-        PARTITION BY attribution.attribution_eligible__work.scope_id, attribution.attribution_eligible__work.person_id
-        ORDER BY pa_self_selection.effective_date DESC NULLS FIRST, pa_self_selection.npi ASC NULLS LAST
-      ) AS pick
-    FROM attribution.attribution_eligible__work
-    JOIN pa_scopes
-      ON attribution.attribution_eligible__work.scope_id = pa_scopes.scope_id
-    JOIN self_selections AS pa_self_selection
-      ON pa_self_selection.person_id = attribution.attribution_eligible__work.person_id
-    WHERE
-      pa_self_selection.npi IS NOT NULL
-      AND pa_self_selection.effective_date IS NOT NULL
-      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
-      AND (
-        pa_self_selection.end_date IS NULL
-        OR pa_self_selection.end_date >= pa_scopes.anchor_end
-      )
-  ) AS pa_self_selection_chosen
-  LEFT OUTER JOIN pa_providers
-    ON pa_providers.npi = pa_self_selection_chosen.npi
-  WHERE
-    pa_self_selection_chosen.pick = 1
-  UNION ALL
-  SELECT
-    pa_claims_rows.scope_id AS scope_id,
-    pa_claims_rows.person_id AS person_id,
-    pa_claims_rows.path_order AS path_order,
-    pa_claims_rows.attribution_type AS attribution_type,
-    pa_claims_rows.provider_id AS provider_id,
-    pa_claims_rows.unit_type AS unit_type,
-    pa_claims_rows.top_npi AS top_npi,
-    pa_claims_rows.provider_bucket AS provider_bucket,
-    pa_claims_rows.prov_specialty AS prov_specialty,
-    pa_claims_rows.step AS step,
-    pa_claims_rows.step_description AS step_description,
-    pa_claims_rows.rank_cents AS rank_cents,
-    pa_claims_rows.allowed_amount AS allowed_amount,
-    pa_claims_rows.visits AS visits,
-    pa_claims_rows.last_service_date AS last_service_date,
-    pa_claims_rows.lookback_start_date AS lookback_start_date,
-    pa_claims_rows.lookback_end_date AS lookback_end_date
-  FROM (
-    SELECT
-      attribution.attribution_units__work.scope_id AS scope_id,
-      attribution.attribution_units__work.person_id AS person_id,
-      CAST(1 AS INT) AS path_order,
-      'claims' AS attribution_type,
-      attribution.attribution_units__work.unit_id AS provider_id,
-      attribution.attribution_units__work.unit_type AS unit_type,
-      pa_top_npi.top_npi AS top_npi,
-      CASE
-        WHEN (
-          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-        )
-        THEN pa_providers.bucket
-        ELSE 'unknown'
-      END AS provider_bucket,
-      pa_providers.prov_specialty AS prov_specialty,
-      attribution.attribution_units__work.step AS step,
-      CAST(CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN 'Step 1: primary care by PCPs and NPPs'
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN 'Step 2: primary care by specialists'
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN 'Step 3: expanded window, 24-month primary care'
-      END AS STRING) AS step_description,
-      CAST(CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN attribution.attribution_units__work.cents_1
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN attribution.attribution_units__work.cents_2
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN attribution.attribution_units__work.cents_3
-      END AS BIGINT) AS rank_cents,
-      CAST(CAST(CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN attribution.attribution_units__work.cents_1
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN attribution.attribution_units__work.cents_2
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN attribution.attribution_units__work.cents_3
-      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
-      CAST(CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN attribution.attribution_units__work.visits_1
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN attribution.attribution_units__work.visits_2
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN attribution.attribution_units__work.visits_3
-      END AS INT) AS visits,
-      CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN attribution.attribution_units__work.last_1
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN attribution.attribution_units__work.last_2
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN attribution.attribution_units__work.last_3
-      END AS last_service_date,
-      CASE
-        WHEN (
-          attribution.attribution_units__work.step = 1
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          attribution.attribution_units__work.step = 2
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          attribution.attribution_units__work.step = 3
-        )
-        THEN pa_scopes.start_24
-      END AS lookback_start_date,
-      pa_scopes.anchor_end AS lookback_end_date
-    FROM attribution.attribution_units__work
-    JOIN pa_scopes
-      ON attribution.attribution_units__work.scope_id = pa_scopes.scope_id
-    JOIN attribution.attribution_eligible__work
-      ON attribution.attribution_eligible__work.scope_id = attribution.attribution_units__work.scope_id
-      AND attribution.attribution_eligible__work.person_id = attribution.attribution_units__work.person_id
-    JOIN pa_top_npi
-      ON pa_top_npi.scope_id = attribution.attribution_units__work.scope_id
-      AND pa_top_npi.person_id = attribution.attribution_units__work.person_id
-      AND pa_top_npi.unit_type = attribution.attribution_units__work.unit_type
-      AND pa_top_npi.unit_id = attribution.attribution_units__work.unit_id
-    LEFT OUTER JOIN pa_providers
-      ON pa_top_npi.top_npi = pa_providers.npi
-    WHERE
-      attribution.attribution_units__work.step IS NOT NULL
-  ) AS pa_claims_rows
-), pa_ranked AS (
-  SELECT
-    pa_paths.scope_id AS scope_id,
-    pa_paths.person_id AS person_id,
-    pa_paths.path_order AS path_order,
-    pa_paths.attribution_type AS attribution_type,
-    pa_paths.provider_id AS provider_id,
-    pa_paths.unit_type AS unit_type,
-    pa_paths.top_npi AS top_npi,
-    pa_paths.provider_bucket AS provider_bucket,
-    pa_paths.prov_specialty AS prov_specialty,
-    pa_paths.step AS step,
-    pa_paths.step_description AS step_description,
-    pa_paths.rank_cents AS rank_cents,
-    pa_paths.allowed_amount AS allowed_amount,
-    pa_paths.visits AS visits,
-    pa_paths.last_service_date AS last_service_date,
-    pa_paths.lookback_start_date AS lookback_start_date,
-    pa_paths.lookback_end_date AS lookback_end_date,
-    CAST(ROW_NUMBER() OVER (
-      PARTITION BY pa_paths.scope_id, pa_paths.person_id
-      ORDER BY pa_paths.path_order ASC NULLS LAST, pa_paths.step ASC NULLS LAST, pa_paths.rank_cents DESC NULLS FIRST, pa_paths.last_service_date DESC NULLS FIRST, pa_paths.provider_id ASC NULLS LAST
-    ) AS INT) AS ranking
-  FROM pa_paths
 )
 SELECT
   pa_all_rows.person_id AS person_id,
@@ -2751,21 +2698,62 @@ FROM (
   SELECT
     pa_ranked.scope_id AS scope_id,
     pa_ranked.person_id AS person_id,
-    pa_ranked.attribution_type AS attribution_type,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'self_selection'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN 'claims'
+    END AS STRING) AS attribution_type,
     pa_ranked.provider_id AS provider_id,
     pa_ranked.unit_type AS unit_type,
     pa_ranked.top_npi AS top_npi,
-    pa_ranked.provider_bucket AS provider_bucket,
-    pa_ranked.prov_specialty AS prov_specialty,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'unknown'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
     pa_ranked.step AS step,
-    pa_ranked.step_description AS step_description,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'Self-selected provider'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN CASE
+        WHEN (
+          pa_ranked.step = 1
+        )
+        THEN 'Step 1: primary care by PCPs and NPPs'
+        WHEN (
+          pa_ranked.step = 2
+        )
+        THEN 'Step 2: primary care by specialists'
+        WHEN (
+          pa_ranked.step = 3
+        )
+        THEN 'Step 3: expanded window, 24-month primary care'
+      END
+    END AS STRING) AS step_description,
     pa_ranked.allowed_amount AS allowed_amount,
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_ranked.lookback_end_date AS lookback_end_date,
+    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
+  JOIN pa_scopes
+    ON pa_ranked.scope_id = pa_scopes.scope_id
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_ranked.top_npi
   UNION ALL
   SELECT
     attribution.attribution_eligible__work.scope_id AS scope_id,

@@ -1309,406 +1309,6 @@ WITH pa_member_months AS (
   FROM pa_person_reasons
   WHERE
     pa_person_reasons.reason_order = 6
-), pa_providers AS (
-  SELECT
-    pa_provider_spec.npi AS npi,
-    CASE
-      WHEN (
-        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
-      )
-      THEN 'pcp'
-      WHEN (
-        pa_provider_spec.specialty IN ('50', '89', '97')
-      )
-      THEN 'npp'
-      WHEN (
-        pa_provider_spec.specialty IN (
-          '06',
-          '12',
-          '13',
-          '16',
-          '17',
-          '23',
-          '25',
-          '26',
-          '27',
-          '29',
-          '39',
-          '44',
-          '46',
-          '70',
-          '79',
-          '82',
-          '83',
-          '84',
-          '86',
-          '90',
-          '98'
-        )
-      )
-      THEN 'specialist'
-      ELSE 'unknown'
-    END AS bucket,
-    CAST(CASE
-      WHEN (
-        pa_provider_spec.specialty = '01'
-      )
-      THEN 'General Practice'
-      WHEN (
-        pa_provider_spec.specialty = '02'
-      )
-      THEN 'General Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '05'
-      )
-      THEN 'Anesthesiology'
-      WHEN (
-        pa_provider_spec.specialty = '06'
-      )
-      THEN 'Cardiology'
-      WHEN (
-        pa_provider_spec.specialty = '07'
-      )
-      THEN 'Dermatology'
-      WHEN (
-        pa_provider_spec.specialty = '08'
-      )
-      THEN 'Family Practice'
-      WHEN (
-        pa_provider_spec.specialty = '10'
-      )
-      THEN 'Gastroenterology'
-      WHEN (
-        pa_provider_spec.specialty = '11'
-      )
-      THEN 'Internal Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '12'
-      )
-      THEN 'Osteopathic Manipulative Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '13'
-      )
-      THEN 'Neurology'
-      WHEN (
-        pa_provider_spec.specialty = '16'
-      )
-      THEN 'Obstetrics/Gynecology'
-      WHEN (
-        pa_provider_spec.specialty = '17'
-      )
-      THEN 'Hospice and Palliative Care'
-      WHEN (
-        pa_provider_spec.specialty = '18'
-      )
-      THEN 'Ophthalmology'
-      WHEN (
-        pa_provider_spec.specialty = '20'
-      )
-      THEN 'Orthopedic Surgery'
-      WHEN (
-        pa_provider_spec.specialty = '23'
-      )
-      THEN 'Sports Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '25'
-      )
-      THEN 'Physical Medicine and Rehabilitation'
-      WHEN (
-        pa_provider_spec.specialty = '26'
-      )
-      THEN 'Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '27'
-      )
-      THEN 'Geriatric Psychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '29'
-      )
-      THEN 'Pulmonary Disease'
-      WHEN (
-        pa_provider_spec.specialty = '30'
-      )
-      THEN 'Diagnostic Radiology'
-      WHEN (
-        pa_provider_spec.specialty = '37'
-      )
-      THEN 'Pediatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '38'
-      )
-      THEN 'Geriatric Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '39'
-      )
-      THEN 'Nephrology'
-      WHEN (
-        pa_provider_spec.specialty = '44'
-      )
-      THEN 'Infectious Disease'
-      WHEN (
-        pa_provider_spec.specialty = '46'
-      )
-      THEN 'Endocrinology'
-      WHEN (
-        pa_provider_spec.specialty = '50'
-      )
-      THEN 'Nurse Practitioner'
-      WHEN (
-        pa_provider_spec.specialty = '69'
-      )
-      THEN 'Clinical Laboratory'
-      WHEN (
-        pa_provider_spec.specialty = '70'
-      )
-      THEN 'Multispecialty Clinic or Group Practice'
-      WHEN (
-        pa_provider_spec.specialty = '79'
-      )
-      THEN 'Addiction Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '82'
-      )
-      THEN 'Hematology'
-      WHEN (
-        pa_provider_spec.specialty = '83'
-      )
-      THEN 'Hematology/Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '84'
-      )
-      THEN 'Preventive Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '86'
-      )
-      THEN 'Neuropsychiatry'
-      WHEN (
-        pa_provider_spec.specialty = '89'
-      )
-      THEN 'Certified Clinical Nurse Specialist'
-      WHEN (
-        pa_provider_spec.specialty = '90'
-      )
-      THEN 'Medical Oncology'
-      WHEN (
-        pa_provider_spec.specialty = '93'
-      )
-      THEN 'Emergency Medicine'
-      WHEN (
-        pa_provider_spec.specialty = '97'
-      )
-      THEN 'Physician Assistant'
-      WHEN (
-        pa_provider_spec.specialty = '98'
-      )
-      THEN 'Gynecological Oncology'
-    END AS TEXT) AS prov_specialty,
-    pa_provider_spec.is_org AS is_org,
-    pa_provider_spec.is_individual AS is_individual
-  FROM (
-    SELECT
-      pa_provider_dedup.npi AS npi,
-      pa_provider_dedup.is_org AS is_org,
-      pa_provider_dedup.is_individual AS is_individual,
-      CASE
-        WHEN (
-          pa_provider_dedup.cls = '207L00000X'
-        )
-        THEN '05'
-        WHEN (
-          pa_provider_dedup.cls = '207N00000X'
-        )
-        THEN '07'
-        WHEN (
-          pa_provider_dedup.cls = '207P00000X'
-        )
-        THEN '93'
-        WHEN (
-          pa_provider_dedup.cls = '207Q00000X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QA0505X'
-        )
-        THEN '08'
-        WHEN (
-          pa_provider_dedup.cls = '207QG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207QS0010X'
-        )
-        THEN '23'
-        WHEN (
-          pa_provider_dedup.cls = '207R00000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RA0000X'
-        )
-        THEN '11'
-        WHEN (
-          pa_provider_dedup.cls = '207RC0000X'
-        )
-        THEN '06'
-        WHEN (
-          pa_provider_dedup.cls = '207RE0101X'
-        )
-        THEN '46'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0100X'
-        )
-        THEN '10'
-        WHEN (
-          pa_provider_dedup.cls = '207RG0300X'
-        )
-        THEN '38'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0000X'
-        )
-        THEN '82'
-        WHEN (
-          pa_provider_dedup.cls = '207RH0003X'
-        )
-        THEN '83'
-        WHEN (
-          pa_provider_dedup.cls = '207RI0200X'
-        )
-        THEN '44'
-        WHEN (
-          pa_provider_dedup.cls = '207RN0300X'
-        )
-        THEN '39'
-        WHEN (
-          pa_provider_dedup.cls = '207RP1001X'
-        )
-        THEN '29'
-        WHEN (
-          pa_provider_dedup.cls = '207RX0202X'
-        )
-        THEN '90'
-        WHEN (
-          pa_provider_dedup.cls = '207V00000X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VG0400X'
-        )
-        THEN '16'
-        WHEN (
-          pa_provider_dedup.cls = '207VX0201X'
-        )
-        THEN '98'
-        WHEN (
-          pa_provider_dedup.cls = '207W00000X'
-        )
-        THEN '18'
-        WHEN (
-          pa_provider_dedup.cls = '207X00000X'
-        )
-        THEN '20'
-        WHEN (
-          pa_provider_dedup.cls = '208000000X'
-        )
-        THEN '37'
-        WHEN (
-          pa_provider_dedup.cls = '208100000X'
-        )
-        THEN '25'
-        WHEN (
-          pa_provider_dedup.cls = '2083P0500X'
-        )
-        THEN '84'
-        WHEN (
-          pa_provider_dedup.cls = '2084A0401X'
-        )
-        THEN '79'
-        WHEN (
-          pa_provider_dedup.cls = '2084N0400X'
-        )
-        THEN '13'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0800X'
-        )
-        THEN '26'
-        WHEN (
-          pa_provider_dedup.cls = '2084P0805X'
-        )
-        THEN '27'
-        WHEN (
-          pa_provider_dedup.cls = '2085R0202X'
-        )
-        THEN '30'
-        WHEN (
-          pa_provider_dedup.cls = '208600000X'
-        )
-        THEN '02'
-        WHEN (
-          pa_provider_dedup.cls = '208D00000X'
-        )
-        THEN '01'
-        WHEN (
-          pa_provider_dedup.cls = '291U00000X'
-        )
-        THEN '69'
-        WHEN (
-          pa_provider_dedup.cls = '363A00000X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363AM0700X'
-        )
-        THEN '97'
-        WHEN (
-          pa_provider_dedup.cls = '363L00000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LA2200X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LF0000X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '363LP2300X'
-        )
-        THEN '50'
-        WHEN (
-          pa_provider_dedup.cls = '364S00000X'
-        )
-        THEN '89'
-      END AS specialty
-    FROM (
-      SELECT
-        terminology.provider.npi AS npi,
-        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS TEXT))) IN ('2', 'organization')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_org,
-        MAX(
-          CASE
-            WHEN (
-              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS TEXT))) IN ('1', 'individual')
-            )
-            THEN 1
-            ELSE 0
-          END
-        ) AS is_individual
-      FROM terminology.provider
-      WHERE
-        NOT terminology.provider.npi IS NULL
-      GROUP BY
-        terminology.provider.npi
-    ) AS pa_provider_dedup
-  ) AS pa_provider_spec
 ), pa_facts AS (
   SELECT
     pa_fact_rows.person_id AS person_id,
@@ -2439,63 +2039,17 @@ WITH pa_member_months AS (
     pa_self_selection_chosen.scope_id AS scope_id,
     pa_self_selection_chosen.person_id AS person_id,
     CAST(0 AS INTEGER) AS path_order,
-    'self_selection' AS attribution_type,
-    COALESCE(
-      (
-        SELECT
-          MIN(pa_roster.aco_id) AS min_1
-        FROM aco_participants AS pa_roster
-        WHERE
-          pa_roster.npi = pa_self_selection_chosen.npi
-          AND (
-            pa_roster.start_date IS NULL
-            OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-          )
-          AND (
-            pa_roster.end_date IS NULL
-            OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-          )
-      ),
-      pa_self_selection_chosen.npi
-    ) AS provider_id,
-    CASE
-      WHEN (
-        NOT (
-          SELECT
-            MIN(pa_roster.aco_id) AS min_1
-          FROM aco_participants AS pa_roster
-          WHERE
-            pa_roster.npi = pa_self_selection_chosen.npi
-            AND (
-              pa_roster.start_date IS NULL
-              OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-            )
-            AND (
-              pa_roster.end_date IS NULL
-              OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-            )
-        ) IS NULL
-      )
-      THEN 'aco'
-      ELSE 'npi'
-    END AS unit_type,
+    COALESCE(pa_self_selection_aco.aco_id, pa_self_selection_chosen.npi) AS provider_id,
+    CASE WHEN (
+      NOT pa_self_selection_aco.aco_id IS NULL
+    ) THEN 'aco' ELSE 'npi' END AS unit_type,
     pa_self_selection_chosen.npi AS top_npi,
-    CASE
-      WHEN (
-        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-      )
-      THEN pa_providers.bucket
-      ELSE 'unknown'
-    END AS provider_bucket,
-    pa_providers.prov_specialty AS prov_specialty,
     CAST(0 AS INTEGER) AS step,
-    'Self-selected provider' AS step_description,
     CAST(0 AS INTEGER) AS rank_cents,
     CAST(0 AS REAL(18, 2)) AS allowed_amount,
     CAST(0 AS INTEGER) AS visits,
     DATE(NULL) AS last_service_date,
-    pa_self_selection_chosen.effective_date AS lookback_start_date,
-    pa_self_selection_chosen.anchor_end AS lookback_end_date
+    pa_self_selection_chosen.effective_date AS lookback_start_date
   FROM (
     SELECT
       pa_eligible.scope_id AS scope_id,
@@ -2522,8 +2076,37 @@ WITH pa_member_months AS (
         OR pa_self_selection.end_date >= pa_scopes.anchor_end
       )
   ) AS pa_self_selection_chosen
-  LEFT OUTER JOIN pa_providers
-    ON pa_providers.npi = pa_self_selection_chosen.npi
+  LEFT OUTER JOIN (
+    SELECT
+      pa_self_selection_aco_keys.npi AS npi,
+      pa_self_selection_aco_keys.anchor_end AS anchor_end,
+      MIN(pa_self_selection_aco_roster.aco_id) AS aco_id
+    FROM (
+      SELECT DISTINCT
+        pa_self_selection.npi AS npi,
+        pa_scopes.anchor_end AS anchor_end
+      FROM self_selections AS pa_self_selection
+      JOIN pa_scopes
+        ON 1 = 1
+      WHERE
+        NOT pa_self_selection.npi IS NULL
+    ) AS pa_self_selection_aco_keys
+    JOIN aco_participants AS pa_self_selection_aco_roster
+      ON pa_self_selection_aco_roster.npi = pa_self_selection_aco_keys.npi
+      AND (
+        pa_self_selection_aco_roster.start_date IS NULL
+        OR pa_self_selection_aco_roster.start_date <= pa_self_selection_aco_keys.anchor_end
+      )
+      AND (
+        pa_self_selection_aco_roster.end_date IS NULL
+        OR pa_self_selection_aco_roster.end_date >= pa_self_selection_aco_keys.anchor_end
+      )
+    GROUP BY
+      pa_self_selection_aco_keys.npi,
+      pa_self_selection_aco_keys.anchor_end
+  ) AS pa_self_selection_aco
+    ON pa_self_selection_aco.npi = pa_self_selection_chosen.npi
+    AND pa_self_selection_aco.anchor_end = pa_self_selection_chosen.anchor_end
   WHERE
     pa_self_selection_chosen.pick = 1
   UNION ALL
@@ -2531,52 +2114,24 @@ WITH pa_member_months AS (
     pa_claims_rows.scope_id AS scope_id,
     pa_claims_rows.person_id AS person_id,
     pa_claims_rows.path_order AS path_order,
-    pa_claims_rows.attribution_type AS attribution_type,
     pa_claims_rows.provider_id AS provider_id,
     pa_claims_rows.unit_type AS unit_type,
     pa_claims_rows.top_npi AS top_npi,
-    pa_claims_rows.provider_bucket AS provider_bucket,
-    pa_claims_rows.prov_specialty AS prov_specialty,
     pa_claims_rows.step AS step,
-    pa_claims_rows.step_description AS step_description,
     pa_claims_rows.rank_cents AS rank_cents,
     pa_claims_rows.allowed_amount AS allowed_amount,
     pa_claims_rows.visits AS visits,
     pa_claims_rows.last_service_date AS last_service_date,
-    pa_claims_rows.lookback_start_date AS lookback_start_date,
-    pa_claims_rows.lookback_end_date AS lookback_end_date
+    pa_claims_rows.lookback_start_date AS lookback_start_date
   FROM (
     SELECT
       pa_units.scope_id AS scope_id,
       pa_units.person_id AS person_id,
       CAST(1 AS INTEGER) AS path_order,
-      'claims' AS attribution_type,
       pa_units.unit_id AS provider_id,
       pa_units.unit_type AS unit_type,
       pa_top_npi.top_npi AS top_npi,
-      CASE
-        WHEN (
-          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-        )
-        THEN pa_providers.bucket
-        ELSE 'unknown'
-      END AS provider_bucket,
-      pa_providers.prov_specialty AS prov_specialty,
       pa_units.step AS step,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN 'Step 1: primary care by PCPs and NPPs'
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN 'Step 2: primary care by specialists'
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN 'Step 3: expanded window, 24-month primary care'
-      END AS TEXT) AS step_description,
       CAST(CASE
         WHEN (
           pa_units.step = 1
@@ -2646,8 +2201,7 @@ WITH pa_member_months AS (
           pa_units.step = 3
         )
         THEN pa_scopes.start_24
-      END AS lookback_start_date,
-      pa_scopes.anchor_end AS lookback_end_date
+      END AS lookback_start_date
     FROM pa_units
     JOIN pa_scopes
       ON pa_scopes.scope_id = pa_units.scope_id
@@ -2659,8 +2213,6 @@ WITH pa_member_months AS (
       AND pa_top_npi.person_id = pa_units.person_id
       AND pa_top_npi.unit_type = pa_units.unit_type
       AND pa_top_npi.unit_id = pa_units.unit_id
-    LEFT OUTER JOIN pa_providers
-      ON pa_top_npi.top_npi = pa_providers.npi
     WHERE
       NOT pa_units.step IS NULL
   ) AS pa_claims_rows
@@ -2669,25 +2221,420 @@ WITH pa_member_months AS (
     pa_paths.scope_id AS scope_id,
     pa_paths.person_id AS person_id,
     pa_paths.path_order AS path_order,
-    pa_paths.attribution_type AS attribution_type,
     pa_paths.provider_id AS provider_id,
     pa_paths.unit_type AS unit_type,
     pa_paths.top_npi AS top_npi,
-    pa_paths.provider_bucket AS provider_bucket,
-    pa_paths.prov_specialty AS prov_specialty,
     pa_paths.step AS step,
-    pa_paths.step_description AS step_description,
     pa_paths.rank_cents AS rank_cents,
     pa_paths.allowed_amount AS allowed_amount,
     pa_paths.visits AS visits,
     pa_paths.last_service_date AS last_service_date,
     pa_paths.lookback_start_date AS lookback_start_date,
-    pa_paths.lookback_end_date AS lookback_end_date,
     CAST(ROW_NUMBER() OVER (
       PARTITION BY pa_paths.scope_id, pa_paths.person_id
       ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.last_service_date DESC, pa_paths.provider_id ASC
     ) AS INTEGER) AS ranking
   FROM pa_paths
+), pa_providers AS (
+  SELECT
+    pa_provider_spec.npi AS npi,
+    CASE
+      WHEN (
+        pa_provider_spec.specialty IN ('01', '08', '11', '37', '38')
+      )
+      THEN 'pcp'
+      WHEN (
+        pa_provider_spec.specialty IN ('50', '89', '97')
+      )
+      THEN 'npp'
+      WHEN (
+        pa_provider_spec.specialty IN (
+          '06',
+          '12',
+          '13',
+          '16',
+          '17',
+          '23',
+          '25',
+          '26',
+          '27',
+          '29',
+          '39',
+          '44',
+          '46',
+          '70',
+          '79',
+          '82',
+          '83',
+          '84',
+          '86',
+          '90',
+          '98'
+        )
+      )
+      THEN 'specialist'
+      ELSE 'unknown'
+    END AS bucket,
+    CAST(CASE
+      WHEN (
+        pa_provider_spec.specialty = '01'
+      )
+      THEN 'General Practice'
+      WHEN (
+        pa_provider_spec.specialty = '02'
+      )
+      THEN 'General Surgery'
+      WHEN (
+        pa_provider_spec.specialty = '05'
+      )
+      THEN 'Anesthesiology'
+      WHEN (
+        pa_provider_spec.specialty = '06'
+      )
+      THEN 'Cardiology'
+      WHEN (
+        pa_provider_spec.specialty = '07'
+      )
+      THEN 'Dermatology'
+      WHEN (
+        pa_provider_spec.specialty = '08'
+      )
+      THEN 'Family Practice'
+      WHEN (
+        pa_provider_spec.specialty = '10'
+      )
+      THEN 'Gastroenterology'
+      WHEN (
+        pa_provider_spec.specialty = '11'
+      )
+      THEN 'Internal Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '12'
+      )
+      THEN 'Osteopathic Manipulative Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '13'
+      )
+      THEN 'Neurology'
+      WHEN (
+        pa_provider_spec.specialty = '16'
+      )
+      THEN 'Obstetrics/Gynecology'
+      WHEN (
+        pa_provider_spec.specialty = '17'
+      )
+      THEN 'Hospice and Palliative Care'
+      WHEN (
+        pa_provider_spec.specialty = '18'
+      )
+      THEN 'Ophthalmology'
+      WHEN (
+        pa_provider_spec.specialty = '20'
+      )
+      THEN 'Orthopedic Surgery'
+      WHEN (
+        pa_provider_spec.specialty = '23'
+      )
+      THEN 'Sports Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '25'
+      )
+      THEN 'Physical Medicine and Rehabilitation'
+      WHEN (
+        pa_provider_spec.specialty = '26'
+      )
+      THEN 'Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '27'
+      )
+      THEN 'Geriatric Psychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '29'
+      )
+      THEN 'Pulmonary Disease'
+      WHEN (
+        pa_provider_spec.specialty = '30'
+      )
+      THEN 'Diagnostic Radiology'
+      WHEN (
+        pa_provider_spec.specialty = '37'
+      )
+      THEN 'Pediatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '38'
+      )
+      THEN 'Geriatric Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '39'
+      )
+      THEN 'Nephrology'
+      WHEN (
+        pa_provider_spec.specialty = '44'
+      )
+      THEN 'Infectious Disease'
+      WHEN (
+        pa_provider_spec.specialty = '46'
+      )
+      THEN 'Endocrinology'
+      WHEN (
+        pa_provider_spec.specialty = '50'
+      )
+      THEN 'Nurse Practitioner'
+      WHEN (
+        pa_provider_spec.specialty = '69'
+      )
+      THEN 'Clinical Laboratory'
+      WHEN (
+        pa_provider_spec.specialty = '70'
+      )
+      THEN 'Multispecialty Clinic or Group Practice'
+      WHEN (
+        pa_provider_spec.specialty = '79'
+      )
+      THEN 'Addiction Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '82'
+      )
+      THEN 'Hematology'
+      WHEN (
+        pa_provider_spec.specialty = '83'
+      )
+      THEN 'Hematology/Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '84'
+      )
+      THEN 'Preventive Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '86'
+      )
+      THEN 'Neuropsychiatry'
+      WHEN (
+        pa_provider_spec.specialty = '89'
+      )
+      THEN 'Certified Clinical Nurse Specialist'
+      WHEN (
+        pa_provider_spec.specialty = '90'
+      )
+      THEN 'Medical Oncology'
+      WHEN (
+        pa_provider_spec.specialty = '93'
+      )
+      THEN 'Emergency Medicine'
+      WHEN (
+        pa_provider_spec.specialty = '97'
+      )
+      THEN 'Physician Assistant'
+      WHEN (
+        pa_provider_spec.specialty = '98'
+      )
+      THEN 'Gynecological Oncology'
+    END AS TEXT) AS prov_specialty,
+    pa_provider_spec.is_org AS is_org,
+    pa_provider_spec.is_individual AS is_individual
+  FROM (
+    SELECT
+      pa_provider_dedup.npi AS npi,
+      pa_provider_dedup.is_org AS is_org,
+      pa_provider_dedup.is_individual AS is_individual,
+      CASE
+        WHEN (
+          pa_provider_dedup.cls = '207L00000X'
+        )
+        THEN '05'
+        WHEN (
+          pa_provider_dedup.cls = '207N00000X'
+        )
+        THEN '07'
+        WHEN (
+          pa_provider_dedup.cls = '207P00000X'
+        )
+        THEN '93'
+        WHEN (
+          pa_provider_dedup.cls = '207Q00000X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QA0505X'
+        )
+        THEN '08'
+        WHEN (
+          pa_provider_dedup.cls = '207QG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207QS0010X'
+        )
+        THEN '23'
+        WHEN (
+          pa_provider_dedup.cls = '207R00000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RA0000X'
+        )
+        THEN '11'
+        WHEN (
+          pa_provider_dedup.cls = '207RC0000X'
+        )
+        THEN '06'
+        WHEN (
+          pa_provider_dedup.cls = '207RE0101X'
+        )
+        THEN '46'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0100X'
+        )
+        THEN '10'
+        WHEN (
+          pa_provider_dedup.cls = '207RG0300X'
+        )
+        THEN '38'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0000X'
+        )
+        THEN '82'
+        WHEN (
+          pa_provider_dedup.cls = '207RH0003X'
+        )
+        THEN '83'
+        WHEN (
+          pa_provider_dedup.cls = '207RI0200X'
+        )
+        THEN '44'
+        WHEN (
+          pa_provider_dedup.cls = '207RN0300X'
+        )
+        THEN '39'
+        WHEN (
+          pa_provider_dedup.cls = '207RP1001X'
+        )
+        THEN '29'
+        WHEN (
+          pa_provider_dedup.cls = '207RX0202X'
+        )
+        THEN '90'
+        WHEN (
+          pa_provider_dedup.cls = '207V00000X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VG0400X'
+        )
+        THEN '16'
+        WHEN (
+          pa_provider_dedup.cls = '207VX0201X'
+        )
+        THEN '98'
+        WHEN (
+          pa_provider_dedup.cls = '207W00000X'
+        )
+        THEN '18'
+        WHEN (
+          pa_provider_dedup.cls = '207X00000X'
+        )
+        THEN '20'
+        WHEN (
+          pa_provider_dedup.cls = '208000000X'
+        )
+        THEN '37'
+        WHEN (
+          pa_provider_dedup.cls = '208100000X'
+        )
+        THEN '25'
+        WHEN (
+          pa_provider_dedup.cls = '2083P0500X'
+        )
+        THEN '84'
+        WHEN (
+          pa_provider_dedup.cls = '2084A0401X'
+        )
+        THEN '79'
+        WHEN (
+          pa_provider_dedup.cls = '2084N0400X'
+        )
+        THEN '13'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0800X'
+        )
+        THEN '26'
+        WHEN (
+          pa_provider_dedup.cls = '2084P0805X'
+        )
+        THEN '27'
+        WHEN (
+          pa_provider_dedup.cls = '2085R0202X'
+        )
+        THEN '30'
+        WHEN (
+          pa_provider_dedup.cls = '208600000X'
+        )
+        THEN '02'
+        WHEN (
+          pa_provider_dedup.cls = '208D00000X'
+        )
+        THEN '01'
+        WHEN (
+          pa_provider_dedup.cls = '291U00000X'
+        )
+        THEN '69'
+        WHEN (
+          pa_provider_dedup.cls = '363A00000X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363AM0700X'
+        )
+        THEN '97'
+        WHEN (
+          pa_provider_dedup.cls = '363L00000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LA2200X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LF0000X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '363LP2300X'
+        )
+        THEN '50'
+        WHEN (
+          pa_provider_dedup.cls = '364S00000X'
+        )
+        THEN '89'
+      END AS specialty
+    FROM (
+      SELECT
+        terminology.provider.npi AS npi,
+        MIN(UPPER(TRIM(terminology.provider.primary_taxonomy_code))) AS cls,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS TEXT))) IN ('2', 'organization')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_org,
+        MAX(
+          CASE
+            WHEN (
+              LOWER(TRIM(CAST(terminology.provider.entity_type_description AS TEXT))) IN ('1', 'individual')
+            )
+            THEN 1
+            ELSE 0
+          END
+        ) AS is_individual
+      FROM terminology.provider
+      WHERE
+        NOT terminology.provider.npi IS NULL
+      GROUP BY
+        terminology.provider.npi
+    ) AS pa_provider_dedup
+  ) AS pa_provider_spec
 )
 SELECT
   pa_all_rows.person_id AS person_id,
@@ -2713,21 +2660,62 @@ FROM (
   SELECT
     pa_ranked.scope_id AS scope_id,
     pa_ranked.person_id AS person_id,
-    pa_ranked.attribution_type AS attribution_type,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'self_selection'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN 'claims'
+    END AS TEXT) AS attribution_type,
     pa_ranked.provider_id AS provider_id,
     pa_ranked.unit_type AS unit_type,
     pa_ranked.top_npi AS top_npi,
-    pa_ranked.provider_bucket AS provider_bucket,
-    pa_ranked.prov_specialty AS prov_specialty,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'unknown'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
     pa_ranked.step AS step,
-    pa_ranked.step_description AS step_description,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'Self-selected provider'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN CASE
+        WHEN (
+          pa_ranked.step = 1
+        )
+        THEN 'Step 1: primary care by PCPs and NPPs'
+        WHEN (
+          pa_ranked.step = 2
+        )
+        THEN 'Step 2: primary care by specialists'
+        WHEN (
+          pa_ranked.step = 3
+        )
+        THEN 'Step 3: expanded window, 24-month primary care'
+      END
+    END AS TEXT) AS step_description,
     pa_ranked.allowed_amount AS allowed_amount,
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_ranked.lookback_end_date AS lookback_end_date,
+    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
+  JOIN pa_scopes
+    ON pa_scopes.scope_id = pa_ranked.scope_id
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_ranked.top_npi
   UNION ALL
   SELECT
     pa_eligible.scope_id AS scope_id,

@@ -1477,6 +1477,554 @@ WITH pa_scopes AS (
   FROM pa_person_reasons
   WHERE
     pa_person_reasons.reason_order = 6
+), pa_metrics AS (
+  SELECT
+    pa_visit_metrics.scope_id AS scope_id,
+    pa_visit_metrics.person_id AS person_id,
+    pa_visit_metrics.unit_type AS unit_type,
+    pa_visit_metrics.unit_id AS unit_id,
+    pa_visit_metrics.npi AS npi,
+    SUM(pa_visit_metrics.cents_1) AS cents_1,
+    COUNT(
+      CASE
+        WHEN (
+          NOT pa_visit_metrics.visit_key IS NULL AND pa_visit_metrics.hit_1 = 1
+        )
+        THEN 1
+      END
+    ) AS visits_1,
+    MAX(pa_visit_metrics.last_1) AS last_1,
+    SUM(pa_visit_metrics.cents_2) AS cents_2,
+    COUNT(
+      CASE
+        WHEN (
+          NOT pa_visit_metrics.visit_key IS NULL AND pa_visit_metrics.hit_2 = 1
+        )
+        THEN 1
+      END
+    ) AS visits_2,
+    MAX(pa_visit_metrics.last_2) AS last_2
+  FROM (
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
+      pa_pass_tests.hit_1 AS hit_1,
+      CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END AS last_1,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
+      pa_pass_tests.hit_2 AS hit_2,
+      CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END AS last_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+          )
+          THEN 2
+          ELSE 1
+        END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+          )
+          THEN 2
+          ELSE 1
+        END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_2
+      FROM temp.attribution_facts__work
+      JOIN pa_scopes
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows = 1
+    UNION ALL
+    SELECT
+      pa_pass_tests.scope_id AS scope_id,
+      pa_pass_tests.person_id AS person_id,
+      pa_pass_tests.unit_type AS unit_type,
+      pa_pass_tests.unit_id AS unit_id,
+      pa_pass_tests.npi AS npi,
+      pa_pass_tests.visit_key AS visit_key,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
+      MAX(pa_pass_tests.hit_1) AS hit_1,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_1 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_1,
+      SUM(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
+      MAX(pa_pass_tests.hit_2) AS hit_2,
+      MAX(CASE WHEN (
+        pa_pass_tests.hit_2 = 1
+      ) THEN pa_pass_tests.service_date END) AS last_2
+    FROM (
+      SELECT
+        pa_scopes.scope_id AS scope_id,
+        temp.attribution_facts__work.person_id AS person_id,
+        temp.attribution_facts__work.unit_type AS unit_type,
+        temp.attribution_facts__work.unit_id AS unit_id,
+        temp.attribution_facts__work.npi AS npi,
+        temp.attribution_facts__work.visit_key AS visit_key,
+        temp.attribution_facts__work.service_date AS service_date,
+        temp.attribution_facts__work.amount_cents AS amount_cents,
+        temp.attribution_facts__work.visit_rows AS visit_rows,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+          )
+          THEN 2
+          ELSE 1
+        END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_1,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_24
+            AND temp.attribution_facts__work.bucket IN ('specialist')
+            AND CASE
+              WHEN (
+                pa_scopes.pc_slot = 7
+              )
+              THEN temp.attribution_facts__work.pc_7
+              WHEN (
+                pa_scopes.pc_slot = 8
+              )
+              THEN temp.attribution_facts__work.pc_8
+            END = 1
+          )
+          THEN 1
+          ELSE 0
+        END AS hit_2,
+        CASE
+          WHEN (
+            temp.attribution_facts__work.service_date >= pa_scopes.start_12
+          )
+          THEN 2
+          ELSE 1
+        END * CASE
+          WHEN (
+            pa_scopes.pc_slot = 7
+          )
+          THEN temp.attribution_facts__work.pc_cents_7
+          WHEN (
+            pa_scopes.pc_slot = 8
+          )
+          THEN temp.attribution_facts__work.pc_cents_8
+        END AS weighted_2
+      FROM temp.attribution_facts__work
+      JOIN pa_scopes
+        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
+        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
+        AND (
+          pa_scopes.is_current = 0
+          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
+        )
+    ) AS pa_pass_tests
+    WHERE
+      pa_pass_tests.visit_rows > 1
+    GROUP BY
+      pa_pass_tests.scope_id,
+      pa_pass_tests.person_id,
+      pa_pass_tests.unit_type,
+      pa_pass_tests.unit_id,
+      pa_pass_tests.npi,
+      pa_pass_tests.visit_key
+  ) AS pa_visit_metrics
+  GROUP BY
+    pa_visit_metrics.scope_id,
+    pa_visit_metrics.person_id,
+    pa_visit_metrics.unit_type,
+    pa_visit_metrics.unit_id,
+    pa_visit_metrics.npi
+), pa_units AS (
+  SELECT
+    pa_unit_sums.scope_id AS scope_id,
+    pa_unit_sums.person_id AS person_id,
+    pa_unit_sums.unit_type AS unit_type,
+    pa_unit_sums.unit_id AS unit_id,
+    pa_unit_sums.cents_1 AS cents_1,
+    pa_unit_sums.visits_1 AS visits_1,
+    pa_unit_sums.last_1 AS last_1,
+    pa_unit_sums.cents_2 AS cents_2,
+    pa_unit_sums.visits_2 AS visits_2,
+    pa_unit_sums.last_2 AS last_2,
+    CAST(1 AS INT) AS ok_1,
+    CAST(1 AS INT) AS ok_2,
+    CASE
+      WHEN (
+        NOT pa_unit_sums.cents_1 IS NULL
+      )
+      THEN 1
+      WHEN (
+        NOT pa_unit_sums.cents_2 IS NULL
+      )
+      THEN 2
+    END AS step
+  FROM (
+    SELECT
+      pa_metrics.scope_id AS scope_id,
+      pa_metrics.person_id AS person_id,
+      pa_metrics.unit_type AS unit_type,
+      pa_metrics.unit_id AS unit_id,
+      SUM(pa_metrics.cents_1) AS cents_1,
+      SUM(pa_metrics.visits_1) AS visits_1,
+      MAX(pa_metrics.last_1) AS last_1,
+      SUM(pa_metrics.cents_2) AS cents_2,
+      SUM(pa_metrics.visits_2) AS visits_2,
+      MAX(pa_metrics.last_2) AS last_2
+    FROM pa_metrics
+    GROUP BY
+      pa_metrics.scope_id,
+      pa_metrics.person_id,
+      pa_metrics.unit_type,
+      pa_metrics.unit_id
+  ) AS pa_unit_sums
+), pa_top_npi AS (
+  SELECT
+    pa_npi_numbered.scope_id AS scope_id,
+    pa_npi_numbered.person_id AS person_id,
+    pa_npi_numbered.unit_type AS unit_type,
+    pa_npi_numbered.unit_id AS unit_id,
+    pa_npi_numbered.npi AS top_npi
+  FROM (
+    SELECT
+      pa_npi_at_step.scope_id AS scope_id,
+      pa_npi_at_step.person_id AS person_id,
+      pa_npi_at_step.unit_type AS unit_type,
+      pa_npi_at_step.unit_id AS unit_id,
+      pa_npi_at_step.npi AS npi,
+      pa_npi_at_step.cents AS cents,
+      pa_npi_at_step.last_service AS last_service,
+      ROW_NUMBER() OVER (
+        PARTITION BY pa_npi_at_step.scope_id, pa_npi_at_step.person_id, pa_npi_at_step.unit_type, pa_npi_at_step.unit_id
+        ORDER BY pa_npi_at_step.cents DESC, pa_npi_at_step.last_service DESC, pa_npi_at_step.npi ASC
+      ) AS npi_rank
+    FROM (
+      SELECT
+        pa_metrics.scope_id AS scope_id,
+        pa_metrics.person_id AS person_id,
+        pa_metrics.unit_type AS unit_type,
+        pa_metrics.unit_id AS unit_id,
+        pa_metrics.npi AS npi,
+        CASE
+          WHEN (
+            pa_units.step = 1
+          )
+          THEN pa_metrics.cents_1
+          WHEN (
+            pa_units.step = 2
+          )
+          THEN pa_metrics.cents_2
+        END AS cents,
+        CASE
+          WHEN (
+            pa_units.step = 1
+          )
+          THEN pa_metrics.last_1
+          WHEN (
+            pa_units.step = 2
+          )
+          THEN pa_metrics.last_2
+        END AS last_service
+      FROM pa_metrics
+      JOIN pa_units
+        ON pa_units.scope_id = pa_metrics.scope_id
+        AND pa_units.person_id = pa_metrics.person_id
+        AND pa_units.unit_type = pa_metrics.unit_type
+        AND pa_units.unit_id = pa_metrics.unit_id
+    ) AS pa_npi_at_step
+    WHERE
+      NOT pa_npi_at_step.cents IS NULL
+  ) AS pa_npi_numbered
+  WHERE
+    pa_npi_numbered.npi_rank = 1
+), pa_paths AS (
+  SELECT
+    pa_self_selection_chosen.scope_id AS scope_id,
+    pa_self_selection_chosen.person_id AS person_id,
+    CAST(0 AS INT) AS path_order,
+    COALESCE(pa_self_selection_aco.aco_id, pa_self_selection_chosen.npi) AS provider_id,
+    CASE WHEN (
+      NOT pa_self_selection_aco.aco_id IS NULL
+    ) THEN 'aco' ELSE 'npi' END AS unit_type,
+    pa_self_selection_chosen.npi AS top_npi,
+    CAST(0 AS INT) AS step,
+    CAST(0 AS BIGINT) AS rank_cents,
+    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
+    CAST(0 AS INT) AS visits,
+    CAST(NULL AS DATE) AS last_service_date,
+    pa_self_selection_chosen.effective_date AS lookback_start_date
+  FROM (
+    SELECT
+      pa_eligible.scope_id AS scope_id,
+      pa_eligible.person_id AS person_id,
+      pa_self_selection.npi AS npi,
+      pa_self_selection.effective_date AS effective_date,
+      pa_scopes.anchor_end AS anchor_end,
+      pa_scopes.rule_year AS rule_year,
+      ROW_NUMBER() OVER (
+        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
+        ORDER BY pa_self_selection.effective_date DESC, pa_self_selection.npi ASC
+      ) AS pick
+    FROM pa_eligible
+    JOIN pa_scopes
+      ON pa_scopes.scope_id = pa_eligible.scope_id
+    JOIN self_selections AS pa_self_selection
+      ON pa_self_selection.person_id = pa_eligible.person_id
+    WHERE
+      NOT pa_self_selection.npi IS NULL
+      AND NOT pa_self_selection.effective_date IS NULL
+      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
+      AND (
+        pa_self_selection.end_date IS NULL
+        OR pa_self_selection.end_date >= pa_scopes.anchor_end
+      )
+  ) AS pa_self_selection_chosen
+  LEFT OUTER JOIN (
+    SELECT
+      pa_self_selection_aco_keys.npi AS npi,
+      pa_self_selection_aco_keys.anchor_end AS anchor_end,
+      MIN(pa_self_selection_aco_roster.aco_id) AS aco_id
+    FROM (
+      SELECT DISTINCT
+        pa_self_selection.npi AS npi,
+        pa_scopes.anchor_end AS anchor_end
+      FROM self_selections AS pa_self_selection
+      JOIN pa_scopes
+        ON TRUE
+      WHERE
+        NOT pa_self_selection.npi IS NULL
+    ) AS pa_self_selection_aco_keys
+    JOIN aco_participants AS pa_self_selection_aco_roster
+      ON pa_self_selection_aco_roster.npi = pa_self_selection_aco_keys.npi
+      AND (
+        pa_self_selection_aco_roster.start_date IS NULL
+        OR pa_self_selection_aco_roster.start_date <= pa_self_selection_aco_keys.anchor_end
+      )
+      AND (
+        pa_self_selection_aco_roster.end_date IS NULL
+        OR pa_self_selection_aco_roster.end_date >= pa_self_selection_aco_keys.anchor_end
+      )
+    GROUP BY
+      pa_self_selection_aco_keys.npi,
+      pa_self_selection_aco_keys.anchor_end
+  ) AS pa_self_selection_aco
+    ON pa_self_selection_aco.npi = pa_self_selection_chosen.npi
+    AND pa_self_selection_aco.anchor_end = pa_self_selection_chosen.anchor_end
+  WHERE
+    pa_self_selection_chosen.pick = 1
+  UNION ALL
+  SELECT
+    pa_claims_rows.scope_id AS scope_id,
+    pa_claims_rows.person_id AS person_id,
+    pa_claims_rows.path_order AS path_order,
+    pa_claims_rows.provider_id AS provider_id,
+    pa_claims_rows.unit_type AS unit_type,
+    pa_claims_rows.top_npi AS top_npi,
+    pa_claims_rows.step AS step,
+    pa_claims_rows.rank_cents AS rank_cents,
+    pa_claims_rows.allowed_amount AS allowed_amount,
+    pa_claims_rows.visits AS visits,
+    pa_claims_rows.last_service_date AS last_service_date,
+    pa_claims_rows.lookback_start_date AS lookback_start_date
+  FROM (
+    SELECT
+      pa_units.scope_id AS scope_id,
+      pa_units.person_id AS person_id,
+      CAST(1 AS INT) AS path_order,
+      pa_units.unit_id AS provider_id,
+      pa_units.unit_type AS unit_type,
+      pa_top_npi.top_npi AS top_npi,
+      pa_units.step AS step,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.cents_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.cents_2
+      END AS BIGINT) AS rank_cents,
+      CAST(CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN CAST(ROUND(CAST(pa_units.cents_1 AS DOUBLE) / CAST(3 AS DOUBLE)) AS BIGINT)
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN CAST(ROUND(CAST(pa_units.cents_2 AS DOUBLE) / CAST(3 AS DOUBLE)) AS BIGINT)
+      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.visits_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.visits_2
+      END AS INT) AS visits,
+      CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.last_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.last_2
+      END AS last_service_date,
+      CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_scopes.start_24
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_scopes.start_24
+      END AS lookback_start_date
+    FROM pa_units
+    JOIN pa_scopes
+      ON pa_scopes.scope_id = pa_units.scope_id
+    JOIN pa_eligible
+      ON pa_eligible.scope_id = pa_units.scope_id
+      AND pa_eligible.person_id = pa_units.person_id
+    JOIN pa_top_npi
+      ON pa_top_npi.scope_id = pa_units.scope_id
+      AND pa_top_npi.person_id = pa_units.person_id
+      AND pa_top_npi.unit_type = pa_units.unit_type
+      AND pa_top_npi.unit_id = pa_units.unit_id
+    WHERE
+      NOT pa_units.step IS NULL
+  ) AS pa_claims_rows
+), pa_ranked AS (
+  SELECT
+    pa_paths.scope_id AS scope_id,
+    pa_paths.person_id AS person_id,
+    pa_paths.path_order AS path_order,
+    pa_paths.provider_id AS provider_id,
+    pa_paths.unit_type AS unit_type,
+    pa_paths.top_npi AS top_npi,
+    pa_paths.step AS step,
+    pa_paths.rank_cents AS rank_cents,
+    pa_paths.allowed_amount AS allowed_amount,
+    pa_paths.visits AS visits,
+    pa_paths.last_service_date AS last_service_date,
+    pa_paths.lookback_start_date AS lookback_start_date,
+    CAST(ROW_NUMBER() OVER (
+      PARTITION BY pa_paths.scope_id, pa_paths.person_id
+      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.last_service_date DESC, pa_paths.provider_id ASC
+    ) AS INT) AS ranking
+  FROM pa_paths
 ), pa_providers AS (
   SELECT
     pa_provider_spec.npi AS npi,
@@ -1877,603 +2425,6 @@ WITH pa_scopes AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_metrics AS (
-  SELECT
-    pa_visit_metrics.scope_id AS scope_id,
-    pa_visit_metrics.person_id AS person_id,
-    pa_visit_metrics.unit_type AS unit_type,
-    pa_visit_metrics.unit_id AS unit_id,
-    pa_visit_metrics.npi AS npi,
-    SUM(pa_visit_metrics.cents_1) AS cents_1,
-    COUNT(
-      CASE
-        WHEN (
-          NOT pa_visit_metrics.visit_key IS NULL AND pa_visit_metrics.hit_1 = 1
-        )
-        THEN 1
-      END
-    ) AS visits_1,
-    MAX(pa_visit_metrics.last_1) AS last_1,
-    SUM(pa_visit_metrics.cents_2) AS cents_2,
-    COUNT(
-      CASE
-        WHEN (
-          NOT pa_visit_metrics.visit_key IS NULL AND pa_visit_metrics.hit_2 = 1
-        )
-        THEN 1
-      END
-    ) AS visits_2,
-    MAX(pa_visit_metrics.last_2) AS last_2
-  FROM (
-    SELECT
-      pa_pass_tests.scope_id AS scope_id,
-      pa_pass_tests.person_id AS person_id,
-      pa_pass_tests.unit_type AS unit_type,
-      pa_pass_tests.unit_id AS unit_id,
-      pa_pass_tests.npi AS npi,
-      pa_pass_tests.visit_key AS visit_key,
-      CASE WHEN (
-        pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.weighted_1 END AS cents_1,
-      pa_pass_tests.hit_1 AS hit_1,
-      CASE WHEN (
-        pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.service_date END AS last_1,
-      CASE WHEN (
-        pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.weighted_2 END AS cents_2,
-      pa_pass_tests.hit_2 AS hit_2,
-      CASE WHEN (
-        pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.service_date END AS last_2
-    FROM (
-      SELECT
-        pa_scopes.scope_id AS scope_id,
-        temp.attribution_facts__work.person_id AS person_id,
-        temp.attribution_facts__work.unit_type AS unit_type,
-        temp.attribution_facts__work.unit_id AS unit_id,
-        temp.attribution_facts__work.npi AS npi,
-        temp.attribution_facts__work.visit_key AS visit_key,
-        temp.attribution_facts__work.service_date AS service_date,
-        temp.attribution_facts__work.amount_cents AS amount_cents,
-        temp.attribution_facts__work.visit_rows AS visit_rows,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_24
-            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN temp.attribution_facts__work.pc_7
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN temp.attribution_facts__work.pc_8
-            END = 1
-          )
-          THEN 1
-          ELSE 0
-        END AS hit_1,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * CASE
-          WHEN (
-            pa_scopes.pc_slot = 7
-          )
-          THEN temp.attribution_facts__work.pc_cents_7
-          WHEN (
-            pa_scopes.pc_slot = 8
-          )
-          THEN temp.attribution_facts__work.pc_cents_8
-        END AS weighted_1,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_24
-            AND temp.attribution_facts__work.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN temp.attribution_facts__work.pc_7
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN temp.attribution_facts__work.pc_8
-            END = 1
-          )
-          THEN 1
-          ELSE 0
-        END AS hit_2,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * CASE
-          WHEN (
-            pa_scopes.pc_slot = 7
-          )
-          THEN temp.attribution_facts__work.pc_cents_7
-          WHEN (
-            pa_scopes.pc_slot = 8
-          )
-          THEN temp.attribution_facts__work.pc_cents_8
-        END AS weighted_2
-      FROM temp.attribution_facts__work
-      JOIN pa_scopes
-        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
-        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
-        AND (
-          pa_scopes.is_current = 0
-          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
-        )
-    ) AS pa_pass_tests
-    WHERE
-      pa_pass_tests.visit_rows = 1
-    UNION ALL
-    SELECT
-      pa_pass_tests.scope_id AS scope_id,
-      pa_pass_tests.person_id AS person_id,
-      pa_pass_tests.unit_type AS unit_type,
-      pa_pass_tests.unit_id AS unit_id,
-      pa_pass_tests.npi AS npi,
-      pa_pass_tests.visit_key AS visit_key,
-      SUM(CASE WHEN (
-        pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.weighted_1 END) AS cents_1,
-      MAX(pa_pass_tests.hit_1) AS hit_1,
-      MAX(CASE WHEN (
-        pa_pass_tests.hit_1 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_1,
-      SUM(CASE WHEN (
-        pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.weighted_2 END) AS cents_2,
-      MAX(pa_pass_tests.hit_2) AS hit_2,
-      MAX(CASE WHEN (
-        pa_pass_tests.hit_2 = 1
-      ) THEN pa_pass_tests.service_date END) AS last_2
-    FROM (
-      SELECT
-        pa_scopes.scope_id AS scope_id,
-        temp.attribution_facts__work.person_id AS person_id,
-        temp.attribution_facts__work.unit_type AS unit_type,
-        temp.attribution_facts__work.unit_id AS unit_id,
-        temp.attribution_facts__work.npi AS npi,
-        temp.attribution_facts__work.visit_key AS visit_key,
-        temp.attribution_facts__work.service_date AS service_date,
-        temp.attribution_facts__work.amount_cents AS amount_cents,
-        temp.attribution_facts__work.visit_rows AS visit_rows,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_24
-            AND temp.attribution_facts__work.bucket IN ('npp', 'pcp')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN temp.attribution_facts__work.pc_7
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN temp.attribution_facts__work.pc_8
-            END = 1
-          )
-          THEN 1
-          ELSE 0
-        END AS hit_1,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * CASE
-          WHEN (
-            pa_scopes.pc_slot = 7
-          )
-          THEN temp.attribution_facts__work.pc_cents_7
-          WHEN (
-            pa_scopes.pc_slot = 8
-          )
-          THEN temp.attribution_facts__work.pc_cents_8
-        END AS weighted_1,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_24
-            AND temp.attribution_facts__work.bucket IN ('specialist')
-            AND CASE
-              WHEN (
-                pa_scopes.pc_slot = 7
-              )
-              THEN temp.attribution_facts__work.pc_7
-              WHEN (
-                pa_scopes.pc_slot = 8
-              )
-              THEN temp.attribution_facts__work.pc_8
-            END = 1
-          )
-          THEN 1
-          ELSE 0
-        END AS hit_2,
-        CASE
-          WHEN (
-            temp.attribution_facts__work.service_date >= pa_scopes.start_12
-          )
-          THEN 2
-          ELSE 1
-        END * CASE
-          WHEN (
-            pa_scopes.pc_slot = 7
-          )
-          THEN temp.attribution_facts__work.pc_cents_7
-          WHEN (
-            pa_scopes.pc_slot = 8
-          )
-          THEN temp.attribution_facts__work.pc_cents_8
-        END AS weighted_2
-      FROM temp.attribution_facts__work
-      JOIN pa_scopes
-        ON temp.attribution_facts__work.service_date >= pa_scopes.run_start
-        AND temp.attribution_facts__work.service_date <= pa_scopes.anchor_end
-        AND (
-          pa_scopes.is_current = 0
-          OR temp.attribution_facts__work.end_date <= pa_scopes.anchor_end
-        )
-    ) AS pa_pass_tests
-    WHERE
-      pa_pass_tests.visit_rows > 1
-    GROUP BY
-      pa_pass_tests.scope_id,
-      pa_pass_tests.person_id,
-      pa_pass_tests.unit_type,
-      pa_pass_tests.unit_id,
-      pa_pass_tests.npi,
-      pa_pass_tests.visit_key
-  ) AS pa_visit_metrics
-  GROUP BY
-    pa_visit_metrics.scope_id,
-    pa_visit_metrics.person_id,
-    pa_visit_metrics.unit_type,
-    pa_visit_metrics.unit_id,
-    pa_visit_metrics.npi
-), pa_units AS (
-  SELECT
-    pa_unit_sums.scope_id AS scope_id,
-    pa_unit_sums.person_id AS person_id,
-    pa_unit_sums.unit_type AS unit_type,
-    pa_unit_sums.unit_id AS unit_id,
-    pa_unit_sums.cents_1 AS cents_1,
-    pa_unit_sums.visits_1 AS visits_1,
-    pa_unit_sums.last_1 AS last_1,
-    pa_unit_sums.cents_2 AS cents_2,
-    pa_unit_sums.visits_2 AS visits_2,
-    pa_unit_sums.last_2 AS last_2,
-    CAST(1 AS INT) AS ok_1,
-    CAST(1 AS INT) AS ok_2,
-    CASE
-      WHEN (
-        NOT pa_unit_sums.cents_1 IS NULL
-      )
-      THEN 1
-      WHEN (
-        NOT pa_unit_sums.cents_2 IS NULL
-      )
-      THEN 2
-    END AS step
-  FROM (
-    SELECT
-      pa_metrics.scope_id AS scope_id,
-      pa_metrics.person_id AS person_id,
-      pa_metrics.unit_type AS unit_type,
-      pa_metrics.unit_id AS unit_id,
-      SUM(pa_metrics.cents_1) AS cents_1,
-      SUM(pa_metrics.visits_1) AS visits_1,
-      MAX(pa_metrics.last_1) AS last_1,
-      SUM(pa_metrics.cents_2) AS cents_2,
-      SUM(pa_metrics.visits_2) AS visits_2,
-      MAX(pa_metrics.last_2) AS last_2
-    FROM pa_metrics
-    GROUP BY
-      pa_metrics.scope_id,
-      pa_metrics.person_id,
-      pa_metrics.unit_type,
-      pa_metrics.unit_id
-  ) AS pa_unit_sums
-), pa_top_npi AS (
-  SELECT
-    pa_npi_numbered.scope_id AS scope_id,
-    pa_npi_numbered.person_id AS person_id,
-    pa_npi_numbered.unit_type AS unit_type,
-    pa_npi_numbered.unit_id AS unit_id,
-    pa_npi_numbered.npi AS top_npi
-  FROM (
-    SELECT
-      pa_npi_at_step.scope_id AS scope_id,
-      pa_npi_at_step.person_id AS person_id,
-      pa_npi_at_step.unit_type AS unit_type,
-      pa_npi_at_step.unit_id AS unit_id,
-      pa_npi_at_step.npi AS npi,
-      pa_npi_at_step.cents AS cents,
-      pa_npi_at_step.last_service AS last_service,
-      ROW_NUMBER() OVER (
-        PARTITION BY pa_npi_at_step.scope_id, pa_npi_at_step.person_id, pa_npi_at_step.unit_type, pa_npi_at_step.unit_id
-        ORDER BY pa_npi_at_step.cents DESC, pa_npi_at_step.last_service DESC, pa_npi_at_step.npi ASC
-      ) AS npi_rank
-    FROM (
-      SELECT
-        pa_metrics.scope_id AS scope_id,
-        pa_metrics.person_id AS person_id,
-        pa_metrics.unit_type AS unit_type,
-        pa_metrics.unit_id AS unit_id,
-        pa_metrics.npi AS npi,
-        CASE
-          WHEN (
-            pa_units.step = 1
-          )
-          THEN pa_metrics.cents_1
-          WHEN (
-            pa_units.step = 2
-          )
-          THEN pa_metrics.cents_2
-        END AS cents,
-        CASE
-          WHEN (
-            pa_units.step = 1
-          )
-          THEN pa_metrics.last_1
-          WHEN (
-            pa_units.step = 2
-          )
-          THEN pa_metrics.last_2
-        END AS last_service
-      FROM pa_metrics
-      JOIN pa_units
-        ON pa_units.scope_id = pa_metrics.scope_id
-        AND pa_units.person_id = pa_metrics.person_id
-        AND pa_units.unit_type = pa_metrics.unit_type
-        AND pa_units.unit_id = pa_metrics.unit_id
-    ) AS pa_npi_at_step
-    WHERE
-      NOT pa_npi_at_step.cents IS NULL
-  ) AS pa_npi_numbered
-  WHERE
-    pa_npi_numbered.npi_rank = 1
-), pa_paths AS (
-  SELECT
-    pa_self_selection_chosen.scope_id AS scope_id,
-    pa_self_selection_chosen.person_id AS person_id,
-    CAST(0 AS INT) AS path_order,
-    'self_selection' AS attribution_type,
-    COALESCE(
-      (
-        SELECT
-          MIN(pa_roster.aco_id) AS min_1
-        FROM aco_participants AS pa_roster
-        WHERE
-          pa_roster.npi = pa_self_selection_chosen.npi
-          AND (
-            pa_roster.start_date IS NULL
-            OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-          )
-          AND (
-            pa_roster.end_date IS NULL
-            OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-          )
-      ),
-      pa_self_selection_chosen.npi
-    ) AS provider_id,
-    CASE
-      WHEN (
-        NOT (
-          SELECT
-            MIN(pa_roster.aco_id) AS min_1
-          FROM aco_participants AS pa_roster
-          WHERE
-            pa_roster.npi = pa_self_selection_chosen.npi
-            AND (
-              pa_roster.start_date IS NULL
-              OR pa_roster.start_date <= pa_self_selection_chosen.anchor_end
-            )
-            AND (
-              pa_roster.end_date IS NULL
-              OR pa_roster.end_date >= pa_self_selection_chosen.anchor_end
-            )
-        ) IS NULL
-      )
-      THEN 'aco'
-      ELSE 'npi'
-    END AS unit_type,
-    pa_self_selection_chosen.npi AS top_npi,
-    CASE
-      WHEN (
-        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-      )
-      THEN pa_providers.bucket
-      ELSE 'unknown'
-    END AS provider_bucket,
-    pa_providers.prov_specialty AS prov_specialty,
-    CAST(0 AS INT) AS step,
-    'Self-selected provider' AS step_description,
-    CAST(0 AS BIGINT) AS rank_cents,
-    CAST(0 AS DECIMAL(18, 2)) AS allowed_amount,
-    CAST(0 AS INT) AS visits,
-    CAST(NULL AS DATE) AS last_service_date,
-    pa_self_selection_chosen.effective_date AS lookback_start_date,
-    pa_self_selection_chosen.anchor_end AS lookback_end_date
-  FROM (
-    SELECT
-      pa_eligible.scope_id AS scope_id,
-      pa_eligible.person_id AS person_id,
-      pa_self_selection.npi AS npi,
-      pa_self_selection.effective_date AS effective_date,
-      pa_scopes.anchor_end AS anchor_end,
-      pa_scopes.rule_year AS rule_year,
-      ROW_NUMBER() OVER (
-        PARTITION BY pa_eligible.scope_id, pa_eligible.person_id
-        ORDER BY pa_self_selection.effective_date DESC, pa_self_selection.npi ASC
-      ) AS pick
-    FROM pa_eligible
-    JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_eligible.scope_id
-    JOIN self_selections AS pa_self_selection
-      ON pa_self_selection.person_id = pa_eligible.person_id
-    WHERE
-      NOT pa_self_selection.npi IS NULL
-      AND NOT pa_self_selection.effective_date IS NULL
-      AND pa_self_selection.effective_date <= pa_scopes.anchor_end
-      AND (
-        pa_self_selection.end_date IS NULL
-        OR pa_self_selection.end_date >= pa_scopes.anchor_end
-      )
-  ) AS pa_self_selection_chosen
-  LEFT OUTER JOIN pa_providers
-    ON pa_providers.npi = pa_self_selection_chosen.npi
-  WHERE
-    pa_self_selection_chosen.pick = 1
-  UNION ALL
-  SELECT
-    pa_claims_rows.scope_id AS scope_id,
-    pa_claims_rows.person_id AS person_id,
-    pa_claims_rows.path_order AS path_order,
-    pa_claims_rows.attribution_type AS attribution_type,
-    pa_claims_rows.provider_id AS provider_id,
-    pa_claims_rows.unit_type AS unit_type,
-    pa_claims_rows.top_npi AS top_npi,
-    pa_claims_rows.provider_bucket AS provider_bucket,
-    pa_claims_rows.prov_specialty AS prov_specialty,
-    pa_claims_rows.step AS step,
-    pa_claims_rows.step_description AS step_description,
-    pa_claims_rows.rank_cents AS rank_cents,
-    pa_claims_rows.allowed_amount AS allowed_amount,
-    pa_claims_rows.visits AS visits,
-    pa_claims_rows.last_service_date AS last_service_date,
-    pa_claims_rows.lookback_start_date AS lookback_start_date,
-    pa_claims_rows.lookback_end_date AS lookback_end_date
-  FROM (
-    SELECT
-      pa_units.scope_id AS scope_id,
-      pa_units.person_id AS person_id,
-      CAST(1 AS INT) AS path_order,
-      'claims' AS attribution_type,
-      pa_units.unit_id AS provider_id,
-      pa_units.unit_type AS unit_type,
-      pa_top_npi.top_npi AS top_npi,
-      CASE
-        WHEN (
-          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-        )
-        THEN pa_providers.bucket
-        ELSE 'unknown'
-      END AS provider_bucket,
-      pa_providers.prov_specialty AS prov_specialty,
-      pa_units.step AS step,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN 'Two alignment years, PCP/NPP primary care (recent year 2/3)'
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN 'Two alignment years, specialist primary care (recent year 2/3)'
-      END AS TEXT) AS step_description,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.cents_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.cents_2
-      END AS BIGINT) AS rank_cents,
-      CAST(CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN CAST(ROUND(CAST(pa_units.cents_1 AS DOUBLE) / CAST(3 AS DOUBLE)) AS BIGINT)
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN CAST(ROUND(CAST(pa_units.cents_2 AS DOUBLE) / CAST(3 AS DOUBLE)) AS BIGINT)
-      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.visits_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.visits_2
-      END AS INT) AS visits,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.last_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.last_2
-      END AS last_service_date,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_scopes.start_24
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_scopes.start_24
-      END AS lookback_start_date,
-      pa_scopes.anchor_end AS lookback_end_date
-    FROM pa_units
-    JOIN pa_scopes
-      ON pa_scopes.scope_id = pa_units.scope_id
-    JOIN pa_eligible
-      ON pa_eligible.scope_id = pa_units.scope_id
-      AND pa_eligible.person_id = pa_units.person_id
-    JOIN pa_top_npi
-      ON pa_top_npi.scope_id = pa_units.scope_id
-      AND pa_top_npi.person_id = pa_units.person_id
-      AND pa_top_npi.unit_type = pa_units.unit_type
-      AND pa_top_npi.unit_id = pa_units.unit_id
-    LEFT OUTER JOIN pa_providers
-      ON pa_top_npi.top_npi = pa_providers.npi
-    WHERE
-      NOT pa_units.step IS NULL
-  ) AS pa_claims_rows
-), pa_ranked AS (
-  SELECT
-    pa_paths.scope_id AS scope_id,
-    pa_paths.person_id AS person_id,
-    pa_paths.path_order AS path_order,
-    pa_paths.attribution_type AS attribution_type,
-    pa_paths.provider_id AS provider_id,
-    pa_paths.unit_type AS unit_type,
-    pa_paths.top_npi AS top_npi,
-    pa_paths.provider_bucket AS provider_bucket,
-    pa_paths.prov_specialty AS prov_specialty,
-    pa_paths.step AS step,
-    pa_paths.step_description AS step_description,
-    pa_paths.rank_cents AS rank_cents,
-    pa_paths.allowed_amount AS allowed_amount,
-    pa_paths.visits AS visits,
-    pa_paths.last_service_date AS last_service_date,
-    pa_paths.lookback_start_date AS lookback_start_date,
-    pa_paths.lookback_end_date AS lookback_end_date,
-    CAST(ROW_NUMBER() OVER (
-      PARTITION BY pa_paths.scope_id, pa_paths.person_id
-      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.last_service_date DESC, pa_paths.provider_id ASC
-    ) AS INT) AS ranking
-  FROM pa_paths
 )
 SELECT
   pa_all_rows.person_id AS person_id,
@@ -2499,21 +2450,58 @@ FROM (
   SELECT
     pa_ranked.scope_id AS scope_id,
     pa_ranked.person_id AS person_id,
-    pa_ranked.attribution_type AS attribution_type,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'self_selection'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN 'claims'
+    END AS TEXT) AS attribution_type,
     pa_ranked.provider_id AS provider_id,
     pa_ranked.unit_type AS unit_type,
     pa_ranked.top_npi AS top_npi,
-    pa_ranked.provider_bucket AS provider_bucket,
-    pa_ranked.prov_specialty AS prov_specialty,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'unknown'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
     pa_ranked.step AS step,
-    pa_ranked.step_description AS step_description,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN 'Self-selected provider'
+      WHEN (
+        pa_ranked.path_order = 1
+      )
+      THEN CASE
+        WHEN (
+          pa_ranked.step = 1
+        )
+        THEN 'Two alignment years, PCP/NPP primary care (recent year 2/3)'
+        WHEN (
+          pa_ranked.step = 2
+        )
+        THEN 'Two alignment years, specialist primary care (recent year 2/3)'
+      END
+    END AS TEXT) AS step_description,
     pa_ranked.allowed_amount AS allowed_amount,
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_ranked.lookback_end_date AS lookback_end_date,
+    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
+  JOIN pa_scopes
+    ON pa_scopes.scope_id = pa_ranked.scope_id
+  LEFT OUTER JOIN pa_providers
+    ON pa_providers.npi = pa_ranked.top_npi
   UNION ALL
   SELECT
     pa_eligible.scope_id AS scope_id,

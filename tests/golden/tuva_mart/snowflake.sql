@@ -1427,6 +1427,167 @@ WITH pa_units AS (
     CAST('2025-01-01' AS DATE) AS alive_from,
     CAST('2025-01-01' AS DATE) AS start_12,
     CAST('2024-01-01' AS DATE) AS start_24
+), pa_paths AS (
+  SELECT
+    pa_claims_rows.scope_id AS scope_id,
+    pa_claims_rows.person_id AS person_id,
+    pa_claims_rows.path_order AS path_order,
+    pa_claims_rows.provider_id AS provider_id,
+    pa_claims_rows.unit_type AS unit_type,
+    pa_claims_rows.top_npi AS top_npi,
+    pa_claims_rows.step AS step,
+    pa_claims_rows.rank_cents AS rank_cents,
+    pa_claims_rows.allowed_amount AS allowed_amount,
+    pa_claims_rows.visits AS visits,
+    pa_claims_rows.last_service_date AS last_service_date,
+    pa_claims_rows.lookback_start_date AS lookback_start_date
+  FROM (
+    SELECT
+      pa_units.scope_id AS scope_id,
+      pa_units.person_id AS person_id,
+      CAST(0 AS INT) AS path_order,
+      pa_units.unit_id AS provider_id,
+      pa_units.unit_type AS unit_type,
+      pa_units.unit_id AS top_npi,
+      pa_units.step AS step,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.cents_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.cents_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.cents_3
+        WHEN (
+          pa_units.step = 4
+        )
+        THEN pa_units.cents_4
+        WHEN (
+          pa_units.step = 5
+        )
+        THEN pa_units.cents_5
+      END AS BIGINT) AS rank_cents,
+      CAST(CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.cents_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.cents_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.cents_3
+        WHEN (
+          pa_units.step = 4
+        )
+        THEN pa_units.cents_4
+        WHEN (
+          pa_units.step = 5
+        )
+        THEN pa_units.cents_5
+      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
+      CAST(CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.visits_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.visits_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.visits_3
+        WHEN (
+          pa_units.step = 4
+        )
+        THEN pa_units.visits_4
+        WHEN (
+          pa_units.step = 5
+        )
+        THEN pa_units.visits_5
+      END AS INT) AS visits,
+      CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_units.last_1
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_units.last_2
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_units.last_3
+        WHEN (
+          pa_units.step = 4
+        )
+        THEN pa_units.last_4
+        WHEN (
+          pa_units.step = 5
+        )
+        THEN pa_units.last_5
+      END AS last_service_date,
+      CASE
+        WHEN (
+          pa_units.step = 1
+        )
+        THEN pa_scopes.start_12
+        WHEN (
+          pa_units.step = 2
+        )
+        THEN pa_scopes.start_12
+        WHEN (
+          pa_units.step = 3
+        )
+        THEN pa_scopes.start_24
+        WHEN (
+          pa_units.step = 4
+        )
+        THEN pa_scopes.start_24
+        WHEN (
+          pa_units.step = 5
+        )
+        THEN pa_scopes.start_24
+      END AS lookback_start_date
+    FROM pa_units
+    JOIN pa_scopes
+      ON pa_units.scope_id = pa_scopes.scope_id
+    JOIN attribution.attribution_eligible__work
+      ON attribution.attribution_eligible__work.scope_id = pa_units.scope_id
+      AND attribution.attribution_eligible__work.person_id = pa_units.person_id
+    WHERE
+      NOT pa_units.step IS NULL
+  ) AS pa_claims_rows
+), pa_ranked AS (
+  SELECT
+    pa_paths.scope_id AS scope_id,
+    pa_paths.person_id AS person_id,
+    pa_paths.path_order AS path_order,
+    pa_paths.provider_id AS provider_id,
+    pa_paths.unit_type AS unit_type,
+    pa_paths.top_npi AS top_npi,
+    pa_paths.step AS step,
+    pa_paths.rank_cents AS rank_cents,
+    pa_paths.allowed_amount AS allowed_amount,
+    pa_paths.visits AS visits,
+    pa_paths.last_service_date AS last_service_date,
+    pa_paths.lookback_start_date AS lookback_start_date,
+    CAST(ROW_NUMBER() OVER (
+      PARTITION BY pa_paths.scope_id, pa_paths.person_id
+      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.visits DESC, pa_paths.provider_id ASC
+    ) AS INT) AS ranking
+  FROM pa_paths
 ), pa_providers AS (
   SELECT
     pa_provider_spec.npi AS npi,
@@ -1827,211 +1988,6 @@ WITH pa_units AS (
         terminology.provider.npi
     ) AS pa_provider_dedup
   ) AS pa_provider_spec
-), pa_paths AS (
-  SELECT
-    pa_claims_rows.scope_id AS scope_id,
-    pa_claims_rows.person_id AS person_id,
-    pa_claims_rows.path_order AS path_order,
-    pa_claims_rows.attribution_type AS attribution_type,
-    pa_claims_rows.provider_id AS provider_id,
-    pa_claims_rows.unit_type AS unit_type,
-    pa_claims_rows.top_npi AS top_npi,
-    pa_claims_rows.provider_bucket AS provider_bucket,
-    pa_claims_rows.prov_specialty AS prov_specialty,
-    pa_claims_rows.step AS step,
-    pa_claims_rows.step_description AS step_description,
-    pa_claims_rows.rank_cents AS rank_cents,
-    pa_claims_rows.allowed_amount AS allowed_amount,
-    pa_claims_rows.visits AS visits,
-    pa_claims_rows.last_service_date AS last_service_date,
-    pa_claims_rows.lookback_start_date AS lookback_start_date,
-    pa_claims_rows.lookback_end_date AS lookback_end_date
-  FROM (
-    SELECT
-      pa_units.scope_id AS scope_id,
-      pa_units.person_id AS person_id,
-      CAST(0 AS INT) AS path_order,
-      'claims' AS attribution_type,
-      pa_units.unit_id AS provider_id,
-      pa_units.unit_type AS unit_type,
-      pa_units.unit_id AS top_npi,
-      CASE
-        WHEN (
-          pa_providers.bucket IN ('pcp', 'npp', 'specialist')
-        )
-        THEN pa_providers.bucket
-        ELSE 'other_individual'
-      END AS provider_bucket,
-      pa_providers.prov_specialty AS prov_specialty,
-      pa_units.step AS step,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN '12-month PCP/NPP primary-care HCPCS'
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN '12-month specialist primary-care HCPCS'
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN '24-month PCP/NPP primary-care HCPCS'
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN '24-month primary-care HCPCS (any classification)'
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN '24-month any rendering NPI'
-      END AS VARCHAR) AS step_description,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.cents_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.cents_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.cents_3
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN pa_units.cents_4
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN pa_units.cents_5
-      END AS BIGINT) AS rank_cents,
-      CAST(CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.cents_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.cents_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.cents_3
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN pa_units.cents_4
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN pa_units.cents_5
-      END AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2)) AS DECIMAL(18, 2)) AS allowed_amount,
-      CAST(CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.visits_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.visits_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.visits_3
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN pa_units.visits_4
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN pa_units.visits_5
-      END AS INT) AS visits,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_units.last_1
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_units.last_2
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_units.last_3
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN pa_units.last_4
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN pa_units.last_5
-      END AS last_service_date,
-      CASE
-        WHEN (
-          pa_units.step = 1
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          pa_units.step = 2
-        )
-        THEN pa_scopes.start_12
-        WHEN (
-          pa_units.step = 3
-        )
-        THEN pa_scopes.start_24
-        WHEN (
-          pa_units.step = 4
-        )
-        THEN pa_scopes.start_24
-        WHEN (
-          pa_units.step = 5
-        )
-        THEN pa_scopes.start_24
-      END AS lookback_start_date,
-      pa_scopes.anchor_end AS lookback_end_date
-    FROM pa_units
-    JOIN pa_scopes
-      ON pa_units.scope_id = pa_scopes.scope_id
-    JOIN attribution.attribution_eligible__work
-      ON attribution.attribution_eligible__work.scope_id = pa_units.scope_id
-      AND attribution.attribution_eligible__work.person_id = pa_units.person_id
-    LEFT OUTER JOIN pa_providers
-      ON pa_units.unit_id = pa_providers.npi
-    WHERE
-      NOT pa_units.step IS NULL
-  ) AS pa_claims_rows
-), pa_ranked AS (
-  SELECT
-    pa_paths.scope_id AS scope_id,
-    pa_paths.person_id AS person_id,
-    pa_paths.path_order AS path_order,
-    pa_paths.attribution_type AS attribution_type,
-    pa_paths.provider_id AS provider_id,
-    pa_paths.unit_type AS unit_type,
-    pa_paths.top_npi AS top_npi,
-    pa_paths.provider_bucket AS provider_bucket,
-    pa_paths.prov_specialty AS prov_specialty,
-    pa_paths.step AS step,
-    pa_paths.step_description AS step_description,
-    pa_paths.rank_cents AS rank_cents,
-    pa_paths.allowed_amount AS allowed_amount,
-    pa_paths.visits AS visits,
-    pa_paths.last_service_date AS last_service_date,
-    pa_paths.lookback_start_date AS lookback_start_date,
-    pa_paths.lookback_end_date AS lookback_end_date,
-    CAST(ROW_NUMBER() OVER (
-      PARTITION BY pa_paths.scope_id, pa_paths.person_id
-      ORDER BY pa_paths.path_order ASC, pa_paths.step ASC, pa_paths.rank_cents DESC, pa_paths.visits DESC, pa_paths.provider_id ASC
-    ) AS INT) AS ranking
-  FROM pa_paths
 )
 SELECT
   pa_all_rows.person_id AS person_id,
@@ -2057,21 +2013,59 @@ FROM (
   SELECT
     pa_ranked.scope_id AS scope_id,
     pa_ranked.person_id AS person_id,
-    pa_ranked.attribution_type AS attribution_type,
+    CAST(CASE WHEN (
+      pa_ranked.path_order = 0
+    ) THEN 'claims' END AS VARCHAR) AS attribution_type,
     pa_ranked.provider_id AS provider_id,
     pa_ranked.unit_type AS unit_type,
     pa_ranked.top_npi AS top_npi,
-    pa_ranked.provider_bucket AS provider_bucket,
-    pa_ranked.prov_specialty AS prov_specialty,
+    CASE
+      WHEN (
+        pa_providers.bucket IN ('pcp', 'npp', 'specialist')
+      )
+      THEN pa_providers.bucket
+      ELSE 'other_individual'
+    END AS provider_bucket,
+    pa_providers.prov_specialty AS prov_specialty,
     pa_ranked.step AS step,
-    pa_ranked.step_description AS step_description,
+    CAST(CASE
+      WHEN (
+        pa_ranked.path_order = 0
+      )
+      THEN CASE
+        WHEN (
+          pa_ranked.step = 1
+        )
+        THEN '12-month PCP/NPP primary-care HCPCS'
+        WHEN (
+          pa_ranked.step = 2
+        )
+        THEN '12-month specialist primary-care HCPCS'
+        WHEN (
+          pa_ranked.step = 3
+        )
+        THEN '24-month PCP/NPP primary-care HCPCS'
+        WHEN (
+          pa_ranked.step = 4
+        )
+        THEN '24-month primary-care HCPCS (any classification)'
+        WHEN (
+          pa_ranked.step = 5
+        )
+        THEN '24-month any rendering NPI'
+      END
+    END AS VARCHAR) AS step_description,
     pa_ranked.allowed_amount AS allowed_amount,
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_ranked.lookback_end_date AS lookback_end_date,
+    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
+  JOIN pa_scopes
+    ON pa_ranked.scope_id = pa_scopes.scope_id
+  LEFT OUTER JOIN pa_providers
+    ON pa_ranked.top_npi = pa_providers.npi
   UNION ALL
   SELECT
     attribution.attribution_eligible__work.scope_id AS scope_id,
