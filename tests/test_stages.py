@@ -20,7 +20,7 @@ from provider_attribution.engines.profile import MATERIALISABLE_STAGES
 from provider_attribution.engines.profiles import profile_for
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Inputs
-from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, Method
+from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, TUVA_MART, Method
 from provider_attribution.model.windows import ScopeKey, scope_keys
 from provider_attribution.sql.compile import QueryBuilder
 from provider_attribution.sql.stages import BY_NAME, STAGES, upstream
@@ -194,13 +194,17 @@ def test_attribute_writes_the_stages_of_the_engines_profile(
     assert staged[outputs.CURRENT], "the scenario attributes nobody: the comparison is empty"
 
 
-def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("by_visit", [False, True], ids=["window", "by_visit"])
+def test_facts_reduce_the_lines_per_visit_date_and_bucket(
+    engine: sa.Engine, by_visit: bool
+) -> None:
     """``pa_facts`` holds one row per person, NPI, visit key, service date, end date and
     bucket, with all the lines' cents and the primary-care lines' cents apart (the rows every
-    scope key then ranks from), and how many rows its visit has."""
+    scope key then ranks from), and how many rows its visit has; in either shape."""
     scenario = next(s for s in SCENARIOS if s.name.startswith("one visit over two dates"))
     inputs = load(engine, scenario.dataset(), None)
     builder = QueryBuilder(inputs, TUVA, None, TODAY)
+    builder.facts_by_visit = by_visit
     assert scenario.as_of is not None
     facts = builder.stages([ScopeKey.current(scenario.as_of)], upto=("pa_facts",))["pa_facts"]
     with engine.connect() as conn:
@@ -220,6 +224,33 @@ def test_facts_reduce_the_lines_per_visit_date_and_bucket(engine: sa.Engine) -> 
         (PCP, "mixed", dt.date(2024, 5, 20), 5000, 1, 5000, 2),
         (PCP2, "other", dt.date(2024, 4, 2), 97000, 1, 7000, 1),
     ]
+
+
+@pytest.mark.parametrize("method", [TUVA, TUVA_MART, MSSP, REACH], ids=lambda m: m.name)
+@given(data=datasets(rich=True), scope=scopes)
+@generated(3)
+def test_the_two_shapes_of_the_facts_hold_the_same_rows(
+    engine: sa.Engine, method: Method, data: Dataset, scope: tuple[dt.date | None, list[int]]
+) -> None:
+    """``pa_facts`` per visit first (DuckDB's profile) and with a count over the visit (the
+    others): the same rows, ``visit_rows`` included, for NPI, ACO and TIN units and with a
+    roster by year."""
+    as_of, years = scope
+    keys = scope_keys(as_of, years, method.year_anchor)
+    inputs = load(engine, data, "pa_in")
+    window = QueryBuilder(inputs, method, None, data.today)
+    by_visit = window.for_engine(replace(profile_for("duckdb"), facts_by_visit=True))
+    assert by_visit.facts_by_visit
+    assert not window.facts_by_visit
+    shapes = []
+    with engine.connect() as conn:
+        for builder in (window, by_visit):
+            facts = builder.stages(keys, upto=("pa_facts",))["pa_facts"]
+            sql = str(sa.select(facts).compile(dialect=conn.dialect))
+            assert ("pa_fact_visits" in sql) == builder.facts_by_visit
+            rows = conn.execute(sa.select(facts)).mappings().all()
+            shapes.append(sorted((tuple(sorted(r.items())) for r in rows), key=repr))
+    assert shapes[0] == shapes[1]
 
 
 def test_member_spans_are_the_runs_of_consecutive_member_months(engine: sa.Engine) -> None:

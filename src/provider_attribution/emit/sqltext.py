@@ -195,13 +195,15 @@ def staged_statements(
     :func:`~provider_attribution.warehouse.stage_tables.stages_to_write`), then every
     output's (:func:`statements`), then ``DROP TABLE`` for each work table."""
     printer = _Printer(dialect_name)
+    profile = profile_for(dialect_name)
+    builder = builder.for_engine(profile)
     if stages is None:
-        names: Collection[str] = stage_tables.stages_to_write(profile_for(dialect_name), builder)
+        names: Collection[str] = stage_tables.stages_to_write(profile, builder)
     else:
         names = stages
     creates: list[str] = []
 
-    work_schema, kind = profile_for(dialect_name).work_table_place(schema)
+    work_schema, kind = profile.work_table_place(schema)
 
     def write_stage(name: str, select: sa.Select[Any]) -> sa.Table:
         table = select_table(name, work_schema, select)

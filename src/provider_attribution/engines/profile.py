@@ -69,12 +69,17 @@ class EngineProfile:
     ``ordinary`` tables of the target schema, ``unlogged`` ones there, or ``temporary`` ones
     in ``temporary_schema`` (the schema of the engine's temporary tables; None: unqualified),
     private to the run's connection.
+    ``facts_by_visit``: build ``pa_facts`` per visit first (see
+    :meth:`~provider_attribution.sql.compile.QueryBuilder.for_engine`): for a planner that
+    runs a count over the visit as a second group-by joined back, not where a CTE read twice
+    is computed twice.
     """
 
     name: str
     aliases: tuple[str, ...] = ()
     capabilities: Capabilities = CAUTIOUS
     materialise: frozenset[str] = frozenset()
+    facts_by_visit: bool = False
     emulation: EngineProfile | None = None
     typed_dates: bool = True
     work_tables: WorkTableKind = "ordinary"

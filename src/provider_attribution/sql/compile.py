@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provider_attribution.engines import expressions, tables
+from provider_attribution.engines.profile import EngineProfile
 from provider_attribution.model import outputs
 from provider_attribution.model.inputs import Classification, Inputs, SelectionTable
 from provider_attribution.model.method import Gate, Method, Pass, Path, RankKey, Services, Unit
@@ -65,6 +66,14 @@ def _tin_join_key(
     """A TIN as two never-null join columns: the text ('' for null) and a null flag, so equal
     keys mean the same TIN or both null, and the join stays an equality (hash) join."""
     return sa.func.coalesce(tin, ""), _case([(tin.is_(None), 1)], 0)
+
+
+def _all_equal(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """As an aggregate: every row of the group has the same value of ``column``, null
+    included (all rows one value, or all null)."""
+    count = sa.func.count(column)
+    same = sa.and_(sa.func.min(column) == sa.func.max(column), count == sa.func.count())
+    return sa.or_(same, count == 0)
 
 
 def _case(
@@ -192,6 +201,8 @@ class QueryBuilder:
         self.specialty_source = specialty_source
         self.taxonomy_source = taxonomy_source
         self.revenue_code_source = revenue_code_source
+        # the shape of pa_facts (for_engine); the rows are the same
+        self.facts_by_visit = False
         # scope keys → stage name → relation: each stage is built once per set of keys and
         # shared by every query of the run (the relations are immutable)
         self._built: dict[tuple[ScopeKey, ...], dict[str, sa.FromClause]] = {}
@@ -696,36 +707,101 @@ class QueryBuilder:
         (``pc_cents_s``). Every test of a pass or gate is the same for all the lines of such a
         row, so the scope keys rank from these rows as from the lines. ``visit_rows``: the
         rows of the same person, NPI and visit key (1 for almost every visit: its lines share
-        their dates), so that only the other visits need a per-visit aggregation per key."""
-        every = len(self.primary_care_lists())
-        keys = [
-            taken.c[name]
-            for name in ("person_id", "npi", "visit_key", "service_date", "end_date", "bucket")
-        ]
+        their dates), so that only the other visits need a per-visit aggregation per key.
+        Built in one of two shapes with the same rows (:meth:`for_engine`)."""
+        names = ["service_date", "end_date", "bucket"]
         if not self._npi_units():
-            keys += [c for c in taken.c if c.name in ("unit_type", "unit_id")]
+            names += [n for n in ("unit_type", "unit_id") if n in taken.c]
         if "tin" in taken.c:  # the ACO by year is looked up from the NPI and TIN
-            keys.append(taken.c.tin)
-        per_slot: list[sa.ColumnElement[Any]] = []
-        for slot in slots:
-            pc = primary_care_flag(taken.c.primary_care, slot, every) == "1"
-            per_slot += [
-                sa.func.max(_case([(pc, 1)], 0)).label(f"pc_{slot}"),
-                sa.func.sum(_case([(pc, taken.c.amount_cents)])).label(f"pc_cents_{slot}"),
-            ]
+            names.append("tin")
+        if self.facts_by_visit:
+            return self._facts_by_visit(taken, slots, names)
+        keys = [taken.c.person_id, taken.c.npi, taken.c.visit_key, *(taken.c[n] for n in names)]
         grouped = (
-            sa.select(
-                *keys,
-                sa.func.max(taken.c.in_directory).label("in_directory"),
-                sa.func.sum(taken.c.amount_cents).label("amount_cents"),
-                *per_slot,
-            )
+            sa.select(*keys, *self._fact_sums(taken, slots))
             .group_by(*keys)
             .subquery("pa_fact_rows")
         )
         visit = (grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
         visit_rows = sa.func.count().over(partition_by=visit).label("visit_rows")
         return sa.select(*grouped.c, visit_rows).cte("pa_facts")
+
+    def _facts_by_visit(
+        self, taken: sa.FromClause, slots: Sequence[int], names: Sequence[str]
+    ) -> sa.CTE:
+        """:meth:`_facts` grouped per visit first: one group-by of the lines per person, NPI
+        and visit key (``pa_fact_visits``) tells whether all of a visit's lines agree on
+        ``names`` (null included); such a visit is its one fact, and only the lines of the
+        other visits are grouped again by those columns. Where a count over the visit is a
+        second group-by of every fact joined back (DuckDB), this does less; where a CTE read
+        twice is computed twice (Spark), more."""
+        visit = [taken.c.person_id, taken.c.npi, taken.c.visit_key]
+        agree = sa.and_(*(_all_equal(taken.c[n]) for n in names))
+        per_visit = (
+            sa.select(
+                *visit,
+                *(sa.func.min(taken.c[n]).label(n) for n in names),
+                *self._fact_sums(taken, slots),
+                _case([(agree, 1)], 0).label("one_row"),
+            )
+            .group_by(*visit)
+            .cte("pa_fact_visits")
+        )
+        sums = [c.name for c in self._fact_sums(taken, slots)]
+        one_row = sa.select(
+            *(per_visit.c[n] for n in ("person_id", "npi", "visit_key", *names, *sums)),
+            sa.cast(sa.literal(1), sa.Integer).label("visit_rows"),
+        ).where(per_visit.c.one_row == 1)
+        visit_key, visit_null = _tin_join_key(per_visit.c.visit_key)
+        split = (
+            sa.select(
+                per_visit.c.person_id,
+                per_visit.c.npi,
+                visit_key.label("key"),
+                visit_null.label("key_null"),
+            )
+            .where(per_visit.c.one_row == 0)
+            .subquery("pa_split_visits")
+        )
+        line_key, line_null = _tin_join_key(taken.c.visit_key)
+        lines = taken.join(
+            split,
+            sa.and_(
+                split.c.person_id == taken.c.person_id,
+                split.c.npi == taken.c.npi,
+                split.c.key == line_key,
+                split.c.key_null == line_null,
+            ),
+        )
+        keys = [*visit, *(taken.c[n] for n in names)]
+        grouped = (
+            sa.select(*keys, *self._fact_sums(taken, slots))
+            .select_from(lines)
+            .group_by(*keys)
+            .subquery("pa_fact_rows")
+        )
+        rows = sa.func.count().over(
+            partition_by=(grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
+        )
+        several = sa.select(*grouped.c, sa.cast(rows, sa.Integer).label("visit_rows"))
+        return sa.union_all(one_row, several).cte("pa_facts")
+
+    def _fact_sums(self, taken: sa.FromClause, slots: Sequence[int]) -> list[sa.Label[Any]]:
+        """The aggregates of a fact: directory flag, cents, and per primary-care code list of
+        ``slots`` its flag and cents."""
+        every = len(self.primary_care_lists())
+        per_slot: list[sa.Label[Any]] = []
+        for slot in slots:
+            pc = primary_care_flag(taken.c.primary_care, slot, every) == "1"
+            per_slot += [
+                sa.func.max(_case([(pc, 1)], 0)).label(f"pc_{slot}"),
+                sa.func.sum(_case([(pc, taken.c.amount_cents)])).label(f"pc_cents_{slot}"),
+            ]
+        return [
+            sa.func.max(taken.c.in_directory).label("in_directory"),
+            sa.func.sum(taken.c.amount_cents).label("amount_cents"),
+            *per_slot,
+        ]
 
     def line_fits(
         self,
@@ -1356,6 +1432,14 @@ class QueryBuilder:
         if isinstance(relation.element, sa.Select):
             return relation.element
         return sa.select(*relation.c)  # a union: read through its CTE
+
+    def for_engine(self, profile: EngineProfile) -> QueryBuilder:
+        """This builder shaping its stages for the engine of ``profile`` (same rows): the
+        facts per visit first where the profile says so (``facts_by_visit``)."""
+        other = copy.copy(self)
+        other.facts_by_visit = profile.facts_by_visit
+        other._built = {}
+        return other
 
     def with_materialised(self, tables: Mapping[str, sa.FromClause]) -> QueryBuilder:
         """This builder reading ``tables`` (stage name → table) as well."""

@@ -342,6 +342,7 @@ def attribute(
         builder = QueryBuilder(inputs, chosen, valuesets, today)
         with StagedWrite(conn, target_schema) as write:
             write.profile.tune_transaction(conn)
+            builder = builder.for_engine(write.profile)
             clock.start("candidates")
             names = stage_tables.stages_to_write(write.profile, builder)
             work = stage_tables.materialise(write, builder, keys, names)

@@ -1162,32 +1162,16 @@ LEFT OUTER JOIN temp.attribution_member_spans__work
   AND CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT) BETWEEN temp.attribution_member_spans__work.first_month AND temp.attribution_member_spans__work.last_month;
 
 CREATE TEMPORARY TABLE temp.attribution_facts__work AS
-SELECT
-  pa_fact_rows.person_id AS person_id,
-  pa_fact_rows.npi AS npi,
-  pa_fact_rows.visit_key AS visit_key,
-  pa_fact_rows.service_date AS service_date,
-  pa_fact_rows.end_date AS end_date,
-  pa_fact_rows.bucket AS bucket,
-  pa_fact_rows.unit_type AS unit_type,
-  pa_fact_rows.unit_id AS unit_id,
-  pa_fact_rows.in_directory AS in_directory,
-  pa_fact_rows.amount_cents AS amount_cents,
-  pa_fact_rows.pc_7 AS pc_7,
-  pa_fact_rows.pc_cents_7 AS pc_cents_7,
-  pa_fact_rows.pc_8 AS pc_8,
-  pa_fact_rows.pc_cents_8 AS pc_cents_8,
-  COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
-FROM (
+WITH pa_fact_visits AS (
   SELECT
     pa_taken_lines.person_id AS person_id,
     pa_taken_lines.npi AS npi,
     pa_taken_lines.visit_key AS visit_key,
-    pa_taken_lines.service_date AS service_date,
-    pa_taken_lines.end_date AS end_date,
-    pa_taken_lines.bucket AS bucket,
-    pa_taken_lines.unit_type AS unit_type,
-    pa_taken_lines.unit_id AS unit_id,
+    MIN(pa_taken_lines.service_date) AS service_date,
+    MIN(pa_taken_lines.end_date) AS end_date,
+    MIN(pa_taken_lines.bucket) AS bucket,
+    MIN(pa_taken_lines.unit_type) AS unit_type,
+    MIN(pa_taken_lines.unit_id) AS unit_id,
     MAX(pa_taken_lines.in_directory) AS in_directory,
     SUM(pa_taken_lines.amount_cents) AS amount_cents,
     MAX(
@@ -1215,7 +1199,38 @@ FROM (
         )
         THEN pa_taken_lines.amount_cents
       END
-    ) AS pc_cents_8
+    ) AS pc_cents_8,
+    CASE
+      WHEN (
+        (
+          MIN(pa_taken_lines.service_date) = MAX(pa_taken_lines.service_date)
+          AND COUNT(pa_taken_lines.service_date) = COUNT(*)
+          OR COUNT(pa_taken_lines.service_date) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.end_date) = MAX(pa_taken_lines.end_date)
+          AND COUNT(pa_taken_lines.end_date) = COUNT(*)
+          OR COUNT(pa_taken_lines.end_date) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.bucket) = MAX(pa_taken_lines.bucket)
+          AND COUNT(pa_taken_lines.bucket) = COUNT(*)
+          OR COUNT(pa_taken_lines.bucket) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.unit_type) = MAX(pa_taken_lines.unit_type)
+          AND COUNT(pa_taken_lines.unit_type) = COUNT(*)
+          OR COUNT(pa_taken_lines.unit_type) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.unit_id) = MAX(pa_taken_lines.unit_id)
+          AND COUNT(pa_taken_lines.unit_id) = COUNT(*)
+          OR COUNT(pa_taken_lines.unit_id) = 0
+        )
+      )
+      THEN 1
+      ELSE 0
+    END AS one_row
   FROM (
     SELECT
       temp.attribution_checked__work.person_id AS person_id,
@@ -1268,13 +1283,177 @@ FROM (
   GROUP BY
     pa_taken_lines.person_id,
     pa_taken_lines.npi,
-    pa_taken_lines.visit_key,
-    pa_taken_lines.service_date,
-    pa_taken_lines.end_date,
-    pa_taken_lines.bucket,
-    pa_taken_lines.unit_type,
-    pa_taken_lines.unit_id
-) AS pa_fact_rows;
+    pa_taken_lines.visit_key
+), pa_facts AS (
+  SELECT
+    pa_fact_visits.person_id AS person_id,
+    pa_fact_visits.npi AS npi,
+    pa_fact_visits.visit_key AS visit_key,
+    pa_fact_visits.service_date AS service_date,
+    pa_fact_visits.end_date AS end_date,
+    pa_fact_visits.bucket AS bucket,
+    pa_fact_visits.unit_type AS unit_type,
+    pa_fact_visits.unit_id AS unit_id,
+    pa_fact_visits.in_directory AS in_directory,
+    pa_fact_visits.amount_cents AS amount_cents,
+    pa_fact_visits.pc_7 AS pc_7,
+    pa_fact_visits.pc_cents_7 AS pc_cents_7,
+    pa_fact_visits.pc_8 AS pc_8,
+    pa_fact_visits.pc_cents_8 AS pc_cents_8,
+    CAST(1 AS INT) AS visit_rows
+  FROM pa_fact_visits
+  WHERE
+    pa_fact_visits.one_row = 1
+  UNION ALL
+  SELECT
+    pa_fact_rows.person_id AS person_id,
+    pa_fact_rows.npi AS npi,
+    pa_fact_rows.visit_key AS visit_key,
+    pa_fact_rows.service_date AS service_date,
+    pa_fact_rows.end_date AS end_date,
+    pa_fact_rows.bucket AS bucket,
+    pa_fact_rows.unit_type AS unit_type,
+    pa_fact_rows.unit_id AS unit_id,
+    pa_fact_rows.in_directory AS in_directory,
+    pa_fact_rows.amount_cents AS amount_cents,
+    pa_fact_rows.pc_7 AS pc_7,
+    pa_fact_rows.pc_cents_7 AS pc_cents_7,
+    pa_fact_rows.pc_8 AS pc_8,
+    pa_fact_rows.pc_cents_8 AS pc_cents_8,
+    CAST(COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS INT) AS visit_rows
+  FROM (
+    SELECT
+      pa_taken_lines.person_id AS person_id,
+      pa_taken_lines.npi AS npi,
+      pa_taken_lines.visit_key AS visit_key,
+      pa_taken_lines.service_date AS service_date,
+      pa_taken_lines.end_date AS end_date,
+      pa_taken_lines.bucket AS bucket,
+      pa_taken_lines.unit_type AS unit_type,
+      pa_taken_lines.unit_id AS unit_id,
+      MAX(pa_taken_lines.in_directory) AS in_directory,
+      SUM(pa_taken_lines.amount_cents) AS amount_cents,
+      MAX(
+        CASE WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+        ) THEN 1 ELSE 0 END
+      ) AS pc_7,
+      SUM(
+        CASE
+          WHEN (
+            SUBSTRING(pa_taken_lines.primary_care, 7, 1) = '1'
+          )
+          THEN pa_taken_lines.amount_cents
+        END
+      ) AS pc_cents_7,
+      MAX(
+        CASE WHEN (
+          SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+        ) THEN 1 ELSE 0 END
+      ) AS pc_8,
+      SUM(
+        CASE
+          WHEN (
+            SUBSTRING(pa_taken_lines.primary_care, 8, 1) = '1'
+          )
+          THEN pa_taken_lines.amount_cents
+        END
+      ) AS pc_cents_8
+    FROM (
+      SELECT
+        temp.attribution_checked__work.person_id AS person_id,
+        temp.attribution_checked__work.npi AS npi,
+        temp.attribution_checked__work.service_date AS service_date,
+        temp.attribution_checked__work.end_date AS end_date,
+        temp.attribution_checked__work.amount_cents AS amount_cents,
+        temp.attribution_checked__work.visit_key AS visit_key,
+        temp.attribution_checked__work.primary_care AS primary_care,
+        temp.attribution_checked__work.bucket AS bucket,
+        temp.attribution_checked__work.in_directory AS in_directory,
+        CASE WHEN (
+          NOT pa_aco_of.aco_id IS NULL
+        ) THEN 'aco' ELSE 'npi' END AS unit_type,
+        COALESCE(pa_aco_of.aco_id, temp.attribution_checked__work.npi) AS unit_id
+      FROM temp.attribution_checked__work
+      LEFT OUTER JOIN (
+        SELECT
+          pa_aco_keys.npi AS npi,
+          pa_aco_keys.service_date AS service_date,
+          MIN(pa_roster.aco_id) AS aco_id
+        FROM (
+          SELECT DISTINCT
+            temp.attribution_checked__work.npi AS npi,
+            temp.attribution_checked__work.service_date AS service_date
+          FROM temp.attribution_checked__work
+          WHERE
+            temp.attribution_checked__work.check_status = 0
+            AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+        ) AS pa_aco_keys
+        JOIN aco_participants AS pa_roster
+          ON pa_roster.npi = pa_aco_keys.npi
+          AND (
+            pa_roster.start_date IS NULL OR pa_aco_keys.service_date >= pa_roster.start_date
+          )
+          AND (
+            pa_roster.end_date IS NULL OR pa_aco_keys.service_date <= pa_roster.end_date
+          )
+        GROUP BY
+          pa_aco_keys.npi,
+          pa_aco_keys.service_date
+      ) AS pa_aco_of
+        ON pa_aco_of.npi = temp.attribution_checked__work.npi
+        AND pa_aco_of.service_date = temp.attribution_checked__work.service_date
+      WHERE
+        temp.attribution_checked__work.check_status = 0
+        AND temp.attribution_checked__work.has_month = 1
+        AND temp.attribution_checked__work.service_date BETWEEN CAST('2022-10-01' AS DATE) AND CAST('2025-06-30' AS DATE)
+    ) AS pa_taken_lines
+    JOIN (
+      SELECT
+        pa_fact_visits.person_id AS person_id,
+        pa_fact_visits.npi AS npi,
+        COALESCE(pa_fact_visits.visit_key, '') AS key,
+        CASE WHEN (
+          pa_fact_visits.visit_key IS NULL
+        ) THEN 1 ELSE 0 END AS key_null
+      FROM pa_fact_visits
+      WHERE
+        pa_fact_visits.one_row = 0
+    ) AS pa_split_visits
+      ON pa_split_visits.person_id = pa_taken_lines.person_id
+      AND pa_split_visits.npi = pa_taken_lines.npi
+      AND pa_split_visits.key = COALESCE(pa_taken_lines.visit_key, '')
+      AND pa_split_visits.key_null = CASE WHEN (
+        pa_taken_lines.visit_key IS NULL
+      ) THEN 1 ELSE 0 END
+    GROUP BY
+      pa_taken_lines.person_id,
+      pa_taken_lines.npi,
+      pa_taken_lines.visit_key,
+      pa_taken_lines.service_date,
+      pa_taken_lines.end_date,
+      pa_taken_lines.bucket,
+      pa_taken_lines.unit_type,
+      pa_taken_lines.unit_id
+  ) AS pa_fact_rows
+)
+SELECT
+  pa_facts.person_id AS person_id,
+  pa_facts.npi AS npi,
+  pa_facts.visit_key AS visit_key,
+  pa_facts.service_date AS service_date,
+  pa_facts.end_date AS end_date,
+  pa_facts.bucket AS bucket,
+  pa_facts.unit_type AS unit_type,
+  pa_facts.unit_id AS unit_id,
+  pa_facts.in_directory AS in_directory,
+  pa_facts.amount_cents AS amount_cents,
+  pa_facts.pc_7 AS pc_7,
+  pa_facts.pc_cents_7 AS pc_cents_7,
+  pa_facts.pc_8 AS pc_8,
+  pa_facts.pc_cents_8 AS pc_cents_8,
+  pa_facts.visit_rows AS visit_rows
+FROM pa_facts;
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_scopes AS (

@@ -725,26 +725,14 @@ LEFT OUTER JOIN temp.attribution_member_spans__work
   AND CAST(EXTRACT(YEAR FROM pa_line_parts.service_date) * 100 + EXTRACT(MONTH FROM pa_line_parts.service_date) AS INT) BETWEEN temp.attribution_member_spans__work.first_month AND temp.attribution_member_spans__work.last_month;
 
 CREATE TEMPORARY TABLE temp.attribution_facts__work AS
-SELECT
-  pa_fact_rows.person_id AS person_id,
-  pa_fact_rows.npi AS npi,
-  pa_fact_rows.visit_key AS visit_key,
-  pa_fact_rows.service_date AS service_date,
-  pa_fact_rows.end_date AS end_date,
-  pa_fact_rows.bucket AS bucket,
-  pa_fact_rows.in_directory AS in_directory,
-  pa_fact_rows.amount_cents AS amount_cents,
-  pa_fact_rows.pc_1 AS pc_1,
-  pa_fact_rows.pc_cents_1 AS pc_cents_1,
-  COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
-FROM (
+WITH pa_fact_visits AS (
   SELECT
     pa_taken_lines.person_id AS person_id,
     pa_taken_lines.npi AS npi,
     pa_taken_lines.visit_key AS visit_key,
-    pa_taken_lines.service_date AS service_date,
-    pa_taken_lines.end_date AS end_date,
-    pa_taken_lines.bucket AS bucket,
+    MIN(pa_taken_lines.service_date) AS service_date,
+    MIN(pa_taken_lines.end_date) AS end_date,
+    MIN(pa_taken_lines.bucket) AS bucket,
     MAX(pa_taken_lines.in_directory) AS in_directory,
     SUM(pa_taken_lines.amount_cents) AS amount_cents,
     MAX(CASE WHEN (
@@ -757,7 +745,28 @@ FROM (
         )
         THEN pa_taken_lines.amount_cents
       END
-    ) AS pc_cents_1
+    ) AS pc_cents_1,
+    CASE
+      WHEN (
+        (
+          MIN(pa_taken_lines.service_date) = MAX(pa_taken_lines.service_date)
+          AND COUNT(pa_taken_lines.service_date) = COUNT(*)
+          OR COUNT(pa_taken_lines.service_date) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.end_date) = MAX(pa_taken_lines.end_date)
+          AND COUNT(pa_taken_lines.end_date) = COUNT(*)
+          OR COUNT(pa_taken_lines.end_date) = 0
+        )
+        AND (
+          MIN(pa_taken_lines.bucket) = MAX(pa_taken_lines.bucket)
+          AND COUNT(pa_taken_lines.bucket) = COUNT(*)
+          OR COUNT(pa_taken_lines.bucket) = 0
+        )
+      )
+      THEN 1
+      ELSE 0
+    END AS one_row
   FROM (
     SELECT
       temp.attribution_checked__work.person_id AS person_id,
@@ -778,11 +787,114 @@ FROM (
   GROUP BY
     pa_taken_lines.person_id,
     pa_taken_lines.npi,
-    pa_taken_lines.visit_key,
-    pa_taken_lines.service_date,
-    pa_taken_lines.end_date,
-    pa_taken_lines.bucket
-) AS pa_fact_rows;
+    pa_taken_lines.visit_key
+), pa_facts AS (
+  SELECT
+    pa_fact_visits.person_id AS person_id,
+    pa_fact_visits.npi AS npi,
+    pa_fact_visits.visit_key AS visit_key,
+    pa_fact_visits.service_date AS service_date,
+    pa_fact_visits.end_date AS end_date,
+    pa_fact_visits.bucket AS bucket,
+    pa_fact_visits.in_directory AS in_directory,
+    pa_fact_visits.amount_cents AS amount_cents,
+    pa_fact_visits.pc_1 AS pc_1,
+    pa_fact_visits.pc_cents_1 AS pc_cents_1,
+    CAST(1 AS INT) AS visit_rows
+  FROM pa_fact_visits
+  WHERE
+    pa_fact_visits.one_row = 1
+  UNION ALL
+  SELECT
+    pa_fact_rows.person_id AS person_id,
+    pa_fact_rows.npi AS npi,
+    pa_fact_rows.visit_key AS visit_key,
+    pa_fact_rows.service_date AS service_date,
+    pa_fact_rows.end_date AS end_date,
+    pa_fact_rows.bucket AS bucket,
+    pa_fact_rows.in_directory AS in_directory,
+    pa_fact_rows.amount_cents AS amount_cents,
+    pa_fact_rows.pc_1 AS pc_1,
+    pa_fact_rows.pc_cents_1 AS pc_cents_1,
+    CAST(COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS INT) AS visit_rows
+  FROM (
+    SELECT
+      pa_taken_lines.person_id AS person_id,
+      pa_taken_lines.npi AS npi,
+      pa_taken_lines.visit_key AS visit_key,
+      pa_taken_lines.service_date AS service_date,
+      pa_taken_lines.end_date AS end_date,
+      pa_taken_lines.bucket AS bucket,
+      MAX(pa_taken_lines.in_directory) AS in_directory,
+      SUM(pa_taken_lines.amount_cents) AS amount_cents,
+      MAX(CASE WHEN (
+        pa_taken_lines.primary_care = '1'
+      ) THEN 1 ELSE 0 END) AS pc_1,
+      SUM(
+        CASE
+          WHEN (
+            pa_taken_lines.primary_care = '1'
+          )
+          THEN pa_taken_lines.amount_cents
+        END
+      ) AS pc_cents_1
+    FROM (
+      SELECT
+        temp.attribution_checked__work.person_id AS person_id,
+        temp.attribution_checked__work.npi AS npi,
+        temp.attribution_checked__work.service_date AS service_date,
+        temp.attribution_checked__work.end_date AS end_date,
+        temp.attribution_checked__work.amount_cents AS amount_cents,
+        temp.attribution_checked__work.visit_key AS visit_key,
+        temp.attribution_checked__work.primary_care AS primary_care,
+        temp.attribution_checked__work.bucket AS bucket,
+        temp.attribution_checked__work.in_directory AS in_directory
+      FROM temp.attribution_checked__work
+      WHERE
+        temp.attribution_checked__work.check_status = 0
+        AND temp.attribution_checked__work.has_month = 1
+        AND temp.attribution_checked__work.service_date BETWEEN CAST('2023-01-01' AS DATE) AND CAST('2025-12-31' AS DATE)
+    ) AS pa_taken_lines
+    JOIN (
+      SELECT
+        pa_fact_visits.person_id AS person_id,
+        pa_fact_visits.npi AS npi,
+        COALESCE(pa_fact_visits.visit_key, '') AS key,
+        CASE WHEN (
+          pa_fact_visits.visit_key IS NULL
+        ) THEN 1 ELSE 0 END AS key_null
+      FROM pa_fact_visits
+      WHERE
+        pa_fact_visits.one_row = 0
+    ) AS pa_split_visits
+      ON pa_split_visits.person_id = pa_taken_lines.person_id
+      AND pa_split_visits.npi = pa_taken_lines.npi
+      AND pa_split_visits.key = COALESCE(pa_taken_lines.visit_key, '')
+      AND pa_split_visits.key_null = CASE WHEN (
+        pa_taken_lines.visit_key IS NULL
+      ) THEN 1 ELSE 0 END
+    GROUP BY
+      pa_taken_lines.person_id,
+      pa_taken_lines.npi,
+      pa_taken_lines.visit_key,
+      pa_taken_lines.service_date,
+      pa_taken_lines.end_date,
+      pa_taken_lines.bucket
+  ) AS pa_fact_rows
+)
+SELECT
+  pa_facts.person_id AS person_id,
+  pa_facts.npi AS npi,
+  pa_facts.visit_key AS visit_key,
+  pa_facts.service_date AS service_date,
+  pa_facts.end_date AS end_date,
+  pa_facts.bucket AS bucket,
+  pa_facts.in_directory AS in_directory,
+  pa_facts.amount_cents AS amount_cents,
+  pa_facts.pc_1 AS pc_1,
+  pa_facts.pc_cents_1 AS pc_cents_1,
+  pa_facts.visit_rows AS visit_rows
+FROM pa_facts;
 
 CREATE TABLE attribution.provider_ranking AS
 WITH pa_scopes AS (

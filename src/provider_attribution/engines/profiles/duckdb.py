@@ -49,6 +49,7 @@ PROFILE = DuckdbProfile(
     name="duckdb",
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
     materialise=frozenset({"pa_member_spans", "pa_facts"}),
+    facts_by_visit=True,
     work_tables="temporary",
     temporary_schema="temp",
 )
