@@ -203,6 +203,7 @@ def test_invariant_checks_detect_a_repeated_rank_between_one_and_n(tmp_path: Pat
             sa.select(ranking.c.attribution_key)
             .group_by(ranking.c.attribution_key)
             .having(sa.func.count() == 3)
+            .order_by(ranking.c.attribution_key)
             .limit(1)
             .scalar_subquery()
         )
@@ -214,6 +215,24 @@ def test_invariant_checks_detect_a_repeated_rank_between_one_and_n(tmp_path: Pat
         assert changed.rowcount == 1
         problems = invariants.violations(conn, _tables("out"))
         assert problems == ["provider_ranking: 1 attribution keys whose ranks are not 1..n"]
+        # ranks 1, 2, 2 of another three-row key: highest not n and a rank repeated, one key
+        other = (
+            sa.select(ranking.c.attribution_key)
+            .where(ranking.c.attribution_key != three)
+            .group_by(ranking.c.attribution_key)
+            .having(sa.func.count() == 3)
+            .order_by(ranking.c.attribution_key)
+            .limit(1)
+            .scalar_subquery()
+        )
+        changed = conn.execute(
+            ranking.update()
+            .where(ranking.c.attribution_key == other, ranking.c.ranking == 3)
+            .values(ranking=2)
+        )
+        assert changed.rowcount == 1
+        problems = invariants.violations(conn, _tables("out"))
+        assert problems == ["provider_ranking: 2 attribution keys whose ranks are not 1..n"]
     engine.dispose()
 
 

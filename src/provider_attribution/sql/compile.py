@@ -714,20 +714,30 @@ class QueryBuilder:
             names += [n for n in ("unit_type", "unit_id") if n in taken.c]
         if "tin" in taken.c:  # the ACO by year is looked up from the NPI and TIN
             names.append("tin")
+        sums = self._fact_sums(taken, slots)
         if self.facts_by_visit:
-            return self._facts_by_visit(taken, slots, names)
+            return self._facts_by_visit(taken, sums, names)
+        return self._grouped_facts(taken, taken, sums, names).cte("pa_facts")
+
+    @staticmethod
+    def _grouped_facts(
+        taken: sa.FromClause,
+        lines: sa.FromClause,
+        sums: Sequence[sa.Label[Any]],
+        names: Sequence[str],
+    ) -> sa.Select[Any]:
+        """The taken lines of ``lines`` grouped by person, NPI, visit key and ``names``, with
+        ``sums`` and the rows of each visit (``visit_rows``, a count over the visit)."""
         keys = [taken.c.person_id, taken.c.npi, taken.c.visit_key, *(taken.c[n] for n in names)]
         grouped = (
-            sa.select(*keys, *self._fact_sums(taken, slots))
-            .group_by(*keys)
-            .subquery("pa_fact_rows")
+            sa.select(*keys, *sums).select_from(lines).group_by(*keys).subquery("pa_fact_rows")
         )
         visit = (grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
         visit_rows = sa.func.count().over(partition_by=visit).label("visit_rows")
-        return sa.select(*grouped.c, visit_rows).cte("pa_facts")
+        return sa.select(*grouped.c, visit_rows)
 
     def _facts_by_visit(
-        self, taken: sa.FromClause, slots: Sequence[int], names: Sequence[str]
+        self, taken: sa.FromClause, sums: Sequence[sa.Label[Any]], names: Sequence[str]
     ) -> sa.CTE:
         """:meth:`_facts` grouped per visit first: one group-by of the lines per person, NPI
         and visit key (``pa_fact_visits``) tells whether all of a visit's lines agree on
@@ -741,15 +751,15 @@ class QueryBuilder:
             sa.select(
                 *visit,
                 *(sa.func.min(taken.c[n]).label(n) for n in names),
-                *self._fact_sums(taken, slots),
+                *sums,
                 _case([(agree, 1)], 0).label("one_row"),
             )
             .group_by(*visit)
             .cte("pa_fact_visits")
         )
-        sums = [c.name for c in self._fact_sums(taken, slots)]
         one_row = sa.select(
-            *(per_visit.c[n] for n in ("person_id", "npi", "visit_key", *names, *sums)),
+            *(per_visit.c[n] for n in ("person_id", "npi", "visit_key", *names)),
+            *(per_visit.c[c.name] for c in sums),
             sa.cast(sa.literal(1), sa.Integer).label("visit_rows"),
         ).where(per_visit.c.one_row == 1)
         visit_key, visit_null = _tin_join_key(per_visit.c.visit_key)
@@ -773,17 +783,7 @@ class QueryBuilder:
                 split.c.key_null == line_null,
             ),
         )
-        keys = [*visit, *(taken.c[n] for n in names)]
-        grouped = (
-            sa.select(*keys, *self._fact_sums(taken, slots))
-            .select_from(lines)
-            .group_by(*keys)
-            .subquery("pa_fact_rows")
-        )
-        rows = sa.func.count().over(
-            partition_by=(grouped.c.person_id, grouped.c.npi, grouped.c.visit_key)
-        )
-        several = sa.select(*grouped.c, sa.cast(rows, sa.Integer).label("visit_rows"))
+        several = self._grouped_facts(taken, lines, sums, names)
         return sa.union_all(one_row, several).cte("pa_facts")
 
     def _fact_sums(self, taken: sa.FromClause, slots: Sequence[int]) -> list[sa.Label[Any]]:
@@ -1342,11 +1342,10 @@ class QueryBuilder:
         )
         return sa.select(*paths.c, sa.cast(ranking, sa.Integer).label("ranking")).cte("pa_ranked")
 
-    def labelled(
-        self, ranked: sa.FromClause, scope: sa.FromClause, prov: sa.FromClause
-    ) -> sa.Select[Any]:
+    def labelled(self, ranked: sa.FromClause, prov: sa.FromClause) -> sa.Select[Any]:
         """The ranked rows with what follows from their columns: the path's attribution type,
-        the step's description, the top NPI's bucket and specialty, the scope key's end date."""
+        the step's description, the top NPI's bucket and specialty (the scope key's columns,
+        its end date among them, come with the output select's join to the keys)."""
         order = ranked.c.path_order
         descriptions: list[tuple[sa.ColumnElement[bool], Any]] = []
         for i, path in enumerate(self.method.paths):
@@ -1362,13 +1361,10 @@ class QueryBuilder:
             "provider_bucket": self._bucket_label(prov.c.bucket),
             "prov_specialty": prov.c.prov_specialty,
             "step_description": sa.cast(_case(descriptions), sa.String),
-            "lookback_end_date": scope.c.anchor_end,
             "ranking": ranked.c.ranking,
         }
         return sa.select(*(values[n].label(n) for n in _RANKED_COLUMNS)).select_from(
-            ranked.join(scope, scope.c.scope_id == ranked.c.scope_id).outerjoin(
-                prov, prov.c.npi == ranked.c.top_npi
-            )
+            ranked.outerjoin(prov, prov.c.npi == ranked.c.top_npi)
         )
 
     def fallback(
@@ -1397,7 +1393,6 @@ class QueryBuilder:
             "visits": _int(0),
             "last_service_date": sa.cast(sa.null(), sa.Date),
             "lookback_start_date": scope.c.fallback_start,
-            "lookback_end_date": scope.c.anchor_end,
             "ranking": _int(1),
         }
         return (
@@ -1473,7 +1468,7 @@ class QueryBuilder:
         got = self.stages(keys)
         scope, eligible, ranked = got["pa_scopes"], got["pa_eligible"], got["pa_ranked"]
         rows = sa.union_all(
-            self.labelled(ranked, scope, got["pa_providers"]),
+            self.labelled(ranked, got["pa_providers"]),
             self.fallback(eligible, ranked, scope),
         ).subquery("pa_all_rows")
         key = scope.c.key_prefix + sa.cast(rows.c.person_id, sa.String)
@@ -1481,6 +1476,7 @@ class QueryBuilder:
             "scope": scope.c.scope,
             "performance_year": scope.c.performance_year,
             "as_of_date": scope.c.as_of_date,
+            "lookback_end_date": scope.c.anchor_end,
             "attribution_key": key,
         }
         columns = [
@@ -1519,7 +1515,8 @@ class QueryBuilder:
 # The run date column of a ``scope_source`` table: later service dates are excluded.
 RUN_DATE = "run_date"
 
-# Columns of ranked rows and fallback rows: the path columns without the ordering helpers.
+# Columns of the labelled ranked rows and the fallback rows; the output select adds the scope
+# key's columns (its end date among them) and the attribution key.
 _RANKED_COLUMNS = (
     "scope_id",
     "person_id",
@@ -1535,6 +1532,5 @@ _RANKED_COLUMNS = (
     "visits",
     "last_service_date",
     "lookback_start_date",
-    "lookback_end_date",
     "ranking",
 )

@@ -67,29 +67,22 @@ def violations(
     if top_rows != assigned_rows:
         problems.append(f"{ranking.name}: {top_rows} ranking-1 rows for {assigned_rows} assigned")
     # n ranks from 1 to n with none repeated are exactly 1..n; two plain group-bys, not a
-    # count(DISTINCT) per key (which DuckDB plans as a second aggregate of every row)
-    per_key = (
-        sa.select(
-            sa.func.min(ranking.c.ranking).label("low"),
-            sa.func.max(ranking.c.ranking).label("high"),
-            sa.func.count().label("n"),
+    # count(DISTINCT) per key (which DuckDB plans as a second aggregate of every row), and a
+    # key failing both counted once (UNION)
+    key = ranking.c.attribution_key
+    out_of_range = (
+        sa.select(key)
+        .group_by(key)
+        .having(
+            sa.or_(
+                sa.func.min(ranking.c.ranking) != 1,
+                sa.func.max(ranking.c.ranking) != sa.func.count(),
+            )
         )
-        .group_by(ranking.c.attribution_key)
-        .subquery()
     )
-    gaps = _count(
-        conn,
-        sa.select(sa.func.count())
-        .select_from(per_key)
-        .where(sa.or_(per_key.c.low != 1, per_key.c.high != per_key.c.n)),
-    )
-    repeated = (
-        sa.select(ranking.c.attribution_key)
-        .group_by(ranking.c.attribution_key, ranking.c.ranking)
-        .having(sa.func.count() > 1)
-        .subquery()
-    )
-    gaps += _count(conn, sa.select(sa.func.count()).select_from(repeated))
+    repeated = sa.select(key).group_by(key, ranking.c.ranking).having(sa.func.count() > 1)
+    bad_keys = sa.union(out_of_range, repeated).subquery()
+    gaps = _count(conn, sa.select(sa.func.count()).select_from(bad_keys))
     if gaps:
         problems.append(f"{ranking.name}: {gaps} attribution keys whose ranks are not 1..n")
     exclusions = tables.get(outputs.EXCLUSIONS)

@@ -2688,7 +2688,7 @@ SELECT
   pa_all_rows.visits AS visits,
   pa_all_rows.last_service_date AS last_service_date,
   pa_all_rows.lookback_start_date AS lookback_start_date,
-  pa_all_rows.lookback_end_date AS lookback_end_date,
+  pa_scopes.anchor_end AS lookback_end_date,
   pa_all_rows.ranking AS ranking,
   pa_scopes.key_prefix || CAST(pa_all_rows.person_id AS VARCHAR) AS attribution_key
 FROM (
@@ -2744,11 +2744,8 @@ FROM (
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
-  JOIN pa_scopes
-    ON pa_ranked.scope_id = pa_scopes.scope_id
   LEFT OUTER JOIN pa_providers
     ON pa_providers.npi = pa_ranked.top_npi
   UNION ALL
@@ -2767,7 +2764,6 @@ FROM (
     CAST(0 AS INT) AS visits,
     CAST(NULL AS DATE) AS last_service_date,
     pa_scopes.fallback_start AS lookback_start_date,
-    pa_scopes.anchor_end AS lookback_end_date,
     CAST(1 AS INT) AS ranking
   FROM attribution.attribution_eligible__work
   JOIN pa_scopes

@@ -1253,7 +1253,7 @@ WITH pa_fact_visits AS (
     pa_fact_rows.amount_cents AS amount_cents,
     pa_fact_rows.pc_1 AS pc_1,
     pa_fact_rows.pc_cents_1 AS pc_cents_1,
-    CAST(COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS INT) AS visit_rows
+    COUNT(*) OVER (PARTITION BY pa_fact_rows.person_id, pa_fact_rows.npi, pa_fact_rows.visit_key) AS visit_rows
   FROM (
     SELECT
       pa_taken_lines.person_id AS person_id,
@@ -2465,7 +2465,7 @@ SELECT
   pa_all_rows.visits AS visits,
   pa_all_rows.last_service_date AS last_service_date,
   pa_all_rows.lookback_start_date AS lookback_start_date,
-  pa_all_rows.lookback_end_date AS lookback_end_date,
+  pa_scopes.anchor_end AS lookback_end_date,
   pa_all_rows.ranking AS ranking,
   pa_scopes.key_prefix || CAST(pa_all_rows.person_id AS TEXT) AS attribution_key
 FROM (
@@ -2518,11 +2518,8 @@ FROM (
     pa_ranked.visits AS visits,
     pa_ranked.last_service_date AS last_service_date,
     pa_ranked.lookback_start_date AS lookback_start_date,
-    pa_scopes.anchor_end AS lookback_end_date,
     pa_ranked.ranking AS ranking
   FROM pa_ranked
-  JOIN pa_scopes
-    ON pa_scopes.scope_id = pa_ranked.scope_id
   LEFT OUTER JOIN pa_providers
     ON pa_ranked.top_npi = pa_providers.npi
   UNION ALL
@@ -2541,7 +2538,6 @@ FROM (
     CAST(0 AS INT) AS visits,
     CAST(NULL AS DATE) AS last_service_date,
     pa_scopes.fallback_start AS lookback_start_date,
-    pa_scopes.anchor_end AS lookback_end_date,
     CAST(1 AS INT) AS ranking
   FROM pa_eligible
   JOIN pa_scopes
