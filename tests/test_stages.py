@@ -23,6 +23,7 @@ from provider_attribution.model.inputs import Inputs
 from provider_attribution.model.method import MEDICAID, MSSP, REACH, TUVA, TUVA_MART, Method
 from provider_attribution.model.windows import ScopeKey, scope_keys
 from provider_attribution.sql.compile import QueryBuilder
+from provider_attribution.sql.member_spans import mask_base
 from provider_attribution.sql.stages import BY_NAME, STAGES, upstream
 from provider_attribution.synthetic.claims import demo_inputs
 from provider_attribution.warehouse import stage_tables, staged_write
@@ -253,21 +254,66 @@ def test_the_two_shapes_of_the_facts_hold_the_same_rows(
     assert shapes[0] == shapes[1]
 
 
-def test_member_spans_are_the_runs_of_consecutive_member_months(engine: sa.Engine) -> None:
+@given(data=datasets(rich=True), scope=scopes)
+@generated(5)
+def test_the_month_mask_and_the_distinct_months_give_the_same_spans(
+    engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
+) -> None:
+    """The spans told by a month mask (DuckDB's and PostgreSQL's profiles) are those told by
+    the distinct months (the others), for any member months and scope keys whose months the
+    mask covers; ``for_engine`` takes the shape from the profile."""
+    as_of, years = scope
+    keys = scope_keys(as_of, years, TUVA.year_anchor)
+    inputs = load(engine, data, "pa_in")
+    plain = QueryBuilder(inputs, TUVA, None, data.today)
+    masked = plain.for_engine(profile_for("duckdb"))
+    assert masked.member_month_mask
+    assert not plain.member_month_mask
+    shapes = []
+    with engine.connect() as conn:
+        for builder in (plain, masked):
+            spans = builder.stages(keys, upto=("pa_member_spans",))["pa_member_spans"]
+            sql = str(sa.select(spans).compile(dialect=conn.dialect))
+            assert ("bit_or" in sql) == builder.member_month_mask
+            rows = conn.execute(sa.select(spans)).all()
+            shapes.append(sorted(tuple(r) for r in rows))
+    assert shapes[0] == shapes[1]
+
+
+def test_a_month_mask_covers_at_most_62_months() -> None:
+    """Bit 0 is the run's first month; 62 months fit a signed 64-bit mask with its full value,
+    63 do not (the distinct months are used then)."""
+    assert mask_base(202201, 202512) == 2022 * 12 + 1
+    assert mask_base(202001, 202502) == 2020 * 12 + 1  # 62 months
+    assert mask_base(202001, 202503) is None  # 63 months
+
+
+@pytest.mark.parametrize("mask", [False, True], ids=["distinct", "mask"])
+def test_member_spans_are_the_runs_of_consecutive_member_months(
+    engine: sa.Engine, mask: bool
+) -> None:
     """``pa_member_spans``: one row per run of consecutive months of a person, across a year
     end and through a repeated month, split at a missing month; months outside the run's
-    months and rows without a person are left out."""
+    months and rows without a person are left out; told by the distinct months or by a month
+    mask (a repeated month at the run's first and last month: bits 0 and 23)."""
     rows: list[dict[str, Any]] = [
         *({"person_id": "A", "year_month": m} for m in (202311, 202312, 202401, 202401, 202403)),
         {"person_id": "B", "year_month": 202406},
         {"person_id": "B", "year_month": 201001},  # before every window
         {"person_id": None, "year_month": 202406},
+        *({"person_id": "C", "year_month": m} for m in (202207, 202207, 202406, 202406)),
+        *({"person_id": "D", "year_month": m} for m in range(202207, 202213)),
+        *({"person_id": "D", "year_month": m} for m in range(202301, 202313)),
+        *({"person_id": "D", "year_month": m} for m in range(202401, 202407)),
     ]
     dataset = Dataset(claims=[], eligibility=rows, providers=[])
     inputs = load(engine, dataset, None)
     builder = QueryBuilder(inputs, TUVA, None, TODAY)
+    builder.member_month_mask = mask
     key = ScopeKey.current(dt.date(2024, 6, 30))
     spans = builder.stages([key], upto=("pa_member_spans",))["pa_member_spans"]
+    sql = str(sa.select(spans).compile(dialect=engine.dialect))
+    assert ("bit_or" in sql) == mask
     with engine.connect() as conn:
         got = conn.execute(
             sa.select(spans.c.person_id, spans.c.first_month, spans.c.last_month).order_by(
@@ -278,4 +324,7 @@ def test_member_spans_are_the_runs_of_consecutive_member_months(engine: sa.Engin
         ("A", 202311, 202401),
         ("A", 202403, 202403),
         ("B", 202406, 202406),
+        ("C", 202207, 202207),
+        ("C", 202406, 202406),
+        ("D", 202207, 202406),
     ]

@@ -73,6 +73,9 @@ class EngineProfile:
     :meth:`~provider_attribution.sql.compile.QueryBuilder.for_engine`): for a planner that
     runs a count over the visit as a second group-by joined back, not where a CTE read twice
     is computed twice.
+    ``member_month_mask``: tell the persons whose member months have no gap by a bitwise-or
+    of one bit per month (``sql/member_spans.py``) instead of a DISTINCT over every member
+    month: for an engine with ``bit_or`` and ``<<`` on 64-bit integers.
     """
 
     name: str
@@ -80,6 +83,7 @@ class EngineProfile:
     capabilities: Capabilities = CAUTIOUS
     materialise: frozenset[str] = frozenset()
     facts_by_visit: bool = False
+    member_month_mask: bool = False
     emulation: EngineProfile | None = None
     typed_dates: bool = True
     work_tables: WorkTableKind = "ordinary"

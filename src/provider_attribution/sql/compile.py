@@ -35,6 +35,7 @@ from provider_attribution.sql.enrollment import (
     beneficiary_exclusions_select,
 )
 from provider_attribution.sql.exclusions import exclusions_select
+from provider_attribution.sql.member_spans import mask_base, spans_of_months
 from provider_attribution.sql.specialties import (
     bucket_and_description,
     normalized_code,
@@ -203,6 +204,7 @@ class QueryBuilder:
         self.revenue_code_source = revenue_code_source
         # the shape of pa_facts (for_engine); the rows are the same
         self.facts_by_visit = False
+        self.member_month_mask = False
         # scope keys → stage name → relation: each stage is built once per set of keys and
         # shared by every query of the run (the relations are immutable)
         self._built: dict[tuple[ScopeKey, ...], dict[str, sa.FromClause]] = {}
@@ -419,15 +421,9 @@ class QueryBuilder:
         return sa.cast(source.c.described, sa.String)
 
     def member_spans(self, keys: Sequence[ScopeKey]) -> sa.CTE:
-        """The member months any scope key looks at as spans: per person, each run of
-        consecutive months as its first and last ``YYYYMM`` (``first_month``, ``last_month``).
-        Most persons have one span, so a month test is one equality join on the person and a
-        range check, with a build side of about one row per person instead of one per month.
-
-        A person whose distinct months fill the range from the first to the last is one span
-        (a group-by); only the months of the others are numbered, since a month minus its rank
-        among the person's months is constant along a run (a window, which spills at 100M
-        lines when it numbers every member month)."""
+        """``pa_member_spans``: the runs of consecutive member months inside the months any
+        scope key looks at (``sql/member_spans.py``), told by a month mask where the engine's
+        profile asks for one (``member_month_mask``) and the keys are literal."""
         src = tables.eligibility(self.inputs)
         e = self.inputs.eligibility
         key = tables.month_key_of(src, e)
@@ -437,44 +433,11 @@ class QueryBuilder:
             sa.select(person.label("person_id"), key.label("month_key"))
             .where(person.is_not(None))
             .where(key.between(first, last))
-            .distinct()
-            .cte("pa_member_months")
         )
-        persons = (
-            sa.select(
-                months.c.person_id,
-                sa.func.min(months.c.month_key).label("first_month"),
-                sa.func.max(months.c.month_key).label("last_month"),
-                sa.func.count().label("months"),
-            )
-            .group_by(months.c.person_id)
-            .cte("pa_member_ranges")
-        )
-        number = expressions.month_number
-        filled = number(persons.c.last_month) - number(persons.c.first_month) + 1
-        whole = sa.select(persons.c.person_id, persons.c.first_month, persons.c.last_month).where(
-            filled == persons.c.months
-        )
-        gapped = (
-            sa.select(months.c.person_id, months.c.month_key)
-            .select_from(months.join(persons, persons.c.person_id == months.c.person_id))
-            .where(filled != persons.c.months)
-            .subquery("pa_gapped_months")
-        )
-        rank = sa.func.row_number().over(
-            partition_by=gapped.c.person_id, order_by=gapped.c.month_key
-        )
-        numbered = sa.select(
-            gapped.c.person_id,
-            gapped.c.month_key,
-            (number(gapped.c.month_key) - rank).label("run_id"),
-        ).subquery("pa_mm_runs")
-        runs = sa.select(
-            numbered.c.person_id,
-            sa.func.min(numbered.c.month_key).label("first_month"),
-            sa.func.max(numbered.c.month_key).label("last_month"),
-        ).group_by(numbered.c.person_id, numbered.c.run_id)
-        return sa.union_all(whole, runs).cte("pa_member_spans")
+        base = None
+        if self.member_month_mask and self.scope_source is None:
+            base = mask_base(*self._literal_month_bounds(keys))
+        return spans_of_months(months, base)
 
     def _month_bounds(
         self, keys: Sequence[ScopeKey]
@@ -483,13 +446,19 @@ class QueryBuilder:
         eligibility window)."""
         widest = max(self.widest_window(), self.method.eligibility_months)
         if self.scope_source is None:
-            first = min(month_key(k.window_start(widest)) for k in keys)
-            return _int(first), _int(max(month_key(k.anchor_end) for k in keys))
+            low, high = self._literal_month_bounds(keys)
+            return _int(low), _int(high)
         if widest == self.method.eligibility_months:
             start = self._scope_value("min", "elig_first")
         else:
             start = expressions.month_key(self._scope_value("min", f"start_{widest}"))
         return start, self._scope_value("max", "elig_last")
+
+    def _literal_month_bounds(self, keys: Sequence[ScopeKey]) -> tuple[int, int]:
+        """:meth:`_month_bounds` of literal keys, as ``YYYYMM`` integers."""
+        widest = max(self.widest_window(), self.method.eligibility_months)
+        first = min(month_key(k.window_start(widest)) for k in keys)
+        return first, max(month_key(k.anchor_end) for k in keys)
 
     def _date_bounds(
         self, keys: Sequence[ScopeKey]
@@ -1433,6 +1402,7 @@ class QueryBuilder:
         facts per visit first where the profile says so (``facts_by_visit``)."""
         other = copy.copy(self)
         other.facts_by_visit = profile.facts_by_visit
+        other.member_month_mask = profile.member_month_mask
         other._built = {}
         return other
 

@@ -50,6 +50,7 @@ PROFILE = DuckdbProfile(
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
     materialise=frozenset({"pa_member_spans", "pa_facts"}),
     facts_by_visit=True,
+    member_month_mask=True,
     work_tables="temporary",
     temporary_schema="temp",
 )
