@@ -259,7 +259,7 @@ def test_the_two_shapes_of_the_facts_hold_the_same_rows(
 def test_the_month_mask_and_the_distinct_months_give_the_same_spans(
     engine: sa.Engine, data: Dataset, scope: tuple[dt.date | None, list[int]]
 ) -> None:
-    """The spans told by a month mask (DuckDB's and PostgreSQL's profiles) are those told by
+    """The spans told by a month mask (DuckDB's profile) are those told by
     the distinct months (the others), for any member months and scope keys whose months the
     mask covers; ``for_engine`` takes the shape from the profile."""
     as_of, years = scope

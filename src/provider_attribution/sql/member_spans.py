@@ -11,7 +11,7 @@ every member month). Whether a person's months fill the range is told one of two
 
 ``pa_member_months``  the distinct (person, month) pairs, counted per person: the months fill
                       the range when there are as many as the range has months;
-a month mask          where the engine has a bitwise-or aggregate and the run's months span at
+a month mask          where the engine profile asks for one and the run's months span at
                       most :data:`MASK_MONTHS`: per person, one bit per month of the run, or-ed
                       over the raw rows (no DISTINCT over every member month), full when it
                       equals the bits from the first month to the last. Only the gapped persons'

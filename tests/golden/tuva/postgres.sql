@@ -3,7 +3,7 @@
 
 CREATE UNLOGGED TABLE attribution.attribution_member_spans__work AS
 WITH pa_member_months AS (
-  SELECT
+  SELECT DISTINCT
     CAST(core.member_months.person_id AS TEXT) COLLATE "C" AS person_id,
     CAST(core.member_months.year_month AS INT) AS month_key
   FROM core.member_months
@@ -15,17 +15,7 @@ WITH pa_member_months AS (
     pa_member_months.person_id AS person_id,
     MIN(pa_member_months.month_key) AS first_month,
     MAX(pa_member_months.month_key) AS last_month,
-    BIT_OR(
-      (
-        CAST(1 AS BIGINT)
-      ) << (
-        (
-          CAST((
-            pa_member_months.month_key - pa_member_months.month_key % 100
-          ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_months.month_key % 100
-        ) - 24277
-      )
-    ) AS month_mask
+    COUNT(*) AS months
   FROM pa_member_months
   GROUP BY
     pa_member_months.person_id
@@ -36,33 +26,17 @@ WITH pa_member_months AS (
     pa_member_ranges.last_month AS last_month
   FROM pa_member_ranges
   WHERE
-    pa_member_ranges.month_mask = (
+    (
       (
-        (
-          (
-            CAST(1 AS BIGINT)
-          ) << (
-            (
-              (
-                CAST((
-                  pa_member_ranges.last_month - pa_member_ranges.last_month % 100
-                ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
-              ) - (
-                CAST((
-                  pa_member_ranges.first_month - pa_member_ranges.first_month % 100
-                ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
-              )
-            ) + 1
-          )
-        ) - CAST(1 AS BIGINT)
-      ) << (
-        (
-          CAST((
-            pa_member_ranges.first_month - pa_member_ranges.first_month % 100
-          ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
-        ) - 24277
+        CAST((
+          pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+        ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
+      ) - (
+        CAST((
+          pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+        ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
       )
-    )
+    ) + 1 = pa_member_ranges.months
   UNION ALL
   SELECT
     pa_mm_runs.person_id AS person_id,
@@ -78,40 +52,24 @@ WITH pa_member_months AS (
         ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_gapped_months.month_key % 100
       ) - ROW_NUMBER() OVER (PARTITION BY pa_gapped_months.person_id ORDER BY pa_gapped_months.month_key) AS run_id
     FROM (
-      SELECT DISTINCT
+      SELECT
         pa_member_months.person_id AS person_id,
         pa_member_months.month_key AS month_key
       FROM pa_member_months
       JOIN pa_member_ranges
         ON pa_member_ranges.person_id = pa_member_months.person_id
       WHERE
-        pa_member_ranges.month_mask <> (
+        (
           (
-            (
-              (
-                CAST(1 AS BIGINT)
-              ) << (
-                (
-                  (
-                    CAST((
-                      pa_member_ranges.last_month - pa_member_ranges.last_month % 100
-                    ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
-                  ) - (
-                    CAST((
-                      pa_member_ranges.first_month - pa_member_ranges.first_month % 100
-                    ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
-                  )
-                ) + 1
-              )
-            ) - CAST(1 AS BIGINT)
-          ) << (
-            (
-              CAST((
-                pa_member_ranges.first_month - pa_member_ranges.first_month % 100
-              ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
-            ) - 24277
+            CAST((
+              pa_member_ranges.last_month - pa_member_ranges.last_month % 100
+            ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.last_month % 100
+          ) - (
+            CAST((
+              pa_member_ranges.first_month - pa_member_ranges.first_month % 100
+            ) / CAST(100 AS DECIMAL) AS INT) * 12 + pa_member_ranges.first_month % 100
           )
-        )
+        ) + 1 <> pa_member_ranges.months
     ) AS pa_gapped_months
   ) AS pa_mm_runs
   GROUP BY

@@ -76,6 +76,5 @@ PROFILE = PostgresProfile(
     aliases=("postgres",),
     capabilities=Capabilities(transactional_ddl=True, schemas=True, swap="transaction"),
     materialise=frozenset(MATERIALISABLE_STAGES),
-    member_month_mask=True,
     work_tables="unlogged",
 )
