@@ -444,7 +444,7 @@ class QueryBuilder:
     ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
         """First and last ``YYYYMM`` any scope key looks at (its widest window or its
         eligibility window)."""
-        widest = max(self.widest_window(), self.method.eligibility_months)
+        widest = self._widest_member_window()
         if self.scope_source is None:
             low, high = self._literal_month_bounds(keys)
             return _int(low), _int(high)
@@ -454,9 +454,14 @@ class QueryBuilder:
             start = expressions.month_key(self._scope_value("min", f"start_{widest}"))
         return start, self._scope_value("max", "elig_last")
 
+    def _widest_member_window(self) -> int:
+        """Months of the widest window any key looks at in the member months: a pass's or
+        gate's, or the eligibility window."""
+        return max(self.widest_window(), self.method.eligibility_months)
+
     def _literal_month_bounds(self, keys: Sequence[ScopeKey]) -> tuple[int, int]:
         """:meth:`_month_bounds` of literal keys, as ``YYYYMM`` integers."""
-        widest = max(self.widest_window(), self.method.eligibility_months)
+        widest = self._widest_member_window()
         first = min(month_key(k.window_start(widest)) for k in keys)
         return first, max(month_key(k.anchor_end) for k in keys)
 
@@ -1399,7 +1404,8 @@ class QueryBuilder:
 
     def for_engine(self, profile: EngineProfile) -> QueryBuilder:
         """This builder shaping its stages for the engine of ``profile`` (same rows): the
-        facts per visit first where the profile says so (``facts_by_visit``)."""
+        facts per visit first (``facts_by_visit``) and the member spans by a month mask
+        (``member_month_mask``) where the profile says so."""
         other = copy.copy(self)
         other.facts_by_visit = profile.facts_by_visit
         other.member_month_mask = profile.member_month_mask

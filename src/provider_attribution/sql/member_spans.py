@@ -46,6 +46,7 @@ def _shift_left(value: sa.ColumnElement[Any], by: sa.ColumnElement[Any]) -> sa.C
 
 
 def _one() -> sa.ColumnElement[int]:
+    """1 as a 64-bit integer, the type every shift and the mask are computed in."""
     return sa.cast(sa.literal(1), sa.BigInteger)
 
 
@@ -59,42 +60,32 @@ def spans_of_months(months: sa.Select[Any], base: int | None) -> sa.CTE:
     the run's months, repeats allowed), by a month mask from month number ``base`` when given,
     else by the distinct months."""
     if base is None:
-        distinct = months.distinct().cte("pa_member_months")
-        ranges = (
-            sa.select(
-                distinct.c.person_id,
-                sa.func.min(distinct.c.month_key).label("first_month"),
-                sa.func.max(distinct.c.month_key).label("last_month"),
-                sa.func.count().label("months"),
-            )
-            .group_by(distinct.c.person_id)
-            .cte("pa_member_ranges")
-        )
-        filled = month_number(ranges.c.last_month) - month_number(ranges.c.first_month) + 1
-        full = filled == ranges.c.months
-        gapped_months = sa.select(distinct.c.person_id, distinct.c.month_key).select_from(
-            distinct.join(ranges, ranges.c.person_id == distinct.c.person_id)
-        )
+        source = months.distinct().cte("pa_member_months")
+        tally = sa.func.count().label("months")
     else:
-        rows = months.cte("pa_member_months")
-        bit = _shift_left(_one(), month_number(rows.c.month_key) - base)
-        ranges = (
-            sa.select(
-                rows.c.person_id,
-                sa.func.min(rows.c.month_key).label("first_month"),
-                sa.func.max(rows.c.month_key).label("last_month"),
-                sa.func.bit_or(bit, type_=sa.BigInteger).label("month_mask"),
-            )
-            .group_by(rows.c.person_id)
-            .cte("pa_member_ranges")
+        source = months.cte("pa_member_months")
+        bit = _shift_left(_one(), month_number(source.c.month_key) - base)
+        tally = sa.func.bit_or(bit, type_=sa.BigInteger).label("month_mask")
+    ranges = (
+        sa.select(
+            source.c.person_id,
+            sa.func.min(source.c.month_key).label("first_month"),
+            sa.func.max(source.c.month_key).label("last_month"),
+            tally,
         )
-        filled = month_number(ranges.c.last_month) - month_number(ranges.c.first_month) + 1
-        full = ranges.c.month_mask == _bits(filled, month_number(ranges.c.first_month) - base)
-        gapped_months = (
-            sa.select(rows.c.person_id, rows.c.month_key)
-            .select_from(rows.join(ranges, ranges.c.person_id == rows.c.person_id))
-            .distinct()
-        )
+        .group_by(source.c.person_id)
+        .cte("pa_member_ranges")
+    )
+    first = month_number(ranges.c.first_month)
+    filled = month_number(ranges.c.last_month) - first + 1
+    gapped_months = sa.select(source.c.person_id, source.c.month_key).select_from(
+        source.join(ranges, ranges.c.person_id == source.c.person_id)
+    )
+    if base is None:
+        full = filled == ranges.c.months
+    else:
+        full = ranges.c.month_mask == _bits(filled, first - base)
+        gapped_months = gapped_months.distinct()  # the raw rows may repeat a month
     whole = sa.select(ranges.c.person_id, ranges.c.first_month, ranges.c.last_month).where(full)
     gapped = gapped_months.where(sa.not_(full)).subquery("pa_gapped_months")
     rank = sa.func.row_number().over(partition_by=gapped.c.person_id, order_by=gapped.c.month_key)
